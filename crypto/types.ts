@@ -1,0 +1,62 @@
+/**
+ * @module Public types of the crypto layer: the encryption modes, secret key types (never
+ * persisted) and the storable encryption record that storage keeps beside each object.
+ */
+
+export type SseMode = 'SSE-S3' | 'SSE-KMS' | 'SSE-C'
+
+declare const objectKeyBrand: unique symbol
+/** A 256-bit object encryption key (OEK). Secret: never persisted, never logged. */
+export type ObjectKey = Buffer & { readonly [objectKeyBrand]: true }
+
+declare const partKeyBrand: unique symbol
+/** A 256-bit key for one part write, derived from the OEK. Secret. */
+export type PartKey = Buffer & { readonly [partKeyBrand]: true }
+
+/** What a sealed object key is bound to (design §4): moving it anywhere else fails to open. */
+export interface SealBinding {
+  mode: SseMode
+  bucket: string
+  key: string
+  /** Random id unique to this write (base64url). */
+  generation: string
+}
+
+/** A sealed OEK as stored (all binary fields base64). */
+export interface SealedKey {
+  /** 32 random bytes mixed into the KEK derivation. */
+  sealIV: string
+  /** 12-byte AES-GCM nonce. */
+  nonce: string
+  /** AES-256-GCM ciphertext of the OEK followed by the 16-byte tag. */
+  ciphertext: string
+}
+
+/** KMS data-key details kept for SSE-KMS objects (filled by the SSE-KMS issue). */
+export interface KmsKeyRecord {
+  keyArn: string
+  /** base64 CiphertextBlob from GenerateDataKey. */
+  ciphertextBlob: string
+  /** The encryption context sent to KMS (aws:s3:arn merged with the client's). */
+  context: Record<string, string>
+  /** The exact base64 context header the client sent, echoed on writes (contract §4.3). */
+  clientContextHeader?: string
+  dsse?: boolean
+  bucketKeyEnabled?: boolean
+}
+
+/**
+ * The storable encryption record of an object or multipart upload. It carries the format
+ * version so the next format can coexist with this one.
+ */
+export interface EncryptionRecord {
+  /** Data format of the blobs ("SR1", crypto/README.md). Never changes for existing data. */
+  format: 'SR1'
+  mode: SseMode
+  binding: SealBinding
+  sealed: SealedKey
+  /** SSE-S3: root keyring version whose key seals the OEK. */
+  rootKeyVersion?: number
+  /** SSE-KMS / DSSE-KMS. */
+  kms?: KmsKeyRecord
+}

@@ -1,0 +1,168 @@
+/**
+ * @module The one S3 error class, the table of every error code the store emits, and the one
+ * function that turns domain errors (crypto, storage, KMS) into S3 answers.
+ */
+import { CryptoError } from '../../crypto/errors.js'
+import { ConflictError, NotFoundError } from '../../storage/errors.js'
+
+/** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
+const CODES = {
+  AccessDenied: { status: 403, message: 'Access Denied' },
+  AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
+  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the query-string authentication parameters.' },
+  BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
+  BucketAlreadyExists: {
+    status: 409,
+    message:
+      'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+  },
+  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size' },
+  EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size' },
+  IllegalLocationConstraintException: {
+    status: 400,
+    message: 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+  },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidChunkSizeError: { status: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
+  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified was invalid.' },
+  InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
+  InvalidPart: {
+    status: 400,
+    message:
+      "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+  },
+  InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts must be ordered by part number.' },
+  InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
+  InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidToken: { status: 403, message: 'The provided token is malformed or otherwise invalid.' },
+  KeyTooLongError: { status: 400, message: 'Your key is too long' },
+  MalformedTrailerError: {
+    status: 400,
+    message: 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+  },
+  MalformedXML: {
+    status: 400,
+    message: 'The XML you provided was not well-formed or did not validate against our published schema',
+  },
+  MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
+  MissingSecurityHeader: { status: 400, message: 'Your request was missing a required header' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: {
+    status: 404,
+    message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented' },
+  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
+  RequestTimeout: {
+    status: 400,
+    message: 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+  },
+  ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  },
+  XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type S3ErrorCode = keyof typeof CODES
+
+/** Extra XML elements of an error, in the order they are written (after Code and Message). */
+export type ErrorFields = ReadonlyArray<readonly [string, string | number]>
+
+export interface S3ErrorDetail {
+  message?: string
+  /** Error-specific elements (BucketName, Key, ArgumentName, …) in wire order. */
+  fields?: ErrorFields
+  /** Extra response headers (e.g. Content-Range on 416). */
+  headers?: Record<string, string>
+  cause?: unknown
+}
+
+export class S3Error extends Error {
+  override readonly name = 'S3Error'
+  readonly status: number
+  readonly fields: ErrorFields
+  readonly headers: Record<string, string>
+  constructor(
+    readonly code: S3ErrorCode,
+    detail: S3ErrorDetail = {},
+  ) {
+    super(detail.message ?? CODES[code].message, { cause: detail.cause })
+    this.status = CODES[code].status
+    this.fields = detail.fields ?? []
+    this.headers = detail.headers ?? {}
+  }
+}
+
+export function statusOf(code: S3ErrorCode): number {
+  return CODES[code].status
+}
+
+export function defaultMessageOf(code: S3ErrorCode): string {
+  return CODES[code].message
+}
+
+export const ALL_CODES = Object.keys(CODES) as S3ErrorCode[]
+
+/** Shorthand for the frequent 400 InvalidArgument with ArgumentName/ArgumentValue. */
+export function invalidArgument(message: string, name: string, value?: string): S3Error {
+  const fields: Array<[string, string]> = [['ArgumentName', name]]
+  if (value !== undefined) fields.push(['ArgumentValue', value])
+  return new S3Error('InvalidArgument', { message, fields })
+}
+
+export function noSuchBucket(bucket: string): S3Error {
+  return new S3Error('NoSuchBucket', { fields: [['BucketName', bucket]] })
+}
+
+export function noSuchKey(key: string): S3Error {
+  return new S3Error('NoSuchKey', { fields: [['Key', key]] })
+}
+
+export function noSuchUpload(uploadId: string): S3Error {
+  return new S3Error('NoSuchUpload', { fields: [['UploadId', uploadId]] })
+}
+
+/**
+ * The one translation from domain errors to S3 answers (MinIO's toAPIErrorCode in miniature).
+ * Unknown errors fail closed as InternalError; the cause is kept for the log, never the body.
+ */
+export function toS3Error(err: unknown): S3Error {
+  if (err instanceof S3Error) return err
+  if (err instanceof CryptoError) {
+    switch (err.reason) {
+      case 'wrong-key':
+        return new S3Error('AccessDenied', {
+          message:
+            'The SSE-C key provided does not match the key used to encrypt the object. Provide the correct secret key.',
+          cause: err,
+        })
+      default:
+        return new S3Error('InternalError', { cause: err })
+    }
+  }
+  if (err instanceof NotFoundError) {
+    if (err.kind === 'bucket') return new S3Error('NoSuchBucket', { fields: [['BucketName', err.what]], cause: err })
+    if (err.kind === 'upload') return new S3Error('NoSuchUpload', { fields: [['UploadId', err.what]], cause: err })
+    return new S3Error('NoSuchKey', { fields: [['Key', err.what]], cause: err })
+  }
+  if (err instanceof ConflictError) {
+    if (err.kind === 'bucket-not-empty')
+      return new S3Error('BucketNotEmpty', { fields: [['BucketName', err.what]], cause: err })
+    if (err.kind === 'precondition') return new S3Error('PreconditionFailed', { cause: err })
+    return new S3Error('InternalError', { cause: err })
+  }
+  return new S3Error('InternalError', { cause: err })
+}

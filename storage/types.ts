@@ -1,0 +1,200 @@
+/**
+ * @module The storage interfaces (MetadataStore, BlobStore) and the records they keep.
+ *
+ * Ordering rule for every implementation: object keys, upload keys and bucket names are ordered by
+ * their UTF-8 bytes (LevelDB gives this for free; a SQL backend must use a `C` collation).
+ */
+import type { EncryptionRecord } from '../crypto/types.js'
+
+export type BlobId = string
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE'
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm
+  type: ChecksumType
+  /** base64 of the big-endian digest; COMPOSITE values carry the `-N` suffix. */
+  value: string
+}
+
+export interface BucketEncryptionConfig {
+  sseAlgorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'
+  kmsMasterKeyId?: string
+  bucketKeyEnabled: boolean
+}
+
+export interface BucketRecord {
+  v: 1
+  name: string
+  region: string
+  ownerAccountId: string
+  /** Epoch milliseconds. */
+  createdAt: number
+  /** Explicit default-encryption rule; undefined = never configured (implicit AES256). */
+  encryption?: BucketEncryptionConfig
+  /** BlockedEncryptionTypes (e.g. ["SSE-C"]); empty = nothing blocked. */
+  blockedEncryptionTypes: string[]
+  /** Bucket policy JSON as stored (issue on policies). */
+  policy?: string
+}
+
+/** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
+export interface PartRecord {
+  partNumber: number
+  blobId: BlobId
+  /** Plaintext bytes in this part. */
+  size: number
+  /** The part's ETag as returned by UploadPart (lowercase hex, no quotes). */
+  etag: string
+  /** base64 of the 32-byte random part salt (crypto/README.md, part key derivation). */
+  salt: string
+  /** Part checksum (base64) when the upload declared an algorithm. */
+  checksum?: string
+  /** Epoch milliseconds. */
+  lastModified: number
+}
+
+/** Metadata that PutObject/CreateMultipartUpload/CopyObject(REPLACE) set and GET/HEAD return. */
+export interface ObjectMetadata {
+  contentType: string
+  /** Stored system headers, lowercase names: cache-control, content-disposition, content-encoding,
+   *  content-language, expires, x-amz-website-redirect-location. */
+  headers: Record<string, string>
+  /** User metadata: lowercase names without the x-amz-meta- prefix. */
+  userMeta: Record<string, string>
+  storageClass: string
+}
+
+export interface ObjectRecord extends ObjectMetadata {
+  v: 1
+  bucket: string
+  key: string
+  /** Plaintext size in bytes. */
+  size: number
+  /** lowercase hex, no quotes; multipart ETags end in -N. */
+  etag: string
+  /** Epoch milliseconds. */
+  lastModified: number
+  ownerAccountId: string
+  checksum?: StoredChecksum
+  /** Number of parts of a completed multipart upload; absent for single PUTs and copies. */
+  multipartCount?: number
+  encryption: EncryptionRecord
+  /** Blobs in plaintext order. */
+  parts: PartRecord[]
+}
+
+export interface UploadRecord extends ObjectMetadata {
+  v: 1
+  uploadId: string
+  bucket: string
+  key: string
+  /** Epoch milliseconds. */
+  initiated: number
+  ownerAccountId: string
+  checksumAlgorithm?: ChecksumAlgorithm
+  checksumType?: ChecksumType
+  /** The object key is created and sealed at CreateMultipartUpload. */
+  encryption: EncryptionRecord
+}
+
+export interface UploadPartRecord extends PartRecord {
+  uploadId: string
+}
+
+export type ListEntry = { kind: 'object'; record: ObjectRecord } | { kind: 'prefix'; prefix: string }
+
+export interface ListQuery {
+  prefix?: string
+  delimiter?: string
+  /** Return only keys strictly greater than this (marker / start-after / decoded continuation). */
+  after?: string
+  /** Maximum number of entries (objects + common prefixes), 0..1000. */
+  limit: number
+}
+
+export interface ListResult {
+  entries: ListEntry[]
+  isTruncated: boolean
+  /** The last key or common prefix returned, for the next page's `after`. */
+  last?: string
+}
+
+export interface UploadListQuery {
+  prefix?: string
+  delimiter?: string
+  keyMarker?: string
+  uploadIdMarker?: string
+  limit: number
+}
+
+export type UploadListEntry = { kind: 'upload'; record: UploadRecord } | { kind: 'prefix'; prefix: string }
+
+export interface UploadListResult {
+  entries: UploadListEntry[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  nextUploadIdMarker?: string
+}
+
+export interface CommitExpectation {
+  /** The current object must have this ETag (If-Match). */
+  etag?: string
+  /** No object may exist under the key (If-None-Match: *). */
+  absent?: boolean
+}
+
+/** Blobs that a commit made unreferenced: the caller deletes them after the commit. */
+export interface CommitResult {
+  replaced?: ObjectRecord
+  garbage: BlobId[]
+}
+
+export interface MetadataStore {
+  getBucket(name: string): Promise<BucketRecord | undefined>
+  /** Creates the bucket unless one of that name exists; returns the existing record if it does. */
+  createBucket(rec: BucketRecord): Promise<{ created: true } | { created: false; existing: BucketRecord }>
+  putBucket(rec: BucketRecord): Promise<void>
+  /** Throws ConflictError('bucket-not-empty') if any object exists; discards its uploads. */
+  deleteBucket(name: string): Promise<{ garbage: BlobId[] }>
+  listBuckets(): Promise<BucketRecord[]>
+
+  getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>
+  /**
+   * Makes the record visible in one atomic, durable write. Throws ConflictError('precondition')
+   * if an expectation fails and NotFoundError('object') for If-Match on a missing key.
+   * With `completeUpload`, the upload and all its parts are removed in the same write.
+   */
+  commitObject(rec: ObjectRecord, opts?: { expect?: CommitExpectation; completeUpload?: string }): Promise<CommitResult>
+  /** Deletes the object if it exists (If-Match when `expect.etag`). */
+  deleteObject(bucket: string, key: string, expect?: { etag?: string }): Promise<CommitResult>
+  listObjects(bucket: string, q: ListQuery): Promise<ListResult>
+
+  createUpload(rec: UploadRecord): Promise<void>
+  getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>
+  /** Stores (or replaces) a part durably; returns the replaced part's blob as garbage. */
+  putPart(part: UploadPartRecord): Promise<{ garbage: BlobId[] }>
+  listParts(uploadId: string, q: { after?: number; limit: number }): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }>
+  /** All parts of an upload, ascending. */
+  getParts(uploadId: string): Promise<UploadPartRecord[]>
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<{ garbage: BlobId[] }>
+  listUploads(bucket: string, q: UploadListQuery): Promise<UploadListResult>
+
+  /** Every blob id any record references (for orphan collection at start). */
+  referencedBlobs(): AsyncIterable<BlobId>
+  close(): Promise<void>
+}
+
+export interface BlobStore {
+  /** A fresh, unique, filesystem-safe blob id. */
+  newId(): BlobId
+  /** Writes to a temp file, fsyncs, renames into place and fsyncs the directory. */
+  write(id: BlobId, body: AsyncIterable<Uint8Array>): Promise<{ size: number }>
+  /** Reads [start, end) of a blob (whole blob without range). */
+  read(id: BlobId, range?: { start: number; end: number }): AsyncIterable<Buffer>
+  delete(id: BlobId): Promise<void>
+  list(): AsyncIterable<BlobId>
+  /** Removes leftovers of interrupted writes. */
+  sweepTmp(): Promise<number>
+}
