@@ -41,6 +41,8 @@ const CODES = {
   InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts must be ordered by part number.' },
   InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
   InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
+  InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
   InvalidToken: { status: 403, message: 'The provided token is malformed or otherwise invalid.' },
   KeyTooLongError: { status: 400, message: 'Your key is too long' },
   MalformedTrailerError: {

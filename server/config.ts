@@ -1,0 +1,102 @@
+/**
+ * @module Command-line flags and environment into one validated, typed Config (and a redacted
+ * view of it for logs: secrets never leave this module in printable form).
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+export interface Credential {
+  accessKeyId: string
+  secretAccessKey: string
+  accountId: string
+  principalArn: string
+}
+
+export interface Config {
+  host: string
+  port: number
+  dataDir: string
+  region: string
+  accountId: string
+  credentials: Credential[]
+  virtualHostBaseDomains: string[]
+  maxClockSkewSeconds: number
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+/** The documented development credentials used when none are configured (README). */
+export const DEV_ACCESS_KEY_ID = 'test'
+export const DEV_SECRET_ACCESS_KEY = 'test'
+export const DEFAULT_ACCOUNT_ID = '000000000000'
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+const FLAGS = {
+  host: { type: 'string', env: 'STRONGROOM_HOST', default: '127.0.0.1' },
+  port: { type: 'string', env: 'STRONGROOM_PORT', default: '9000' },
+  'data-dir': { type: 'string', env: 'STRONGROOM_DATA_DIR', default: './data' },
+  region: { type: 'string', env: 'AWS_REGION', default: 'us-east-1' },
+  'log-level': { type: 'string', env: 'STRONGROOM_LOG_LEVEL', default: 'info' },
+  help: { type: 'boolean', env: '', default: false },
+} as const
+
+export const SERVER_USAGE = `Usage: strongroom server [options]
+
+Serves the S3 API (and, later, the embedded KMS) on one address.
+
+Options (each also readable from the environment variable shown):
+  --host H         address to listen on            STRONGROOM_HOST       (default 127.0.0.1)
+  --port P         port; 0 picks a free one        STRONGROOM_PORT       (default 9000)
+  --data-dir D     data directory                  STRONGROOM_DATA_DIR   (default ./data)
+  --region R       region of this endpoint         AWS_REGION            (default us-east-1)
+  --log-level L    debug|info|warn|error|silent    STRONGROOM_LOG_LEVEL  (default info)
+
+Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
+(default development pair: test / test).
+`
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/
+
+/** Parses argv (after the `server` command) and env into a Config. Throws ConfigError. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config & { help: boolean } {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    const options = Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }]))
+    values = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }).values as never
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const get = (name: keyof typeof FLAGS): string => {
+    const f = FLAGS[name]
+    const v = values[name] ?? (f.env ? env[f.env] : undefined) ?? env[`STRONGROOM_${name.toUpperCase().replace(/-/g, '_')}`]
+    return String(v ?? f.default)
+  }
+  const port = Number(get('port'))
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${get('port')}`)
+  const region = get('region')
+  if (!REGION_RE.test(region)) throw new ConfigError(`invalid region: ${region}`)
+  const logLevel = get('log-level')
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`)
+  const accessKeyId = env.STRONGROOM_ACCESS_KEY_ID || DEV_ACCESS_KEY_ID
+  const secretAccessKey = env.STRONGROOM_SECRET_ACCESS_KEY || DEV_SECRET_ACCESS_KEY
+  const accountId = DEFAULT_ACCOUNT_ID
+  return {
+    help: values.help === true,
+    host: get('host'),
+    port,
+    dataDir: path.resolve(get('data-dir')),
+    region,
+    accountId,
+    credentials: [{ accessKeyId, secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` }],
+    virtualHostBaseDomains: ['localhost'],
+    maxClockSkewSeconds: 900,
+    logLevel: logLevel as Config['logLevel'],
+  }
+}
+
+/** The config as it may be logged: no secret access keys. */
+export function redactConfig(cfg: Config): Record<string, unknown> {
+  return { ...cfg, credentials: cfg.credentials.map((c) => ({ accessKeyId: c.accessKeyId, accountId: c.accountId })) }
+}

@@ -1,0 +1,54 @@
+/** @module The plain values authentication works on: the request as received, its dependencies, its result. */
+
+/** A request as the HTTP edge received it, already parsed but not canonicalized. */
+export interface AuthRequest {
+  method: string
+  /** The DECODED path as received, e.g. `/bucket/a b+c`; the canonical URI re-encodes it once. */
+  path: string
+  /** Decoded name/value pairs in received order; valueless parameters have value `""`. */
+  query: Array<[string, string]>
+  /** Lowercase names; repeated headers joined with `,`. */
+  headers: Record<string, string>
+  now: Date
+}
+
+/** A credential as the store knows it. The secret never leaves the auth code. */
+export interface Credential {
+  secretAccessKey: string
+  accountId: string
+  principalArn: string
+}
+
+export interface AuthDeps {
+  lookup(accessKeyId: string): Credential | undefined
+  /** The region the request must be signed for (the bucket's, or the endpoint's). */
+  region: string
+  maxSkewSeconds: number
+  /** Signing service name; default `s3`. */
+  service?: 's3' | 'kms'
+}
+
+/** How the body is framed and what protects it (contract §2.5). */
+export type PayloadMode =
+  | { kind: 'sha256'; hex: string }
+  | { kind: 'unsigned' }
+  | { kind: 'streaming-signed'; trailer: boolean }
+  | { kind: 'streaming-unsigned-trailer' }
+
+/** A verified request: who signed it and what the body verifier needs to continue. */
+export interface AuthContext {
+  accessKeyId: string
+  accountId: string
+  principalArn: string
+  mode: 'header' | 'presigned'
+  payload: PayloadMode
+  /** The request time as signed (`YYYYMMDDTHHMMSSZ`). */
+  amzDate: string
+  /** `<date>/<region>/<service>/aws4_request`. */
+  scope: string
+  /** The derived signing key (secret-equivalent for one day/region/service: never log it). */
+  signingKey: Buffer
+  /** The request signature: the "previous signature" of the first aws-chunked chunk. */
+  seedSignature: string
+  signedHeaders: string[]
+}

@@ -1,0 +1,59 @@
+/**
+ * @module The values every S3 handler receives (the parsed request and the store's services)
+ * and the S3Result every handler returns; one function (respond.ts) writes results to the wire.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { RootKeyring } from '../../crypto/keyring.js'
+import type { BlobStore, MetadataStore } from '../../storage/types.js'
+import type { Config } from '../config.js'
+import type { Logger } from '../log.js'
+import type { AuthContext } from './auth/sigv4.js'
+import type { S3Operation } from './route.js'
+
+export interface Services {
+  config: Config
+  meta: MetadataStore
+  blobs: BlobStore
+  keyring: RootKeyring
+  log: Logger
+}
+
+export interface Principal {
+  accessKeyId: string
+  accountId: string
+  principalArn: string
+}
+
+export interface S3Request {
+  op: S3Operation
+  method: string
+  /** Lowercase header names; repeated headers joined with ','. */
+  headers: Record<string, string>
+  /** Decoded query pairs in received order. */
+  query: Array<[string, string]>
+  requestId: string
+  auth: AuthContext | null
+  principal: Principal
+  /** Arrived over TLS (or a trusted proxy said so). */
+  secure: boolean
+  /** The Host header as received. */
+  host: string
+  incoming: IncomingMessage
+}
+
+/** A streamed response body of known length. */
+export interface StreamBody {
+  length: number
+  chunks: AsyncIterable<Buffer>
+}
+
+export interface S3Result {
+  status: number
+  headers?: Record<string, string>
+  /** An XML document (already serialized). */
+  xml?: string
+  stream?: StreamBody
+}
+
+export const ok = (headers: Record<string, string> = {}, xml?: string): S3Result => ({ status: 200, headers, xml })
+export const noContent = (headers: Record<string, string> = {}): S3Result => ({ status: 204, headers })

@@ -1,0 +1,42 @@
+/** @module S3Operation -> handler: the only big switch. Adding an operation without a handler fails to compile. */
+import type { S3Request, S3Result, Services } from './context.js'
+import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
+import { listObjects, listObjectsV2 } from './ops/list.js'
+import {
+  abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy,
+} from './ops/multipart.js'
+import { completeMultipartUpload } from './ops/multipart-complete.js'
+import { deleteObject, deleteObjects } from './ops/object-delete.js'
+import { getObject } from './ops/object-get.js'
+import { copyObject, putObject } from './ops/object-put.js'
+import { listBuckets } from './ops/service.js'
+
+export async function dispatch(svc: Services, req: S3Request): Promise<S3Result> {
+  const op = req.op
+  switch (op.kind) {
+    case 'ListBuckets': return listBuckets(svc, req)
+    case 'CreateBucket': return createBucket(svc, req, op.bucket)
+    case 'HeadBucket': return headBucket(svc, req, op.bucket)
+    case 'DeleteBucket': return deleteBucket(svc, req, op.bucket)
+    case 'GetBucketLocation': return getBucketLocation(svc, req, op.bucket)
+    case 'ListObjects': return listObjects(svc, req, op.bucket)
+    case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
+    case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)
+    case 'DeleteObjects': return deleteObjects(svc, req, op.bucket)
+    case 'PutObject': return putObject(svc, req, op.bucket, op.key)
+    case 'CopyObject': return copyObject(svc, req, op.bucket, op.key)
+    case 'GetObject': return getObject(svc, req, op.bucket, op.key)
+    case 'HeadObject': return getObject(svc, req, op.bucket, op.key)
+    case 'DeleteObject': return deleteObject(svc, req, op.bucket, op.key)
+    case 'CreateMultipartUpload': return createMultipartUpload(svc, req, op.bucket, op.key)
+    case 'UploadPart': return uploadPart(svc, req, op)
+    case 'UploadPartCopy': return uploadPartCopy(svc, req, op)
+    case 'CompleteMultipartUpload': return completeMultipartUpload(svc, req, op)
+    case 'AbortMultipartUpload': return abortMultipartUpload(svc, req, op)
+    case 'ListParts': return listParts(svc, req, op)
+    default: {
+      const unreachable: never = op
+      throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`)
+    }
+  }
+}

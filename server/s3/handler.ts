@@ -1,0 +1,88 @@
+/**
+ * @module The S3 request pipeline (contract §1.4): parse the operation, authenticate, authorize,
+ * dispatch, and write the result or the error. Every request ends here as an S3 answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { authenticate } from './auth/sigv4.js'
+import type { Principal, S3Request, Services } from './context.js'
+import { dispatch } from './dispatch.js'
+import { S3Error, toS3Error } from './errors.js'
+import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
+import { bucketFromHost, bucketOf, parseOperation, parseTarget, queryValue, type S3Operation } from './route.js'
+
+/** Header map with lowercase names; repeated headers joined with ',' (contract §2.2). */
+export function headerMap(incoming: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {}
+  const raw = incoming.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase()
+    const value = raw[i + 1]
+    out[name] = out[name] === undefined ? value : `${out[name]},${value}`
+  }
+  return out
+}
+
+/** The region a request claims in its credential scope (header or presigned). */
+function scopeRegion(headers: Record<string, string>, query: Array<[string, string]>): string | undefined {
+  const cred = queryValue(query, 'X-Amz-Credential') ?? headers.authorization?.match(/Credential=([^,\s]+)/)?.[1]
+  return cred?.split('/')[2]
+}
+
+/**
+ * The region the request must be signed for (contract §2.10 A7): the bucket's region if it
+ * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
+ */
+async function expectedRegion(svc: Services, op: S3Operation, headers: Record<string, string>, query: Array<[string, string]>): Promise<string> {
+  const bucket = bucketOf(op)
+  if (bucket) {
+    const rec = await svc.meta.getBucket(bucket)
+    if (rec) return rec.region
+    if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
+  }
+  return svc.config.region
+}
+
+export async function handleS3(svc: Services, incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = newRequestId()
+  const ids = { requestId, hostId: hostIdFor(requestId) }
+  const method = incoming.method ?? 'GET'
+  const isHead = method === 'HEAD'
+  const started = performance.now()
+  let opKind = 'Unknown'
+  try {
+    const headers = headerMap(incoming)
+    const target = parseTarget(incoming.url ?? '/')
+    const vhost = bucketFromHost(headers.host, svc.config.virtualHostBaseDomains)
+    const op = parseOperation(method, target, headers, vhost)
+    opKind = op.kind
+    const region = await expectedRegion(svc, op, headers, target.query)
+    const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
+    const auth = authenticate(
+      { method, path: target.path, query: target.query, headers, now: new Date() },
+      { lookup, region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
+    )
+    // No bucket policies yet: anonymous requests are denied (contract §2.9).
+    if (!auth) throw new S3Error('AccessDenied')
+    const principal: Principal = { accessKeyId: auth.accessKeyId, accountId: auth.accountId, principalArn: auth.principalArn }
+    const req: S3Request = {
+      op,
+      method,
+      headers,
+      query: target.query,
+      requestId,
+      auth,
+      principal,
+      secure: Boolean((incoming.socket as { encrypted?: boolean }).encrypted),
+      host: headers.host ?? '',
+      incoming,
+    }
+    const result = await dispatch(svc, req)
+    await writeResult(res, result, ids, isHead, svc.log)
+    svc.log.debug('request', { requestId, op: opKind, status: result.status, ms: Math.round(performance.now() - started) })
+  } catch (err) {
+    const s3err = toS3Error(err)
+    if (s3err.status >= 500) svc.log.error('request failed', { requestId, op: opKind, code: s3err.code, err: s3err.cause ?? s3err })
+    else svc.log.debug('request refused', { requestId, op: opKind, code: s3err.code })
+    writeError(res, s3err, ids, isHead)
+  }
+}

@@ -1,0 +1,99 @@
+/** @module CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation (contract §3.1-§3.6). */
+import type { BucketRecord } from '../../../storage/types.js'
+import type { S3Request, S3Result, Services } from '../context.js'
+import { S3Error } from '../errors.js'
+import { AMZ_ACCESS_POINT_ALIAS, AMZ_BUCKET_ARN, AMZ_BUCKET_REGION } from '../headers.js'
+import { AWS_REGIONS } from '../regions.js'
+import { contentLength, readSmallBody } from '../request-body.js'
+import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
+import { loadBucket } from './common.js'
+import { deleteGarbage } from '../object-io.js'
+
+const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
+const FORBIDDEN_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
+
+/** Bucket naming rules of contract §3.1. */
+export function isValidBucketName(name: string): boolean {
+  if (name.length < 3 || name.length > 63) return false
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return false
+  if (name.includes('..')) return false
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return false
+  if (FORBIDDEN_PREFIXES.some((p) => name.startsWith(p))) return false
+  if (FORBIDDEN_SUFFIXES.some((s) => name.endsWith(s))) return false
+  return true
+}
+
+function signingRegion(req: S3Request, fallback: string): string {
+  return req.auth?.scope.split('/')[1] ?? fallback
+}
+
+/** Region rules of contract §3.3 (BKT-06..08). */
+function bucketRegion(endpoint: string, constraint: string | undefined): string {
+  if (constraint === undefined || constraint === '') {
+    if (endpoint !== 'us-east-1') throw new S3Error('IllegalLocationConstraintException')
+    return 'us-east-1'
+  }
+  if (endpoint === 'us-east-1') {
+    if (constraint === 'us-east-1' || !AWS_REGIONS.has(constraint)) {
+      throw new S3Error('InvalidLocationConstraint', { fields: [['LocationConstraint', constraint]] })
+    }
+    return constraint
+  }
+  if (constraint !== endpoint) {
+    throw new S3Error('IllegalLocationConstraintException', {
+      message: `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+    })
+  }
+  return constraint
+}
+
+export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
+  if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', { fields: [['BucketName', name]] })
+  let constraint: string | undefined
+  const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+  if (hasBody) {
+    const { bytes } = await readSmallBody(req)
+    if (bytes.length > 0) constraint = textOf(parseXmlBody(bytes.toString('utf8'), 'CreateBucketConfiguration'), 'LocationConstraint')
+  }
+  const endpoint = signingRegion(req, svc.config.region)
+  const region = bucketRegion(endpoint, constraint)
+  const rec: BucketRecord = {
+    v: 1,
+    name,
+    region,
+    ownerAccountId: req.principal.accountId,
+    createdAt: Date.now(),
+    // New buckets block SSE-C, as AWS does since April 2026 (design §9).
+    blockedEncryptionTypes: ['SSE-C'],
+  }
+  const res = await svc.meta.createBucket(rec)
+  if (!res.created) {
+    const existing = res.existing
+    if (existing.ownerAccountId !== req.principal.accountId) throw new S3Error('BucketAlreadyExists', { fields: [['BucketName', name]] })
+    if (!(existing.region === 'us-east-1' && endpoint === 'us-east-1')) {
+      throw new S3Error('BucketAlreadyOwnedByYou', { fields: [['BucketName', name]] })
+    }
+  }
+  const location = region === 'us-east-1' ? `/${name}` : `http://${name}.${req.host}/`
+  return { status: 200, headers: { Location: location, [AMZ_BUCKET_ARN]: `arn:aws:s3:::${name}` } }
+}
+
+export async function headBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
+  const b = await loadBucket(svc, req, name)
+  return {
+    status: 200,
+    headers: { [AMZ_BUCKET_REGION]: b.region, [AMZ_BUCKET_ARN]: `arn:aws:s3:::${name}`, [AMZ_ACCESS_POINT_ALIAS]: 'false' },
+  }
+}
+
+export async function deleteBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
+  await loadBucket(svc, req, name)
+  const { garbage } = await svc.meta.deleteBucket(name)
+  deleteGarbage(svc, garbage)
+  return { status: 204 }
+}
+
+export async function getBucketLocation(svc: Services, req: S3Request, name: string): Promise<S3Result> {
+  const b = await loadBucket(svc, req, name)
+  return { status: 200, xml: xmlTextDocument('LocationConstraint', b.region === 'us-east-1' ? '' : b.region) }
+}

@@ -1,0 +1,125 @@
+/**
+ * @module Helpers shared by the operation families: bucket access checks, object metadata from
+ * request headers and back to response headers, ETag and date formatting.
+ */
+import { createHash } from 'node:crypto'
+import type { BucketRecord, ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
+import type { S3Request, Services } from '../context.js'
+import { S3Error, noSuchBucket } from '../errors.js'
+import { AMZ_CHECKSUM_TYPE, AMZ_EXPECTED_BUCKET_OWNER, AMZ_META_PREFIX, AMZ_STORAGE_CLASS, STORED_SYSTEM_HEADERS } from '../headers.js'
+
+/**
+ * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied if another account owns
+ * it or `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18).
+ */
+export async function loadBucket(svc: Services, req: S3Request, name: string): Promise<BucketRecord> {
+  const bucket = await svc.meta.getBucket(name)
+  if (!bucket) throw noSuchBucket(name)
+  if (bucket.ownerAccountId !== req.principal.accountId) throw new S3Error('AccessDenied')
+  const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
+  if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
+  return bucket
+}
+
+/** The 64-hex canonical user ID of an account (ListBuckets Owner/ID). */
+export function canonicalId(accountId: string): string {
+  return createHash('sha256').update(`strongroom-canonical-id:${accountId}`).digest('hex')
+}
+
+export const quoteEtag = (etag: string): string => `"${etag}"`
+
+/** IMF-fixdate with whole seconds, as S3 writes Last-Modified. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString()
+}
+
+const STORAGE_CLASSES = new Set([
+  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER',
+  'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE', 'FSX_OPENZFS', 'FSX_ONTAP',
+])
+
+export const MAX_METADATA_SIZE = 2048
+export const MAX_KEY_LENGTH = 1024
+
+/** Precondition: object keys are at most 1024 UTF-8 bytes (contract §3.7, PUT-04). */
+export function checkKeyLength(key: string): void {
+  const size = Buffer.byteLength(key, 'utf8')
+  if (size > MAX_KEY_LENGTH) {
+    throw new S3Error('KeyTooLongError', { fields: [['MaxSizeAllowed', MAX_KEY_LENGTH], ['Size', size]] })
+  }
+}
+
+/** Node hands header values over as latin1; S3 metadata values are UTF-8 bytes. */
+function utf8Header(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'latin1').toString('utf8') : v
+}
+
+/**
+ * Object metadata from request headers (PutObject, CreateMultipartUpload, CopyObject REPLACE):
+ * Content-Type (default binary/octet-stream), stored system headers, x-amz-meta-* (contract §3.15).
+ */
+export function metadataFromHeaders(h: Record<string, string>, contentEncoding: string | undefined): ObjectMetadata {
+  const headers: Record<string, string> = {}
+  for (const name of STORED_SYSTEM_HEADERS) {
+    const v = name === 'content-encoding' ? contentEncoding : h[name]
+    if (v !== undefined && v !== '') headers[name] = utf8Header(v)
+  }
+  const userMeta: Record<string, string> = {}
+  let size = 0
+  for (const [name, value] of Object.entries(h)) {
+    if (!name.startsWith(AMZ_META_PREFIX)) continue
+    const short = name.slice(AMZ_META_PREFIX.length)
+    const v = utf8Header(value)
+    userMeta[short] = v
+    size += Buffer.byteLength(short, 'utf8') + Buffer.byteLength(v, 'utf8')
+  }
+  if (size > MAX_METADATA_SIZE) {
+    throw new S3Error('MetadataTooLarge', { fields: [['Size', size], ['MaxSizeAllowed', MAX_METADATA_SIZE]] })
+  }
+  const storageClass = h[AMZ_STORAGE_CLASS] ?? 'STANDARD'
+  if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass')
+  return { contentType: h['content-type'] ? utf8Header(h['content-type']) : 'binary/octet-stream', headers, userMeta, storageClass }
+}
+
+/** RFC 2047 for values that are not plain ASCII (contract §3.15, META-04). */
+function headerSafe(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x20-\x7e\t]*$/.test(v) ? v : `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`
+}
+
+/** Content-Type, stored system headers, x-amz-meta-* and storage class for GET/HEAD. */
+export function metadataHeaders(meta: ObjectMetadata): Record<string, string> {
+  const out: Record<string, string> = { 'Content-Type': headerSafe(meta.contentType) }
+  for (const [k, v] of Object.entries(meta.headers)) out[k] = headerSafe(v)
+  for (const [k, v] of Object.entries(meta.userMeta)) out[AMZ_META_PREFIX + k] = headerSafe(v)
+  if (meta.storageClass !== 'STANDARD') out[AMZ_STORAGE_CLASS] = meta.storageClass
+  return out
+}
+
+/** ETag and Last-Modified of an object, as sent on GET/HEAD/304. */
+export function validatorHeaders(rec: ObjectRecord): Record<string, string> {
+  return { ETag: quoteEtag(rec.etag), 'Last-Modified': httpDate(rec.lastModified) }
+}
+
+/** Strips quotes and a weak prefix for ETag comparison (contract §3.8.3 [C]). */
+export function normalizeEtag(v: string): string {
+  let s = v.trim()
+  if (s.startsWith('W/')) s = s.slice(2)
+  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) s = s.slice(1, -1)
+  return s
+}
+
+/** True if an If-Match / If-None-Match list matches the ETag (`*` matches any object). */
+export function etagMatches(list: string, etag: string): boolean {
+  return list.split(',').some((item) => {
+    const t = item.trim()
+    return t === '*' || normalizeEtag(t) === etag
+  })
+}
+
+/** `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored checksum (contract §3.16). */
+export function checksumHeaders(c: StoredChecksum | undefined): Record<string, string> {
+  if (!c) return {}
+  return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, [AMZ_CHECKSUM_TYPE]: c.type }
+}

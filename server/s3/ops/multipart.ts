@@ -1,0 +1,273 @@
+/**
+ * @module Multipart uploads (contract §3.14): CreateMultipartUpload, UploadPart, UploadPartCopy,
+ * AbortMultipartUpload, ListParts, ListMultipartUploads. Completion lives in multipart-complete.ts.
+ */
+import { randomBytes } from 'node:crypto'
+import type { ChecksumAlgorithm, ChecksumType, UploadPartRecord, UploadRecord } from '../../../storage/types.js'
+import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
+import { CHECKSUM_ALGORITHMS } from '../checksums.js'
+import type { S3Request, S3Result, Services } from '../context.js'
+import { S3Error, invalidArgument, noSuchUpload } from '../errors.js'
+import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
+import { deleteGarbage, newObjectKey, openObjectKey, writePart } from '../object-io.js'
+import { requestBody } from '../request-body.js'
+import { queryValue } from '../route.js'
+import { refuseSseOnRead, resolveWriteSse, sseResponseHeaders } from '../sse-headers.js'
+import { isoTime, xmlDocument } from '../xml.js'
+import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
+import { copySourceConditions, openCopySource, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { checkBodyLength } from './object-put.js'
+
+/** Largest part (contract §3.14). */
+const MAX_PART_SIZE = 5 * 1024 ** 3
+
+/** Upload ids are opaque, URL-safe, and sort in creation order (contract §3.14 [I]). */
+let lastIdTime = 0
+let idCounter = 0
+export function newUploadId(): string {
+  const now = Date.now()
+  idCounter = now === lastIdTime ? idCounter + 1 : 0
+  lastIdTime = now
+  return `${now.toString(36).padStart(10, '0')}${idCounter.toString(36).padStart(4, '0')}${randomBytes(18).toString('base64url')}`
+}
+
+/** Loads an upload of this bucket and key, or 404 NoSuchUpload (MPU-03). */
+export async function loadUpload(svc: Services, bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+  const up = await svc.meta.getUpload(bucket, key, uploadId)
+  if (!up) throw noSuchUpload(uploadId)
+  return up
+}
+
+/** Precondition: part numbers are integers 1..10000 (MPU-02). */
+export function parsePartNumber(raw: string): number {
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
+  }
+  return n
+}
+
+/** The checksum algorithm and type an upload declares at Create (contract §3.16). */
+function declaredChecksum(h: Record<string, string>): { algorithm?: ChecksumAlgorithm; type?: ChecksumType } {
+  const alg = h[AMZ_CHECKSUM_ALGORITHM]
+  const typeRaw = h[AMZ_CHECKSUM_TYPE]
+  if (alg === undefined) {
+    if (typeRaw !== undefined) throw new S3Error('InvalidRequest', { message: 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.' })
+    return {}
+  }
+  const algorithm = alg.toUpperCase() as ChecksumAlgorithm
+  if (!CHECKSUM_ALGORITHMS.includes(algorithm)) {
+    throw new S3Error('InvalidRequest', { message: 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]' })
+  }
+  const type = (typeRaw?.toUpperCase() ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')) as ChecksumType
+  if (type !== 'FULL_OBJECT' && type !== 'COMPOSITE') throw new S3Error('InvalidRequest', { message: 'Value for x-amz-checksum-type header is invalid.' })
+  if (type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) {
+    throw new S3Error('InvalidRequest', { message: `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.` })
+  }
+  if (type === 'COMPOSITE' && algorithm === 'CRC64NVME') {
+    throw new S3Error('InvalidRequest', { message: 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.' })
+  }
+  return { algorithm, type }
+}
+
+/** The algorithm parts of an upload are checksummed with (CRC64NVME when none was declared). */
+export const partAlgorithm = (up: UploadRecord): ChecksumAlgorithm => up.checksumAlgorithm ?? 'CRC64NVME'
+
+function checksumResponse(up: UploadRecord): Record<string, string> {
+  return up.checksumAlgorithm ? { [AMZ_CHECKSUM_ALGORITHM]: up.checksumAlgorithm, [AMZ_CHECKSUM_TYPE]: up.checksumType ?? 'COMPOSITE' } : {}
+}
+
+export async function createMultipartUpload(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  const h = req.headers
+  checkKeyLength(key)
+  const bucket = await loadBucket(svc, req, bucketName)
+  const sse = resolveWriteSse(h, bucket)
+  const meta = metadataFromHeaders(h, storedContentEncoding(h))
+  const { algorithm, type } = declaredChecksum(h)
+  const uploadId = newUploadId()
+  const { encryption } = newObjectKey(svc, sse, bucketName, key)
+  const up: UploadRecord = {
+    v: 1, uploadId, bucket: bucketName, key, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
+  }
+  await svc.meta.createUpload(up)
+  const xml = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucketName, Key: key, UploadId: uploadId })
+  return { status: 200, headers: { ...sseResponseHeaders(encryption), ...checksumResponse(up) }, xml }
+}
+
+async function storePart(svc: Services, part: UploadPartRecord): Promise<void> {
+  let garbage: string[]
+  try {
+    garbage = (await svc.meta.putPart(part)).garbage
+  } catch (err) {
+    deleteGarbage(svc, [part.blobId])
+    throw err
+  }
+  deleteGarbage(svc, garbage)
+}
+
+export async function uploadPart(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string; partNumber: string }): Promise<S3Result> {
+  const h = req.headers
+  const partNumber = parsePartNumber(op.partNumber)
+  refuseSseOnRead(h)
+  precheckBodyHeaders(h)
+  checkBodyLength(h, MAX_PART_SIZE)
+  await loadBucket(svc, req, op.bucket)
+  const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  const algorithm = partAlgorithm(up)
+  const oek = openObjectKey(svc, up.encryption, up)
+  const body = requestBody(req, algorithm)
+  const written = await writePart(svc, oek, partNumber, body.stream)
+  const d = body.digests()
+  if (d.checksum.algorithm !== algorithm) {
+    deleteGarbage(svc, [written.blobId])
+    throw new S3Error('InvalidRequest', {
+      message: `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${d.checksum.algorithm.toLowerCase()}`,
+    })
+  }
+  const etag = d.md5.toString('hex')
+  await storePart(svc, {
+    uploadId: up.uploadId, partNumber, blobId: written.blobId, size: d.size, etag, salt: written.salt,
+    checksum: d.checksum.value, lastModified: Date.now(),
+  })
+  const headers: Record<string, string> = { ETag: quoteEtag(etag), ...sseResponseHeaders(up.encryption) }
+  if (up.checksumAlgorithm || h[`x-amz-checksum-${algorithm.toLowerCase()}`] !== undefined || h['x-amz-trailer'] !== undefined) {
+    headers[`x-amz-checksum-${algorithm.toLowerCase()}`] = d.checksum.value
+  }
+  return { status: 200, headers }
+}
+
+/** `x-amz-copy-source-range: bytes=first-last` against a source of `size` bytes (MPU-15/16). */
+function parseCopyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim())
+  if (!m || Number(m[1]) > Number(m[2])) {
+    throw invalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      AMZ_COPY_SOURCE_RANGE, raw,
+    )
+  }
+  const start = Number(m[1])
+  const end = Number(m[2])
+  if (end >= size) throw invalidArgument(`Range specified is not valid for source object of size: ${size}`, AMZ_COPY_SOURCE_RANGE, raw)
+  return { start, end }
+}
+
+export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string; partNumber: string }): Promise<S3Result> {
+  const h = req.headers
+  const partNumber = parsePartNumber(op.partNumber)
+  refuseSseOnRead(h)
+  const source = parseCopySource(h)
+  await loadBucket(svc, req, op.bucket)
+  const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  const src = await openCopySource(svc, req, source)
+  const range = parseCopyRange(h[AMZ_COPY_SOURCE_RANGE], src.record.size)
+  const size = range ? range.end - range.start + 1 : src.record.size
+  if (size > MAX_PART_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
+  copySourceConditions(h, src.record)
+  const algorithm = partAlgorithm(up)
+  const oek = openObjectKey(svc, up.encryption, up)
+  const reading = readSourceDigesting(svc, src, algorithm, range)
+  const written = await writePart(svc, oek, partNumber, reading.stream)
+  const d = reading.digests()
+  const now = Date.now()
+  await storePart(svc, {
+    uploadId: up.uploadId, partNumber, blobId: written.blobId, size, etag: d.md5, salt: written.salt,
+    checksum: d.checksum, lastModified: now,
+  })
+  const xml = xmlDocument('CopyPartResult', {
+    ETag: quoteEtag(d.md5),
+    LastModified: isoTime(now),
+    [`Checksum${algorithm}`]: up.checksumAlgorithm ? d.checksum : undefined,
+  })
+  return { status: 200, headers: sseResponseHeaders(up.encryption), xml }
+}
+
+export async function abortMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {
+  await loadBucket(svc, req, op.bucket)
+  await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  const { garbage } = await svc.meta.abortUpload(op.bucket, op.key, op.uploadId)
+  deleteGarbage(svc, garbage)
+  return { status: 204 }
+}
+
+function boundedInt(raw: string | undefined, name: string, dflt: number, max: number): number {
+  if (raw === undefined) return dflt
+  if (!/^\d+$/.test(raw)) throw invalidArgument(`Provided ${name} not an integer or within integer range`, name, raw)
+  return Math.min(Number(raw), max)
+}
+
+export async function listParts(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {
+  const maxParts = boundedInt(queryValue(req.query, 'max-parts'), 'max-parts', 1000, 1000)
+  const marker = boundedInt(queryValue(req.query, 'part-number-marker'), 'part-number-marker', 0, 10000)
+  await loadBucket(svc, req, op.bucket)
+  const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  const { parts, isTruncated } = maxParts === 0 ? { parts: [], isTruncated: false } : await svc.meta.listParts(up.uploadId, { after: marker, limit: maxParts })
+  const owner = { ID: canonicalId(up.ownerAccountId) }
+  const xml = xmlDocument('ListPartsResult', {
+    Bucket: op.bucket,
+    Key: op.key,
+    UploadId: up.uploadId,
+    Initiator: { ID: canonicalId(up.ownerAccountId), DisplayName: up.ownerAccountId },
+    Owner: owner,
+    StorageClass: up.storageClass,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: parts.length ? parts[parts.length - 1].partNumber : marker,
+    MaxParts: maxParts,
+    IsTruncated: isTruncated,
+    ChecksumAlgorithm: up.checksumAlgorithm,
+    ChecksumType: up.checksumType,
+    Part: parts.map((p) => ({
+      PartNumber: p.partNumber,
+      LastModified: isoTime(p.lastModified),
+      ETag: quoteEtag(p.etag),
+      Size: p.size,
+      [`Checksum${partAlgorithm(up)}`]: up.checksumAlgorithm ? p.checksum : undefined,
+    })),
+  })
+  return { status: 200, xml }
+}
+
+export async function listMultipartUploads(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
+  const q = req.query
+  const maxUploads = boundedInt(queryValue(q, 'max-uploads'), 'max-uploads', 1000, 1000)
+  const prefix = queryValue(q, 'prefix') ?? ''
+  const delimiterRaw = queryValue(q, 'delimiter')
+  const delimiter = delimiterRaw === '' ? undefined : delimiterRaw
+  const keyMarker = queryValue(q, 'key-marker') || undefined
+  const uploadIdMarker = keyMarker ? queryValue(q, 'upload-id-marker') || undefined : undefined
+  await loadBucket(svc, req, bucketName)
+  if (keyMarker && uploadIdMarker && !(await svc.meta.getUpload(bucketName, keyMarker, uploadIdMarker))) {
+    throw invalidArgument('Invalid uploadId marker', 'upload-id-marker', uploadIdMarker)
+  }
+  const res = maxUploads === 0
+    ? { entries: [], isTruncated: false }
+    : await svc.meta.listUploads(bucketName, { prefix: prefix || undefined, delimiter, keyMarker, uploadIdMarker, limit: maxUploads })
+  const xml = xmlDocument('ListMultipartUploadsResult', {
+    Bucket: bucketName,
+    KeyMarker: keyMarker ?? '',
+    UploadIdMarker: uploadIdMarker ?? '',
+    NextKeyMarker: res.nextKeyMarker,
+    NextUploadIdMarker: res.nextUploadIdMarker,
+    Prefix: prefix || undefined,
+    Delimiter: delimiter,
+    MaxUploads: maxUploads,
+    IsTruncated: res.isTruncated,
+    Upload: res.entries.flatMap((e) =>
+      e.kind === 'upload'
+        ? [{
+            Key: e.record.key,
+            UploadId: e.record.uploadId,
+            Initiator: { ID: canonicalId(e.record.ownerAccountId), DisplayName: e.record.ownerAccountId },
+            Owner: { ID: canonicalId(e.record.ownerAccountId) },
+            StorageClass: e.record.storageClass,
+            Initiated: isoTime(e.record.initiated),
+            ChecksumAlgorithm: e.record.checksumAlgorithm,
+            ChecksumType: e.record.checksumType,
+          }]
+        : [],
+    ),
+    CommonPrefixes: res.entries.flatMap((e) => (e.kind === 'prefix' ? [{ Prefix: e.prefix }] : [])),
+  })
+  return { status: 200, xml }
+}

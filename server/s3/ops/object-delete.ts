@@ -1,0 +1,55 @@
+/** @module DeleteObject and DeleteObjects (contract §3.10, §3.11). */
+import type { S3Request, S3Result, Services } from '../context.js'
+import { S3Error, toS3Error } from '../errors.js'
+import { deleteGarbage } from '../object-io.js'
+import { readSmallBody } from '../request-body.js'
+import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
+import { loadBucket, normalizeEtag } from './common.js'
+
+export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  await loadBucket(svc, req, bucketName)
+  const ifMatch = req.headers['if-match']
+  const expect = ifMatch !== undefined && ifMatch.trim() !== '*' ? { etag: normalizeEtag(ifMatch) } : undefined
+  if (ifMatch?.trim() === '*' && !(await svc.meta.getObject(bucketName, key))) {
+    throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+  }
+  const { garbage } = await svc.meta.deleteObject(bucketName, key, expect)
+  deleteGarbage(svc, garbage)
+  return { status: 204 }
+}
+
+/** Precondition: at most 1000 keys per DeleteObjects request (contract §3.11, MDEL-04). */
+const MAX_DELETE_KEYS = 1000
+
+export async function deleteObjects(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
+  await loadBucket(svc, req, bucketName)
+  const h = req.headers
+  const hasDigest = h['content-md5'] !== undefined || Object.keys(h).some((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type') || h['x-amz-trailer'] !== undefined
+  if (!hasDigest) throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' })
+  const { bytes } = await readSmallBody(req)
+  const doc = parseXmlBody(bytes.toString('utf8'), 'Delete')
+  const objects = doc.Object
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML')
+  const quiet = textOf(doc, 'Quiet')?.trim().toLowerCase() === 'true'
+  const keys = objects.map((o) => {
+    if (typeof o !== 'object' || o === null) throw new S3Error('MalformedXML')
+    const key = textOf(o as Record<string, unknown>, 'Key')
+    if (key === undefined || key === '') throw new S3Error('MalformedXML')
+    const etag = textOf(o as Record<string, unknown>, 'ETag')
+    return { key, etag: etag === undefined ? undefined : normalizeEtag(etag) }
+  })
+  const deleted: Array<{ Key: string }> = []
+  const errors: Array<{ Key: string; Code: string; Message: string }> = []
+  for (const { key, etag } of keys) {
+    try {
+      const { garbage } = await svc.meta.deleteObject(bucketName, key, etag ? { etag } : undefined)
+      deleteGarbage(svc, garbage)
+      if (!quiet) deleted.push({ Key: key })
+    } catch (err) {
+      const e = toS3Error(err)
+      if (e.status >= 500) svc.log.error('DeleteObjects entry failed', { requestId: req.requestId, err })
+      errors.push({ Key: key, Code: e.code, Message: e.message })
+    }
+  }
+  return { status: 200, xml: xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }) }
+}

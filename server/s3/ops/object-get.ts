@@ -1,0 +1,143 @@
+/** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (contract §3.8, §3.9). */
+import type { ObjectRecord } from '../../../storage/types.js'
+import type { S3Request, S3Result, Services } from '../context.js'
+import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
+import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
+import { openObjectKey, readPlaintext } from '../object-io.js'
+import { queryValue } from '../route.js'
+import { refuseSseOnRead, refuseSseCForPlainObject, sseResponseHeaders } from '../sse-headers.js'
+import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
+
+export type ByteRange = { start: number; end: number }
+
+/**
+ * Parses a single-range `Range` header against an object of `size` bytes (contract §3.8.1).
+ * Returns undefined when the header is to be ignored (whole object), throws 416 InvalidRange.
+ */
+export function parseRange(header: string, size: number): ByteRange | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m || (m[1] === '' && m[2] === '')) return undefined
+  const unsatisfiable = () =>
+    new S3Error('InvalidRange', {
+      fields: [['RangeRequested', header], ['ActualObjectSize', size]],
+      headers: { 'Content-Range': `bytes */${size}` },
+    })
+  if (m[1] === '') {
+    const suffix = Number(m[2])
+    if (suffix === 0 || size === 0) throw unsatisfiable()
+    return { start: Math.max(0, size - suffix), end: size - 1 }
+  }
+  const start = Number(m[1])
+  const end = m[2] === '' ? size - 1 : Number(m[2])
+  if (end < start) return undefined
+  if (start >= size) throw unsatisfiable()
+  return { start, end: Math.min(end, size - 1) }
+}
+
+/** Seconds since the epoch of an HTTP date, or undefined if unparsable (then ignored, §3.8.3). */
+function parseHttpDate(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const t = Date.parse(v)
+  return Number.isNaN(t) ? undefined : Math.floor(t / 1000)
+}
+
+/** RFC 7232 §6 evaluation order of the four conditional headers (contract §3.8.3). */
+export function checkConditions(h: Record<string, string>, rec: ObjectRecord): 'ok' | 'not-modified' {
+  const modified = Math.floor(rec.lastModified / 1000)
+  const ifMatch = h['if-match']
+  const ifNoneMatch = h['if-none-match']
+  if (ifMatch !== undefined) {
+    if (!etagMatches(ifMatch, rec.etag)) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+  } else {
+    const ius = parseHttpDate(h['if-unmodified-since'])
+    if (ius !== undefined && modified > ius) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Unmodified-Since']] })
+  }
+  if (ifNoneMatch !== undefined) {
+    if (etagMatches(ifNoneMatch, rec.etag)) return 'not-modified'
+  } else {
+    const ims = parseHttpDate(h['if-modified-since'])
+    if (ims !== undefined && modified <= ims) return 'not-modified'
+  }
+  return 'ok'
+}
+
+const OVERRIDES: Array<[string, string]> = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding'],
+]
+
+function parsePartNumber(raw: string): number {
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
+  }
+  return n
+}
+
+/** Byte range of part `n` of an object (a non-multipart object has one part: all of it). */
+function partRange(rec: ObjectRecord, n: number): ByteRange & { count: number } {
+  const count = rec.multipartCount ?? 1
+  if (n > count) {
+    throw new S3Error('InvalidPartNumber', { fields: [['PartNumberRequested', n], ['ActualPartCount', count]] })
+  }
+  if (rec.multipartCount === undefined) return { start: 0, end: rec.size - 1, count }
+  let start = 0
+  for (let i = 0; i < n - 1; i++) start += rec.parts[i].size
+  return { start, end: start + rec.parts[n - 1].size - 1, count }
+}
+
+export async function getObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  const h = req.headers
+  refuseSseOnRead(h)
+  const partNumberRaw = queryValue(req.query, 'partNumber')
+  if (partNumberRaw !== undefined && h.range !== undefined) {
+    throw new S3Error('InvalidRequest', { message: 'Cannot specify both Range header and partNumber query parameter' })
+  }
+  const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
+  await loadBucket(svc, req, bucketName)
+  const rec = await svc.meta.getObject(bucketName, key)
+  if (!rec) throw noSuchKey(key)
+  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: validatorHeaders(rec) }
+  refuseSseCForPlainObject(h, rec.encryption)
+
+  const headers: Record<string, string> = {
+    ...metadataHeaders(rec),
+    ...validatorHeaders(rec),
+    'Accept-Ranges': 'bytes',
+    ...sseResponseHeaders(rec.encryption),
+  }
+  let range: ByteRange | undefined
+  let status = 200
+  if (partNumber !== undefined) {
+    const pr = partRange(rec, partNumber)
+    headers[AMZ_MP_PARTS_COUNT] = String(pr.count)
+    if (pr.end < pr.start) {
+      // An empty (0-byte) part: nothing to send, but it is still the 206 of that part.
+      status = 206
+      headers['Content-Range'] = `bytes */${rec.size}`
+    } else {
+      range = pr
+      status = 206
+    }
+  } else if (h.range !== undefined) {
+    range = parseRange(h.range, rec.size)
+    if (range) status = 206
+  }
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${rec.size}`
+  if (h[AMZ_CHECKSUM_MODE] === 'ENABLED' && status === 200) Object.assign(headers, checksumHeaders(rec.checksum))
+  for (const [param, header] of OVERRIDES) {
+    const v = queryValue(req.query, param)
+    if (v !== undefined) headers[header] = v
+  }
+  const length = range ? range.end - range.start + 1 : status === 206 ? 0 : rec.size
+  if (req.method === 'HEAD') return { status, headers, stream: { length, chunks: emptyChunks() } }
+  const oek = openObjectKey(svc, rec.encryption, rec)
+  const chunks = length === 0 && status === 206 ? emptyChunks() : readPlaintext(svc, oek, rec.parts, range)
+  return { status, headers, stream: { length, chunks } }
+}
+
+async function* emptyChunks(): AsyncGenerator<Buffer> {}

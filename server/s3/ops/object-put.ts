@@ -1,0 +1,151 @@
+/** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
+import type { ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
+import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
+import type { S3Request, S3Result, Services } from '../context.js'
+import { S3Error, noSuchKey } from '../errors.js'
+import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
+import { deleteGarbage, newObjectKey, writePart } from '../object-io.js'
+import { requestBody } from '../request-body.js'
+import { hasEncryptionHeaders, resolveWriteSse, sseResponseHeaders } from '../sse-headers.js'
+import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
+import { copySourceConditions, openCopySource, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { isoTime, xmlDocument } from '../xml.js'
+
+/** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
+export const MAX_PUT_SIZE = 5 * 1024 ** 3
+
+/** If-Match / If-None-Match: * on writes (contract §3.7): checked early and again atomically at commit. */
+export function writeExpectation(h: Record<string, string>): { etag?: string; absent?: boolean } | undefined {
+  const ifNoneMatch = h['if-none-match']
+  const ifMatch = h['if-match']
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', { message: 'If-None-Match on writes supports only *' })
+  return { absent: ifNoneMatch !== undefined ? true : undefined, etag: ifMatch }
+}
+
+async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<void> {
+  if (!expect) return
+  const cur = await svc.meta.getObject(bucket, key)
+  if (expect.absent && cur) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-None-Match']] })
+  if (expect.etag !== undefined) {
+    if (!cur) throw noSuchKey(key)
+    if (!etagMatches(expect.etag, cur.etag)) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+  }
+}
+
+/** Plaintext length a body announces: x-amz-decoded-content-length for aws-chunked, else Content-Length. */
+export function declaredLength(h: Record<string, string>): number | undefined {
+  const v = h['x-amz-decoded-content-length'] ?? h['content-length']
+  return v === undefined ? undefined : Number(v)
+}
+
+/** Length rules shared by PutObject and UploadPart (contract §3.7 PUT-05, EntityTooLarge). */
+export function checkBodyLength(h: Record<string, string>, max: number): void {
+  if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength')
+  const size = declaredLength(h)
+  if (size !== undefined && size > max) {
+    throw new S3Error('EntityTooLarge', { fields: [['ProposedSize', size], ['MaxSizeAllowed', max]] })
+  }
+}
+
+async function commitNew(svc: Services, rec: ObjectRecord, expect: ReturnType<typeof writeExpectation>, blobs: string[]): Promise<void> {
+  let garbage: string[]
+  try {
+    garbage = (await svc.meta.commitObject(rec, { expect })).garbage
+  } catch (err) {
+    deleteGarbage(svc, blobs)
+    throw err
+  }
+  deleteGarbage(svc, garbage)
+}
+
+export async function putObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  const h = req.headers
+  checkKeyLength(key)
+  const bucket = await loadBucket(svc, req, bucketName)
+  precheckBodyHeaders(h)
+  const sse = resolveWriteSse(h, bucket)
+  const meta = metadataFromHeaders(h, storedContentEncoding(h))
+  checkBodyLength(h, MAX_PUT_SIZE)
+  const expect = writeExpectation(h)
+  await precheckExpectation(svc, bucketName, key, expect)
+
+  const { oek, encryption } = newObjectKey(svc, sse, bucketName, key)
+  const body = requestBody(req)
+  const part = await writePart(svc, oek, 1, body.stream)
+  const d = body.digests()
+  const now = Date.now()
+  const etag = d.md5.toString('hex')
+  const checksum: StoredChecksum = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
+  const rec: ObjectRecord = {
+    v: 1, bucket: bucketName, key, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    ...meta, checksum, encryption,
+    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
+  }
+  await commitNew(svc, rec, expect, [part.blobId])
+  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseResponseHeaders(encryption), ...checksumHeaders(checksum) } }
+}
+
+/**
+ * The copy-onto-itself rule of contract §4.11: legal only when something besides the data would
+ * change. With SSE-S3 only, the encryption the copy applies never differs from the source's.
+ */
+function checkSelfCopy(h: Record<string, string>, hasExplicitDefault: boolean): void {
+  const changes =
+    h[AMZ_METADATA_DIRECTIVE] === 'REPLACE' ||
+    h[AMZ_STORAGE_CLASS] !== undefined ||
+    h[AMZ_WEBSITE_REDIRECT] !== undefined ||
+    hasEncryptionHeaders(h) ||
+    hasExplicitDefault
+  if (!changes) {
+    throw new S3Error('InvalidRequest', {
+      message:
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    })
+  }
+}
+
+export async function copyObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  const h = req.headers
+  checkKeyLength(key)
+  const source = parseCopySource(h)
+  const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
+  const bucket = await loadBucket(svc, req, bucketName)
+  const sse = resolveWriteSse(h, bucket, { copy: true })
+  const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
+  const src = await openCopySource(svc, req, source)
+  if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
+  copySourceConditions(h, src.record)
+  if (source.bucket === bucketName && source.key === key) checkSelfCopy(h, bucket.encryption !== undefined)
+  const expect = writeExpectation(h)
+  await precheckExpectation(svc, bucketName, key, expect)
+
+  // COPY keeps the source's metadata (never the website redirect, §3.13), REPLACE takes the request's.
+  const { [AMZ_WEBSITE_REDIRECT]: _redirect, ...kept } = src.record.headers
+  const meta: ObjectMetadata = replaced ?? {
+    contentType: src.record.contentType, headers: kept, userMeta: src.record.userMeta,
+    storageClass: h[AMZ_STORAGE_CLASS] ?? src.record.storageClass,
+  }
+  const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
+  const { oek, encryption } = newObjectKey(svc, sse, bucketName, key)
+  const digesting = readSourceDigesting(svc, src, algorithm)
+  const part = await writePart(svc, oek, 1, digesting.stream)
+  const d = digesting.digests()
+  const now = Date.now()
+  const etag = d.md5
+  const checksum: StoredChecksum = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
+  const rec: ObjectRecord = {
+    v: 1, bucket: bucketName, key, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    ...meta, checksum, encryption,
+    parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
+  }
+  await commitNew(svc, rec, expect, [part.blobId])
+  const xml = xmlDocument('CopyObjectResult', {
+    ETag: quoteEtag(etag),
+    LastModified: isoTime(now),
+    [`Checksum${algorithm}`]: checksum.value,
+    ChecksumType: 'FULL_OBJECT',
+  })
+  return { status: 200, headers: sseResponseHeaders(encryption), xml }
+}

@@ -1,0 +1,110 @@
+/**
+ * @module The one place that writes S3 answers to the wire: common headers (contract §1.2),
+ * HEAD-without-body, XML error bodies (§1.3) and streamed object bodies that fail closed.
+ */
+import { randomBytes } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import type { Logger } from '../log.js'
+import type { S3Result } from './context.js'
+import { S3Error } from './errors.js'
+import { xmlError } from './xml.js'
+
+const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+/** 16 characters of [0-9A-Z], unique per request (contract §1.2). */
+export function newRequestId(): string {
+  const bytes = randomBytes(16)
+  let out = ''
+  for (let i = 0; i < 16; i++) out += ID_ALPHABET[bytes[i] % 36]
+  return out
+}
+
+/** An opaque x-amz-id-2 value derived from the request id. */
+export function hostIdFor(requestId: string): string {
+  return Buffer.from(requestId + randomBytes(41).toString('hex')).toString('base64').slice(0, 76)
+}
+
+export interface ResponseIds {
+  requestId: string
+  hostId: string
+}
+
+function commonHeaders(res: ServerResponse, ids: ResponseIds): void {
+  res.setHeader('x-amz-request-id', ids.requestId)
+  res.setHeader('x-amz-id-2', ids.hostId)
+  res.setHeader('Server', 'AmazonS3')
+}
+
+/** Writes an S3 error: XML body with Code, Message, elements, RequestId, HostId; none on HEAD. */
+export function writeError(res: ServerResponse, err: S3Error, ids: ResponseIds, isHead: boolean): void {
+  if (res.headersSent) {
+    res.destroy(err)
+    return
+  }
+  commonHeaders(res, ids)
+  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v)
+  if (isHead) {
+    res.writeHead(err.status, { 'Content-Length': '0' })
+    res.end()
+    return
+  }
+  const body = Buffer.from(xmlError(err.code, err.message, err.fields, ids.requestId, ids.hostId))
+  res.writeHead(err.status, { 'Content-Type': 'application/xml', 'Content-Length': String(body.length) })
+  res.end(body)
+}
+
+/**
+ * Writes a handler's result. A streamed body's first chunk is produced before the status line is
+ * sent, so a failure there (e.g. a tampered first chunk) still becomes a clean 500; a failure after
+ * the headers are out aborts the connection, so the client never sees a short body as complete.
+ */
+export async function writeResult(res: ServerResponse, result: S3Result, ids: ResponseIds, isHead: boolean, log: Logger): Promise<void> {
+  commonHeaders(res, ids)
+  const headers: Record<string, string> = { ...result.headers }
+  if (result.xml !== undefined) {
+    const body = Buffer.from(result.xml)
+    headers['Content-Type'] = 'application/xml'
+    headers['Content-Length'] = String(body.length)
+    res.writeHead(result.status, headers)
+    res.end(isHead ? undefined : body)
+    return
+  }
+  if (!result.stream) {
+    if (headers['Content-Length'] === undefined && result.status !== 304 && result.status !== 204) headers['Content-Length'] = '0'
+    res.writeHead(result.status, headers)
+    res.end()
+    return
+  }
+  const { chunks, length } = result.stream
+  headers['Content-Length'] = String(length)
+  if (isHead) {
+    res.writeHead(result.status, headers)
+    res.end()
+    return
+  }
+  const it = chunks[Symbol.asyncIterator]()
+  const first = await it.next() // errors here propagate: nothing has been sent yet
+  res.writeHead(result.status, headers)
+  try {
+    let next = first
+    while (!next.done) {
+      if (!res.write(next.value)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => { cleanup(); resolve() }
+          const onClose = () => { cleanup(); reject(new Error('client closed the connection')) }
+          const cleanup = () => { res.off('drain', onDrain); res.off('close', onClose) }
+          res.on('drain', onDrain)
+          res.on('close', onClose)
+        })
+      }
+      next = await it.next()
+    }
+    res.end()
+  } catch (err) {
+    await it.return?.(undefined).catch(() => undefined)
+    if (!(err instanceof Error && err.message === 'client closed the connection')) {
+      log.error('response aborted after headers were sent', { requestId: ids.requestId, err })
+    }
+    res.destroy()
+  }
+}

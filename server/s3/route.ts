@@ -1,0 +1,201 @@
+/**
+ * @module Parses (method, raw request-target, Host, headers) into one typed S3Operation, up front,
+ * before anything else looks at the request (Garage's Endpoint enum).
+ */
+import { S3Error } from './errors.js'
+
+export type S3Operation =
+  | { kind: 'ListBuckets' }
+  | { kind: 'CreateBucket'; bucket: string }
+  | { kind: 'HeadBucket'; bucket: string }
+  | { kind: 'DeleteBucket'; bucket: string }
+  | { kind: 'GetBucketLocation'; bucket: string }
+  | { kind: 'ListObjects'; bucket: string }
+  | { kind: 'ListObjectsV2'; bucket: string }
+  | { kind: 'ListMultipartUploads'; bucket: string }
+  | { kind: 'DeleteObjects'; bucket: string }
+  | { kind: 'PutObject'; bucket: string; key: string }
+  | { kind: 'CopyObject'; bucket: string; key: string }
+  | { kind: 'GetObject'; bucket: string; key: string }
+  | { kind: 'HeadObject'; bucket: string; key: string }
+  | { kind: 'DeleteObject'; bucket: string; key: string }
+  | { kind: 'CreateMultipartUpload'; bucket: string; key: string }
+  | { kind: 'UploadPart'; bucket: string; key: string; uploadId: string; partNumber: string }
+  | { kind: 'UploadPartCopy'; bucket: string; key: string; uploadId: string; partNumber: string }
+  | { kind: 'CompleteMultipartUpload'; bucket: string; key: string; uploadId: string }
+  | { kind: 'AbortMultipartUpload'; bucket: string; key: string; uploadId: string }
+  | { kind: 'ListParts'; bucket: string; key: string; uploadId: string }
+
+export type OperationKind = S3Operation['kind']
+
+/** The request target split and decoded once (contract §1.1: no normalization of `//`, `./`, `../`). */
+export interface ParsedTarget {
+  /** Decoded path as received, e.g. `/bucket/a b+c` (path-style) or `/a b+c` (virtual-hosted). */
+  path: string
+  /** Decoded query pairs in received order; a parameter without `=` has value "". */
+  query: Array<[string, string]>
+}
+
+function decodeComponent(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    throw new S3Error('InvalidURI')
+  }
+}
+
+/**
+ * Splits a raw request-target (`/b/k%20x?uploads&partNumber=1`) into a decoded path and query.
+ * `+` stays a plus sign in both (contract §2.2 [C]).
+ */
+export function parseTarget(rawTarget: string): ParsedTarget {
+  const q = rawTarget.indexOf('?')
+  const rawPath = q < 0 ? rawTarget : rawTarget.slice(0, q)
+  const rawQuery = q < 0 ? '' : rawTarget.slice(q + 1)
+  const query: Array<[string, string]> = []
+  if (rawQuery) {
+    for (const part of rawQuery.split('&')) {
+      if (!part) continue
+      const eq = part.indexOf('=')
+      if (eq < 0) query.push([decodeComponent(part), ''])
+      else query.push([decodeComponent(part.slice(0, eq)), decodeComponent(part.slice(eq + 1))])
+    }
+  }
+  return { path: decodeComponent(rawPath || '/'), query }
+}
+
+/**
+ * Resolves the bucket named by a virtual-hosted Host (`<bucket>.<base>[:port]`, also
+ * `<bucket>.s3.<base>` and `<bucket>.s3.<region>.<base>`); undefined means path-style.
+ */
+export function bucketFromHost(host: string | undefined, baseDomains: readonly string[]): string | undefined {
+  if (!host) return undefined
+  let name = host.toLowerCase()
+  if (name.startsWith('[')) return undefined // IPv6 literal
+  const colon = name.lastIndexOf(':')
+  if (colon >= 0) name = name.slice(0, colon)
+  for (const base of baseDomains) {
+    const suffix = '.' + base.toLowerCase()
+    if (!name.endsWith(suffix)) continue
+    let label = name.slice(0, -suffix.length)
+    const s3 = label.match(/^(.*)\.s3(?:\.[a-z0-9-]+)?$/)
+    if (s3) label = s3[1]
+    // A bare `s3.<base>` or `s3.<region>.<base>` is the service endpoint, not a bucket.
+    if (!label || label === 's3' || /^s3\.[a-z0-9-]+$/.test(label)) return undefined
+    return label
+  }
+  return undefined
+}
+
+/** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
+const UNSUPPORTED_SUBRESOURCES = new Set([
+  'acl', 'tagging', 'versioning', 'versions', 'lifecycle', 'policy', 'policyStatus', 'cors', 'website',
+  'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
+  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
+  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'encryption', 'session',
+  'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
+])
+
+function has(query: ParsedTarget['query'], name: string): boolean {
+  return query.some(([k]) => k === name)
+}
+
+export function queryValue(query: ParsedTarget['query'], name: string): string | undefined {
+  for (const [k, v] of query) if (k === name) return v
+  return undefined
+}
+
+/**
+ * Parses one request into an S3Operation. `vhostBucket` is the bucket named by the Host header, if
+ * any. Throws S3Error MethodNotAllowed / NotImplemented for combinations S3 does not define here.
+ */
+export function parseOperation(
+  method: string,
+  target: ParsedTarget,
+  headers: Record<string, string>,
+  vhostBucket?: string,
+): S3Operation {
+  let bucket: string
+  let key: string
+  if (vhostBucket !== undefined) {
+    bucket = vhostBucket
+    key = target.path.startsWith('/') ? target.path.slice(1) : target.path
+  } else {
+    const p = target.path.startsWith('/') ? target.path.slice(1) : target.path
+    const slash = p.indexOf('/')
+    bucket = slash < 0 ? p : p.slice(0, slash)
+    key = slash < 0 ? '' : p.slice(slash + 1)
+  }
+  const q = target.query
+  for (const [name] of q) {
+    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented')
+  }
+  if (!bucket) {
+    if (method === 'GET') return { kind: 'ListBuckets' }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (!key) return bucketOperation(method, bucket, q)
+  return objectOperation(method, bucket, key, q, headers)
+}
+
+function bucketOperation(method: string, bucket: string, q: ParsedTarget['query']): S3Operation {
+  switch (method) {
+    case 'GET':
+      if (has(q, 'location')) return { kind: 'GetBucketLocation', bucket }
+      if (has(q, 'uploads')) return { kind: 'ListMultipartUploads', bucket }
+      if (queryValue(q, 'list-type') === '2') return { kind: 'ListObjectsV2', bucket }
+      return { kind: 'ListObjects', bucket }
+    case 'HEAD':
+      return { kind: 'HeadBucket', bucket }
+    case 'PUT':
+      return { kind: 'CreateBucket', bucket }
+    case 'DELETE':
+      return { kind: 'DeleteBucket', bucket }
+    case 'POST':
+      if (has(q, 'delete')) return { kind: 'DeleteObjects', bucket }
+      throw new S3Error('NotImplemented') // POST Object (browser form uploads) is out of scope (§7)
+    default:
+      throw new S3Error('MethodNotAllowed')
+  }
+}
+
+function objectOperation(
+  method: string,
+  bucket: string,
+  key: string,
+  q: ParsedTarget['query'],
+  headers: Record<string, string>,
+): S3Operation {
+  const uploadId = queryValue(q, 'uploadId')
+  switch (method) {
+    case 'GET':
+      if (uploadId !== undefined) return { kind: 'ListParts', bucket, key, uploadId }
+      return { kind: 'GetObject', bucket, key }
+    case 'HEAD':
+      return { kind: 'HeadObject', bucket, key }
+    case 'PUT': {
+      const isCopy = headers['x-amz-copy-source'] !== undefined
+      if (uploadId !== undefined) {
+        const partNumber = queryValue(q, 'partNumber') ?? ''
+        return isCopy
+          ? { kind: 'UploadPartCopy', bucket, key, uploadId, partNumber }
+          : { kind: 'UploadPart', bucket, key, uploadId, partNumber }
+      }
+      return isCopy ? { kind: 'CopyObject', bucket, key } : { kind: 'PutObject', bucket, key }
+    }
+    case 'DELETE':
+      if (uploadId !== undefined) return { kind: 'AbortMultipartUpload', bucket, key, uploadId }
+      return { kind: 'DeleteObject', bucket, key }
+    case 'POST':
+      if (has(q, 'uploads')) return { kind: 'CreateMultipartUpload', bucket, key }
+      if (uploadId !== undefined) return { kind: 'CompleteMultipartUpload', bucket, key, uploadId }
+      throw new S3Error('NotImplemented')
+    default:
+      throw new S3Error('MethodNotAllowed')
+  }
+}
+
+/** The bucket an operation addresses, if any. */
+export function bucketOf(op: S3Operation): string | undefined {
+  return 'bucket' in op ? op.bucket : undefined
+}

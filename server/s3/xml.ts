@@ -1,0 +1,90 @@
+/**
+ * @module XML of the S3 wire: response documents (built with fast-xml-parser's builder) and
+ * request bodies (validated, then parsed), with the size limit S3 applies to XML request bodies.
+ */
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
+import { S3Error } from './errors.js'
+
+export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false })
+
+/** Elements that repeat in request bodies and must always parse as arrays. */
+const ARRAY_ELEMENTS = new Set(['Part', 'Object'])
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  removeNSPrefix: true,
+  isArray: (name) => ARRAY_ELEMENTS.has(name),
+})
+
+/** XML element content; arrays become repeated elements, undefined members are omitted. */
+export type XmlValue = string | number | boolean | XmlObject | XmlValue[] | undefined
+export interface XmlObject {
+  [name: string]: XmlValue
+}
+
+function clean(v: XmlValue): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== undefined).map(clean)
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = clean(x)
+    return out
+  }
+  return typeof v === 'boolean' ? String(v) : v
+}
+
+/** A success document: XML prolog and the root element in the S3 namespace (contract §1.2). */
+export function xmlDocument(root: string, body: XmlObject, opts: { namespace?: boolean } = {}): string {
+  const content = clean(body) as Record<string, unknown>
+  const rootValue = opts.namespace === false ? content : { '@_xmlns': S3_NS, ...content }
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: rootValue })
+}
+
+/** A root element whose content is text only (GetBucketLocation). */
+export function xmlTextDocument(root: string, text: string): string {
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: { '@_xmlns': S3_NS, '#text': text } })
+}
+
+/** The `<Error>` body of contract §1.3. */
+export function xmlError(code: string, message: string, fields: ReadonlyArray<readonly [string, string | number]>, requestId: string, hostId: string): string {
+  const body: Record<string, unknown> = { Code: code, Message: message }
+  for (const [k, v] of fields) body[k] = v
+  body.RequestId = requestId
+  body.HostId = hostId
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, Error: body })
+}
+
+/** S3 caps XML request bodies; anything larger is not a valid request (we use 2 MiB). */
+export const MAX_XML_BODY = 2 * 1024 * 1024
+
+/**
+ * Parses an XML request body; throws MalformedXML if it is empty, not well-formed, or lacks the
+ * expected root element. Returns the root element's content.
+ */
+export function parseXmlBody(text: string, root: string): Record<string, unknown> {
+  if (!text.trim() || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML')
+  const doc = parser.parse(text) as Record<string, unknown>
+  const content = doc[root]
+  if (content === undefined) throw new S3Error('MalformedXML')
+  if (content === '' || content === null) return {}
+  if (typeof content !== 'object' || Array.isArray(content)) throw new S3Error('MalformedXML')
+  return content as Record<string, unknown>
+}
+
+/** Reads a text child of a parsed element; undefined when absent, MalformedXML when not text. */
+export function textOf(el: Record<string, unknown>, name: string): string | undefined {
+  const v = el[name]
+  if (v === undefined) return undefined
+  if (typeof v === 'string') return v
+  if (v === null || (typeof v === 'object' && Object.keys(v as object).length === 0)) return ''
+  throw new S3Error('MalformedXML')
+}
+
+/** ISO 8601 with milliseconds, as S3 writes timestamps in XML. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString()
+}
