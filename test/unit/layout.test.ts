@@ -1,0 +1,46 @@
+/** The dependency direction of the style guide §2, checked mechanically. */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = path.resolve(import.meta.dirname, '..', '..')
+
+function sources(dir: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(path.join(root, dir))) {
+    const rel = path.join(dir, name)
+    if (statSync(path.join(root, rel)).isDirectory()) out.push(...sources(rel))
+    else if (name.endsWith('.ts')) out.push(rel)
+  }
+  return out
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8')
+  return [...text.matchAll(/(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/g)].map((m) => m[1])
+}
+
+describe('layout', () => {
+  it('crypto/ and storage/ never import hono, server/ or HTTP code', () => {
+    for (const file of [...sources('crypto'), ...sources('storage')]) {
+      for (const spec of imports(file)) {
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^hono|^@hono\/|server\//)
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^node:http/)
+      }
+    }
+  })
+
+  it('crypto/ and storage/ do not reach into each other except for public types', () => {
+    for (const file of sources('crypto')) for (const spec of imports(file)) expect(spec, file).not.toMatch(/storage\//)
+    for (const file of sources('storage')) {
+      for (const spec of imports(file)) if (spec.includes('crypto/')) expect(spec, file).toMatch(/crypto\/types\.js$/)
+    }
+  })
+
+  it('no source file passes the 600-line ceiling', () => {
+    for (const file of [...sources('server'), ...sources('crypto'), ...sources('storage')]) {
+      const lines = readFileSync(path.join(root, file), 'utf8').split('\n').length
+      expect(lines, file).toBeLessThanOrEqual(600)
+    }
+  })
+})

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { S3Error } from '../../../server/s3/errors.js'
+import { bucketFromHost, parseOperation, parseTarget } from '../../../server/s3/route.js'
+
+function kindOf(method: string, target: string, headers: Record<string, string> = {}, vhost?: string) {
+  return parseOperation(method, parseTarget(target), headers, vhost)
+}
+
+describe('parseOperation', () => {
+  const rows: Array<[string, string, Record<string, string>, string, Record<string, unknown>?]> = [
+    ['GET', '/', {}, 'ListBuckets'],
+    ['PUT', '/b', {}, 'CreateBucket', { bucket: 'b' }],
+    ['PUT', '/b/', {}, 'CreateBucket', { bucket: 'b' }],
+    ['HEAD', '/b', {}, 'HeadBucket'],
+    ['DELETE', '/b', {}, 'DeleteBucket'],
+    ['GET', '/b?location', {}, 'GetBucketLocation'],
+    ['GET', '/b', {}, 'ListObjects'],
+    ['GET', '/b?list-type=2&prefix=a', {}, 'ListObjectsV2'],
+    ['GET', '/b?uploads', {}, 'ListMultipartUploads'],
+    ['POST', '/b?delete', {}, 'DeleteObjects'],
+    ['PUT', '/b/k', {}, 'PutObject', { key: 'k' }],
+    ['PUT', '/b/k', { 'x-amz-copy-source': '/s/k' }, 'CopyObject'],
+    ['GET', '/b/k', {}, 'GetObject'],
+    ['HEAD', '/b/k', {}, 'HeadObject'],
+    ['DELETE', '/b/k', {}, 'DeleteObject'],
+    ['POST', '/b/k?uploads', {}, 'CreateMultipartUpload'],
+    ['PUT', '/b/k?partNumber=1&uploadId=u', {}, 'UploadPart', { uploadId: 'u', partNumber: '1' }],
+    ['PUT', '/b/k?partNumber=2&uploadId=u', { 'x-amz-copy-source': 'b/x' }, 'UploadPartCopy'],
+    ['POST', '/b/k?uploadId=u', {}, 'CompleteMultipartUpload'],
+    ['DELETE', '/b/k?uploadId=u', {}, 'AbortMultipartUpload'],
+    ['GET', '/b/k?uploadId=u', {}, 'ListParts'],
+  ]
+  it.each(rows)('%s %s is %s', (method, target, headers, kind, extra) => {
+    const op = kindOf(method, target, headers)
+    expect(op.kind).toBe(kind)
+    if (extra) expect(op).toMatchObject(extra)
+  })
+
+  it('ADDR-03 keys keep //, ./, ../, %2B, spaces and unicode, decoded exactly once', () => {
+    expect(kindOf('GET', '/b/a//b/./c/../d')).toMatchObject({ key: 'a//b/./c/../d' })
+    expect(kindOf('GET', '/b/a%2Bb+c%20d')).toMatchObject({ key: 'a+b+c d' })
+    expect(kindOf('GET', '/b/%C3%A9%E4%B8%AD')).toMatchObject({ key: 'é中' })
+    expect(kindOf('GET', '/b/%2525')).toMatchObject({ key: '%25' })
+    expect(kindOf('GET', '/b/../../x')).toMatchObject({ bucket: 'b', key: '../../x' })
+  })
+
+  it('ADDR-02 a virtual-hosted request takes the whole path as the key', () => {
+    expect(kindOf('GET', '/a/b', {}, 'photos')).toMatchObject({ kind: 'GetObject', bucket: 'photos', key: 'a/b' })
+    expect(kindOf('GET', '/?list-type=2', {}, 'photos')).toMatchObject({ kind: 'ListObjectsV2', bucket: 'photos' })
+  })
+
+  it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
+    for (const t of ['/b?acl', '/b?versioning', '/b/k?tagging', '/b?lifecycle', '/b?policy', '/b/k?attributes']) {
+      expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
+    }
+  })
+
+  it('bad percent-encoding answers 400 InvalidURI', () => {
+    try {
+      kindOf('GET', '/b/%E0%A4%A')
+      expect.unreachable()
+    } catch (err) {
+      expect(err).toBeInstanceOf(S3Error)
+      expect((err as S3Error).code).toBe('InvalidURI')
+    }
+  })
+
+  it('methods S3 does not define answer 405 MethodNotAllowed', () => {
+    expect(() => kindOf('PATCH', '/b/k')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+    expect(() => kindOf('PUT', '/')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+  })
+})
+
+describe('bucketFromHost', () => {
+  const bases = ['localhost']
+  it.each([
+    ['photos.localhost:9000', 'photos'],
+    ['Photos.LOCALHOST', 'photos'],
+    ['my.dotted.bucket.localhost:9000', 'my.dotted.bucket'],
+    ['photos.s3.localhost', 'photos'],
+    ['photos.s3.us-east-1.localhost:9000', 'photos'],
+    ['localhost:9000', undefined],
+    ['127.0.0.1:9000', undefined],
+    ['s3.localhost', undefined],
+    ['s3.us-east-1.localhost', undefined],
+    ['[::1]:9000', undefined],
+    [undefined, undefined],
+  ])('%s names bucket %s', (host, bucket) => {
+    expect(bucketFromHost(host, bases)).toBe(bucket)
+  })
+})
