@@ -1,0 +1,39 @@
+/** @module SSE-S3: object keys sealed under the root keyring's active key (design §4). */
+import { CryptoError } from '../errors.js'
+import { FORMAT } from '../format.js'
+import type { RootKeySource } from '../keyring.js'
+import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
+import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import type { EncryptionRecord, ObjectKey } from '../types.js'
+
+/**
+ * Creates a fresh object key for a write to `target` and seals it under the keyring's active
+ * root key. Store `record` with the object (or the multipart upload); keep `oek` in memory only.
+ */
+export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: EncryptionRecord } {
+  const binding = writeBinding('SSE-S3', target)
+  const root = keyring.active()
+  const oek = generateObjectKey()
+  const sealed = sealObjectKey(root.key, binding, oek)
+  root.key.fill(0) // our copy of the root key; the keyring keeps its own
+  return { oek, record: { format: FORMAT, mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
+}
+
+/**
+ * Opens the object key of an SSE-S3 `record` read from `at` (the bucket and key the record was
+ * found under, not the ones it names: a record moved elsewhere must fail). Throws
+ * CryptoError('unsupported-format') for a format other than SR1, ('missing-root-key') if the
+ * keyring lacks the record's root key version, ('tampered') if the record is damaged or moved.
+ */
+export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation): ObjectKey {
+  const binding = readBinding('SSE-S3', record, at)
+  if (!Number.isSafeInteger(record.rootKeyVersion)) {
+    throw new CryptoError('tampered', 'SSE-S3 encryption record has no root key version')
+  }
+  const rootKey = keyring.get(record.rootKeyVersion!)
+  try {
+    return unsealObjectKey(rootKey, binding, record.sealed)
+  } finally {
+    rootKey.fill(0) // our copy of the root key; the keyring keeps its own
+  }
+}

@@ -1,0 +1,33 @@
+/** @module EncryptionRecord helpers shared by the modes: check the format, build bindings. */
+import { CryptoError } from './errors.js'
+import { FORMAT } from './format.js'
+import { newGeneration, type ObjectLocation } from './keys.js'
+import type { EncryptionRecord, SealBinding, SseMode } from './types.js'
+
+/** Where a new object key is sealed; generation defaults to a fresh newGeneration(). */
+export interface SealTarget extends ObjectLocation {
+  generation?: string
+}
+
+/** The binding a write seals to: its mode, its place and a generation unique to the write. */
+export function writeBinding(mode: SseMode, target: SealTarget): SealBinding {
+  return { mode, bucket: target.bucket, key: target.key, generation: target.generation ?? newGeneration() }
+}
+
+/**
+ * The binding to unseal with: the mode the caller opens as, the location it read the record
+ * from, and the stored generation (only the write knew it). Mode, bucket and key are never taken
+ * from the record, so a relabelled or moved record fails authentication.
+ * Throws CryptoError('unsupported-format') unless the record is SR1, ('tampered') if it has no
+ * usable generation.
+ */
+export function readBinding(mode: SseMode, record: EncryptionRecord, at: ObjectLocation): SealBinding {
+  if (record.format !== FORMAT) {
+    throw new CryptoError('unsupported-format', `encryption record format ${String(record.format)} is not ${FORMAT}`)
+  }
+  const generation: unknown = record.binding?.generation
+  if (typeof generation !== 'string' || generation.length === 0 || generation.includes('\0')) {
+    throw new CryptoError('tampered', 'encryption record has no valid generation')
+  }
+  return { mode, bucket: at.bucket, key: at.key, generation }
+}
