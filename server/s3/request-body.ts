@@ -23,9 +23,12 @@ export function contentLength(req: S3Request): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }
 
-/** The verified body; `defaultChecksum` is computed when the client sent none (CRC64NVME otherwise). */
-export function requestBody(req: S3Request, defaultChecksum?: ChecksumAlgorithm): VerifiedBody {
-  return verifyBody(req.incoming, { auth: req.auth, headers: req.headers, contentLength: contentLength(req), defaultChecksum })
+/**
+ * The verified body. `defaultChecksum` is computed when the client sent none (CRC64NVME otherwise);
+ * UploadPart reports a bad Content-MD5's ExpectedDigest in base64, PutObject in hex (contract §3.16).
+ */
+export function requestBody(req: S3Request, opts: { defaultChecksum?: ChecksumAlgorithm; md5ExpectedAs?: 'hex' | 'base64' } = {}): VerifiedBody {
+  return verifyBody(req.incoming, { auth: req.auth, headers: req.headers, contentLength: contentLength(req), ...opts })
 }
 
 /** Reads a whole (small) body; bodies above `limit` are refused without reading further. */

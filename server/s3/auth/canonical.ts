@@ -100,9 +100,14 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** `AWS4-HMAC-SHA256\n<amzDate>\n<scope>\n<hex(SHA256(canonicalRequest))>` (§2.3). */
-export function stringToSign(amzDate: string, scope: string, canonical: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`
+/**
+ * `AWS4-HMAC-SHA256\n<amzDate>\n<scope>\n<hex(SHA256(canonicalRequest))>` (§2.3). The canonical
+ * request is hashed as UTF-8, or with `rawHeaderBytes` as latin1: Node hands header values over
+ * latin1-decoded, so that is how to hash the bytes a client sent as raw UTF-8.
+ */
+export function stringToSign(amzDate: string, scope: string, canonical: string, rawHeaderBytes = false): string {
+  const hash = rawHeaderBytes ? sha256Hex(Buffer.from(canonical, 'latin1')) : sha256Hex(canonical)
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${hash}`
 }
 
 /** The credential scope `<date>/<region>/<service>/aws4_request`. */

@@ -57,9 +57,35 @@ export function parseExpires(value: string): number {
  * `x-amz-content-sha256` header when the client sends one.
  */
 function presignedPayload(req: AuthRequest): { hash: string; mode: PayloadMode } {
-  const hash = firstParam(req.query, 'X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD'
+  // The AWS SDK v3 presigner hoists `X-Amz-Content-Sha256=UNSIGNED-PAYLOAD` into the URL.
+  const hash = req.query.find(([n]) => n.toLowerCase() === 'x-amz-content-sha256')?.[1] ?? 'UNSIGNED-PAYLOAD'
   const header = req.headers['x-amz-content-sha256']
   return { hash, mode: header === undefined ? parsePayloadMode(hash) : parsePayloadMode(header) }
+}
+
+type PresignParams = Record<(typeof V4_PARAMS)[number], string>
+
+/**
+ * PRE-02 and the algorithm row of §2.8: all six `X-Amz-*` parameters present (only SigV2 ones →
+ * the SigV2 answer of §2.9), algorithm `AWS4-HMAC-SHA256` (SigV4a → 501 NotImplemented).
+ */
+function readParams(query: ReadonlyArray<readonly [string, string]>): PresignParams {
+  const p: Partial<PresignParams> = {}
+  for (const n of V4_PARAMS) p[n] = firstParam(query, n)
+  if (V4_PARAMS.every((n) => p[n] === undefined)) {
+    throw new S3Error('InvalidRequest', {
+      message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+    })
+  }
+  if (V4_PARAMS.some((n) => p[n] === undefined)) {
+    throw queryError(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    )
+  }
+  const algorithm = p['X-Amz-Algorithm']
+  if (algorithm === 'AWS4-ECDSA-P256-SHA256') throw new S3Error('NotImplemented')
+  if (algorithm !== ALGORITHM) throw queryError('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
+  return p as PresignParams
 }
 
 /**
@@ -68,32 +94,12 @@ function presignedPayload(req: AuthRequest): { hash: string; mode: PayloadMode }
  * unsigned `x-amz-*` headers, signature, "not valid yet", "expired".
  */
 export function verifyPresigned(req: AuthRequest, deps: AuthDeps): AuthContext {
-  const p = Object.fromEntries(V4_PARAMS.map((n) => [n, firstParam(req.query, n)])) as Record<
-    (typeof V4_PARAMS)[number],
-    string | undefined
-  >
-  if (V4_PARAMS.every((n) => p[n] === undefined)) {
-    // Only SigV2 parameters (§2.9).
-    throw new S3Error('InvalidRequest', {
-      message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
-    })
-  }
-  const algorithm = p['X-Amz-Algorithm']
+  const p = readParams(req.query)
   const credential = p['X-Amz-Credential']
   const provided = p['X-Amz-Signature']
   const amzDate = p['X-Amz-Date']
   const signedList = p['X-Amz-SignedHeaders']
   const expiresText = p['X-Amz-Expires']
-  if (
-    algorithm === undefined || credential === undefined || provided === undefined ||
-    amzDate === undefined || signedList === undefined || expiresText === undefined
-  ) {
-    throw queryError(
-      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
-    )
-  }
-  if (algorithm === 'AWS4-ECDSA-P256-SHA256') throw new S3Error('NotImplemented')
-  if (algorithm !== ALGORITHM) throw queryError('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
   const cred = parseCredential(credential, 'query')
   const requestTime = parseAmzDate(amzDate)
   if (!requestTime) throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`)

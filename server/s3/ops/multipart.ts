@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { ChecksumAlgorithm, ChecksumType, UploadPartRecord, UploadRecord } from '../../../storage/types.js'
-import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
-import { CHECKSUM_ALGORITHMS } from '../checksums.js'
+import { precheckBodyHeaders, storedContentEncoding, verifyBody } from '../body.js'
+import { CHECKSUM_ALGORITHMS, createChecksum, type Hasher } from '../checksums.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchUpload } from '../errors.js'
 import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
 import { deleteGarbage, newObjectKey, openObjectKey, writePart } from '../object-io.js'
-import { requestBody } from '../request-body.js'
+import { contentLength } from '../request-body.js'
 import { queryValue } from '../route.js'
 import { refuseSseOnRead, resolveWriteSse, sseResponseHeaders } from '../sse-headers.js'
 import { isoTime, xmlDocument } from '../xml.js'
@@ -110,16 +110,23 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
   const h = req.headers
   const partNumber = parsePartNumber(op.partNumber)
   refuseSseOnRead(h)
-  precheckBodyHeaders(h)
+  const sent = precheckBodyHeaders(h)
   checkBodyLength(h, MAX_PART_SIZE)
   await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
   const algorithm = partAlgorithm(up)
   const oek = openObjectKey(svc, up.encryption, up)
-  const body = requestBody(req, algorithm)
-  const written = await writePart(svc, oek, partNumber, body.stream)
+  // UploadPart's BadDigest echoes the Content-MD5 as sent (base64), PutObject's as hex (contract §3.16, MD5-04).
+  const body = verifyBody(req.incoming, {
+    auth: req.auth, headers: h, contentLength: contentLength(req), defaultChecksum: algorithm, md5ExpectedAs: 'base64',
+  })
+  // An upload created without an algorithm takes a part checksum of any algorithm (the SDKs send
+  // CRC32 by default) and keeps the part's CRC64NVME too, for the whole object's FULL_OBJECT value.
+  const sentAlgorithm = sent.checksum?.algorithm ?? sent.trailer?.algorithm
+  const own = up.checksumAlgorithm === undefined && sentAlgorithm !== undefined && sentAlgorithm !== algorithm ? createChecksum(algorithm) : undefined
+  const written = await writePart(svc, oek, partNumber, own ? hashing(body.stream, own) : body.stream)
   const d = body.digests()
-  if (d.checksum.algorithm !== algorithm) {
+  if (d.checksum.algorithm !== algorithm && !own) {
     deleteGarbage(svc, [written.blobId])
     throw new S3Error('InvalidRequest', {
       message: `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${d.checksum.algorithm.toLowerCase()}`,
@@ -128,13 +135,21 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
   const etag = d.md5.toString('hex')
   await storePart(svc, {
     uploadId: up.uploadId, partNumber, blobId: written.blobId, size: d.size, etag, salt: written.salt,
-    checksum: d.checksum.value, lastModified: Date.now(),
+    checksum: d.checksum.algorithm === algorithm ? d.checksum.value : own!.digest().toString('base64'), lastModified: Date.now(),
   })
   const headers: Record<string, string> = { ETag: quoteEtag(etag), ...sseResponseHeaders(up.encryption) }
-  if (up.checksumAlgorithm || h[`x-amz-checksum-${algorithm.toLowerCase()}`] !== undefined || h['x-amz-trailer'] !== undefined) {
-    headers[`x-amz-checksum-${algorithm.toLowerCase()}`] = d.checksum.value
+  if (up.checksumAlgorithm || sentAlgorithm !== undefined) {
+    headers[`x-amz-checksum-${d.checksum.algorithm.toLowerCase()}`] = d.checksum.value
   }
   return { status: 200, headers }
+}
+
+/** Passes a stream through while feeding every piece to `hasher`. */
+async function* hashing(stream: AsyncIterable<Buffer>, hasher: Hasher): AsyncGenerator<Buffer> {
+  for await (const piece of stream) {
+    hasher.update(piece)
+    yield piece
+  }
 }
 
 /** `x-amz-copy-source-range: bytes=first-last` against a source of `size` bytes (MPU-15/16). */
