@@ -80,6 +80,8 @@ export interface ObjectRecord extends ObjectMetadata {
   checksum?: StoredChecksum
   /** Number of parts of a completed multipart upload; absent for single PUTs and copies. */
   multipartCount?: number
+  /** The upload this object was completed from (a repeated Complete returns the same answer). */
+  multipartUploadId?: string
   encryption: EncryptionRecord
   /** Blobs in plaintext order. */
   parts: PartRecord[]

@@ -1,0 +1,41 @@
+/**
+ * @module Semantics every MetadataStore shares, as pure functions: commit preconditions, which blobs
+ * a commit leaves unreferenced, and part-list paging.
+ */
+import { ConflictError, NotFoundError } from './errors.js'
+import type { BlobId, CommitExpectation, ObjectRecord, UploadPartRecord } from './types.js'
+
+/**
+ * Checks a conditional write against the current object.
+ * If-None-Match: * (`absent`) fails with ConflictError('precondition') when an object exists;
+ * If-Match (`etag`) fails with NotFoundError('object') when none exists (S3 answers 404 NoSuchKey,
+ * not 412) and ConflictError('precondition') when the ETag differs.
+ */
+export function checkExpectation(key: string, current: ObjectRecord | undefined, expect: CommitExpectation = {}): void {
+  if (expect.absent && current) throw new ConflictError('precondition', key)
+  if (expect.etag !== undefined) {
+    if (!current) throw new NotFoundError('object', key)
+    if (current.etag !== expect.etag) throw new ConflictError('precondition', key)
+  }
+}
+
+/**
+ * Blobs a commit of `rec` leaves unreferenced: those of the replaced object and of the completed
+ * upload's parts, minus any the new record still references (a metadata-only rewrite keeps its
+ * blobs; a Complete keeps the parts it lists). Assumes a blob belongs to one record at a time.
+ */
+export function commitGarbage(rec: ObjectRecord, replaced: ObjectRecord | undefined, uploadBlobs: BlobId[]): BlobId[] {
+  const kept = new Set(rec.parts.map((p) => p.blobId))
+  const garbage = new Set<BlobId>()
+  for (const id of [...(replaced?.parts.map((p) => p.blobId) ?? []), ...uploadBlobs]) {
+    if (!kept.has(id)) garbage.add(id)
+  }
+  return [...garbage]
+}
+
+/** One page of an ascending part list: numbers greater than `after`, at most `limit`. */
+export function partsAfter(all: UploadPartRecord[], q: { after?: number; limit: number }): { parts: UploadPartRecord[]; isTruncated: boolean } {
+  const rest = all.filter((p) => q.after === undefined || p.partNumber > q.after)
+  const limit = Math.max(0, q.limit)
+  return { parts: rest.slice(0, limit), isTruncated: limit > 0 && rest.length > limit }
+}
