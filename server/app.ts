@@ -1,27 +1,29 @@
 /**
- * @module Builds the Hono app: health endpoints, then every other request goes to the S3
- * pipeline, which writes to the Node response directly so object bodies stream without copies.
+ * @module The request front: admin routes (health; later metrics) are a Hono app, every other
+ * request goes straight from node:http to the S3 pipeline.
+ *
+ * Why S3 traffic bypasses Hono's node adapter: the adapter turns each request into a WHATWG
+ * Request first and refuses, with plain-text 400s, request targets that are valid S3 — keys with
+ * a backslash, a mixed-case virtual-host Host header (contract §1.1 says matching is
+ * case-insensitive) — and it costs a Request object per call on the hot path. The S3 pipeline
+ * works on the raw request target, as SigV4 requires (contract §2.2).
  */
-import type { HttpBindings } from '@hono/node-server'
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { getRequestListener, type HttpBindings } from '@hono/node-server'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { Hono } from 'hono'
 import type { Services } from './s3/context.js'
+import { S3Error } from './s3/errors.js'
 import { handleS3 } from './s3/handler.js'
+import { hostIdFor, newRequestId } from './s3/respond.js'
+import { xmlError } from './s3/xml.js'
 
 export type AppEnv = { Bindings: HttpBindings }
 
-export function buildApp(svc: Services): Hono<AppEnv> {
+export function buildAdminApp(svc: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  const s3 = async (incoming: HttpBindings['incoming'], outgoing: HttpBindings['outgoing']) => {
-    await handleS3(svc, incoming, outgoing)
-    return RESPONSE_ALREADY_SENT
-  }
-  // Health endpoints are unauthenticated; a signed request for the same path is an S3 request
-  // (GetObject of key `live` in a bucket named `health`).
-  const isSigned = (url: string, auth: string | undefined) => auth !== undefined || /[?&]X-Amz-(Signature|Credential)=/i.test(url)
-  app.get('/health/live', (c) => (isSigned(c.req.url, c.req.header('authorization')) ? s3(c.env.incoming, c.env.outgoing) : c.json({ status: 'ok' })))
+  app.get('/health/live', (c) => c.json({ status: 'ok' }))
   app.get('/health/ready', async (c) => {
-    if (isSigned(c.req.url, c.req.header('authorization'))) return s3(c.env.incoming, c.env.outgoing)
     try {
       await svc.meta.listBuckets()
       return c.json({ status: 'ok' })
@@ -29,10 +31,65 @@ export function buildApp(svc: Services): Hono<AppEnv> {
       return c.json({ status: 'unavailable' }, 503)
     }
   })
-  app.all('*', (c) => s3(c.env.incoming, c.env.outgoing))
   app.onError((err, c) => {
-    svc.log.error('unhandled error outside the S3 pipeline', { err })
-    return c.text('Internal Server Error', 500)
+    svc.log.error('unhandled error in an admin route', { err })
+    return c.json({ status: 'error' }, 500)
   })
   return app
+}
+
+const ADMIN_PATHS = new Set(['/health/live', '/health/ready'])
+
+/**
+ * Admin routes are unauthenticated GETs; a signed request for the same path is an S3 request
+ * (e.g. GetObject of key `live` in a bucket named `health`).
+ */
+function isAdminRequest(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' || req.headers.authorization !== undefined) return false
+  const url = req.url ?? ''
+  const q = url.indexOf('?')
+  if (!ADMIN_PATHS.has(q < 0 ? url : url.slice(0, q))) return false
+  return q < 0 || !/[?&]X-Amz-(Signature|Credential)=/i.test(url)
+}
+
+export function createRequestListener(svc: Services): (req: IncomingMessage, res: ServerResponse) => void {
+  const admin = getRequestListener(buildAdminApp(svc).fetch)
+  return (req, res) => {
+    if (isAdminRequest(req)) {
+      void admin(req, res)
+      return
+    }
+    handleS3(svc, req, res).catch((err: unknown) => {
+      svc.log.error('S3 pipeline failed outside its error handling', { err })
+      res.destroy()
+    })
+  }
+}
+
+/**
+ * Answers HTTP-level faults Node's parser finds. A request whose body ends before its declared
+ * length is answered 400 IncompleteBody as S3 does (contract §3.7, PUT-08); other malformed
+ * requests get a plain 400 and the connection is closed.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const requestId = newRequestId()
+  const hostId = hostIdFor(requestId)
+  let status = 400
+  let body = ''
+  if (inFlight) {
+    const e = new S3Error('IncompleteBody')
+    body = xmlError(e.code, e.message, e.fields, requestId, hostId)
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431
+  }
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+  const head =
+    `HTTP/1.1 ${status} ${reason}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${hostId}\r\nServer: AmazonS3\r\nConnection: close\r\n` +
+    (body ? `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : 'Content-Length: 0\r\n')
+  socket.end(`${head}\r\n${body}`)
 }

@@ -2,7 +2,7 @@
  * @module Process entry: `strongroom server [--host H] [--port P] [--data-dir D] [--region R]`.
  * Loads the config, opens the stores, serves, and shuts down gracefully on SIGINT/SIGTERM.
  */
-import { serve, type ServerType } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -10,7 +10,7 @@ import { RootKeyring } from '../crypto/keyring.js'
 import { FsBlobStore } from '../storage/fs/blobs.js'
 import { collectOrphans } from '../storage/gc.js'
 import { LevelMetadataStore } from '../storage/level/metadata.js'
-import { buildApp } from './app.js'
+import { createRequestListener, handleClientError } from './app.js'
 import { ConfigError, SERVER_USAGE, loadConfig, redactConfig, type Config } from './config.js'
 import { createLogger } from './log.js'
 import type { Services } from './s3/context.js'
@@ -38,10 +38,14 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   const gc = await collectOrphans(meta, blobs)
   if (gc.swept || gc.orphans) log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
   const svc: Services = { config: cfg, meta, blobs, keyring, log }
-  const app = buildApp(svc)
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }, () => resolve(s))
-    s.once('error', reject)
+  const server: Server = createServer(createRequestListener(svc))
+  server.on('clientError', handleClientError)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(cfg.port, cfg.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   const addr = server.address() as AddressInfo
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
@@ -55,7 +59,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
-          ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+          server.closeIdleConnections()
         })
         await meta.close()
       })()

@@ -17,6 +17,7 @@ import {
   type SentChecksum,
 } from './checksums.js'
 import { S3Error } from './errors.js'
+import { OFFLOAD_THRESHOLD, offloadedHash } from './hash-offload.js'
 
 /** What a completely read, verified body was. */
 export interface BodyDigests {
@@ -151,26 +152,42 @@ export function verifyBody(
   }
   let result: BodyDigests | undefined
 
+  // Large bodies hash MD5 (and SHA-256) on the worker thread while this thread checksums and
+  // encrypts; small ones inline, where a worker round trip would cost more than it saves.
+  const expected = streaming ? info.decodedLength : opts.contentLength
+  const offload = expected === undefined || expected >= OFFLOAD_THRESHOLD
+
   async function* run(): AsyncGenerator<Buffer> {
-    const md5 = createHash('md5')
+    const wantSha256 = payload.kind === 'sha256'
+    const remote = offload ? offloadedHash(wantSha256 ? ['md5', 'sha256'] : ['md5']) : undefined
+    const md5 = remote ? undefined : createHash('md5')
+    const sha256 = !remote && wantSha256 ? createHash('sha256') : undefined
     const checksum = createChecksum(algorithm)
-    const sha256 = payload.kind === 'sha256' ? createHash('sha256') : undefined
     const limit = streaming ? undefined : opts.contentLength
     let size = 0
-    for await (const chunk of data) {
-      const b = asBuffer(chunk)
-      size += b.length
-      if (limit !== undefined && size > limit) throw new S3Error('IncompleteBody')
-      md5.update(b)
-      checksum.update(b)
-      sha256?.update(b)
-      yield b
+    let completed = false
+    try {
+      for await (const chunk of data) {
+        const b = asBuffer(chunk)
+        size += b.length
+        if (limit !== undefined && size > limit) throw new S3Error('IncompleteBody')
+        const wait = remote?.update(b)
+        md5?.update(b)
+        sha256?.update(b)
+        checksum.update(b)
+        yield b
+        if (wait) await wait
+      }
+      completed = true
+    } finally {
+      if (!completed) remote?.cancel()
     }
+    const remoteDigests = remote ? await remote.digest() : undefined
     // 1. Length (§3.7; aws-chunked lengths were checked by the decoder, §2.6).
     if (limit !== undefined && size !== limit) throw new S3Error('IncompleteBody')
     // 2. x-amz-content-sha256 (A16).
-    if (sha256 && payload.kind === 'sha256') {
-      const computed = sha256.digest('hex')
+    if (payload.kind === 'sha256') {
+      const computed = remoteDigests ? remoteDigests[1].toString('hex') : sha256!.digest('hex')
       if (computed !== payload.hex.toLowerCase()) {
         throw new S3Error('XAmzContentSHA256Mismatch', {
           fields: [
@@ -181,7 +198,7 @@ export function verifyBody(
       }
     }
     // 3. Content-MD5 (§3.16).
-    const md5Digest = md5.digest()
+    const md5Digest = remoteDigests ? remoteDigests[0] : md5!.digest()
     if (info.contentMd5 && !info.contentMd5.digest.equals(md5Digest)) {
       const expected = opts.md5ExpectedAs === 'base64' ? info.contentMd5.sent : info.contentMd5.digest.toString('hex')
       throw new S3Error('BadDigest', {

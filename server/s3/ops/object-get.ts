@@ -28,9 +28,10 @@ export function parseRange(header: string, size: number): ByteRange | undefined 
     return { start: Math.max(0, size - suffix), end: size - 1 }
   }
   const start = Number(m[1])
-  const end = m[2] === '' ? size - 1 : Number(m[2])
-  if (end < start) return undefined
+  // `a-b` with a > b is ignored; an open `a-` past the end is unsatisfiable like any a >= N.
+  if (m[2] !== '' && Number(m[2]) < start) return undefined
   if (start >= size) throw unsatisfiable()
+  const end = m[2] === '' ? size - 1 : Number(m[2])
   return { start, end: Math.min(end, size - 1) }
 }
 

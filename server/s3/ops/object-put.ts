@@ -1,5 +1,5 @@
 /** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
-import type { ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
+import type { CommitExpectation, ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
@@ -23,14 +23,20 @@ export function writeExpectation(h: Record<string, string>): { etag?: string; ab
   return { absent: ifNoneMatch !== undefined ? true : undefined, etag: ifMatch }
 }
 
-async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<void> {
-  if (!expect) return
+/**
+ * Checks the write conditions against the current object and returns what the commit must still
+ * find: If-Match may be quoted, a list or `*`, so the commit expects the exact ETag that matched.
+ */
+async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
+  if (!expect) return undefined
   const cur = await svc.meta.getObject(bucket, key)
   if (expect.absent && cur) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-None-Match']] })
   if (expect.etag !== undefined) {
     if (!cur) throw noSuchKey(key)
     if (!etagMatches(expect.etag, cur.etag)) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+    return { absent: expect.absent, etag: cur.etag }
   }
+  return { absent: expect.absent }
 }
 
 /** Plaintext length a body announces: x-amz-decoded-content-length for aws-chunked, else Content-Length. */
@@ -48,7 +54,7 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
   }
 }
 
-async function commitNew(svc: Services, rec: ObjectRecord, expect: ReturnType<typeof writeExpectation>, blobs: string[]): Promise<void> {
+async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<void> {
   let garbage: string[]
   try {
     garbage = (await svc.meta.commitObject(rec, { expect })).garbage
@@ -67,8 +73,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const sse = resolveWriteSse(h, bucket)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   checkBodyLength(h, MAX_PUT_SIZE)
-  const expect = writeExpectation(h)
-  await precheckExpectation(svc, bucketName, key, expect)
+  const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   const { oek, encryption } = newObjectKey(svc, sse, bucketName, key)
   const body = requestBody(req)
@@ -118,8 +123,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
   copySourceConditions(h, src.record)
   if (source.bucket === bucketName && source.key === key) checkSelfCopy(h, bucket.encryption !== undefined)
-  const expect = writeExpectation(h)
-  await precheckExpectation(svc, bucketName, key, expect)
+  const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   // COPY keeps the source's metadata (never the website redirect, §3.13), REPLACE takes the request's.
   const { [AMZ_WEBSITE_REDIRECT]: _redirect, ...kept } = src.record.headers
