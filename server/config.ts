@@ -22,6 +22,16 @@ export interface Config {
   virtualHostBaseDomains: string[]
   maxClockSkewSeconds: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  /** Refuse SSE-C/SSE-KMS over plain HTTP from loopback peers too (full AWS parity, design §9). */
+  strictTls: boolean
+  /** New buckets start without the SSE-C block (AWS blocks SSE-C on new buckets since April 2026). */
+  allowSseCOnNewBuckets: boolean
+  /** An external KMS speaking the AWS KMS JSON API; undefined = the embedded KMS. */
+  kmsEndpoint?: string
+  kmsRegion: string
+  /** Credentials for the external KMS (default: the root credentials). */
+  kmsAccessKeyId?: string
+  kmsSecretAccessKey?: string
 }
 
 /** The documented development credentials used when none are configured (README). */
@@ -39,6 +49,10 @@ const FLAGS = {
   'data-dir': { type: 'string', env: 'STRONGROOM_DATA_DIR', default: './data' },
   region: { type: 'string', env: 'AWS_REGION', default: 'us-east-1' },
   'log-level': { type: 'string', env: 'STRONGROOM_LOG_LEVEL', default: 'info' },
+  'strict-tls': { type: 'boolean', env: 'STRONGROOM_STRICT_TLS', default: false },
+  'allow-sse-c-on-new-buckets': { type: 'boolean', env: 'STRONGROOM_ALLOW_SSE_C_ON_NEW_BUCKETS', default: false },
+  'kms-endpoint': { type: 'string', env: 'STRONGROOM_KMS_ENDPOINT', default: '' },
+  'kms-region': { type: 'string', env: 'STRONGROOM_KMS_REGION', default: '' },
   help: { type: 'boolean', env: '', default: false },
 } as const
 
@@ -52,6 +66,14 @@ Options (each also readable from the environment variable shown):
   --data-dir D     data directory                  STRONGROOM_DATA_DIR   (default ./data)
   --region R       region of this endpoint         AWS_REGION            (default us-east-1)
   --log-level L    debug|info|warn|error|silent    STRONGROOM_LOG_LEVEL  (default info)
+  --strict-tls     refuse SSE-C/SSE-KMS over plain HTTP even from loopback
+                                                   STRONGROOM_STRICT_TLS
+  --allow-sse-c-on-new-buckets
+                   new buckets do not block SSE-C  STRONGROOM_ALLOW_SSE_C_ON_NEW_BUCKETS
+  --kms-endpoint U an external KMS (AWS KMS JSON API) for SSE-KMS; default: the embedded KMS
+                                                   STRONGROOM_KMS_ENDPOINT
+  --kms-region R   region of the external KMS      STRONGROOM_KMS_REGION (default: --region)
+                   credentials for it: STRONGROOM_KMS_ACCESS_KEY_ID / STRONGROOM_KMS_SECRET_ACCESS_KEY
 
 Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
 (default development pair: test / test).
@@ -67,6 +89,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     values = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }).values as never
   } catch (err) {
     throw new ConfigError((err as Error).message)
+  }
+  const flag = (name: keyof typeof FLAGS): boolean => {
+    const v = values[name] ?? env[FLAGS[name].env]
+    return v === true || v === 'true' || v === '1'
   }
   const get = (name: keyof typeof FLAGS): string => {
     const f = FLAGS[name]
@@ -93,10 +119,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     virtualHostBaseDomains: ['localhost'],
     maxClockSkewSeconds: 900,
     logLevel: logLevel as Config['logLevel'],
+    strictTls: flag('strict-tls'),
+    allowSseCOnNewBuckets: flag('allow-sse-c-on-new-buckets'),
+    kmsEndpoint: get('kms-endpoint') || undefined,
+    kmsRegion: get('kms-region') || region,
+    kmsAccessKeyId: env.STRONGROOM_KMS_ACCESS_KEY_ID || undefined,
+    kmsSecretAccessKey: env.STRONGROOM_KMS_SECRET_ACCESS_KEY || undefined,
   }
 }
 
 /** The config as it may be logged: no secret access keys. */
 export function redactConfig(cfg: Config): Record<string, unknown> {
-  return { ...cfg, credentials: cfg.credentials.map((c) => ({ accessKeyId: c.accessKeyId, accountId: c.accountId })) }
+  const { kmsSecretAccessKey: _secret, ...rest } = cfg
+  return { ...rest, credentials: cfg.credentials.map((c) => ({ accessKeyId: c.accessKeyId, accountId: c.accountId })) }
 }

@@ -8,6 +8,7 @@ import type { BlobStore, MetadataStore } from '../../storage/types.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../log.js'
 import type { AuthContext } from './auth/sigv4.js'
+import type { ObjectDataKeys } from './kms-keys.js'
 import type { S3Operation } from './route.js'
 
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   blobs: BlobStore
   keyring: RootKeyring
   log: Logger
+  /** SSE-KMS data keys (embedded or external KMS). */
+  dataKeys?: ObjectDataKeys
 }
 
 export interface Principal {
@@ -34,7 +37,7 @@ export interface S3Request {
   requestId: string
   auth: AuthContext | null
   principal: Principal
-  /** Arrived over TLS (or a trusted proxy said so). */
+  /** May carry SSE-C/SSE-KMS: arrived over TLS, or plain HTTP from loopback without --strict-tls (design §9). */
   secure: boolean
   /** The Host header as received. */
   host: string

@@ -1,5 +1,6 @@
 /** @module S3Operation -> handler: the only big switch. Adding an operation without a handler fails to compile. */
 import type { S3Request, S3Result, Services } from './context.js'
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js'
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
 import { listObjects, listObjectsV2 } from './ops/list.js'
 import {
@@ -19,6 +20,9 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'HeadBucket': return headBucket(svc, req, op.bucket)
     case 'DeleteBucket': return deleteBucket(svc, req, op.bucket)
     case 'GetBucketLocation': return getBucketLocation(svc, req, op.bucket)
+    case 'GetBucketEncryption': return getBucketEncryption(svc, req, op.bucket)
+    case 'PutBucketEncryption': return putBucketEncryption(svc, req, op.bucket)
+    case 'DeleteBucketEncryption': return deleteBucketEncryption(svc, req, op.bucket)
     case 'ListObjects': return listObjects(svc, req, op.bucket)
     case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)

@@ -31,6 +31,7 @@ const CODES = {
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidChunkSizeError: { status: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified was invalid.' },
+  InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid. Supported value: AES256.' },
   InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
   InvalidPart: {
     status: 400,
@@ -44,6 +45,12 @@ const CODES = {
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
   InvalidToken: { status: 403, message: 'The provided token is malformed or otherwise invalid.' },
+  'KMS.AccessDeniedException': { status: 400, message: 'Access to the KMS key was denied.' },
+  'KMS.DisabledException': { status: 400, message: 'The KMS key is disabled.' },
+  'KMS.InvalidCiphertextException': { status: 400, message: 'The ciphertext of the object data key could not be decrypted by KMS.' },
+  'KMS.InvalidKeyUsageException': { status: 400, message: 'The KMS key usage is not valid for GenerateDataKey.' },
+  'KMS.KMSInvalidStateException': { status: 400, message: 'The KMS key is not in a valid state.' },
+  'KMS.NotFoundException': { status: 400, message: 'The KMS key was not found.' },
   KeyTooLongError: { status: 400, message: 'Your key is too long' },
   MalformedTrailerError: {
     status: 400,
@@ -147,8 +154,7 @@ export function toS3Error(err: unknown): S3Error {
     switch (err.reason) {
       case 'wrong-key':
         return new S3Error('AccessDenied', {
-          message:
-            'The SSE-C key provided does not match the key used to encrypt the object. Provide the correct secret key.',
+          message: 'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
           cause: err,
         })
       default:

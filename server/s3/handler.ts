@@ -42,6 +42,22 @@ async function expectedRegion(svc: Services, op: S3Operation, headers: Record<st
   return svc.config.region
 }
 
+/** Loopback peers: 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address
+  return a === '::1' || /^127\./.test(a)
+}
+
+/**
+ * Whether SSE-C and SSE-KMS may be used on this request (contract §4.9): TLS, or — by design §9 —
+ * plain HTTP from a loopback peer, which never leaves the machine, unless --strict-tls.
+ */
+function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
+  if ((incoming.socket as { encrypted?: boolean }).encrypted) return true
+  return !svc.config.strictTls && isLoopback(incoming.socket.remoteAddress)
+}
+
 export async function handleS3(svc: Services, incoming: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId()
   const ids = { requestId, hostId: hostIdFor(requestId) }
@@ -72,7 +88,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       requestId,
       auth,
       principal,
-      secure: Boolean((incoming.socket as { encrypted?: boolean }).encrypted),
+      secure: countsAsSecure(svc, incoming),
       host: headers.host ?? '',
       incoming,
     }

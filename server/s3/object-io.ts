@@ -5,34 +5,88 @@
  */
 import { decryptPart, decryptPartRange, encryptPart } from '../../crypto/aead-stream.js'
 import { derivePartKey, newPartSalt } from '../../crypto/keys.js'
+import { randomBytes } from 'node:crypto'
+import { CryptoError } from '../../crypto/errors.js'
+import { openSseC, resealForSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
+import { openSseKms, sealForSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
 import { chunkSpan, splitRange } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
 import type { BlobId, PartRecord } from '../../storage/types.js'
 import type { Services } from './context.js'
-import type { SseRequest } from './sse-headers.js'
+import { S3Error } from './errors.js'
+import { kmsContext, type CustomerKey, type SseRequest } from './sse-headers.js'
 
-/** Creates a fresh object key for a new object or upload, sealed as the mode requires (design §4). */
-export function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string): { oek: ObjectKey; encryption: EncryptionRecord } {
+function dataKeys(svc: Services) {
+  if (!svc.dataKeys) throw new S3Error('ServiceUnavailable', { message: 'No KMS is configured for SSE-KMS.' })
+  return svc.dataKeys
+}
+
+/**
+ * Creates a fresh object key for a new object or upload, sealed as the mode requires (design §4).
+ * SSE-KMS asks the KMS for a data key (or reuses the bucket key).
+ */
+export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const target = { bucket, key }
   switch (sse.mode) {
     case 'SSE-S3': {
-      const { oek, record } = sealForSseS3(svc.keyring, { bucket, key })
+      const { oek, record } = sealForSseS3(svc.keyring, target)
       return { oek, encryption: record }
+    }
+    case 'SSE-C': {
+      const { oek, record } = sealForSseC(sse.customer.key, target)
+      return { oek, encryption: record }
+    }
+    case 'SSE-KMS': {
+      const context = kmsContext(sse, bucket, key)
+      const { dataKey, record: kms } = await dataKeys(svc).forWrite({ ...sse, context, bucket })
+      try {
+        const { oek, record } = sealForSseKms(dataKey, kms, svc.keyring, target)
+        return { oek, encryption: record }
+      } finally {
+        dataKey.fill(0)
+      }
     }
   }
 }
 
 /**
  * Opens the object key of a stored object or upload record found under `at` (its bucket and key:
- * a record moved elsewhere fails to open). Throws CryptoError on failure.
+ * a record moved elsewhere fails to open). SSE-C needs the customer key the request presented;
+ * SSE-KMS calls KMS Decrypt. Throws CryptoError (wrong key, tampered) or the KMS's error.
  */
-export function openObjectKey(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }): ObjectKey {
+export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer?: CustomerKey): Promise<ObjectKey> {
   switch (enc.mode) {
     case 'SSE-S3':
       return openSseS3(svc.keyring, enc, at)
-    default:
-      throw new Error(`encryption mode ${enc.mode} is not supported by this build`)
+    case 'SSE-C':
+      // A key of the wrong length is simply not the key (contract §4.8, SSEC-14): 403.
+      if (!customer || customer.key.length !== 32) throw new CryptoError('wrong-key')
+      return openSseC(customer.key, enc, at)
+    case 'SSE-KMS': {
+      if (!enc.kms) throw new CryptoError('tampered', 'SSE-KMS record without KMS details')
+      const dataKey = await dataKeys(svc).forRead(enc.kms)
+      try {
+        return openSseKms(dataKey, enc, svc.keyring, at)
+      } finally {
+        dataKey.fill(0)
+      }
+    }
   }
+}
+
+/** In-place SSE-C key rotation: the same object key sealed under another customer key (§4.11). */
+export function resealSseC(oek: ObjectKey, customer: CustomerKey, bucket: string, key: string): EncryptionRecord {
+  return resealForSseC(customer.key, { bucket, key }, oek)
+}
+
+/**
+ * The ETag of a single-part write (contract §3.17): the plaintext MD5 for SSE-S3; for SSE-KMS and
+ * SSE-C 16 random bytes, so the ETag reveals nothing of the plaintext and differs between writes.
+ */
+export function etagFor(enc: EncryptionRecord, md5: Buffer | string): string {
+  if (enc.mode === 'SSE-S3') return typeof md5 === 'string' ? md5 : md5.toString('hex')
+  return randomBytes(16).toString('hex')
 }
 
 export interface WrittenPart {

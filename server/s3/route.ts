@@ -10,6 +10,9 @@ export type S3Operation =
   | { kind: 'HeadBucket'; bucket: string }
   | { kind: 'DeleteBucket'; bucket: string }
   | { kind: 'GetBucketLocation'; bucket: string }
+  | { kind: 'GetBucketEncryption'; bucket: string }
+  | { kind: 'PutBucketEncryption'; bucket: string }
+  | { kind: 'DeleteBucketEncryption'; bucket: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
@@ -92,7 +95,7 @@ const UNSUPPORTED_SUBRESOURCES = new Set([
   'acl', 'tagging', 'versioning', 'versions', 'lifecycle', 'policy', 'policyStatus', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
-  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'encryption', 'session',
+  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
 ])
 
@@ -139,6 +142,12 @@ export function parseOperation(
 }
 
 function bucketOperation(method: string, bucket: string, q: ParsedTarget['query']): S3Operation {
+  if (has(q, 'encryption')) {
+    if (method === 'GET') return { kind: 'GetBucketEncryption', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketEncryption', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketEncryption', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   switch (method) {
     case 'GET':
       if (has(q, 'location')) return { kind: 'GetBucketLocation', bucket }
@@ -166,6 +175,8 @@ function objectOperation(
   q: ParsedTarget['query'],
   headers: Record<string, string>,
 ): S3Operation {
+  // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
+  if (has(q, 'encryption')) throw new S3Error('NotImplemented')
   const uploadId = queryValue(q, 'uploadId')
   switch (method) {
     case 'GET':

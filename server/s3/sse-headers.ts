@@ -1,8 +1,9 @@
 /**
- * @module SSE request headers -> the typed encryption a request asks for, and an object's
- * encryption record -> SSE response headers (contract §4.2-§4.5). The only file that knows SSE
- * header names besides headers.ts. SSE-KMS and SSE-C arrive with the SSE-modes issue (#3).
+ * @module SSE request headers -> the typed encryption a request asks for (contract §4.2-§4.9),
+ * and an object's encryption record -> SSE response headers (§4.3). The only file that knows SSE
+ * header names besides headers.ts.
  */
+import { createHash } from 'node:crypto'
 import type { EncryptionRecord } from '../../crypto/types.js'
 import type { BucketRecord } from '../../storage/types.js'
 import { S3Error, invalidArgument } from './errors.js'
@@ -11,44 +12,164 @@ import {
   AMZ_SSE_C_ALGORITHM, AMZ_SSE_C_KEY, AMZ_SSE_C_KEY_MD5, AMZ_SSE_KMS_KEY_ID,
 } from './headers.js'
 
-/** What a write asks for once headers and the bucket default are resolved (contract §4.4). */
-export type SseRequest = { mode: 'SSE-S3' }
-
-const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
-
-const SSE_C_HEADERS = [AMZ_SSE_C_ALGORITHM, AMZ_SSE_C_KEY, AMZ_SSE_C_KEY_MD5]
-const COPY_SSE_C_HEADERS = [AMZ_COPY_SSE_C_ALGORITHM, AMZ_COPY_SSE_C_KEY, AMZ_COPY_SSE_C_KEY_MD5]
-
-/** True if the request carries any destination SSE header (used by the copy-onto-itself rule). */
-export function hasEncryptionHeaders(h: Record<string, string>): boolean {
-  return [AMZ_SSE, AMZ_SSE_KMS_KEY_ID, AMZ_SSE_CONTEXT, AMZ_SSE_BUCKET_KEY, ...SSE_C_HEADERS].some((n) => h[n] !== undefined)
+/** A customer key presented in a request: the raw 32 bytes and the base64 MD5 it was sent with. */
+export interface CustomerKey {
+  key: Buffer
+  md5: string
 }
 
-function refuseUnimplementedModes(h: Record<string, string>, copySource: boolean): void {
-  // SSE-C and SSE-KMS are the subject of issue #3; until then they are refused, never ignored.
-  if (SSE_C_HEADERS.some((n) => h[n] !== undefined)) throw new S3Error('NotImplemented', { message: 'SSE-C is not implemented yet' })
-  if (copySource && COPY_SSE_C_HEADERS.some((n) => h[n] !== undefined)) throw new S3Error('NotImplemented', { message: 'SSE-C is not implemented yet' })
+export interface KmsRequest {
+  mode: 'SSE-KMS'
+  dsse: boolean
+  /** Key id, key ARN, alias name or alias ARN, as given (request, bucket default, or alias/aws/s3). */
+  keyId: string
+  bucketKey: boolean
+  /** The client's context pairs (without aws:s3:arn unless it sent one) and the header as sent. */
+  clientContext: Record<string, string>
+  contextHeader?: string
+}
+
+/** What a write asks for once headers and the bucket default are resolved (contract §4.4). */
+export type SseRequest = { mode: 'SSE-S3' } | { mode: 'SSE-C'; customer: CustomerKey } | KmsRequest
+
+/** The AWS managed key S3 uses when no key is named (contract §4.4). */
+export const AWS_MANAGED_S3_ALIAS = 'alias/aws/s3'
+
+const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
+const KMS_OVER_HTTP = 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
+const STORED_WITH_SSE = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.'
+const NOT_APPLICABLE = 'The encryption parameters are not applicable to this object.'
+const CONTEXT_INVALID = "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"
+
+interface TrioNames {
+  algorithm: string
+  key: string
+  md5: string
+}
+const DEST_TRIO: TrioNames = { algorithm: AMZ_SSE_C_ALGORITHM, key: AMZ_SSE_C_KEY, md5: AMZ_SSE_C_KEY_MD5 }
+const SOURCE_TRIO: TrioNames = { algorithm: AMZ_COPY_SSE_C_ALGORITHM, key: AMZ_COPY_SSE_C_KEY, md5: AMZ_COPY_SSE_C_KEY_MD5 }
+
+const hasTrio = (h: Record<string, string>, t: TrioNames) => h[t.algorithm] !== undefined || h[t.key] !== undefined || h[t.md5] !== undefined
+
+/** True if the request carries any destination SSE header (the copy-onto-itself rule, §4.11). */
+export function hasEncryptionHeaders(h: Record<string, string>): boolean {
+  return [AMZ_SSE, AMZ_SSE_KMS_KEY_ID, AMZ_SSE_CONTEXT, AMZ_SSE_BUCKET_KEY].some((n) => h[n] !== undefined) || hasTrio(h, DEST_TRIO)
+}
+
+/**
+ * Validates an SSE-C trio, steps 1 and 3-8 of contract §4.8 (step 2 is the caller's: only writes
+ * refuse an `x-amz-server-side-encryption` beside it). `write` applies step 8's length rule; on
+ * reads a key of the wrong length is simply the wrong key (403, SSEC-14).
+ */
+function parseTrio(h: Record<string, string>, t: TrioNames, secure: boolean, write: boolean): CustomerKey | undefined {
+  if (!hasTrio(h, t)) return undefined
+  if (!secure) throw new S3Error('InvalidRequest', { message: 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.' })
+  const alg = h[t.algorithm]
+  const keyB64 = h[t.key]
+  const md5 = h[t.md5]
+  const arg = (message: string) => invalidArgument(message, AMZ_SSE)
+  if (alg === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.')
+  if (keyB64 === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.')
+  if (alg !== 'AES256') {
+    throw new S3Error('InvalidEncryptionAlgorithmError', { fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', alg]] })
+  }
+  if (md5 === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.')
+  const key = Buffer.from(keyB64, 'base64')
+  if (createHash('md5').update(key).digest('base64') !== md5) throw arg('The calculated MD5 hash of the key did not match the hash that was provided.')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyB64) || (write && key.length !== 32)) throw arg('The secret key was invalid for the specified algorithm.')
+  return { key, md5 }
+}
+
+function parseBucketKeyHeader(h: Record<string, string>): boolean | undefined {
+  const v = h[AMZ_SSE_BUCKET_KEY]
+  if (v === undefined) return undefined
+  const lower = v.toLowerCase()
+  if (lower !== 'true' && lower !== 'false') throw invalidArgument('Invalid value for x-amz-server-side-encryption-bucket-key-enabled', AMZ_SSE_BUCKET_KEY, v)
+  return lower === 'true'
+}
+
+/** Base64 of a UTF-8 JSON object of string values (contract §4.5, KMS-14). */
+function parseContext(header: string | undefined): Record<string, string> {
+  if (header === undefined) return {}
+  const invalid = () => invalidArgument(CONTEXT_INVALID, AMZ_SSE_CONTEXT)
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(header)) throw invalid()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(header, 'base64')))
+  } catch {
+    throw invalid()
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid()
+  for (const v of Object.values(parsed)) if (typeof v !== 'string') throw invalid()
+  return parsed as Record<string, string>
+}
+
+export interface WriteSseOptions {
+  /** Counts as secure for SSE-C/SSE-KMS (TLS, or loopback per design §9). */
+  secure: boolean
+  /** CopyObject destination: the copy-source trio belongs to the source, not to this decision. */
+  copy?: boolean
 }
 
 /**
  * Resolves the encryption of a new object (PutObject, CopyObject destination,
- * CreateMultipartUpload), validating the headers per contract §4.4/§4.5.
+ * CreateMultipartUpload) from its headers and the bucket default, validating per §4.4, §4.5,
+ * §4.8 and §4.9; a blocked SSE-C write answers 403 (§5.4) after validation.
  */
-export function resolveWriteSse(h: Record<string, string>, _bucket: BucketRecord, opts: { copy?: boolean } = {}): SseRequest {
-  refuseUnimplementedModes(h, opts.copy === true)
+export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord, opts: WriteSseOptions, action = 's3:PutObject', key = ''): SseRequest {
   const sse = h[AMZ_SSE]
-  if (sse !== undefined) {
-    if (sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
-      throw invalidArgument('The encryption method specified is not supported', AMZ_SSE, sse)
+  if (hasTrio(h, DEST_TRIO)) {
+    if (!opts.secure) parseTrio(h, DEST_TRIO, false, true)
+    if (sse !== undefined) {
+      throw new S3Error('InvalidArgument', {
+        message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+        fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', sse]],
+      })
     }
-    if (sse === 'AES256') {
-      if (h[AMZ_SSE_KMS_KEY_ID] !== undefined || h[AMZ_SSE_CONTEXT] !== undefined) throw invalidArgument(E2, AMZ_SSE)
-      return { mode: 'SSE-S3' }
-    }
-    throw new S3Error('NotImplemented', { message: 'SSE-KMS is not implemented yet' })
+    const customer = parseTrio(h, DEST_TRIO, opts.secure, true)!
+    refuseBlockedSseC(bucket, action, key)
+    return { mode: 'SSE-C', customer }
   }
-  if (h[AMZ_SSE_KMS_KEY_ID] !== undefined || h[AMZ_SSE_CONTEXT] !== undefined) throw invalidArgument(E2, AMZ_SSE)
-  return { mode: 'SSE-S3' }
+  const bucketKeyHeader = parseBucketKeyHeader(h)
+  const rule = bucket.encryption
+  let algorithm: string
+  if (sse !== undefined) {
+    if (sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') throw invalidArgument('The encryption method specified is not supported', AMZ_SSE, sse)
+    algorithm = sse
+  } else {
+    algorithm = rule?.sseAlgorithm ?? 'AES256'
+  }
+  const explicitKmsHeaders = h[AMZ_SSE_KMS_KEY_ID] !== undefined || h[AMZ_SSE_CONTEXT] !== undefined
+  if (explicitKmsHeaders && (sse === undefined || sse === 'AES256')) throw invalidArgument(E2, AMZ_SSE)
+  if (algorithm === 'AES256') return { mode: 'SSE-S3' }
+  if (!opts.secure) throw invalidArgument(KMS_OVER_HTTP, AMZ_SSE)
+  const dsse = algorithm === 'aws:kms:dsse'
+  const ruleIsKms = rule?.sseAlgorithm === 'aws:kms' || rule?.sseAlgorithm === 'aws:kms:dsse'
+  const keyId = h[AMZ_SSE_KMS_KEY_ID] || (ruleIsKms ? rule?.kmsMasterKeyId : undefined) || AWS_MANAGED_S3_ALIAS
+  const bucketKey = dsse ? false : bucketKeyHeader ?? (rule?.sseAlgorithm === 'aws:kms' ? rule.bucketKeyEnabled : false)
+  const contextHeader = h[AMZ_SSE_CONTEXT]
+  return { mode: 'SSE-KMS', dsse, keyId, bucketKey, clientContext: parseContext(contextHeader), contextHeader }
+}
+
+/** 403 for an SSE-C write into a bucket that blocks SSE-C (contract §5.4). */
+export function refuseBlockedSseC(bucket: BucketRecord, action: string, key: string): void {
+  if (!bucket.blockedEncryptionTypes.includes('SSE-C')) return
+  throw new S3Error('AccessDenied', {
+    message:
+      `User: arn:aws:iam::${bucket.ownerAccountId}:root is not authorized to perform: ${action} on resource: "arn:aws:s3:::${bucket.name}/${key}" ` +
+      'because this bucket has blocked upload requests that specify Server Side Encryption with Customer provided keys (SSE-C). ' +
+      'Please specify a different server-side encryption type. To allow SSE-C on this bucket, put a bucket encryption ' +
+      'configuration whose rule has <BlockedEncryptionTypes><EncryptionType>NONE</EncryptionType></BlockedEncryptionTypes> ' +
+      '(or start strongroom with --allow-sse-c-on-new-buckets for new buckets).',
+  })
+}
+
+/** The full KMS encryption context of an object (contract §4.6): aws:s3:arn merged with the client's. */
+export function kmsContext(req: KmsRequest, bucket: string, key: string): Record<string, string> {
+  const arn = req.bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`
+  const given = req.clientContext['aws:s3:arn']
+  if (given !== undefined && given !== arn) throw invalidArgument('Encryption context key aws:s3:arn has an invalid value', AMZ_SSE_CONTEXT)
+  return { ...req.clientContext, 'aws:s3:arn': arn }
 }
 
 /** Reads (GET/HEAD) and UploadPart(Copy) refuse SSE-S3/KMS headers (contract §4.2 E1-E3). */
@@ -58,26 +179,61 @@ export function refuseSseOnRead(h: Record<string, string>): void {
   if (h[AMZ_SSE_CONTEXT] !== undefined) throw invalidArgument('x-amz-server-side-encryption-context header is not supported for this operation.', AMZ_SSE_CONTEXT)
 }
 
-/** SSE-C headers on a read of an object that is not SSE-C: E4 (contract §4.2). */
-export function refuseSseCForPlainObject(h: Record<string, string>, enc: EncryptionRecord): void {
-  if (enc.mode !== 'SSE-C' && SSE_C_HEADERS.some((n) => h[n] !== undefined)) {
-    throw new S3Error('InvalidRequest', { message: 'The encryption parameters are not applicable to this object.' })
+/**
+ * The customer key a read of an object (or an UploadPart into an upload) must present, per the
+ * record's mode: the key for SSE-C, none otherwise (contract §4.8 "Reads", E4).
+ */
+export function readCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean, source = false): CustomerKey | undefined {
+  const trio = source ? SOURCE_TRIO : DEST_TRIO
+  const present = hasTrio(h, trio)
+  if (enc.mode !== 'SSE-C') {
+    if (present) throw new S3Error('InvalidRequest', { message: NOT_APPLICABLE })
+    return undefined
   }
+  if (!present) throw new S3Error('InvalidRequest', { message: STORED_WITH_SSE })
+  return parseTrio(h, trio, secure, false)
 }
 
-/** Refuses copy-source SSE-C headers for a source that is not SSE-C (contract §8.13 SSEC-31). */
-export function refuseCopySourceSseC(h: Record<string, string>): void {
-  if (COPY_SSE_C_HEADERS.some((n) => h[n] !== undefined)) {
-    throw new S3Error('InvalidRequest', { message: 'The encryption parameters are not applicable to this object.' })
+/**
+ * The customer key an UploadPart(Copy) or a Complete/ListParts with a declared checksum presents
+ * for an upload (contract §4.8 "Multipart").
+ */
+export function uploadCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean): CustomerKey | undefined {
+  const present = hasTrio(h, DEST_TRIO)
+  if ((enc.mode === 'SSE-C') !== present) {
+    throw new S3Error('InvalidRequest', {
+      message: 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+    })
   }
+  return present ? parseTrio(h, DEST_TRIO, secure, true) : undefined
+}
+
+/** GET of an SSE-KMS object over plain HTTP from elsewhere is refused; HEAD is allowed (§4.9 [C]). */
+export function refuseKmsReadOverHttp(enc: EncryptionRecord, secure: boolean): void {
+  if (enc.mode === 'SSE-KMS' && !secure) throw invalidArgument(KMS_OVER_HTTP, AMZ_SSE)
+}
+
+export interface ResponseSseOptions {
+  /** The key MD5 of the SSE-C key used (echoed as sent). */
+  customerKeyMd5?: string
+  /** Echo the client's context header (PutObject, CopyObject, CreateMultipartUpload). */
+  echoContext?: boolean
 }
 
 /** SSE response headers of an object or upload (contract §4.3). */
-export function sseResponseHeaders(enc: EncryptionRecord): Record<string, string> {
+export function sseResponseHeaders(enc: EncryptionRecord, opts: ResponseSseOptions = {}): Record<string, string> {
   switch (enc.mode) {
     case 'SSE-S3':
       return { [AMZ_SSE]: 'AES256' }
-    default:
-      return {}
+    case 'SSE-C':
+      return opts.customerKeyMd5 ? { [AMZ_SSE_C_ALGORITHM]: 'AES256', [AMZ_SSE_C_KEY_MD5]: opts.customerKeyMd5 } : {}
+    case 'SSE-KMS': {
+      const kms = enc.kms
+      const out: Record<string, string> = { [AMZ_SSE]: kms?.dsse ? 'aws:kms:dsse' : 'aws:kms' }
+      if (kms) out[AMZ_SSE_KMS_KEY_ID] = kms.keyArn
+      if (kms?.bucketKeyEnabled) out[AMZ_SSE_BUCKET_KEY] = 'true'
+      if (opts.echoContext && kms?.clientContextHeader !== undefined) out[AMZ_SSE_CONTEXT] = kms.clientContextHeader
+      return out
+    }
   }
 }

@@ -63,8 +63,8 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
     region,
     ownerAccountId: req.principal.accountId,
     createdAt: Date.now(),
-    // New buckets block SSE-C, as AWS does since April 2026 (design §9).
-    blockedEncryptionTypes: ['SSE-C'],
+    // New buckets block SSE-C, as AWS does since April 2026, unless configured otherwise (design §9).
+    blockedEncryptionTypes: svc.config.allowSseCOnNewBuckets ? [] : ['SSE-C'],
   }
   const res = await svc.meta.createBucket(rec)
   if (!res.created) {

@@ -123,3 +123,14 @@ export function checksumHeaders(c: StoredChecksum | undefined): Record<string, s
   if (!c) return {}
   return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, [AMZ_CHECKSUM_TYPE]: c.type }
 }
+
+/**
+ * Operations that require a body digest (DeleteObjects, PutBucketEncryption): Content-MD5 or any
+ * x-amz-checksum-* (header or trailer) must be present (contract §3.11, §5.2 [C]).
+ */
+export function requireIntegrityHeader(h: Record<string, string>): void {
+  const hasChecksum = Object.keys(h).some((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type' && n !== 'x-amz-checksum-mode' && n !== 'x-amz-checksum-algorithm')
+  if (h['content-md5'] === undefined && !hasChecksum && h['x-amz-trailer'] === undefined) {
+    throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' })
+  }
+}

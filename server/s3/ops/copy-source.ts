@@ -9,7 +9,8 @@ import {
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
 import { openObjectKey, readPlaintext } from '../object-io.js'
-import { refuseCopySourceSseC } from '../sse-headers.js'
+import type { ObjectKey } from '../../../crypto/types.js'
+import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
 import { checkConditions } from './object-get.js'
 
@@ -49,15 +50,25 @@ export function parseCopySource(h: Record<string, string>): CopySource {
 export interface OpenedSource {
   bucket: BucketRecord
   record: ObjectRecord
+  /** The source's customer key (copy-source trio), for an SSE-C source. */
+  customer?: CustomerKey
 }
 
-/** Loads the source bucket and object the caller may read (NoSuchBucket / NoSuchKey, §3.13). */
+/**
+ * Loads the source bucket and object the caller may read (NoSuchBucket / NoSuchKey, §3.13) and
+ * checks the copy-source SSE-C trio against the source's mode (§4.8 "CopyObject").
+ */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
   const bucket = await loadBucket(svc, req, src.bucket)
   const record = await svc.meta.getObject(src.bucket, src.key)
   if (!record) throw noSuchKey(src.key)
-  if (record.encryption.mode !== 'SSE-C') refuseCopySourceSseC(req.headers)
-  return { bucket, record }
+  const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
+  return { bucket, record, customer }
+}
+
+/** Opens the source's object key (SSE-C: with the copy-source key, 403 if wrong; SSE-KMS: KMS Decrypt). */
+export function openSourceKey(svc: Services, src: OpenedSource): Promise<ObjectKey> {
+  return openObjectKey(svc, src.record.encryption, src.record, src.customer)
 }
 
 /** x-amz-copy-source-if-* (contract §3.13): evaluated like GET's conditions, but never 304: 412. */
@@ -91,12 +102,11 @@ export interface DigestingRead {
 }
 
 /** Reads the source's plaintext (or a range of it), computing MD5 and a checksum on the way. */
-export function readSourceDigesting(svc: Services, src: OpenedSource, algorithm: ChecksumAlgorithm, range?: { start: number; end: number }): DigestingRead {
+export function readSourceDigesting(svc: Services, src: OpenedSource, oek: ObjectKey, algorithm: ChecksumAlgorithm, range?: { start: number; end: number }): DigestingRead {
   const md5 = createHash('md5')
   const sum = createChecksum(algorithm)
   let result: { md5: string; checksum: string } | undefined
   async function* stream(): AsyncGenerator<Buffer> {
-    const oek = openObjectKey(svc, src.record.encryption, src.record)
     for await (const chunk of readPlaintext(svc, oek, src.record.parts, range)) {
       md5.update(chunk)
       sum.update(chunk)

@@ -6,10 +6,10 @@ import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchUpload } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readXml } from '../request-body.js'
-import { sseResponseHeaders } from '../sse-headers.js'
+import { refuseBlockedSseC, sseResponseHeaders } from '../sse-headers.js'
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
-import { partAlgorithm } from './multipart.js'
+import { openUploadKey, partAlgorithm } from './multipart.js'
 
 /** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
 const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -56,13 +56,18 @@ function resultXml(req: S3Request, rec: ObjectRecord): string {
 }
 
 export async function completeMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {
-  await loadBucket(svc, req, op.bucket)
+  const bucket = await loadBucket(svc, req, op.bucket)
   const up = await svc.meta.getUpload(op.bucket, op.key, op.uploadId)
   if (!up) {
     // A repeated Complete after success answers as the first one did (contract §3.14 [C], MPU-18).
     const done = await svc.meta.getObject(op.bucket, op.key)
     if (done && done.multipartUploadId === op.uploadId) return { status: 200, headers: sseResponseHeaders(done.encryption), xml: resultXml(req, done) }
     throw noSuchUpload(op.uploadId)
+  }
+  if (up.encryption.mode === 'SSE-C') {
+    refuseBlockedSseC(bucket, 's3:PutObject', up.key)
+    // The key is needed only when a checksum algorithm was declared at Create (contract §4.2).
+    if (up.checksumAlgorithm) await openUploadKey(svc, req, up, bucket)
   }
   const listed = parseParts(await readXml(req, 'CompleteMultipartUpload'), up)
   if (listed.length === 0) throw new S3Error('InvalidRequest', { message: 'You must specify at least one part' })

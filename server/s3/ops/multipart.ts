@@ -3,19 +3,21 @@
  * AbortMultipartUpload, ListParts, ListMultipartUploads. Completion lives in multipart-complete.ts.
  */
 import { randomBytes } from 'node:crypto'
-import type { ChecksumAlgorithm, ChecksumType, UploadPartRecord, UploadRecord } from '../../../storage/types.js'
+import { CryptoError } from '../../../crypto/errors.js'
+import type { ObjectKey } from '../../../crypto/types.js'
+import type { BucketRecord, ChecksumAlgorithm, ChecksumType, UploadPartRecord, UploadRecord } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding, verifyBody } from '../body.js'
 import { CHECKSUM_ALGORITHMS, createChecksum, type Hasher } from '../checksums.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchUpload } from '../errors.js'
 import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
-import { deleteGarbage, newObjectKey, openObjectKey, writePart } from '../object-io.js'
+import { deleteGarbage, etagFor, newObjectKey, openObjectKey, writePart } from '../object-io.js'
 import { contentLength } from '../request-body.js'
 import { queryValue } from '../route.js'
-import { refuseSseOnRead, resolveWriteSse, sseResponseHeaders } from '../sse-headers.js'
+import { refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
-import { copySourceConditions, openCopySource, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
 
 /** Largest part (contract §3.14). */
@@ -81,18 +83,36 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const h = req.headers
   checkKeyLength(key)
   const bucket = await loadBucket(svc, req, bucketName)
-  const sse = resolveWriteSse(h, bucket)
+  const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
   const uploadId = newUploadId()
-  const { encryption } = newObjectKey(svc, sse, bucketName, key)
+  const { encryption } = await newObjectKey(svc, sse, bucketName, key)
   const up: UploadRecord = {
     v: 1, uploadId, bucket: bucketName, key, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
   }
   await svc.meta.createUpload(up)
   const xml = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucketName, Key: key, UploadId: uploadId })
-  return { status: 200, headers: { ...sseResponseHeaders(encryption), ...checksumResponse(up) }, xml }
+  const customerKeyMd5 = sse.mode === 'SSE-C' ? sse.customer.md5 : undefined
+  return { status: 200, headers: { ...sseResponseHeaders(encryption, { customerKeyMd5, echoContext: true }), ...checksumResponse(up) }, xml }
+}
+
+/**
+ * The upload's object key for a part write. SSE-C uploads need their key on every part (another
+ * key is "did not match", not 403) and a bucket that blocks SSE-C refuses further parts (§4.8, §5.4).
+ */
+export async function openUploadKey(svc: Services, req: S3Request, up: UploadRecord, bucket: BucketRecord): Promise<{ oek: ObjectKey; customer?: CustomerKey }> {
+  const customer = uploadCustomerKey(req.headers, up.encryption, req.secure)
+  if (up.encryption.mode === 'SSE-C') refuseBlockedSseC(bucket, 's3:PutObject', up.key)
+  try {
+    return { oek: await openObjectKey(svc, up.encryption, up, customer), customer }
+  } catch (err) {
+    if (err instanceof CryptoError && err.reason === 'wrong-key') {
+      throw new S3Error('InvalidRequest', { message: 'The provided encryption parameters did not match the ones used originally.' })
+    }
+    throw err
+  }
 }
 
 async function storePart(svc: Services, part: UploadPartRecord): Promise<void> {
@@ -112,10 +132,10 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
   refuseSseOnRead(h)
   const sent = precheckBodyHeaders(h)
   checkBodyLength(h, MAX_PART_SIZE)
-  await loadBucket(svc, req, op.bucket)
+  const bucket = await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
   const algorithm = partAlgorithm(up)
-  const oek = openObjectKey(svc, up.encryption, up)
+  const { oek, customer } = await openUploadKey(svc, req, up, bucket)
   // UploadPart's BadDigest echoes the Content-MD5 as sent (base64), PutObject's as hex (contract §3.16, MD5-04).
   const body = verifyBody(req.incoming, {
     auth: req.auth, headers: h, contentLength: contentLength(req), defaultChecksum: algorithm, md5ExpectedAs: 'base64',
@@ -132,12 +152,12 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
       message: `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${d.checksum.algorithm.toLowerCase()}`,
     })
   }
-  const etag = d.md5.toString('hex')
+  const etag = etagFor(up.encryption, d.md5)
   await storePart(svc, {
     uploadId: up.uploadId, partNumber, blobId: written.blobId, size: d.size, etag, salt: written.salt,
     checksum: d.checksum.algorithm === algorithm ? d.checksum.value : own!.digest().toString('base64'), lastModified: Date.now(),
   })
-  const headers: Record<string, string> = { ETag: quoteEtag(etag), ...sseResponseHeaders(up.encryption) }
+  const headers: Record<string, string> = { ETag: quoteEtag(etag), ...sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }) }
   if (up.checksumAlgorithm || sentAlgorithm !== undefined) {
     headers[`x-amz-checksum-${d.checksum.algorithm.toLowerCase()}`] = d.checksum.value
   }
@@ -173,7 +193,7 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
   const partNumber = parsePartNumber(op.partNumber)
   refuseSseOnRead(h)
   const source = parseCopySource(h)
-  await loadBucket(svc, req, op.bucket)
+  const bucket = await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
   const src = await openCopySource(svc, req, source)
   const range = parseCopyRange(h[AMZ_COPY_SOURCE_RANGE], src.record.size)
@@ -181,21 +201,23 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
   if (size > MAX_PART_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
   copySourceConditions(h, src.record)
   const algorithm = partAlgorithm(up)
-  const oek = openObjectKey(svc, up.encryption, up)
-  const reading = readSourceDigesting(svc, src, algorithm, range)
+  const { oek, customer } = await openUploadKey(svc, req, up, bucket)
+  const srcKey = await openSourceKey(svc, src)
+  const reading = readSourceDigesting(svc, src, srcKey, algorithm, range)
   const written = await writePart(svc, oek, partNumber, reading.stream)
   const d = reading.digests()
   const now = Date.now()
+  const etag = etagFor(up.encryption, d.md5)
   await storePart(svc, {
-    uploadId: up.uploadId, partNumber, blobId: written.blobId, size, etag: d.md5, salt: written.salt,
+    uploadId: up.uploadId, partNumber, blobId: written.blobId, size, etag, salt: written.salt,
     checksum: d.checksum, lastModified: now,
   })
   const xml = xmlDocument('CopyPartResult', {
-    ETag: quoteEtag(d.md5),
+    ETag: quoteEtag(etag),
     LastModified: isoTime(now),
     [`Checksum${algorithm}`]: up.checksumAlgorithm ? d.checksum : undefined,
   })
-  return { status: 200, headers: sseResponseHeaders(up.encryption), xml }
+  return { status: 200, headers: sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }), xml }
 }
 
 export async function abortMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {

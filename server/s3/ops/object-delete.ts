@@ -4,7 +4,7 @@ import { S3Error, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
-import { loadBucket, normalizeEtag } from './common.js'
+import { loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
 
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   await loadBucket(svc, req, bucketName)
@@ -24,8 +24,7 @@ const MAX_DELETE_KEYS = 1000
 export async function deleteObjects(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
   await loadBucket(svc, req, bucketName)
   const h = req.headers
-  const hasDigest = h['content-md5'] !== undefined || Object.keys(h).some((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type') || h['x-amz-trailer'] !== undefined
-  if (!hasDigest) throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' })
+  requireIntegrityHeader(h)
   const { bytes } = await readSmallBody(req)
   const doc = parseXmlBody(bytes.toString('utf8'), 'Delete')
   const objects = doc.Object

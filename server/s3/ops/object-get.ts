@@ -5,7 +5,7 @@ import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
 import { openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
-import { refuseSseOnRead, refuseSseCForPlainObject, sseResponseHeaders } from '../sse-headers.js'
+import { readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 
 export type ByteRange = { start: number; end: number }
@@ -103,13 +103,18 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   const rec = await svc.meta.getObject(bucketName, key)
   if (!rec) throw noSuchKey(key)
   if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: validatorHeaders(rec) }
-  refuseSseCForPlainObject(h, rec.encryption)
+  // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
+  const customer = readCustomerKey(h, rec.encryption, req.secure)
+  const isHead = req.method === 'HEAD'
+  if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
+  // HEAD of an SSE-KMS object makes no KMS call (design §4); SSE-C proves the key by opening the seal.
+  const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer)
 
   const headers: Record<string, string> = {
     ...metadataHeaders(rec),
     ...validatorHeaders(rec),
     'Accept-Ranges': 'bytes',
-    ...sseResponseHeaders(rec.encryption),
+    ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }
   let range: ByteRange | undefined
   let status = 200
@@ -135,8 +140,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     if (v !== undefined) headers[header] = v
   }
   const length = range ? range.end - range.start + 1 : status === 206 ? 0 : rec.size
-  if (req.method === 'HEAD') return { status, headers, stream: { length, chunks: emptyChunks() } }
-  const oek = openObjectKey(svc, rec.encryption, rec)
+  if (isHead || !oek) return { status, headers, stream: { length, chunks: emptyChunks() } }
   const chunks = length === 0 && status === 206 ? emptyChunks() : readPlaintext(svc, oek, rec.parts, range)
   return { status, headers, stream: { length, chunks } }
 }

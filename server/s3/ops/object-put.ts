@@ -4,11 +4,11 @@ import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
-import { deleteGarbage, newObjectKey, writePart } from '../object-io.js'
+import { deleteGarbage, etagFor, newObjectKey, resealSseC, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
-import { hasEncryptionHeaders, resolveWriteSse, sseResponseHeaders } from '../sse-headers.js'
+import { hasEncryptionHeaders, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
-import { copySourceConditions, openCopySource, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { isoTime, xmlDocument } from '../xml.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
@@ -70,17 +70,17 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   checkKeyLength(key)
   const bucket = await loadBucket(svc, req, bucketName)
   precheckBodyHeaders(h)
-  const sse = resolveWriteSse(h, bucket)
+  const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   checkBodyLength(h, MAX_PUT_SIZE)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
-  const { oek, encryption } = newObjectKey(svc, sse, bucketName, key)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key)
   const body = requestBody(req)
   const part = await writePart(svc, oek, 1, body.stream)
   const d = body.digests()
   const now = Date.now()
-  const etag = d.md5.toString('hex')
+  const etag = etagFor(encryption, d.md5)
   const checksum: StoredChecksum = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
     v: 1, bucket: bucketName, key, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
@@ -88,19 +88,24 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
   }
   await commitNew(svc, rec, expect, [part.blobId])
-  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseResponseHeaders(encryption), ...checksumHeaders(checksum) } }
+  const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
+  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum) } }
 }
+
+const customerMd5 = (sse: SseRequest): string | undefined => (sse.mode === 'SSE-C' ? sse.customer.md5 : undefined)
 
 /**
  * The copy-onto-itself rule of contract §4.11: legal only when something besides the data would
- * change. With SSE-S3 only, the encryption the copy applies never differs from the source's.
+ * change — metadata, storage class, redirect, any encryption header, an encryption that differs
+ * from the source's, or an explicitly configured bucket default.
  */
-function checkSelfCopy(h: Record<string, string>, hasExplicitDefault: boolean): void {
+function checkSelfCopy(h: Record<string, string>, hasExplicitDefault: boolean, encryptionChanges: boolean): void {
   const changes =
     h[AMZ_METADATA_DIRECTIVE] === 'REPLACE' ||
     h[AMZ_STORAGE_CLASS] !== undefined ||
     h[AMZ_WEBSITE_REDIRECT] !== undefined ||
     hasEncryptionHeaders(h) ||
+    encryptionChanges ||
     hasExplicitDefault
   if (!changes) {
     throw new S3Error('InvalidRequest', {
@@ -117,12 +122,14 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
   const bucket = await loadBucket(svc, req, bucketName)
-  const sse = resolveWriteSse(h, bucket, { copy: true })
+  const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
   const src = await openCopySource(svc, req, source)
   if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
   copySourceConditions(h, src.record)
-  if (source.bucket === bucketName && source.key === key) checkSelfCopy(h, bucket.encryption !== undefined)
+  const self = source.bucket === bucketName && source.key === key
+  if (self) checkSelfCopy(h, bucket.encryption !== undefined, sse.mode !== src.record.encryption.mode)
+  const srcKey = await openSourceKey(svc, src)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   // COPY keeps the source's metadata (never the website redirect, §3.13), REPLACE takes the request's.
@@ -131,13 +138,24 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     contentType: src.record.contentType, headers: kept, userMeta: src.record.userMeta,
     storageClass: h[AMZ_STORAGE_CLASS] ?? src.record.storageClass,
   }
+  const sseOpts = { customerKeyMd5: customerMd5(sse), echoContext: true }
+  if (self && sse.mode === 'SSE-C' && src.record.encryption.mode === 'SSE-C') {
+    // In-place SSE-C key rotation: the object key is re-sealed under the new customer key; the
+    // data is not rewritten (the one metadata-only copy, issue #3 scope 4).
+    const now = Date.now()
+    const encryption = resealSseC(srcKey, sse.customer, bucketName, key)
+    const rec: ObjectRecord = { ...src.record, ...meta, encryption, etag: etagFor(encryption, ''), lastModified: now }
+    await commitNew(svc, rec, expect, [])
+    const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(rec.etag), LastModified: isoTime(now), ...checksumXml(rec.checksum) })
+    return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
+  }
   const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
-  const { oek, encryption } = newObjectKey(svc, sse, bucketName, key)
-  const digesting = readSourceDigesting(svc, src, algorithm)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key)
+  const digesting = readSourceDigesting(svc, src, srcKey, algorithm)
   const part = await writePart(svc, oek, 1, digesting.stream)
   const d = digesting.digests()
   const now = Date.now()
-  const etag = d.md5
+  const etag = etagFor(encryption, d.md5)
   const checksum: StoredChecksum = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
     v: 1, bucket: bucketName, key, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
@@ -145,11 +163,10 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
   }
   await commitNew(svc, rec, expect, [part.blobId])
-  const xml = xmlDocument('CopyObjectResult', {
-    ETag: quoteEtag(etag),
-    LastModified: isoTime(now),
-    [`Checksum${algorithm}`]: checksum.value,
-    ChecksumType: 'FULL_OBJECT',
-  })
-  return { status: 200, headers: sseResponseHeaders(encryption), xml }
+  const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })
+  return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
+}
+
+function checksumXml(c: StoredChecksum | undefined): Record<string, string> {
+  return c ? { [`Checksum${c.algorithm}`]: c.value, ChecksumType: c.type } : {}
 }

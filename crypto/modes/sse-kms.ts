@@ -1,0 +1,48 @@
+/**
+ * @module SSE-KMS and DSSE-KMS: object keys sealed under a KMS data key (design §4). DSSE-KMS adds
+ * a store-managed layer: its external key combines the KMS data key with the active root key,
+ * so opening the object key needs both the KMS and the root keyring.
+ */
+import { createHmac } from 'node:crypto'
+import assert from 'node:assert/strict'
+import { FORMAT, KEY_SIZE } from '../format.js'
+import type { RootKeySource } from '../keyring.js'
+import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
+import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import type { EncryptionRecord, KmsKeyRecord, ObjectKey } from '../types.js'
+
+/** Label of the DSSE-KMS key combination; existing data depends on it: never change it. */
+const DSSE_LABEL = 'strongroom/dsse/v1'
+
+/** The external key: the data key, or for DSSE HMAC-SHA256(root key, label ‖ data key). */
+function externalKey(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, rootVersion: number | undefined): Buffer {
+  assert(dataKey.length === KEY_SIZE, 'Precondition: the KMS data key is 256 bits')
+  if (!kms.dsse) return Buffer.from(dataKey)
+  assert(rootVersion !== undefined, 'Precondition: a DSSE-KMS record names its root key version')
+  return createHmac('sha256', keyring.get(rootVersion)).update(DSSE_LABEL).update(dataKey).digest()
+}
+
+/**
+ * Creates a fresh object key for a write to `target` sealed under the KMS data key `dataKey`
+ * (the Plaintext of GenerateDataKey); `kms` is what is stored to get the data key back.
+ */
+export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: EncryptionRecord } {
+  const binding = writeBinding('SSE-KMS', target)
+  const rootKeyVersion = kms.dsse ? keyring.active().version : undefined
+  const ek = externalKey(dataKey, kms, keyring, rootKeyVersion)
+  const oek = generateObjectKey()
+  const sealed = sealObjectKey(ek, binding, oek)
+  ek.fill(0)
+  return { oek, record: { format: FORMAT, mode: 'SSE-KMS', binding, sealed, kms, rootKeyVersion } }
+}
+
+/** Opens the object key of an SSE-KMS record read from `at`, given the decrypted data key. */
+export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation): ObjectKey {
+  assert(record.kms, 'Precondition: an SSE-KMS record carries its KMS details')
+  const ek = externalKey(dataKey, record.kms, keyring, record.rootKeyVersion)
+  try {
+    return unsealObjectKey(ek, readBinding('SSE-KMS', record, at), record.sealed)
+  } finally {
+    ek.fill(0)
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * @module SSE-KMS data keys for objects: GenerateDataKey on write, Decrypt on read, and S3 Bucket
+ * Keys — one KMS data key per (bucket, KMS key) reused for a bounded time, so PUTs into a bucket
+ * with BucketKeyEnabled stop costing a KMS round trip each (contract §4.6, design §4).
+ */
+import type { KmsKeyRecord } from '../../crypto/types.js'
+
+/** What S3 needs from a KMS (the embedded one or any AWS KMS JSON API endpoint). */
+export interface DataKeySource {
+  generateDataKey(req: { keyId: string; context: Record<string, string> }): Promise<{ plaintext: Buffer; ciphertextBlob: Buffer; keyArn: string }>
+  decrypt(req: { ciphertextBlob: Buffer; context: Record<string, string>; keyId?: string }): Promise<{ plaintext: Buffer; keyArn: string }>
+}
+
+/** A bucket key is reused for at most this long (contract §4.6: ≤ 10 minutes). */
+const BUCKET_KEY_TTL_MS = 5 * 60 * 1000
+const MAX_BUCKET_KEYS = 1024
+
+interface CachedBucketKey {
+  plaintext: Buffer
+  ciphertextBlob: Buffer
+  keyArn: string
+  expires: number
+}
+
+/** Data keys for new objects, with the bucket-key cache. */
+export class ObjectDataKeys {
+  private readonly bucketKeys = new Map<string, CachedBucketKey>()
+
+  constructor(private readonly kms: DataKeySource) {}
+
+  /**
+   * A data key for a new object (or upload) and the KMS record to store with it. With a bucket
+   * key, the context is the bucket ARN and the key is shared by the bucket's writes for a while.
+   */
+  async forWrite(req: { keyId: string; context: Record<string, string>; bucketKey: boolean; dsse: boolean; bucket: string; contextHeader?: string }): Promise<{ dataKey: Buffer; record: KmsKeyRecord }> {
+    const base = { context: req.context, clientContextHeader: req.contextHeader, dsse: req.dsse || undefined, bucketKeyEnabled: req.bucketKey || undefined }
+    if (!req.bucketKey) {
+      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
+      return { dataKey: dk.plaintext, record: { keyArn: dk.keyArn, ciphertextBlob: dk.ciphertextBlob.toString('base64'), ...base } }
+    }
+    // Only pairs S3 itself adds make a bucket key shareable; a client context makes the key per object.
+    const cacheKey = `${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
+    const now = Date.now()
+    let cached = this.bucketKeys.get(cacheKey)
+    if (!cached || cached.expires <= now) {
+      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
+      if (cached) cached.plaintext.fill(0)
+      cached = { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: dk.keyArn, expires: now + BUCKET_KEY_TTL_MS }
+      this.bucketKeys.set(cacheKey, cached)
+      this.evict(now)
+    }
+    return { dataKey: Buffer.from(cached.plaintext), record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base } }
+  }
+
+  /** The data key of a stored object: KMS Decrypt with the stored blob and context. */
+  async forRead(rec: KmsKeyRecord): Promise<Buffer> {
+    const res = await this.kms.decrypt({ ciphertextBlob: Buffer.from(rec.ciphertextBlob, 'base64'), context: rec.context, keyId: rec.keyArn })
+    return Buffer.from(res.plaintext)
+  }
+
+  private evict(now: number): void {
+    for (const [k, v] of this.bucketKeys) {
+      if (v.expires <= now || this.bucketKeys.size > MAX_BUCKET_KEYS) {
+        v.plaintext.fill(0)
+        this.bucketKeys.delete(k)
+      }
+    }
+  }
+}
