@@ -12,6 +12,7 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Hono } from 'hono'
+import { handleKms, isKmsRequest } from './kms/handler.js'
 import type { Services } from './s3/context.js'
 import { S3Error } from './s3/errors.js'
 import { handleS3 } from './s3/handler.js'
@@ -57,6 +58,13 @@ export function createRequestListener(svc: Services): (req: IncomingMessage, res
   return (req, res) => {
     if (isAdminRequest(req)) {
       void admin(req, res)
+      return
+    }
+    if (isKmsRequest(req)) {
+      handleKms(svc, req, res).catch((err: unknown) => {
+        svc.log.error('KMS request failed outside its error handling', { err })
+        res.destroy()
+      })
       return
     }
     handleS3(svc, req, res).catch((err: unknown) => {

@@ -7,19 +7,30 @@ import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { RootKeyring } from '../crypto/keyring.js'
+import type { HttpKmsClientOptions } from '../crypto/kms/http-client.js'
 import { FsBlobStore } from '../storage/fs/blobs.js'
 import { collectOrphans } from '../storage/gc.js'
 import { LevelMetadataStore } from '../storage/level/metadata.js'
 import { createRequestListener, handleClientError } from './app.js'
 import { ConfigError, SERVER_USAGE, loadConfig, redactConfig, type Config } from './config.js'
+import { openKms } from './kms/setup.js'
 import { createLogger } from './log.js'
 import type { Services } from './s3/context.js'
+import { ObjectDataKeys } from './s3/kms-keys.js'
 
 const USAGE = `Usage: strongroom <command> [options]
 
 Commands:
   server     serve the S3 API (see: strongroom server --help)
 `
+
+/** HTTP client options for `--kms-endpoint` (credentials: the KMS pair, else the first S3 pair). */
+function externalKms(cfg: Config): HttpKmsClientOptions | undefined {
+  if (!cfg.kmsEndpoint) return undefined
+  const accessKeyId = cfg.kmsAccessKeyId ?? cfg.credentials[0].accessKeyId
+  const secretAccessKey = cfg.kmsSecretAccessKey ?? cfg.credentials[0].secretAccessKey
+  return { endpoint: cfg.kmsEndpoint, region: cfg.kmsRegion, credentials: { accessKeyId, secretAccessKey } }
+}
 
 export interface RunningServer {
   url: string
@@ -37,7 +48,8 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   // No request is in flight yet: leftovers of interrupted writes and unreferenced blobs go now.
   const gc = await collectOrphans(meta, blobs)
   if (gc.swept || gc.orphans) log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
-  const svc: Services = { config: cfg, meta, blobs, keyring, log }
+  const kms = await openKms({ dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external: externalKms(cfg) })
+  const svc: Services = { config: cfg, meta, blobs, keyring, log, kms, dataKeys: new ObjectDataKeys(kms.client) }
   const server: Server = createServer(createRequestListener(svc))
   server.on('clientError', handleClientError)
   await new Promise<void>((resolve, reject) => {
@@ -62,6 +74,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
           server.closeIdleConnections()
         })
         await meta.close()
+        await kms.close()
       })()
       return closing
     },

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import type { RootKeyring } from '../../crypto/keyring.js'
 import type { BlobStore, MetadataStore } from '../../storage/types.js'
 import type { Config } from '../config.js'
+import type { KmsServices } from '../kms/setup.js'
 import type { Logger } from '../log.js'
 import type { AuthContext } from './auth/sigv4.js'
 import type { ObjectDataKeys } from './kms-keys.js'
@@ -19,6 +20,8 @@ export interface Services {
   log: Logger
   /** SSE-KMS data keys (embedded or external KMS). */
   dataKeys?: ObjectDataKeys
+  /** The KMS: its client, and the embedded service served on this listener (absent in unit tests). */
+  kms?: KmsServices
 }
 
 export interface Principal {

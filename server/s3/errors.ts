@@ -3,6 +3,7 @@
  * function that turns domain errors (crypto, storage, KMS) into S3 answers.
  */
 import { CryptoError } from '../../crypto/errors.js'
+import { KmsError } from '../../crypto/kms/types.js'
 import { ConflictError, NotFoundError } from '../../storage/errors.js'
 
 /** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
@@ -160,6 +161,14 @@ export function toS3Error(err: unknown): S3Error {
       default:
         return new S3Error('InternalError', { cause: err })
     }
+  }
+  if (err instanceof KmsError) {
+    // S3 answers KMS refusals with the KMS exception name prefixed `KMS.` and KMS's own message
+    // (contract §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
+    const code = err.s3Code
+    if (code !== undefined && code in CODES) return new S3Error(code as S3ErrorCode, { message: err.kmsMessage || undefined, cause: err })
+    if (err.reason === 'unavailable') return new S3Error('ServiceUnavailable', { message: 'The KMS is not available. Please try again.', cause: err })
+    return new S3Error('InternalError', { cause: err })
   }
   if (err instanceof NotFoundError) {
     if (err.kind === 'bucket') return new S3Error('NoSuchBucket', { fields: [['BucketName', err.what]], cause: err })

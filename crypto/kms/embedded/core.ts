@@ -1,0 +1,233 @@
+/**
+ * @module State of the embedded KMS: keys and aliases in memory, written through to a KmsStore in
+ * serialized mutations; key resolution (contract §6.2), key-state checks and unsealed material.
+ */
+import { randomUUID } from 'node:crypto'
+import { CryptoError } from '../../errors.js'
+import type { RootKeySource } from '../../keyring.js'
+import { KmsError, type KmsCaller } from '../types.js'
+import {
+  accessDenied,
+  aliasNotFound,
+  invalidArn,
+  invalidKeyId,
+  keyDisabled,
+  keyDoesNotExist,
+  keyPendingDeletion,
+} from './errors.js'
+import { AWS_S3_ALIAS, AWS_S3_KEY_DESCRIPTION } from './format.js'
+import { aliasArn, keyArn, parseKeyRef } from './ids.js'
+import { newSealedMaterial, openMaterial } from './material.js'
+import type { KmsStore, KmsStoreOp, StoredAlias, StoredKey } from './store.js'
+
+export interface EmbeddedKmsOptions {
+  store: KmsStore
+  /** Seals key material (crypto/README.md §9). */
+  keyring: RootKeySource
+  region: string
+  /** The single account that owns every key (contract §6.2, §7). */
+  accountId: string
+  /** Clock in epoch ms (tests move it to pass deletion dates). */
+  now?: () => number
+}
+
+/** A mutation: computes store ops from the current state; they reach memory only once stored. */
+export type Mutation<T> = () => { ops: KmsStoreOp[]; result: T }
+
+export const DAY_MS = 86_400_000
+
+export class KmsCore {
+  readonly region: string
+  readonly accountId: string
+  readonly keyring: RootKeySource
+  readonly now: () => number
+  /** By id, in creation order. */
+  readonly keys = new Map<string, StoredKey>()
+  readonly aliases = new Map<string, StoredAlias>()
+  readonly #store: KmsStore
+  /** Unsealed material by `<id>/<version>`. Secret: zeroed when its key goes and on close. */
+  readonly #materials = new Map<string, Buffer>()
+  #queue: Promise<unknown> = Promise.resolve()
+  #seq = 0
+
+  private constructor(opts: EmbeddedKmsOptions) {
+    this.#store = opts.store
+    this.keyring = opts.keyring
+    this.region = opts.region
+    this.accountId = opts.accountId
+    this.now = opts.now ?? Date.now
+  }
+
+  static async open(opts: EmbeddedKmsOptions): Promise<KmsCore> {
+    const core = new KmsCore(opts)
+    const { keys, aliases } = await opts.store.load()
+    for (const k of keys.sort((a, b) => a.seq - b.seq)) core.keys.set(k.id, k)
+    for (const a of aliases) core.aliases.set(a.name, a)
+    core.#seq = keys.reduce((m, k) => Math.max(m, k.seq), 0)
+    return core
+  }
+
+  arnOf(id: string): string {
+    return keyArn(this.region, this.accountId, id)
+  }
+
+  aliasArnOf(name: string): string {
+    return aliasArn(this.region, this.accountId, name)
+  }
+
+  principalOf(caller: KmsCaller | undefined): string {
+    return caller?.principalArn ?? `arn:aws:iam::${this.accountId}:root`
+  }
+
+  /** Runs `mutation` exclusively: its ops are stored, then applied to memory. Returns its result. */
+  mutate<T>(mutation: Mutation<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      const { ops, result } = mutation()
+      await this.#store.apply(ops)
+      for (const op of ops) this.#commit(op)
+      return result
+    })
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  #commit(op: KmsStoreOp): void {
+    if (op.type === 'put-key') this.keys.set(op.key.id, op.key)
+    else if (op.type === 'put-alias') this.aliases.set(op.alias.name, op.alias)
+    else if (op.type === 'del-alias') this.aliases.delete(op.name)
+    else {
+      const gone = this.keys.get(op.id)
+      this.keys.delete(op.id)
+      for (const m of gone?.materials ?? []) this.#dropMaterial(op.id, m.version)
+    }
+  }
+
+  /** A new key record (not stored): fresh UUID, next sequence number, material version 1. */
+  newKey(fields: Pick<StoredKey, 'description' | 'manager' | 'tags'> & { rotation?: StoredKey['rotation'] }): StoredKey {
+    const id = randomUUID()
+    const now = this.now()
+    return {
+      v: 1,
+      id,
+      seq: ++this.#seq,
+      createdAt: now,
+      description: fields.description,
+      manager: fields.manager,
+      state: 'Enabled',
+      rotation: fields.rotation,
+      tags: fields.tags,
+      materials: [newSealedMaterial(this.keyring, id, 1, now)],
+    }
+  }
+
+  /** Ops deleting every key whose deletion date has passed, with the aliases that point at them. */
+  expiredOps(only?: StoredKey): KmsStoreOp[] {
+    const now = this.now()
+    const ops: KmsStoreOp[] = []
+    for (const k of only ? [only] : this.keys.values()) {
+      if (k.state !== 'PendingDeletion' || (k.deletionDate ?? Infinity) > now) continue
+      ops.push({ type: 'del-key', id: k.id })
+      for (const a of this.aliases.values()) if (a.targetKeyId === k.id) ops.push({ type: 'del-alias', name: a.name })
+    }
+    return ops
+  }
+
+  /** Removes keys past their deletion date (contract §6.3: they then answer NotFoundException). */
+  async purgeExpired(only?: StoredKey): Promise<void> {
+    if (this.expiredOps(only).length === 0) return
+    await this.mutate(() => ({ ops: this.expiredOps(only), result: undefined }))
+  }
+
+  /** The key `id` if it exists (after purging it if expired). */
+  async findKey(id: string): Promise<StoredKey | undefined> {
+    const key = this.keys.get(id)
+    if (key) await this.purgeExpired(key)
+    return this.keys.get(id)
+  }
+
+  /**
+   * Resolves a KeyId (contract §6.2). `use`: key-use operations, which accept alias names and ARNs
+   * and create `alias/aws/s3` on first reference; otherwise only key ids and key ARNs.
+   */
+  async resolve(value: string, operation: string, caller: KmsCaller | undefined, use: boolean): Promise<StoredKey> {
+    const ref = parseKeyRef(value)
+    if (!ref || (!use && ref.kind === 'alias')) throw invalidKeyId(value)
+    if (ref.arn) {
+      if (ref.arn.region !== this.region) throw invalidArn(ref.arn.region)
+      if (ref.arn.account !== this.accountId) throw accessDenied(this.principalOf(caller), operation, ref.arn.text)
+    }
+    let id: string
+    if (ref.kind === 'alias') {
+      if (ref.name === AWS_S3_ALIAS && !this.aliases.has(AWS_S3_ALIAS)) await this.ensureAwsS3Key()
+      const alias = this.aliases.get(ref.name)
+      if (!alias) throw aliasNotFound(this.aliasArnOf(ref.name))
+      id = alias.targetKeyId
+    } else {
+      id = ref.id
+    }
+    const arn = ref.kind === 'key' && ref.arn ? ref.arn.text : this.arnOf(id)
+    if (caller && caller.accountId !== this.accountId) throw accessDenied(caller.principalArn, operation, arn)
+    const key = await this.findKey(id)
+    if (!key) {
+      if (ref.kind === 'alias') throw aliasNotFound(this.aliasArnOf(ref.name))
+      throw keyDoesNotExist(arn)
+    }
+    return key
+  }
+
+  /** Creates the AWS-managed key behind `alias/aws/s3` unless it exists (KMS-02, KAPI-33). */
+  async ensureAwsS3Key(): Promise<StoredKey> {
+    return this.mutate(() => {
+      const existing = this.aliases.get(AWS_S3_ALIAS)
+      if (existing && this.keys.has(existing.targetKeyId)) return { ops: [], result: this.keys.get(existing.targetKeyId)! }
+      // AWS managed keys rotate every year.
+      const key = this.newKey({ description: AWS_S3_KEY_DESCRIPTION, manager: 'AWS', tags: [], rotation: { periodDays: 365, enabledAt: this.now() } })
+      const now = this.now()
+      const alias: StoredAlias = { v: 1, name: AWS_S3_ALIAS, targetKeyId: key.id, createdAt: now, updatedAt: now }
+      return { ops: [{ type: 'put-key', key }, { type: 'put-alias', alias }], result: key }
+    })
+  }
+
+  /** Key-state rule of the crypto operations: Enabled only (contract §6.2 table). */
+  checkUsable(key: StoredKey): void {
+    if (key.state === 'Disabled') throw keyDisabled(this.arnOf(key.id))
+    if (key.state === 'PendingDeletion') throw keyPendingDeletion(this.arnOf(key.id))
+  }
+
+  /** Management operations are refused on AWS-managed keys, as AWS does (no policy allows them). */
+  checkCustomerManaged(key: StoredKey, operation: string, caller: KmsCaller | undefined): void {
+    if (key.manager === 'AWS') throw accessDenied(this.principalOf(caller), operation, this.arnOf(key.id))
+  }
+
+  /** The unsealed material of `version` (undefined if the key has no such version). Do not zero it: it is shared. */
+  material(key: StoredKey, version: number): Buffer | undefined {
+    const name = `${key.id}/${version}`
+    const cached = this.#materials.get(name)
+    if (cached) return cached
+    const sealed = key.materials.find((m) => m.version === version)
+    if (!sealed) return undefined
+    try {
+      const material = openMaterial(this.keyring, key.id, sealed)
+      this.#materials.set(name, material)
+      return material
+    } catch (err) {
+      if (!(err instanceof CryptoError)) throw err
+      // The root key is gone or the record is damaged: the KMS cannot serve this key.
+      throw new KmsError('unavailable', 'KMSInternalException', `The key material of ${this.arnOf(key.id)} cannot be opened.`, { cause: err })
+    }
+  }
+
+  #dropMaterial(id: string, version: number): void {
+    const name = `${id}/${version}`
+    this.#materials.get(name)?.fill(0)
+    this.#materials.delete(name)
+  }
+
+  /** Waits for pending mutations, zeroes unsealed material and closes the store. */
+  async close(): Promise<void> {
+    await this.#queue
+    for (const m of this.#materials.values()) m.fill(0)
+    this.#materials.clear()
+    await this.#store.close()
+  }
+}

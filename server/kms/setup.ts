@@ -1,0 +1,65 @@
+/**
+ * @module Opens the store's KMS at start: the embedded KMS in `<dataDir>/kms` with an in-process
+ * client, or (with an external endpoint) only the HTTP client. Closed at shutdown.
+ */
+import path from 'node:path'
+import type { RootKeySource } from '../../crypto/keyring.js'
+import { HttpKmsClient, type HttpKmsClientOptions } from '../../crypto/kms/http-client.js'
+import { LocalKmsClient } from '../../crypto/kms/local-client.js'
+import { EmbeddedKms, type EnsuredKey, type KeySpecInConfig } from '../../crypto/kms/embedded/service.js'
+import type { KmsClient } from '../../crypto/kms/types.js'
+
+/** What the S3 side gets (Services.kms): the client to call, and the embedded service when it runs. */
+export interface KmsServices {
+  /** The embedded KMS, served on the S3 listener; absent when delegating to an external KMS. */
+  service?: EmbeddedKms
+  /** GenerateDataKey/Decrypt for SSE-KMS: in-process for the embedded KMS, HTTP otherwise. */
+  client: KmsClient
+}
+
+export interface KmsSetupOptions {
+  dataDir: string
+  region: string
+  accountId: string
+  keyring: RootKeySource
+  /** Delegate to this KMS (`--kms-endpoint`); the embedded one is then not opened. */
+  external?: HttpKmsClientOptions
+  /** Named keys to create on a fresh store (embedded KMS only). */
+  keys?: readonly KeySpecInConfig[]
+}
+
+export interface OpenedKms extends KmsServices {
+  /** The declared keys, as found or created. */
+  ensured: EnsuredKey[]
+  close(): Promise<void>
+}
+
+/** Opens the KMS side of the store. Throws if keys are declared for an external KMS. */
+export async function openKms(opts: KmsSetupOptions): Promise<OpenedKms> {
+  if (opts.external) {
+    if (opts.keys && opts.keys.length > 0) throw new Error('KMS keys declared in the config need the embedded KMS (no external KMS endpoint)')
+    const client = new HttpKmsClient(opts.external)
+    return { client, ensured: [], close: () => client.close() }
+  }
+  const service = await EmbeddedKms.openDir(path.join(opts.dataDir, 'kms'), {
+    keyring: opts.keyring,
+    region: opts.region,
+    accountId: opts.accountId,
+  })
+  try {
+    const ensured = await service.ensureKeys(opts.keys ?? [])
+    const client = new LocalKmsClient(service)
+    return {
+      service,
+      client,
+      ensured,
+      async close() {
+        await client.close()
+        await service.close()
+      },
+    }
+  } catch (err) {
+    await service.close()
+    throw err
+  }
+}
