@@ -32,6 +32,8 @@ export interface Config {
   /** Credentials for the external KMS (default: the root credentials). */
   kmsAccessKeyId?: string
   kmsSecretAccessKey?: string
+  /** Aliases of embedded-KMS keys a fresh store starts with (created if missing). */
+  kmsKeys: string[]
 }
 
 /** The documented development credentials used when none are configured (README). */
@@ -53,6 +55,7 @@ const FLAGS = {
   'allow-sse-c-on-new-buckets': { type: 'boolean', env: 'STRONGROOM_ALLOW_SSE_C_ON_NEW_BUCKETS', default: false },
   'kms-endpoint': { type: 'string', env: 'STRONGROOM_KMS_ENDPOINT', default: '' },
   'kms-region': { type: 'string', env: 'STRONGROOM_KMS_REGION', default: '' },
+  'kms-keys': { type: 'string', env: 'STRONGROOM_KMS_KEYS', default: '' },
   help: { type: 'boolean', env: '', default: false },
 } as const
 
@@ -74,6 +77,8 @@ Options (each also readable from the environment variable shown):
                                                    STRONGROOM_KMS_ENDPOINT
   --kms-region R   region of the external KMS      STRONGROOM_KMS_REGION (default: --region)
                    credentials for it: STRONGROOM_KMS_ACCESS_KEY_ID / STRONGROOM_KMS_SECRET_ACCESS_KEY
+  --kms-keys A,B   embedded-KMS keys to create at start, by alias (e.g. alias/app)
+                                                   STRONGROOM_KMS_KEYS
 
 Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
 (default development pair: test / test).
@@ -125,7 +130,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kmsRegion: get('kms-region') || region,
     kmsAccessKeyId: env.STRONGROOM_KMS_ACCESS_KEY_ID || undefined,
     kmsSecretAccessKey: env.STRONGROOM_KMS_SECRET_ACCESS_KEY || undefined,
+    kmsKeys: parseKmsKeys(get('kms-keys')),
   }
+}
+
+function parseKmsKeys(v: string): string[] {
+  const keys = v.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const k of keys) {
+    if (!/^alias\/[a-zA-Z0-9:/_-]{1,250}$/.test(k) || k.startsWith('alias/aws/')) throw new ConfigError(`invalid KMS key alias: ${k} (expected alias/<name>)`)
+  }
+  return keys
 }
 
 /** The config as it may be logged: no secret access keys. */

@@ -48,7 +48,10 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   // No request is in flight yet: leftovers of interrupted writes and unreferenced blobs go now.
   const gc = await collectOrphans(meta, blobs)
   if (gc.swept || gc.orphans) log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
-  const kms = await openKms({ dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external: externalKms(cfg) })
+  const kms = await openKms({
+    dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external: externalKms(cfg),
+    keys: cfg.kmsKeys.map((alias) => ({ alias })),
+  })
   const svc: Services = { config: cfg, meta, blobs, keyring, log, kms, dataKeys: new ObjectDataKeys(kms.client) }
   const server: Server = createServer(createRequestListener(svc))
   server.on('clientError', handleClientError)
