@@ -159,10 +159,10 @@ export function verifyBody(
 
   async function* run(): AsyncGenerator<Buffer> {
     const wantSha256 = payload.kind === 'sha256'
-    const remote = offload ? offloadedHash(wantSha256 ? ['md5', 'sha256'] : ['md5']) : undefined
+    const remote = offload ? offloadedHash(['md5', `checksum:${algorithm}`, ...(wantSha256 ? (['sha256'] as const) : [])]) : undefined
     const md5 = remote ? undefined : createHash('md5')
     const sha256 = !remote && wantSha256 ? createHash('sha256') : undefined
-    const checksum = createChecksum(algorithm)
+    const checksum = remote ? undefined : createChecksum(algorithm)
     const limit = streaming ? undefined : opts.contentLength
     let size = 0
     let completed = false
@@ -174,7 +174,7 @@ export function verifyBody(
         const wait = remote?.update(b)
         md5?.update(b)
         sha256?.update(b)
-        checksum.update(b)
+        checksum?.update(b)
         yield b
         if (wait) await wait
       }
@@ -187,7 +187,7 @@ export function verifyBody(
     if (limit !== undefined && size !== limit) throw new S3Error('IncompleteBody')
     // 2. x-amz-content-sha256 (A16).
     if (payload.kind === 'sha256') {
-      const computed = remoteDigests ? remoteDigests[1].toString('hex') : sha256!.digest('hex')
+      const computed = remoteDigests ? remoteDigests[2].toString('hex') : sha256!.digest('hex')
       if (computed !== payload.hex.toLowerCase()) {
         throw new S3Error('XAmzContentSHA256Mismatch', {
           fields: [
@@ -209,7 +209,7 @@ export function verifyBody(
       })
     }
     // 4. Checksum: header, else trailer (§2.7, §3.16).
-    const value = checksum.digest().toString('base64')
+    const value = (remoteDigests ? remoteDigests[1] : checksum!.digest()).toString('base64')
     let sent = info.checksum?.value
     if (trailer) {
       sent = received.trailer?.value

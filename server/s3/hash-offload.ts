@@ -1,19 +1,25 @@
 /**
  * @module Hashing of large request bodies on a worker thread (hash-worker.js), with flow control,
- * so that MD5 (the SSE-S3 ETag) runs beside the main thread's encryption instead of before it.
+ * so that MD5 (the SSE-S3 ETag) and the checksum run beside the main thread's encryption.
  */
 import { Worker } from 'node:worker_threads'
+import type { ChecksumAlgorithm } from './checksums.js'
 
 /** Bodies smaller than this are hashed inline: a round trip to the worker costs more than it saves. */
 export const OFFLOAD_THRESHOLD = 1024 * 1024
 
 /** Bytes a job may have in flight to the worker before `update` waits (bounds memory per request). */
-const MAX_IN_FLIGHT = 8 * 1024 * 1024
+const MAX_IN_FLIGHT = 4 * 1024 * 1024
 
-type NodeHash = 'md5' | 'sha256' | 'sha1'
+/** Data goes to the worker in batches of this size: one message per socket piece costs more than it saves. */
+const BATCH = 1024 * 1024
+
+/** node:crypto hashes, or an S3 checksum algorithm computed by checksums.ts. */
+export type OffloadAlgorithm = 'md5' | 'sha256' | 'sha1' | `checksum:${ChecksumAlgorithm}`
 
 interface JobState {
   inFlight: number
+  failed?: boolean
   wake?: () => void
   done?: (digests: Buffer[]) => void
 }
@@ -42,8 +48,13 @@ function getWorker(): Worker {
     }
   })
   w.on('error', () => {
-    // A dead worker fails every pending job; the next job starts a new worker.
-    for (const job of jobs.values()) job.done?.([])
+    // A dead worker fails every pending job (and releases writers waiting on flow control);
+    // the next job starts a new worker.
+    for (const job of jobs.values()) {
+      job.failed = true
+      job.wake?.()
+      job.done?.([])
+    }
     jobs.clear()
     worker = undefined
   })
@@ -61,27 +72,44 @@ export interface OffloadedHash {
   cancel(): void
 }
 
-export function offloadedHash(algorithms: readonly NodeHash[]): OffloadedHash {
+export function offloadedHash(algorithms: readonly OffloadAlgorithm[]): OffloadedHash {
   const w = getWorker()
   const id = nextId++
   const job: JobState = { inFlight: 0 }
   jobs.set(id, job)
   w.postMessage({ type: 'start', id, algorithms })
   let finished = false
+  let batch: Uint8Array | undefined
+  let fill = 0
+  const flush = () => {
+    if (!batch || fill === 0) return
+    const buffer = fill === batch.byteLength ? batch.buffer : batch.buffer.slice(0, fill)
+    job.inFlight += fill
+    w.postMessage({ type: 'data', id, buffer }, [buffer as ArrayBuffer])
+    batch = undefined
+    fill = 0
+  }
   return {
     update(data) {
-      const copy = new ArrayBuffer(data.byteLength)
-      new Uint8Array(copy).set(data)
-      job.inFlight += data.byteLength
-      w.postMessage({ type: 'data', id, buffer: copy }, [copy])
-      if (job.inFlight <= MAX_IN_FLIGHT) return undefined
+      let offset = 0
+      while (offset < data.byteLength) {
+        batch ??= new Uint8Array(new ArrayBuffer(BATCH))
+        const take = Math.min(BATCH - fill, data.byteLength - offset)
+        batch.set(data.subarray(offset, offset + take), fill)
+        fill += take
+        offset += take
+        if (fill === BATCH) flush()
+      }
+      if (job.inFlight <= MAX_IN_FLIGHT || job.failed) return undefined
       return new Promise<void>((resolve) => {
         job.wake = resolve
       })
     },
     digest() {
       finished = true
+      flush()
       return new Promise<Buffer[]>((resolve, reject) => {
+        if (job.failed) return reject(new Error('hash worker failed'))
         job.done = (d) => (d.length === algorithms.length ? resolve(d) : reject(new Error('hash worker failed')))
         w.postMessage({ type: 'end', id })
       })

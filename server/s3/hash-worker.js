@@ -1,16 +1,26 @@
-// @module The hash worker thread: computes node:crypto digests (MD5, SHA-256, SHA-1) of request
-// bodies off the main thread, so hashing and encryption of one PUT run on two cores.
-// Plain JavaScript on purpose: worker threads do not inherit the TypeScript loader.
+// @module The hash worker thread: computes the digests of large request bodies (MD5 for the ETag,
+// the body checksum, SHA-256 of a signed payload) off the main thread, so hashing and encryption
+// of one PUT run on two cores.
+// Plain JavaScript on purpose: worker threads do not inherit the TypeScript loader, so it registers
+// tsx itself before it loads the checksum implementations it shares with the main thread.
 import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
+import { tsImport } from 'tsx/esm/api'
 
-/** @type {Map<number, import('node:crypto').Hash[]>} */
+const { createChecksum } = await tsImport('./checksums.ts', import.meta.url)
+
+/** `md5`, `sha256`, `sha1` are node:crypto hashes; `checksum:<ALG>` is an S3 checksum algorithm. */
+function hasherFor(name) {
+  return name.startsWith('checksum:') ? createChecksum(name.slice('checksum:'.length)) : createHash(name)
+}
+
+/** @type {Map<number, Array<{ update(b: Uint8Array): void, digest(): Buffer }>>} */
 const jobs = new Map()
 
 parentPort.on('message', (msg) => {
   switch (msg.type) {
     case 'start':
-      jobs.set(msg.id, msg.algorithms.map((a) => createHash(a)))
+      jobs.set(msg.id, msg.algorithms.map(hasherFor))
       break
     case 'data': {
       const hashes = jobs.get(msg.id)
@@ -22,8 +32,14 @@ parentPort.on('message', (msg) => {
     case 'end': {
       const hashes = jobs.get(msg.id) ?? []
       jobs.delete(msg.id)
-      const digests = hashes.map((h) => h.digest())
-      parentPort.postMessage({ type: 'digests', id: msg.id, digests }, digests.map((d) => d.buffer))
+      const digests = hashes.map((h) => {
+        const d = h.digest()
+        // Copy into an ArrayBuffer of its own: digests may be views into a shared pool.
+        const out = new Uint8Array(d.byteLength)
+        out.set(d)
+        return out.buffer
+      })
+      parentPort.postMessage({ type: 'digests', id: msg.id, digests }, digests)
       break
     }
     case 'drop':

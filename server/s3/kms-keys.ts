@@ -20,11 +20,15 @@ interface CachedBucketKey {
   ciphertextBlob: Buffer
   keyArn: string
   expires: number
+  /** False once the plaintext has been zeroed (replaced or evicted): take a fresh one. */
+  live: boolean
 }
 
 /** Data keys for new objects, with the bucket-key cache. */
 export class ObjectDataKeys {
   private readonly bucketKeys = new Map<string, CachedBucketKey>()
+  /** Bucket keys being fetched: concurrent PUTs on a cold (or expired) bucket key share one KMS call. */
+  private readonly loading = new Map<string, Promise<CachedBucketKey>>()
 
   constructor(private readonly kms: DataKeySource) {}
 
@@ -40,16 +44,38 @@ export class ObjectDataKeys {
     }
     // Only pairs S3 itself adds make a bucket key shareable; a client context makes the key per object.
     const cacheKey = `${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
-    const now = Date.now()
-    let cached = this.bucketKeys.get(cacheKey)
-    if (!cached || cached.expires <= now) {
-      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
-      if (cached) cached.plaintext.fill(0)
-      cached = { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: dk.keyArn, expires: now + BUCKET_KEY_TTL_MS }
-      this.bucketKeys.set(cacheKey, cached)
-      this.evict(now)
+    for (;;) {
+      const cached = await this.bucketKeyFor(cacheKey, req)
+      // Copied in the same turn it is checked: a zeroed (evicted meanwhile) entry is never handed out.
+      if (cached.live) {
+        return { dataKey: Buffer.from(cached.plaintext), record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base } }
+      }
     }
-    return { dataKey: Buffer.from(cached.plaintext), record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base } }
+  }
+
+  /** The live bucket key of `cacheKey`, else one GenerateDataKey shared by every caller waiting for it. */
+  private bucketKeyFor(cacheKey: string, req: { keyId: string; context: Record<string, string> }): Promise<CachedBucketKey> {
+    const hit = this.bucketKeys.get(cacheKey)
+    if (hit && hit.live && hit.expires > Date.now()) return Promise.resolve(hit)
+    let pending = this.loading.get(cacheKey)
+    if (!pending) {
+      pending = (async () => {
+        const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
+        const now = Date.now()
+        const old = this.bucketKeys.get(cacheKey)
+        if (old) this.zero(old)
+        const entry: CachedBucketKey = { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: dk.keyArn, expires: now + BUCKET_KEY_TTL_MS, live: true }
+        this.bucketKeys.set(cacheKey, entry)
+        this.evict(now)
+        return entry
+      })()
+      const settled = () => {
+        this.loading.delete(cacheKey)
+      }
+      pending.then(settled, settled)
+      this.loading.set(cacheKey, pending)
+    }
+    return pending
   }
 
   /** The data key of a stored object: KMS Decrypt with the stored blob and context. */
@@ -61,9 +87,14 @@ export class ObjectDataKeys {
   private evict(now: number): void {
     for (const [k, v] of this.bucketKeys) {
       if (v.expires <= now || this.bucketKeys.size > MAX_BUCKET_KEYS) {
-        v.plaintext.fill(0)
+        this.zero(v)
         this.bucketKeys.delete(k)
       }
     }
+  }
+
+  private zero(entry: CachedBucketKey): void {
+    entry.live = false
+    entry.plaintext.fill(0)
   }
 }

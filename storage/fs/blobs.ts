@@ -157,33 +157,64 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Copies the body to the file. Small pieces are copied into one 256 KiB staging buffer and
-   * written when it fills; a large piece with an empty stage is written directly. Every write is
-   * awaited before the next piece is pulled, which is the backpressure.
+   * Copies the body to the file through two 256 KiB stages: while one stage is being written,
+   * the next is filled from the body, so disk writes overlap the producer's work (encryption)
+   * with at most one write in flight. A large piece with an empty stage is written directly.
    */
   private async copyBody(fh: FileHandle, body: AsyncIterable<Uint8Array>): Promise<number> {
-    const stage = Buffer.allocUnsafe(IO_SIZE)
+    const stages = [takeStage(), takeStage()]
+    let current = 0
     let staged = 0
     let size = 0
-    for await (const piece of body) {
-      size += piece.length
-      if (staged === 0 && piece.length >= IO_SIZE) {
-        await writeAll(fh, piece)
-        continue
-      }
-      let offset = 0
-      while (offset < piece.length) {
-        const n = Math.min(IO_SIZE - staged, piece.length - offset)
-        stage.set(piece.subarray(offset, offset + n), staged)
-        staged += n
-        offset += n
-        if (staged === IO_SIZE) {
-          await writeAll(fh, stage)
-          staged = 0
+    let inFlight: Promise<void> | undefined
+    const submit = async (buf: Uint8Array): Promise<void> => {
+      if (inFlight) await inFlight
+      inFlight = writeAll(fh, buf)
+      // The error is observed by the next await of inFlight; never leave it unhandled meanwhile.
+      inFlight.catch(() => {})
+    }
+    try {
+      for await (const piece of body) {
+        size += piece.length
+        if (staged === 0 && piece.length >= IO_SIZE) {
+          // The piece belongs to the producer, which may reuse it once we pull again: wait.
+          await submit(piece)
+          await inFlight
+          continue
+        }
+        let offset = 0
+        while (offset < piece.length) {
+          const stage = stages[current]
+          const n = Math.min(IO_SIZE - staged, piece.length - offset)
+          stage.set(piece.subarray(offset, offset + n), staged)
+          staged += n
+          offset += n
+          if (staged === IO_SIZE) {
+            await submit(stage)
+            current ^= 1
+            staged = 0
+          }
         }
       }
+      if (staged > 0) await submit(stages[current].subarray(0, staged))
+      if (inFlight) await inFlight
+      return size
+    } finally {
+      // A stage may still be in a write that failed; only return stages once nothing is in flight.
+      if (inFlight) await inFlight.catch(() => {})
+      for (const stage of stages) giveStage(stage)
     }
-    if (staged > 0) await writeAll(fh, stage.subarray(0, staged))
-    return size
   }
+}
+
+/** A small pool of write stages, so small blobs do not allocate 256 KiB each. */
+const STAGE_POOL: Buffer[] = []
+const MAX_POOLED_STAGES = 32
+
+function takeStage(): Buffer {
+  return STAGE_POOL.pop() ?? Buffer.allocUnsafe(IO_SIZE)
+}
+
+function giveStage(stage: Buffer): void {
+  if (STAGE_POOL.length < MAX_POOLED_STAGES) STAGE_POOL.push(stage)
 }

@@ -22,6 +22,8 @@ import { WriteQueue, type WriteOp } from './write-queue.js'
 
 /** Lock names: one read/write lock per bucket, one mutex per object key (taken under the bucket's). */
 const bucketLock = (bucket: string) => `b\0${bucket}`
+/** Bound of the bucket-record cache (cleared whole when reached). */
+const MAX_CACHED_BUCKETS = 10_000
 const keyLock = (bucket: string, key: string) => `k\0${bucket}\0${key}`
 
 /**
@@ -50,9 +52,32 @@ export class LevelMetadataStore implements MetadataStore {
     return { entriesRead: this.reads.entriesRead, batches: this.queue.batches }
   }
 
+  /**
+   * Bucket records, read on every request, cached (this process is the database's only writer,
+   * LevelDB's lock guarantees it; every bucket write below updates the cache after it is durable).
+   * Records are treated as immutable values. Misses are not cached.
+   */
+  private readonly bucketCache = new Map<string, BucketRecord>()
+  /** Counts bucket writes, so a read that raced with a write never caches the value it replaced. */
+  private bucketWrites = 0
+
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const cached = this.bucketCache.get(name)
+    if (cached) return cached
+    const before = this.bucketWrites
     const text = await this.db.get(bucketKey(name))
-    return text === undefined ? undefined : bucketCodec.decode(text)
+    if (text === undefined) return undefined
+    const rec = bucketCodec.decode(text)
+    if (before === this.bucketWrites) {
+      if (this.bucketCache.size >= MAX_CACHED_BUCKETS) this.bucketCache.clear()
+      this.bucketCache.set(name, rec)
+    }
+    return rec
+  }
+
+  private bucketWritten(name: string): void {
+    this.bucketWrites++
+    this.bucketCache.delete(name)
   }
 
   async createBucket(rec: BucketRecord): Promise<{ created: true } | { created: false; existing: BucketRecord }> {
@@ -60,6 +85,7 @@ export class LevelMetadataStore implements MetadataStore {
       const existing = await this.getBucket(rec.name)
       if (existing) return { created: false, existing }
       await this.queue.write([{ type: 'put', key: bucketKey(rec.name), value: bucketCodec.encode(rec) }])
+      this.bucketWritten(rec.name)
       return { created: true }
     })
   }
@@ -69,6 +95,7 @@ export class LevelMetadataStore implements MetadataStore {
     await this.locks.with(bucketLock(rec.name), 'exclusive', async () => {
       if (!(await this.getBucket(rec.name))) throw new NotFoundError('bucket', rec.name)
       await this.queue.write([{ type: 'put', key: bucketKey(rec.name), value: bucketCodec.encode(rec) }])
+      this.bucketWritten(rec.name)
     })
   }
 
@@ -89,6 +116,7 @@ export class LevelMetadataStore implements MetadataStore {
         garbage.push(...(await this.dropUploadOps(upload, ops)))
       }
       await this.queue.write(ops)
+      this.bucketWritten(name)
       return { garbage }
     })
   }

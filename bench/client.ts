@@ -1,0 +1,207 @@
+/**
+ * @module Benchmark client: a deliberately cheap S3 client on `node:http` (one keep-alive Agent per
+ * target) with a small SigV4 signer on node:crypto. PUT bodies are sent as one Buffer with
+ * Content-Length and `x-amz-content-sha256: UNSIGNED-PAYLOAD`; GET bodies are verified
+ * incrementally, chunk by chunk, against the known content (nothing is buffered). The same
+ * signed headers go to the baseline server, which ignores them, so both pay the same client cost.
+ */
+import { createHash, createHmac } from 'node:crypto'
+import http from 'node:http'
+
+export const REGION = 'us-east-1'
+export const ACCESS_KEY = 'test'
+export const SECRET_KEY = 'test'
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
+
+/** S3 URI encoding of a path (keeps `/`, escapes everything but A–Z a–z 0–9 - . _ ~). */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
+    .join('/')
+}
+
+/**
+ * Minimal SigV4 header signer for requests without a query string. Signs host,
+ * x-amz-content-sha256 and x-amz-date (all the server requires). The signing key is derived
+ * once per UTC day and the x-amz-date string is cached per second, so a signature costs one
+ * SHA-256 of the short canonical request and one HMAC.
+ */
+export class SigV4Signer {
+  private keyDate = ''
+  private key: Buffer = Buffer.alloc(0)
+  private dateSecond = -1
+  private amzDate = ''
+
+  constructor(
+    private readonly accessKey = ACCESS_KEY,
+    private readonly secret = SECRET_KEY,
+    private readonly region = REGION,
+    private readonly service = 's3',
+  ) {}
+
+  private now(): string {
+    const sec = Math.floor(Date.now() / 1000)
+    if (sec !== this.dateSecond) {
+      this.dateSecond = sec
+      this.amzDate = new Date(sec * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+    }
+    return this.amzDate
+  }
+
+  private signingKey(date: string): Buffer {
+    if (date !== this.keyDate) {
+      const kDate = createHmac('sha256', 'AWS4' + this.secret).update(date).digest()
+      const kRegion = createHmac('sha256', kDate).update(this.region).digest()
+      const kService = createHmac('sha256', kRegion).update(this.service).digest()
+      this.key = createHmac('sha256', kService).update('aws4_request').digest()
+      this.keyDate = date
+    }
+    return this.key
+  }
+
+  /** Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization. */
+  sign(method: string, encodedPath: string, host: string, payloadHash: string): Record<string, string> {
+    const amzDate = this.now()
+    const date = amzDate.slice(0, 8)
+    const scope = `${date}/${this.region}/${this.service}/aws4_request`
+    const signed = 'host;x-amz-content-sha256;x-amz-date'
+    const canonical = `${method}\n${encodedPath}\n\nhost:${host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n\n${signed}\n${payloadHash}`
+    const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`
+    const signature = createHmac('sha256', this.signingKey(date)).update(sts).digest('hex')
+    return {
+      'x-amz-date': amzDate,
+      'x-amz-content-sha256': payloadHash,
+      authorization: `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
+    }
+  }
+}
+
+export class BenchError extends Error {
+  override readonly name = 'BenchError'
+}
+
+/** How GET bodies are checked; both compare every byte, at a cost identical for every server. */
+export type VerifyMode = 'compare' | 'sha256'
+
+export interface ClientOptions {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string
+  /** Upper bound on pooled sockets (the highest concurrency used). */
+  maxSockets: number
+  verify: VerifyMode
+}
+
+/** One target server; requests are path-style (`/bucket/key`). */
+export class BenchClient {
+  readonly host: string
+  private readonly port: number
+  private readonly agent: http.Agent
+  private readonly signer = new SigV4Signer()
+  private readonly verify: VerifyMode
+  /** SHA-256 of expected contents, by identity of the expected Buffer (for verify=sha256). */
+  private readonly digests = new WeakMap<Buffer, Buffer>()
+
+  constructor(opts: ClientOptions) {
+    const url = new URL(opts.endpoint)
+    if (url.hostname !== '127.0.0.1') throw new BenchError(`benchmark targets must be on 127.0.0.1, got ${url.hostname}`)
+    this.host = url.host
+    this.port = Number(url.port)
+    this.verify = opts.verify
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, scheduling: 'lifo' })
+  }
+
+  /** Closes every pooled socket. */
+  close(): void {
+    this.agent.destroy()
+  }
+
+  private request(method: string, path: string, extra: Record<string, string>, body?: Buffer): Promise<http.IncomingMessage> {
+    const encoded = encodePath(path)
+    const headers: Record<string, string> = {
+      host: this.host,
+      ...this.signer.sign(method, encoded, this.host, UNSIGNED_PAYLOAD),
+      ...extra,
+    }
+    if (body !== undefined) headers['content-length'] = String(body.length)
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: this.port, method, path: encoded, headers, agent: this.agent }, resolve)
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  /** Reads a small response body (errors, PUT answers) as text. */
+  private static async text(res: http.IncomingMessage): Promise<string> {
+    const parts: Buffer[] = []
+    for await (const c of res) parts.push(c as Buffer)
+    return Buffer.concat(parts).toString('utf8')
+  }
+
+  /** CreateBucket (store only); an already-owned bucket is fine. */
+  async createBucket(bucket: string): Promise<void> {
+    const res = await this.request('PUT', `/${bucket}`, {}, Buffer.alloc(0))
+    const text = await BenchClient.text(res)
+    if (res.statusCode !== 200 && !text.includes('BucketAlreadyOwnedByYou')) {
+      throw new BenchError(`CreateBucket ${bucket}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
+    }
+  }
+
+  /** PUT `body` at `path`; checks 200 and, when given, the returned ETag (quoted hex MD5). */
+  async put(path: string, body: Buffer, expectEtag?: string): Promise<void> {
+    const res = await this.request('PUT', path, {}, body)
+    const text = await BenchClient.text(res)
+    if (res.statusCode !== 200) throw new BenchError(`PUT ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
+    if (expectEtag !== undefined && res.headers.etag !== `"${expectEtag}"`) {
+      throw new BenchError(`PUT ${path}: ETag ${res.headers.etag}, expected "${expectEtag}"`)
+    }
+  }
+
+  /**
+   * GET `path` (bytes start..end inclusive when `range` is given) and verify every byte against
+   * `expected` (the whole object's content) as the body streams in. Returns the body length.
+   */
+  async get(path: string, expected: Buffer, range?: { start: number; end: number }): Promise<number> {
+    const extra: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {}
+    const res = await this.request('GET', path, extra)
+    const want = range ? 206 : 200
+    if (res.statusCode !== want) {
+      const text = await BenchClient.text(res)
+      throw new BenchError(`GET ${path}: HTTP ${res.statusCode} (expected ${want}) ${text.slice(0, 300)}`)
+    }
+    const from = range ? range.start : 0
+    const length = range ? range.end - range.start + 1 : expected.length
+    let got = 0
+    if (this.verify === 'compare') {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        const end = got + chunk.length
+        if (end > length || !chunk.equals(expected.subarray(from + got, from + end))) {
+          res.destroy()
+          throw new BenchError(`GET ${path}: body differs from the known content at or after byte ${from + got}`)
+        }
+        got = end
+      }
+    } else {
+      const h = createHash('sha256')
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        got += chunk.length
+        h.update(chunk)
+      }
+      const digest = h.digest()
+      const whole = !range || length === expected.length
+      const ref = whole ? this.digestOf(expected) : createHash('sha256').update(expected.subarray(from, from + length)).digest()
+      if (!digest.equals(ref)) throw new BenchError(`GET ${path}: SHA-256 of the body differs from the known content`)
+    }
+    if (got !== length) throw new BenchError(`GET ${path}: got ${got} bytes, expected ${length}`)
+    return got
+  }
+
+  private digestOf(buf: Buffer): Buffer {
+    let d = this.digests.get(buf)
+    if (!d) {
+      d = createHash('sha256').update(buf).digest()
+      this.digests.set(buf, d)
+    }
+    return d
+  }
+}
