@@ -14,9 +14,22 @@ const WRITE_BATCH = 256 * 1024
 
 const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'
 
+/** Random bytes for request ids, drawn in blocks so a request costs no randomBytes call of its own. */
+let pool = Buffer.alloc(0)
+let poolOffset = 0
+function randomSlice(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(4096)
+    poolOffset = 0
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n)
+  poolOffset += n
+  return out
+}
+
 /** 16 characters of [0-9A-Z], unique per request (contract §1.2). */
 export function newRequestId(): string {
-  const bytes = randomBytes(16)
+  const bytes = randomSlice(16)
   let out = ''
   for (let i = 0; i < 16; i++) out += ID_ALPHABET[bytes[i] % 36]
   return out
@@ -24,7 +37,7 @@ export function newRequestId(): string {
 
 /** An opaque x-amz-id-2 value derived from the request id. */
 export function hostIdFor(requestId: string): string {
-  return Buffer.from(requestId + randomBytes(41).toString('hex')).toString('base64').slice(0, 76)
+  return Buffer.from(requestId + randomSlice(41).toString('hex')).toString('base64').slice(0, 76)
 }
 
 export interface ResponseIds {

@@ -37,6 +37,7 @@ export const AWS_MANAGED_S3_ALIAS = 'alias/aws/s3'
 
 const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
 const KMS_OVER_HTTP = 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
+const INSECURE_SSE_C = 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.'
 const STORED_WITH_SSE = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.'
 const NOT_APPLICABLE = 'The encryption parameters are not applicable to this object.'
 const CONTEXT_INVALID = "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"
@@ -63,7 +64,7 @@ export function hasEncryptionHeaders(h: Record<string, string>): boolean {
  */
 function parseTrio(h: Record<string, string>, t: TrioNames, secure: boolean, write: boolean): CustomerKey | undefined {
   if (!hasTrio(h, t)) return undefined
-  if (!secure) throw new S3Error('InvalidRequest', { message: 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.' })
+  if (!secure) throw new S3Error('InvalidRequest', { message: INSECURE_SSE_C })
   const alg = h[t.algorithm]
   const keyB64 = h[t.key]
   const md5 = h[t.md5]
@@ -78,6 +79,44 @@ function parseTrio(h: Record<string, string>, t: TrioNames, secure: boolean, wri
   if (createHash('md5').update(key).digest('base64') !== md5) throw arg('The calculated MD5 hash of the key did not match the hash that was provided.')
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyB64) || (write && key.length !== 32)) throw arg('The secret key was invalid for the specified algorithm.')
   return { key, md5 }
+}
+
+/**
+ * The SSE-C checks that come before authorization and resource existence (contract §1.4 step 3):
+ * any SSE-C or copy-source SSE-C header over a connection that is not secure is refused first
+ * (§4.8 step 1, §4.9), then each trio present must be well-formed (§4.8 steps 2-8). `write`: the
+ * destination trio belongs to a write (PutObject, CopyObject, CreateMultipartUpload, UploadPart,
+ * UploadPartCopy), so step 8's length rule applies; `sseHeaderAllowed`: the operation accepts
+ * `x-amz-server-side-encryption`, which beside a destination trio is step 2's error; `copySource`:
+ * the operation reads a copy source, so the copy-source trio is checked too (elsewhere it is
+ * ignored, §4.2). With `tlsOnly` only step 1 is checked (CompleteMultipartUpload and ListParts,
+ * where the trio is optional). Whether a trio is needed, and whether it is the right key, is
+ * decided later by the handler.
+ */
+export function precheckSseC(
+  h: Record<string, string>,
+  secure: boolean,
+  opts: { write?: boolean; sseHeaderAllowed?: boolean; copySource?: boolean; tlsOnly?: boolean } = {},
+): void {
+  const dest = hasTrio(h, DEST_TRIO)
+  const source = hasTrio(h, SOURCE_TRIO)
+  if (!secure && (dest || source)) throw new S3Error('InvalidRequest', { message: INSECURE_SSE_C })
+  if (opts.tlsOnly) return
+  if (dest) {
+    if (opts.sseHeaderAllowed) refuseSseBesideTrio(h)
+    parseTrio(h, DEST_TRIO, secure, opts.write ?? false)
+  }
+  if (source && opts.copySource) parseTrio(h, SOURCE_TRIO, secure, false)
+}
+
+/** §4.8 step 2: `x-amz-server-side-encryption` beside a destination SSE-C trio. */
+function refuseSseBesideTrio(h: Record<string, string>): void {
+  const sse = h[AMZ_SSE]
+  if (sse === undefined) return
+  throw new S3Error('InvalidArgument', {
+    message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+    fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', sse]],
+  })
 }
 
 function parseBucketKeyHeader(h: Record<string, string>): boolean | undefined {
@@ -120,12 +159,7 @@ export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord,
   const sse = h[AMZ_SSE]
   if (hasTrio(h, DEST_TRIO)) {
     if (!opts.secure) parseTrio(h, DEST_TRIO, false, true)
-    if (sse !== undefined) {
-      throw new S3Error('InvalidArgument', {
-        message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
-        fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', sse]],
-      })
-    }
+    refuseSseBesideTrio(h)
     const customer = parseTrio(h, DEST_TRIO, opts.secure, true)!
     refuseBlockedSseC(bucket, action, key)
     return { mode: 'SSE-C', customer }

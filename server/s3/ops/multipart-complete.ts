@@ -6,7 +6,7 @@ import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchUpload } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readXml } from '../request-body.js'
-import { refuseBlockedSseC, sseResponseHeaders } from '../sse-headers.js'
+import { precheckSseC, refuseBlockedSseC, sseResponseHeaders } from '../sse-headers.js'
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { openUploadKey, partAlgorithm } from './multipart.js'
@@ -56,6 +56,7 @@ function resultXml(req: S3Request, rec: ObjectRecord): string {
 }
 
 export async function completeMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {
+  precheckSseC(req.headers, req.secure, { tlsOnly: true })
   const bucket = await loadBucket(svc, req, op.bucket)
   const up = await svc.meta.getUpload(op.bucket, op.key, op.uploadId)
   if (!up) {

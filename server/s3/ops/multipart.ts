@@ -14,7 +14,7 @@ import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from
 import { deleteGarbage, etagFor, newObjectKey, openObjectKey, writePart } from '../object-io.js'
 import { contentLength } from '../request-body.js'
 import { queryValue } from '../route.js'
-import { refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
+import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
@@ -82,6 +82,7 @@ function checksumResponse(up: UploadRecord): Record<string, string> {
 export async function createMultipartUpload(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   const h = req.headers
   checkKeyLength(key)
+  precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
@@ -105,8 +106,13 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
 export async function openUploadKey(svc: Services, req: S3Request, up: UploadRecord, bucket: BucketRecord): Promise<{ oek: ObjectKey; customer?: CustomerKey }> {
   const customer = uploadCustomerKey(req.headers, up.encryption, req.secure)
   if (up.encryption.mode === 'SSE-C') refuseBlockedSseC(bucket, 's3:PutObject', up.key)
+  return { oek: await openWithUploadKey(svc, up, customer), customer }
+}
+
+/** Opens an upload's object key with the key a part request presented; another key is "did not match". */
+async function openWithUploadKey(svc: Services, up: UploadRecord, customer: CustomerKey | undefined): Promise<ObjectKey> {
   try {
-    return { oek: await openObjectKey(svc, up.encryption, up, customer), customer }
+    return await openObjectKey(svc, up.encryption, up, customer)
   } catch (err) {
     if (err instanceof CryptoError && err.reason === 'wrong-key') {
       throw new S3Error('InvalidRequest', { message: 'The provided encryption parameters did not match the ones used originally.' })
@@ -129,6 +135,7 @@ async function storePart(svc: Services, part: UploadPartRecord): Promise<void> {
 export async function uploadPart(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string; partNumber: string }): Promise<S3Result> {
   const h = req.headers
   const partNumber = parsePartNumber(op.partNumber)
+  precheckSseC(h, req.secure, { write: true })
   refuseSseOnRead(h)
   const sent = precheckBodyHeaders(h)
   checkBodyLength(h, MAX_PART_SIZE)
@@ -191,6 +198,7 @@ function parseCopyRange(raw: string | undefined, size: number): { start: number;
 export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string; partNumber: string }): Promise<S3Result> {
   const h = req.headers
   const partNumber = parsePartNumber(op.partNumber)
+  precheckSseC(h, req.secure, { write: true, copySource: true })
   refuseSseOnRead(h)
   const source = parseCopySource(h)
   const bucket = await loadBucket(svc, req, op.bucket)
@@ -237,8 +245,11 @@ function boundedInt(raw: string | undefined, name: string, dflt: number, max: nu
 export async function listParts(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {
   const maxParts = boundedInt(queryValue(req.query, 'max-parts'), 'max-parts', 1000, 1000)
   const marker = boundedInt(queryValue(req.query, 'part-number-marker'), 'part-number-marker', 0, 10000)
+  precheckSseC(req.headers, req.secure, { tlsOnly: true })
   await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared (contract §4.2, §4.8 [C]).
+  if (up.encryption.mode === 'SSE-C' && up.checksumAlgorithm) await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure))
   const { parts, isTruncated } = maxParts === 0 ? { parts: [], isTruncated: false } : await svc.meta.listParts(up.uploadId, { after: marker, limit: maxParts })
   const owner = { ID: canonicalId(up.ownerAccountId) }
   const xml = xmlDocument('ListPartsResult', {

@@ -5,7 +5,7 @@ import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
 import { openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
-import { readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
+import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 
 export type ByteRange = { start: number; end: number }
@@ -93,6 +93,7 @@ function partRange(rec: ObjectRecord, n: number): ByteRange & { count: number } 
 
 export async function getObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   const h = req.headers
+  precheckSseC(h, req.secure)
   refuseSseOnRead(h)
   const partNumberRaw = queryValue(req.query, 'partNumber')
   if (partNumberRaw !== undefined && h.range !== undefined) {

@@ -6,7 +6,7 @@ import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, resealSseC, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
-import { hasEncryptionHeaders, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
+import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { isoTime, xmlDocument } from '../xml.js'
@@ -68,6 +68,7 @@ async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpecta
 export async function putObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   const h = req.headers
   checkKeyLength(key)
+  precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
   const bucket = await loadBucket(svc, req, bucketName)
   precheckBodyHeaders(h)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
@@ -121,6 +122,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const source = parseCopySource(h)
   const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
+  precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true, copySource: true })
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
@@ -141,11 +143,16 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const sseOpts = { customerKeyMd5: customerMd5(sse), echoContext: true }
   if (self && sse.mode === 'SSE-C' && src.record.encryption.mode === 'SSE-C') {
     // In-place SSE-C key rotation: the object key is re-sealed under the new customer key; the
-    // data is not rewritten (the one metadata-only copy, issue #3 scope 4).
+    // data is not rewritten (the one metadata-only copy, issue #3 scope 4). Like any copy the
+    // result is a new single-part object (contract §3.13): its blobs stay, its part count goes.
     const now = Date.now()
     const encryption = resealSseC(srcKey, sse.customer, bucketName, key)
-    const rec: ObjectRecord = { ...src.record, ...meta, encryption, etag: etagFor(encryption, ''), lastModified: now }
-    await commitNew(svc, rec, expect, [])
+    const rec: ObjectRecord = {
+      ...src.record, ...meta, encryption, etag: etagFor(encryption, ''), lastModified: now, multipartCount: undefined, multipartUploadId: undefined,
+    }
+    // The record keeps the source's blobs, so it may only replace that very object: a PUT that
+    // replaced it meanwhile has released those blobs (SSE-C ETags are random, so they identify it).
+    await commitNew(svc, rec, { ...expect, etag: src.record.etag }, [])
     const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(rec.etag), LastModified: isoTime(now), ...checksumXml(rec.checksum) })
     return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
   }
