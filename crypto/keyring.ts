@@ -1,6 +1,6 @@
 /** @module The SSE-S3 root keyring: numbered 256-bit root keys in one owner-only JSON file. */
 import { randomBytes } from 'node:crypto'
-import { constants as fsConstants, type Stats } from 'node:fs'
+import { constants as fsConstants, readFileSync, statSync, type Stats } from 'node:fs'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { inspect } from 'node:util'
@@ -58,11 +58,35 @@ export class RootKeyring implements RootKeySource {
   #file: KeyringFile
   #keys: Map<number, Buffer>
   #queue: Promise<unknown> = Promise.resolve()
+  /** Identity of the file last read or written (inode, size, mtime): a change means another process rotated or retired. */
+  #stamp: string
 
   private constructor(path: string, file: KeyringFile) {
     this.#path = path
     this.#file = file
     this.#keys = decodeKeys(file, path)
+    this.#stamp = fileStamp(path)
+  }
+
+  /**
+   * Re-reads the file if another process replaced it (`strongroom keys rotate|retire` beside a
+   * running server): one stat per call, a read only on change. A file that no longer reads or
+   * validates is ignored (the keys in memory stay in use) until it is fixed.
+   */
+  #refresh(): void {
+    const stamp = fileStamp(this.#path)
+    if (stamp === this.#stamp || stamp === '') return
+    try {
+      const file = parseKeyringText(readFileSync(this.#path, 'utf8'), statSync(this.#path), this.#path)
+      const keys = decodeKeys(file, this.#path)
+      // Never lose a version we know: an older file must not hide keys that sealed objects.
+      if ([...this.#keys.keys()].some((v) => !keys.has(v))) return
+      this.#file = file
+      this.#keys = keys
+      this.#stamp = stamp
+    } catch {
+      // keep the keys in memory
+    }
   }
 
   /**
@@ -89,12 +113,14 @@ export class RootKeyring implements RootKeySource {
 
   /** The newest active key; it seals new objects. The key is a copy the caller may scrub. */
   active(): RootKey {
+    this.#refresh()
     const newest = this.#file.keys.filter((k) => k.state === 'active').reduce((a, b) => (b.version > a.version ? b : a))
     return { version: newest.version, key: Buffer.from(this.#keys.get(newest.version)!) }
   }
 
   /** A copy of the key of `version` (active or retired); CryptoError('missing-root-key') if absent. */
   get(version: number): Buffer {
+    if (!this.#keys.has(version)) this.#refresh()
     const key = this.#keys.get(version)
     if (!key) throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
     return Buffer.from(key)
@@ -102,6 +128,7 @@ export class RootKeyring implements RootKeySource {
 
   /** Versions in ascending order, without key material. */
   versions(): RootKeyInfo[] {
+    this.#refresh()
     return this.#file.keys.map(({ version, createdAt, state }) => ({ version, createdAt, state }))
   }
 
@@ -117,7 +144,29 @@ export class RootKeyring implements RootKeySource {
       await replaceAtomically(this.#path, next)
       this.#keys = decodeKeys(next, this.#path)
       this.#file = next
+      this.#stamp = fileStamp(this.#path)
       return version
+    })
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * Marks `version` retired (the caller has checked that nothing uses it any more). Throws
+   * CryptoError('missing-root-key') for an unknown version, ('keyring') for the active key or
+   * one already retired. A retired key still opens what it sealed, should anything turn up.
+   */
+  retire(version: number): Promise<void> {
+    const run = this.#queue.then(async () => {
+      this.#refresh()
+      const entry = this.#file.keys.find((k) => k.version === version)
+      if (!entry) throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
+      if (entry.state === 'retired') throw new CryptoError('keyring', `root key version ${version} is already retired`)
+      if (this.active().version === version) throw new CryptoError('keyring', `root key version ${version} is the active key; rotate first`)
+      const next: KeyringFile = { v: 1, keys: this.#file.keys.map((k) => (k.version === version ? { ...k, state: 'retired' as const } : k)) }
+      await replaceAtomically(this.#path, next)
+      this.#file = next
+      this.#stamp = fileStamp(this.#path)
     })
     this.#queue = run.catch(() => undefined)
     return run
@@ -135,6 +184,15 @@ export class RootKeyring implements RootKeySource {
 
   [inspect.custom](): string {
     return this.toString()
+  }
+}
+
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true })
+    return `${st.ino}:${st.size}:${st.mtimeNs}`
+  } catch {
+    return ''
   }
 }
 
@@ -207,6 +265,11 @@ async function readKeyringFile(path: string): Promise<KeyringFile | undefined> {
     if (code === 'ENOENT') return undefined
     throw new CryptoError('keyring', `cannot read keyring ${path}: ${code ?? 'error'}`)
   }
+  return parseKeyringText(text, info, path)
+}
+
+/** Checks the mode bits and the content of a keyring file read from `path`. */
+function parseKeyringText(text: string, info: Stats, path: string): KeyringFile {
   if (!info.isFile()) throw new CryptoError('keyring', `keyring ${path} is not a regular file`)
   // Refuse, do not repair: a keyring others could read may already have leaked; the operator
   // must look at it and chmod it deliberately. (POSIX only: Windows has no such mode bits.)

@@ -1,5 +1,5 @@
 /**
- * @module The request front: admin routes (health; later metrics) are a Hono app, every other
+ * @module The request front: admin routes (health, metrics) are a Hono app, every other
  * request goes straight from node:http to the S3 pipeline.
  *
  * Why S3 traffic bypasses Hono's node adapter: the adapter turns each request into a WHATWG
@@ -25,12 +25,21 @@ export function buildAdminApp(svc: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.get('/health/live', (c) => c.json({ status: 'ok' }))
   app.get('/health/ready', async (c) => {
+    if (svc.readiness) {
+      const { ready, checks } = await svc.readiness.check()
+      return c.json({ status: ready ? 'ok' : 'unavailable', checks }, ready ? 200 : 503)
+    }
     try {
       await svc.meta.listBuckets()
       return c.json({ status: 'ok' })
     } catch {
       return c.json({ status: 'unavailable' }, 503)
     }
+  })
+  app.get('/metrics', async (c) => {
+    if (!svc.metrics) return c.json({ status: 'not found' }, 404)
+    const { contentType, body } = await svc.metrics.text()
+    return c.body(body, 200, { 'Content-Type': contentType })
   })
   app.onError((err, c) => {
     svc.log.error('unhandled error in an admin route', { err })
@@ -39,7 +48,7 @@ export function buildAdminApp(svc: Services): Hono<AppEnv> {
   return app
 }
 
-const ADMIN_PATHS = new Set(['/health/live', '/health/ready'])
+const ADMIN_PATHS = new Set(['/health/live', '/health/ready', '/metrics'])
 
 /**
  * Admin routes are unauthenticated GETs; a signed request for the same path is an S3 request

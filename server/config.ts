@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { CredentialsFileError, loadCredentialsFile } from './credentials-file.js'
 
 export interface Credential {
   accessKeyId: string
@@ -34,6 +35,17 @@ export interface Config {
   kmsSecretAccessKey?: string
   /** Aliases of embedded-KMS keys a fresh store starts with (created if missing). */
   kmsKeys: string[]
+  /** Audit log of key operations: a file path, `-` for stdout; undefined = off (server/audit.ts). */
+  auditLog?: string
+  /** Serve plain HTTP on `port` (false with --no-http; then HTTPS must be on). */
+  http: boolean
+  /** HTTPS listener port (0 picks a free one); undefined = no HTTPS listener. */
+  httpsPort?: number
+  /** PEM files of the HTTPS certificate (chain) and key. */
+  tlsCert?: string
+  tlsKey?: string
+  /** Generate (first start) and use a self-signed pair in `<dataDir>/tls/`. */
+  tlsSelfSigned: boolean
 }
 
 /** The documented development credentials used when none are configured (README). */
@@ -56,6 +68,13 @@ const FLAGS = {
   'kms-endpoint': { type: 'string', env: 'STRONGROOM_KMS_ENDPOINT', default: '' },
   'kms-region': { type: 'string', env: 'STRONGROOM_KMS_REGION', default: '' },
   'kms-keys': { type: 'string', env: 'STRONGROOM_KMS_KEYS', default: '' },
+  'audit-log': { type: 'string', env: 'STRONGROOM_AUDIT_LOG', default: '' },
+  'credentials-file': { type: 'string', env: 'STRONGROOM_CREDENTIALS_FILE', default: '' },
+  'https-port': { type: 'string', env: 'STRONGROOM_HTTPS_PORT', default: '' },
+  'tls-cert': { type: 'string', env: 'STRONGROOM_TLS_CERT', default: '' },
+  'tls-key': { type: 'string', env: 'STRONGROOM_TLS_KEY', default: '' },
+  'tls-self-signed': { type: 'boolean', env: 'STRONGROOM_TLS_SELF_SIGNED', default: false },
+  'no-http': { type: 'boolean', env: 'STRONGROOM_NO_HTTP', default: false },
   help: { type: 'boolean', env: '', default: false },
 } as const
 
@@ -79,6 +98,18 @@ Options (each also readable from the environment variable shown):
                    credentials for it: STRONGROOM_KMS_ACCESS_KEY_ID / STRONGROOM_KMS_SECRET_ACCESS_KEY
   --kms-keys A,B   embedded-KMS keys to create at start, by alias (e.g. alias/app)
                                                    STRONGROOM_KMS_KEYS
+  --audit-log F    JSON lines per key operation (seal, unseal, KMS calls, denials) to file F,
+                   or - for stdout; default: off     STRONGROOM_AUDIT_LOG
+  --credentials-file F  accounts and their access keys (JSON, README "Accounts")
+                                                   STRONGROOM_CREDENTIALS_FILE
+  --tls-cert F --tls-key F
+                   serve HTTPS with this certificate and key (PEM)
+                                                   STRONGROOM_TLS_CERT / STRONGROOM_TLS_KEY
+  --tls-self-signed
+                   serve HTTPS with a self-signed pair for localhost, generated
+                   into <data-dir>/tls/ on first start  STRONGROOM_TLS_SELF_SIGNED
+  --https-port P   HTTPS port; 0 picks a free one  STRONGROOM_HTTPS_PORT (default 9443)
+  --no-http        no plain-HTTP listener (needs TLS)  STRONGROOM_NO_HTTP
 
 Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
 (default development pair: test / test).
@@ -106,6 +137,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const port = Number(get('port'))
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${get('port')}`)
+  const tls = parseTls(get, flag)
   const region = get('region')
   if (!REGION_RE.test(region)) throw new ConfigError(`invalid region: ${region}`)
   const logLevel = get('log-level')
@@ -113,6 +145,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const accessKeyId = env.STRONGROOM_ACCESS_KEY_ID || DEV_ACCESS_KEY_ID
   const secretAccessKey = env.STRONGROOM_SECRET_ACCESS_KEY || DEV_SECRET_ACCESS_KEY
   const accountId = DEFAULT_ACCOUNT_ID
+  const root: Credential = { accessKeyId, secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` }
+  const credentialsFile = get('credentials-file')
+  let fileCredentials: Credential[] = []
+  try {
+    if (credentialsFile) fileCredentials = loadCredentialsFile(path.resolve(credentialsFile), [accessKeyId])
+  } catch (err) {
+    if (err instanceof CredentialsFileError) throw new ConfigError(err.message)
+    throw err
+  }
   return {
     help: values.help === true,
     host: get('host'),
@@ -120,7 +161,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     dataDir: path.resolve(get('data-dir')),
     region,
     accountId,
-    credentials: [{ accessKeyId, secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` }],
+    credentials: [root, ...fileCredentials],
     virtualHostBaseDomains: ['localhost'],
     maxClockSkewSeconds: 900,
     logLevel: logLevel as Config['logLevel'],
@@ -131,7 +172,29 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kmsAccessKeyId: env.STRONGROOM_KMS_ACCESS_KEY_ID || undefined,
     kmsSecretAccessKey: env.STRONGROOM_KMS_SECRET_ACCESS_KEY || undefined,
     kmsKeys: parseKmsKeys(get('kms-keys')),
+    auditLog: get('audit-log') || undefined,
+    ...tls,
   }
+}
+
+/** The TLS flags: a cert and key, or self-signed; an HTTPS port only with one of them. */
+function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof typeof FLAGS) => boolean): Pick<Config, 'http' | 'httpsPort' | 'tlsCert' | 'tlsKey' | 'tlsSelfSigned'> {
+  const tlsCert = get('tls-cert') || undefined
+  const tlsKey = get('tls-key') || undefined
+  const tlsSelfSigned = flag('tls-self-signed')
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together')
+  if (tlsCert && tlsSelfSigned) throw new ConfigError('--tls-self-signed and --tls-cert/--tls-key exclude each other')
+  const tlsOn = tlsSelfSigned || tlsCert !== undefined
+  const rawHttpsPort = get('https-port')
+  if (rawHttpsPort && !tlsOn) throw new ConfigError('--https-port needs --tls-cert/--tls-key or --tls-self-signed')
+  let httpsPort: number | undefined
+  if (tlsOn) {
+    httpsPort = Number(rawHttpsPort || '9443')
+    if (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535) throw new ConfigError(`invalid HTTPS port: ${rawHttpsPort}`)
+  }
+  const http = !flag('no-http')
+  if (!http && !tlsOn) throw new ConfigError('--no-http needs --tls-cert/--tls-key or --tls-self-signed')
+  return { http, httpsPort, tlsCert: tlsCert && path.resolve(tlsCert), tlsKey: tlsKey && path.resolve(tlsKey), tlsSelfSigned }
 }
 
 function parseKmsKeys(v: string): string[] {

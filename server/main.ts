@@ -2,8 +2,6 @@
  * @module Process entry: `strongroom server [--host H] [--port P] [--data-dir D] [--region R]`.
  * Loads the config, opens the stores, serves, and shuts down gracefully on SIGINT/SIGTERM.
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { RootKeyring } from '../crypto/keyring.js'
@@ -11,10 +9,15 @@ import type { HttpKmsClientOptions } from '../crypto/kms/http-client.js'
 import { FsBlobStore } from '../storage/fs/blobs.js'
 import { collectOrphans } from '../storage/gc.js'
 import { LevelMetadataStore } from '../storage/level/metadata.js'
-import { createRequestListener, handleClientError } from './app.js'
+import { createRequestListener } from './app.js'
+import { createReadiness } from './health.js'
+import { openListeners, shutdownGraceMs } from './listeners.js'
+import { Metrics, instrumentKms } from './metrics.js'
 import { ConfigError, SERVER_USAGE, loadConfig, redactConfig, type Config } from './config.js'
 import { openKms } from './kms/setup.js'
 import { createLogger } from './log.js'
+import { openAuditLog } from './audit.js'
+import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin } from './admin/cli.js'
 import type { Services } from './s3/context.js'
 import { ObjectDataKeys } from './s3/kms-keys.js'
 
@@ -22,19 +25,23 @@ const USAGE = `Usage: strongroom <command> [options]
 
 Commands:
   server     serve the S3 API (see: strongroom server --help)
-`
+${ADMIN_USAGE}`
 
 /** HTTP client options for `--kms-endpoint` (credentials: the KMS pair, else the first S3 pair). */
-function externalKms(cfg: Config): HttpKmsClientOptions | undefined {
+function externalKms(cfg: Config, metrics?: Metrics): HttpKmsClientOptions | undefined {
   if (!cfg.kmsEndpoint) return undefined
   const accessKeyId = cfg.kmsAccessKeyId ?? cfg.credentials[0].accessKeyId
   const secretAccessKey = cfg.kmsSecretAccessKey ?? cfg.credentials[0].secretAccessKey
-  return { endpoint: cfg.kmsEndpoint, region: cfg.kmsRegion, credentials: { accessKeyId, secretAccessKey } }
+  const cache = metrics && { onLookup: (hit: boolean) => metrics.dataKeyCache('decrypt', hit) }
+  return { endpoint: cfg.kmsEndpoint, region: cfg.kmsRegion, credentials: { accessKeyId, secretAccessKey }, cache }
 }
 
 export interface RunningServer {
+  /** The plain-HTTP listener's URL and port (the HTTPS one's with --no-http). */
   url: string
   port: number
+  /** The HTTPS listener, when TLS is on. */
+  https?: { url: string; port: number; certPath: string }
   close(): Promise<void>
 }
 
@@ -48,36 +55,45 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   // No request is in flight yet: leftovers of interrupted writes and unreferenced blobs go now.
   const gc = await collectOrphans(meta, blobs)
   if (gc.swept || gc.orphans) log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
+  const metrics = new Metrics()
+  const external = externalKms(cfg, metrics)
   const kms = await openKms({
-    dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external: externalKms(cfg),
+    dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external,
+    accountIds: cfg.credentials.map((c) => c.accountId),
     keys: cfg.kmsKeys.map((alias) => ({ alias })),
   })
-  const svc: Services = { config: cfg, meta, blobs, keyring, log, kms, dataKeys: new ObjectDataKeys(kms.client) }
-  const server: Server = createServer(createRequestListener(svc))
-  server.on('clientError', handleClientError)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(cfg.port, cfg.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const addr = server.address() as AddressInfo
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  const url = `http://${host}:${addr.port}`
+  // SSE-KMS calls are counted and timed; the embedded KMS's own API (handleKms) is served as before.
+  const kmsClient = instrumentKms(kms.client, metrics)
+  const readiness = createReadiness({ meta, dataDir: cfg.dataDir, kms, external, log })
+  const audit = openAuditLog(cfg.auditLog)
+  const svc: Services = {
+    audit,
+    config: cfg, meta, blobs, keyring, log, kms: { service: kms.service, accounts: kms.accounts, client: kmsClient },
+    dataKeys: new ObjectDataKeys(kmsClient, (hit) => metrics.dataKeyCache('bucket-key', hit)), metrics, readiness,
+  }
+  let listeners
+  try {
+    listeners = await openListeners(cfg, createRequestListener(svc), log)
+  } catch (err) {
+    await readiness.close()
+    await meta.close()
+    await kms.close()
+    throw err
+  }
+  const primary = (listeners.http ?? listeners.https)!
   log.info('config', { config: redactConfig(cfg) })
   let closing: Promise<void> | undefined
   return {
-    url,
-    port: addr.port,
+    url: primary.url,
+    port: primary.port,
+    https: listeners.https,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          server.closeIdleConnections()
-        })
+        await listeners.close(shutdownGraceMs())
+        await readiness.close()
         await meta.close()
         await kms.close()
+        await audit.close()
       })()
       return closing
     },
@@ -90,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE)
     return command === undefined ? 2 : 0
   }
+  if (ADMIN_COMMANDS.has(command)) return runAdmin(command, rest)
   if (command !== 'server') {
     process.stderr.write(`strongroom: unknown command '${command}'\n${USAGE}`)
     return 2
@@ -109,7 +126,9 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const running = await startServer(cfg)
-  process.stdout.write(`strongroom listening on ${running.url}\n`)
+  for (const ep of [running.https?.url === running.url ? undefined : running.url, running.https?.url]) {
+    if (ep) process.stdout.write(`strongroom listening on ${ep}\n`)
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop)

@@ -185,6 +185,15 @@ export interface MetadataStore {
 
   /** Every blob id any record references (for orphan collection at start). */
   referencedBlobs(): AsyncIterable<BlobId>
+  /** Every object of every bucket (admin scans: keys list/rewrap, verify); bucket, then key order. */
+  allObjects(): AsyncIterable<ObjectRecord>
+  /** Every in-progress multipart upload of every bucket. */
+  allUploads(): AsyncIterable<UploadRecord>
+  /**
+   * Replaces the encryption record of an upload (key rewrap); false if the upload is gone or its
+   * record is no longer `expected` (compared as JSON), so a concurrent change always wins.
+   */
+  replaceUploadEncryption(rec: UploadRecord, expected: UploadRecord['encryption']): Promise<boolean>
   close(): Promise<void>
 }
 

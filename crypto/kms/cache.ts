@@ -12,6 +12,8 @@ export interface DataKeyCacheOptions {
   ttlMs?: number
   /** Clock in ms, for tests. */
   now?: () => number
+  /** Told of every getOrLoad lookup: hit (served from the cache) or miss (metrics). */
+  onLookup?: (hit: boolean) => void
 }
 
 interface Entry {
@@ -29,6 +31,7 @@ export class DataKeyCache {
   readonly #max: number
   readonly #ttl: number
   readonly #now: () => number
+  readonly #onLookup: ((hit: boolean) => void) | undefined
   readonly #entries = new Map<string, Entry>()
   readonly #loading = new Map<string, Promise<void>>()
 
@@ -36,6 +39,7 @@ export class DataKeyCache {
     this.#max = opts.maxEntries ?? 1024
     this.#ttl = opts.ttlMs ?? 5 * 60_000
     this.#now = opts.now ?? Date.now
+    this.#onLookup = opts.onLookup
   }
 
   /** The cache id of a Decrypt request: SHA-256 of the blob, the canonical context, the key id asked for. */
@@ -76,6 +80,7 @@ export class DataKeyCache {
    */
   async getOrLoad(id: string, load: () => Promise<DecryptOutput>): Promise<DecryptOutput> {
     const hit = this.get(id)
+    this.#onLookup?.(hit !== undefined)
     if (hit) return hit
     if (this.#max <= 0) return load()
     let pending = this.#loading.get(id)

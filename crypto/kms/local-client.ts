@@ -3,6 +3,7 @@
  * key-state and permission rules as the HTTP API (contract §4.6 allows it), no network, no cache
  * (a decrypt costs microseconds here, and every call sees the key's current state).
  */
+import { EmbeddedKmsAccounts } from './embedded/accounts.js'
 import type { EmbeddedKms } from './embedded/service.js'
 import {
   KmsError,
@@ -32,22 +33,29 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
 export class LocalKmsClient implements KmsClient {
   /** `caller`, if given, is used when a request names none (the store's own account otherwise). */
   constructor(
-    private readonly kms: EmbeddedKms,
+    private readonly kms: EmbeddedKms | EmbeddedKmsAccounts,
     private readonly caller?: KmsCaller,
   ) {}
 
+  /** The instance serving `caller` (several accounts: the caller's, or the blob's key owner's). */
+  private pick(caller: KmsCaller | undefined, blob?: Uint8Array): EmbeddedKms {
+    return this.kms instanceof EmbeddedKmsAccounts ? this.kms.forCall(caller, blob) : this.kms
+  }
+
   generateDataKey(input: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> {
     return guarded(async () => {
-      const out = await this.kms.generateDataKey({ KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context }, input.caller ?? this.caller)
+      const caller = input.caller ?? this.caller
+      const out = await this.pick(caller).generateDataKey({ KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context }, caller)
       return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob, keyArn: out.KeyId }
     })
   }
 
   decrypt(input: DecryptInput): Promise<DecryptOutput> {
     return guarded(async () => {
-      const out = await this.kms.decrypt(
+      const caller = input.caller ?? this.caller
+      const out = await this.pick(caller, input.ciphertextBlob).decrypt(
         { CiphertextBlob: Buffer.from(input.ciphertextBlob), EncryptionContext: input.context, KeyId: input.keyId },
-        input.caller ?? this.caller,
+        caller,
       )
       return { plaintext: out.Plaintext, keyArn: out.KeyId }
     })
@@ -55,9 +63,10 @@ export class LocalKmsClient implements KmsClient {
 
   encrypt(input: EncryptInput): Promise<EncryptOutput> {
     return guarded(async () => {
-      const out = await this.kms.encrypt(
+      const caller = input.caller ?? this.caller
+      const out = await this.pick(caller).encrypt(
         { KeyId: input.keyId, Plaintext: Buffer.from(input.plaintext), EncryptionContext: input.context },
-        input.caller ?? this.caller,
+        caller,
       )
       return { ciphertextBlob: out.CiphertextBlob, keyArn: out.KeyId }
     })
@@ -65,7 +74,8 @@ export class LocalKmsClient implements KmsClient {
 
   reEncrypt(input: ReEncryptInput): Promise<ReEncryptOutput> {
     return guarded(async () => {
-      const out = await this.kms.reEncrypt(
+      const caller = input.caller ?? this.caller
+      const out = await this.pick(caller, input.ciphertextBlob).reEncrypt(
         {
           CiphertextBlob: Buffer.from(input.ciphertextBlob),
           SourceEncryptionContext: input.sourceContext,
@@ -73,7 +83,7 @@ export class LocalKmsClient implements KmsClient {
           DestinationKeyId: input.destinationKeyId,
           DestinationEncryptionContext: input.destinationContext,
         },
-        input.caller ?? this.caller,
+        caller,
       )
       return { ciphertextBlob: out.CiphertextBlob, sourceKeyArn: out.SourceKeyId, keyArn: out.KeyId }
     })
@@ -81,7 +91,8 @@ export class LocalKmsClient implements KmsClient {
 
   describeKey(keyId: string, caller?: KmsCaller): Promise<KeyDescription> {
     return guarded(async () => {
-      const { KeyMetadata: m } = await this.kms.describeKey({ KeyId: keyId }, caller ?? this.caller)
+      const who = caller ?? this.caller
+      const { KeyMetadata: m } = await this.pick(who).describeKey({ KeyId: keyId }, who)
       return { keyId: m.KeyId, keyArn: m.Arn, state: m.KeyState, enabled: m.Enabled, keyManager: m.KeyManager, description: m.Description }
     })
   }

@@ -46,3 +46,21 @@ export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyrin
     ek.fill(0)
   }
 }
+
+/**
+ * Key rewrap of a DSSE-KMS record's root layer: the object key sealed again under the same KMS
+ * data key combined with the keyring's active root key (same generation, fresh sealIV and nonce).
+ */
+export function resealDsseRoot(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation): EncryptionRecord {
+  assert(record.kms?.dsse, 'Precondition: a DSSE-KMS record')
+  const oek = openSseKms(dataKey, record, keyring, at)
+  const rootKeyVersion = keyring.active().version
+  const ek = externalKey(dataKey, record.kms, keyring, rootKeyVersion)
+  try {
+    const binding = readBinding('SSE-KMS', record, at)
+    return { ...record, sealed: sealObjectKey(ek, binding, oek), rootKeyVersion }
+  } finally {
+    ek.fill(0)
+    oek.fill(0)
+  }
+}

@@ -37,3 +37,20 @@ export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: 
     rootKey.fill(0) // our copy of the root key; the keyring keeps its own
   }
 }
+
+/**
+ * Key rewrap: the object key of `record` (read from `at`) sealed again under the keyring's active
+ * root key, with the same generation (the binding is unchanged), a fresh sealIV and nonce. The
+ * data is untouched: its part keys derive from the same object key.
+ */
+export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation): EncryptionRecord {
+  const oek = openSseS3(keyring, record, at)
+  const root = keyring.active()
+  try {
+    const binding = readBinding('SSE-S3', record, at)
+    return { ...record, binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
+  } finally {
+    root.key.fill(0)
+    oek.fill(0)
+  }
+}

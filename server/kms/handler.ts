@@ -14,12 +14,30 @@ import { authenticateKms, kmsAuthFault } from '../s3/auth/kms.js'
 import { S3Error } from '../s3/errors.js'
 import { headerMap } from '../s3/handler.js'
 import { parseTarget } from '../s3/route.js'
+import type { AuditLog } from '../audit.js'
 import type { KmsServices } from './setup.js'
 
 export interface KmsHandlerDeps {
   config: Pick<Config, 'region' | 'credentials'>
   log: Logger
   kms?: KmsServices
+  audit?: AuditLog
+}
+
+/** KMS API operations that use or change key material: each goes to the audit log. */
+const AUDITED = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'DisableKey', 'EnableKey'])
+
+/** One audit line for a KMS API call: key ids and context names only (never plaintext, blobs or context values). */
+function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }): void {
+  if (!deps.audit || !AUDITED.has(operation)) return
+  const i = (input ?? {}) as { KeyId?: unknown; DestinationKeyId?: unknown; EncryptionContext?: unknown; DestinationEncryptionContext?: unknown }
+  const keyId = (output as { KeyId?: unknown } | undefined)?.KeyId ?? i.DestinationKeyId ?? i.KeyId
+  const ctx = i.DestinationEncryptionContext ?? i.EncryptionContext
+  deps.audit.audit({
+    requestId, operation, action: `kms:${operation}`,
+    outcome, principal, kmsKeyArn: typeof keyId === 'string' ? keyId : undefined,
+    encryptionContext: ctx && typeof ctx === 'object' ? Object.keys(ctx) : undefined,
+  })
 }
 
 /** Largest request body read; KMS requests are small (a 4 KiB plaintext is ~5.5 KiB of JSON). */
@@ -115,7 +133,15 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
         throw new Fault(400, 'SerializationException', 'The request body is not valid JSON')
       }
     }
-    const output = await callKmsOperation(service, operation, input, { accountId: auth.accountId, principalArn: auth.principalArn })
+    const caller = { accountId: auth.accountId, principalArn: auth.principalArn }
+    // Keys per account (contract §6.2): the caller's own KMS, or for a blob the KMS of its key's account.
+    const blob = (input as { CiphertextBlob?: unknown } | null)?.CiphertextBlob
+    const kms = deps.kms?.accounts ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined) : service
+    const output = await callKmsOperation(kms, operation, input, caller).catch((err: unknown) => {
+      auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth)
+      throw err
+    })
+    auditKms(deps, requestId, operation, input, output, 'ok', auth)
     write(res, requestId, 200, output)
     deps.log.debug('kms request', { requestId, op: operation, status: 200 })
   } catch (err) {

@@ -6,13 +6,16 @@ import path from 'node:path'
 import type { RootKeySource } from '../../crypto/keyring.js'
 import { HttpKmsClient, type HttpKmsClientOptions } from '../../crypto/kms/http-client.js'
 import { LocalKmsClient } from '../../crypto/kms/local-client.js'
-import { EmbeddedKms, type EnsuredKey, type KeySpecInConfig } from '../../crypto/kms/embedded/service.js'
+import { EmbeddedKmsAccounts } from '../../crypto/kms/embedded/accounts.js'
+import type { EmbeddedKms, EnsuredKey, KeySpecInConfig } from '../../crypto/kms/embedded/service.js'
 import type { KmsClient } from '../../crypto/kms/types.js'
 
 /** What the S3 side gets (Services.kms): the client to call, and the embedded service when it runs. */
 export interface KmsServices {
-  /** The embedded KMS, served on the S3 listener; absent when delegating to an external KMS. */
+  /** The embedded KMS of the store's own account; absent when delegating to an external KMS. */
   service?: EmbeddedKms
+  /** The embedded KMS of every account (keys per account, contract §6.2), served on the S3 listener. */
+  accounts?: EmbeddedKmsAccounts
   /** GenerateDataKey/Decrypt for SSE-KMS: in-process for the embedded KMS, HTTP otherwise. */
   client: KmsClient
 }
@@ -21,6 +24,8 @@ export interface KmsSetupOptions {
   dataDir: string
   region: string
   accountId: string
+  /** Every account that may call the embedded KMS (the credentials' accounts); `accountId` is always one. */
+  accountIds?: readonly string[]
   keyring: RootKeySource
   /** Delegate to this KMS (`--kms-endpoint`); the embedded one is then not opened. */
   external?: HttpKmsClientOptions
@@ -41,25 +46,32 @@ export async function openKms(opts: KmsSetupOptions): Promise<OpenedKms> {
     const client = new HttpKmsClient(opts.external)
     return { client, ensured: [], close: () => client.close() }
   }
-  const service = await EmbeddedKms.openDir(path.join(opts.dataDir, 'kms'), {
-    keyring: opts.keyring,
-    region: opts.region,
-    accountId: opts.accountId,
-  })
+  const accounts = await EmbeddedKmsAccounts.openDirs(
+    (accountId) => kmsDirOf(opts.dataDir, opts.accountId, accountId),
+    opts.accountIds ?? [],
+    { keyring: opts.keyring, region: opts.region, accountId: opts.accountId },
+  )
+  const service = accounts.default
   try {
     const ensured = await service.ensureKeys(opts.keys ?? [])
-    const client = new LocalKmsClient(service)
+    const client = new LocalKmsClient(accounts)
     return {
       service,
+      accounts,
       client,
       ensured,
       async close() {
         await client.close()
-        await service.close()
+        await accounts.close()
       },
     }
   } catch (err) {
-    await service.close()
+    await accounts.close()
     throw err
   }
+}
+
+/** Where an account's embedded-KMS store lives: `kms/` for the store's own account, `kms-accounts/<id>/` for the others. */
+export function kmsDirOf(dataDir: string, ownAccountId: string, accountId: string): string {
+  return accountId === ownAccountId ? path.join(dataDir, 'kms') : path.join(dataDir, 'kms-accounts', accountId)
 }

@@ -6,8 +6,11 @@ import type { IncomingMessage } from 'node:http'
 import type { RootKeyring } from '../../crypto/keyring.js'
 import type { BlobStore, MetadataStore } from '../../storage/types.js'
 import type { Config } from '../config.js'
+import type { AuditLog } from '../audit.js'
 import type { KmsServices } from '../kms/setup.js'
 import type { Logger } from '../log.js'
+import type { Readiness } from '../health.js'
+import type { Metrics } from '../metrics.js'
 import type { AuthContext } from './auth/sigv4.js'
 import type { ObjectDataKeys } from './kms-keys.js'
 import type { S3Operation } from './route.js'
@@ -22,6 +25,12 @@ export interface Services {
   dataKeys?: ObjectDataKeys
   /** The KMS: its client, and the embedded service served on this listener (absent in unit tests). */
   kms?: KmsServices
+  /** Prometheus metrics (`/metrics`); absent in unit tests. */
+  metrics?: Metrics
+  /** The `/health/ready` checks; absent in unit tests (then only the metadata store is checked). */
+  readiness?: Readiness
+  /** The audit log of key operations (server/audit.ts); absent = off. Call `svc.audit?.audit(event)`. */
+  audit?: AuditLog
 }
 
 export interface Principal {

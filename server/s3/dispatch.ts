@@ -2,6 +2,7 @@
 import type { S3Request, S3Result, Services } from './context.js'
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js'
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
+import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/bucket-policy.js'
 import { listObjects, listObjectsV2 } from './ops/list.js'
 import {
   abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy,
@@ -23,6 +24,10 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'GetBucketEncryption': return getBucketEncryption(svc, req, op.bucket)
     case 'PutBucketEncryption': return putBucketEncryption(svc, req, op.bucket)
     case 'DeleteBucketEncryption': return deleteBucketEncryption(svc, req, op.bucket)
+    case 'GetBucketPolicy': return getBucketPolicy(svc, req, op.bucket)
+    case 'PutBucketPolicy': return putBucketPolicy(svc, req, op.bucket)
+    case 'DeleteBucketPolicy': return deleteBucketPolicy(svc, req, op.bucket)
+    case 'GetBucketPolicyStatus': return getBucketPolicyStatus(svc, req, op.bucket)
     case 'ListObjects': return listObjects(svc, req, op.bucket)
     case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)

@@ -42,6 +42,9 @@ async function expectedRegion(svc: Services, op: S3Operation, headers: Record<st
   return svc.config.region
 }
 
+/** The principal of an unsigned request: no account, so it owns nothing (policy/authorize.ts). */
+const ANONYMOUS: Principal = { accessKeyId: '', accountId: '', principalArn: 'anonymous' }
+
 /** Loopback peers: 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false
@@ -77,9 +80,12 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       { method, path: target.path, query: target.query, headers, now: new Date() },
       { lookup, region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
     )
-    // No bucket policies yet: anonymous requests are denied (contract §2.9).
-    if (!auth) throw new S3Error('AccessDenied')
-    const principal: Principal = { accessKeyId: auth.accessKeyId, accountId: auth.accountId, principalArn: auth.principalArn }
+    // Anonymous requests reach only bucket-scoped operations, where a bucket policy granting
+    // Principal "*" may allow them (contract §2.9, §5.6; policy/authorize.ts); no account matches them.
+    if (!auth && (bucketOf(op) === undefined || op.kind === 'CreateBucket')) throw new S3Error('AccessDenied')
+    const principal: Principal = auth
+      ? { accessKeyId: auth.accessKeyId, accountId: auth.accountId, principalArn: auth.principalArn }
+      : ANONYMOUS
     const req: S3Request = {
       op,
       method,
@@ -93,12 +99,18 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       incoming,
     }
     const result = await dispatch(svc, req)
-    await writeResult(res, result, ids, isHead, svc.log)
+    await writeResult(res, result, ids, isHead, svc.log, svc.metrics)
     svc.log.debug('request', { requestId, op: opKind, status: result.status, ms: Math.round(performance.now() - started) })
   } catch (err) {
     const s3err = toS3Error(err)
+    svc.metrics?.countIfIntegrityFailure(err)
     if (s3err.status >= 500) svc.log.error('request failed', { requestId, op: opKind, code: s3err.code, err: s3err.cause ?? s3err })
     else svc.log.debug('request refused', { requestId, op: opKind, code: s3err.code })
     writeError(res, s3err, ids, isHead)
+  }
+  if (svc.metrics) {
+    const bytesIn = Number(incoming.headers['content-length']) || 0
+    const bytesOut = isHead ? 0 : Number(res.getHeader('content-length')) || 0
+    svc.metrics.s3Request(opKind, res.statusCode, (performance.now() - started) / 1000, bytesIn, bytesOut)
   }
 }

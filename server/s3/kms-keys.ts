@@ -3,12 +3,14 @@
  * Keys — one KMS data key per (bucket, KMS key) reused for a bounded time, so PUTs into a bucket
  * with BucketKeyEnabled stop costing a KMS round trip each (contract §4.6, design §4).
  */
+import type { KmsCaller } from '../../crypto/kms/types.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
 
 /** What S3 needs from a KMS (the embedded one or any AWS KMS JSON API endpoint). */
 export interface DataKeySource {
-  generateDataKey(req: { keyId: string; context: Record<string, string> }): Promise<{ plaintext: Buffer; ciphertextBlob: Buffer; keyArn: string }>
-  decrypt(req: { ciphertextBlob: Buffer; context: Record<string, string>; keyId?: string }): Promise<{ plaintext: Buffer; keyArn: string }>
+  /** `caller`: the account the request runs as (the embedded KMS keeps keys per account; HTTP KMS clients ignore it). */
+  generateDataKey(req: { keyId: string; context: Record<string, string>; caller?: KmsCaller }): Promise<{ plaintext: Buffer; ciphertextBlob: Buffer; keyArn: string }>
+  decrypt(req: { ciphertextBlob: Buffer; context: Record<string, string>; keyId?: string; caller?: KmsCaller }): Promise<{ plaintext: Buffer; keyArn: string }>
 }
 
 /** A bucket key is reused for at most this long (contract §4.6: ≤ 10 minutes). */
@@ -30,20 +32,25 @@ export class ObjectDataKeys {
   /** Bucket keys being fetched: concurrent PUTs on a cold (or expired) bucket key share one KMS call. */
   private readonly loading = new Map<string, Promise<CachedBucketKey>>()
 
-  constructor(private readonly kms: DataKeySource) {}
+  /** `onBucketKey` is told of every bucket-key lookup: hit (live cached key) or miss (metrics). */
+  constructor(
+    private readonly kms: DataKeySource,
+    private readonly onBucketKey?: (hit: boolean) => void,
+  ) {}
 
   /**
    * A data key for a new object (or upload) and the KMS record to store with it. With a bucket
    * key, the context is the bucket ARN and the key is shared by the bucket's writes for a while.
    */
-  async forWrite(req: { keyId: string; context: Record<string, string>; bucketKey: boolean; dsse: boolean; bucket: string; contextHeader?: string }): Promise<{ dataKey: Buffer; record: KmsKeyRecord }> {
+  async forWrite(req: { keyId: string; context: Record<string, string>; bucketKey: boolean; dsse: boolean; bucket: string; contextHeader?: string; caller?: KmsCaller }): Promise<{ dataKey: Buffer; record: KmsKeyRecord }> {
     const base = { context: req.context, clientContextHeader: req.contextHeader, dsse: req.dsse || undefined, bucketKeyEnabled: req.bucketKey || undefined }
     if (!req.bucketKey) {
-      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
+      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context, caller: req.caller })
       return { dataKey: dk.plaintext, record: { keyArn: dk.keyArn, ciphertextBlob: dk.ciphertextBlob.toString('base64'), ...base } }
     }
     // Only pairs S3 itself adds make a bucket key shareable; a client context makes the key per object.
-    const cacheKey = `${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
+    // Per calling account too: a key id such as `alias/aws/s3` names a different key in each account.
+    const cacheKey = `${req.caller?.accountId ?? ''}\0${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
     for (;;) {
       const cached = await this.bucketKeyFor(cacheKey, req)
       // Copied in the same turn it is checked: a zeroed (evicted meanwhile) entry is never handed out.
@@ -54,13 +61,15 @@ export class ObjectDataKeys {
   }
 
   /** The live bucket key of `cacheKey`, else one GenerateDataKey shared by every caller waiting for it. */
-  private bucketKeyFor(cacheKey: string, req: { keyId: string; context: Record<string, string> }): Promise<CachedBucketKey> {
+  private bucketKeyFor(cacheKey: string, req: { keyId: string; context: Record<string, string>; caller?: KmsCaller }): Promise<CachedBucketKey> {
     const hit = this.bucketKeys.get(cacheKey)
-    if (hit && hit.live && hit.expires > Date.now()) return Promise.resolve(hit)
+    const live = hit !== undefined && hit.live && hit.expires > Date.now()
+    this.onBucketKey?.(live)
+    if (live) return Promise.resolve(hit)
     let pending = this.loading.get(cacheKey)
     if (!pending) {
       pending = (async () => {
-        const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context })
+        const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context, caller: req.caller })
         const now = Date.now()
         const old = this.bucketKeys.get(cacheKey)
         if (old) this.zero(old)
@@ -79,8 +88,8 @@ export class ObjectDataKeys {
   }
 
   /** The data key of a stored object: KMS Decrypt with the stored blob and context. */
-  async forRead(rec: KmsKeyRecord): Promise<Buffer> {
-    const res = await this.kms.decrypt({ ciphertextBlob: Buffer.from(rec.ciphertextBlob, 'base64'), context: rec.context, keyId: rec.keyArn })
+  async forRead(rec: KmsKeyRecord, caller?: KmsCaller): Promise<Buffer> {
+    const res = await this.kms.decrypt({ ciphertextBlob: Buffer.from(rec.ciphertextBlob, 'base64'), context: rec.context, keyId: rec.keyArn, caller })
     return Buffer.from(res.plaintext)
   }
 

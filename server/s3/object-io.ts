@@ -13,8 +13,10 @@ import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
 import { chunkSpan, ciphertextSize, splitRange } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
 import type { BlobId, PartRecord } from '../../storage/types.js'
-import type { Services } from './context.js'
+import { failureOutcome, recordFields, type AuditEvent } from '../audit.js'
+import type { S3Request, Services } from './context.js'
 import { S3Error } from './errors.js'
+import type { ObjectDataKeys } from './kms-keys.js'
 import { kmsContext, type CustomerKey, type SseRequest } from './sse-headers.js'
 
 function dataKeys(svc: Services) {
@@ -22,11 +24,28 @@ function dataKeys(svc: Services) {
   return svc.dataKeys
 }
 
+/** What the audit log needs of the request a key operation serves (pass the S3Request). */
+export type KeyOpContext = Pick<S3Request, 'requestId' | 'principal' | 'op'>
+
+function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent): void {
+  if (!svc.audit) return
+  svc.audit.audit({
+    requestId: ctx?.requestId, operation: ctx?.op.kind,
+    principal: ctx ? { accessKeyId: ctx.principal.accessKeyId, accountId: ctx.principal.accountId } : undefined, ...event,
+  })
+}
+
 /**
  * Creates a fresh object key for a new object or upload, sealed as the mode requires (design §4).
- * SSE-KMS asks the KMS for a data key (or reuses the bucket key).
+ * SSE-KMS asks the KMS for a data key (or reuses the bucket key). `ctx`: for the audit log.
  */
-export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx?: KeyOpContext): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const out = await sealNew(svc, sse, bucket, key, ctx)
+  audit(svc, ctx, { action: 'seal', outcome: 'ok', ...recordFields(out.encryption, { bucket, key }) })
+  return out
+}
+
+async function sealNew(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
   const target = { bucket, key }
   switch (sse.mode) {
     case 'SSE-S3': {
@@ -39,7 +58,16 @@ export async function newObjectKey(svc: Services, sse: SseRequest, bucket: strin
     }
     case 'SSE-KMS': {
       const context = kmsContext(sse, bucket, key)
-      const { dataKey, record: kms } = await dataKeys(svc).forWrite({ ...sse, context, bucket })
+      let got: Awaited<ReturnType<ObjectDataKeys['forWrite']>>
+      try {
+        // The requester's account calls the KMS (keys per account, contract §6.2).
+        got = await dataKeys(svc).forWrite({ ...sse, context, bucket, caller: ctx?.principal })
+      } catch (err) {
+        audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: failureOutcome(err), bucket, key, mode: 'SSE-KMS', encryptionContext: context })
+        throw err
+      }
+      const { dataKey, record: kms } = got
+      if (!sse.bucketKey) audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: 'ok', bucket, key, mode: 'SSE-KMS', kmsKeyArn: kms.keyArn, encryptionContext: context })
       try {
         const { oek, record } = sealForSseKms(dataKey, kms, svc.keyring, target)
         return { oek, encryption: record }
@@ -54,8 +82,21 @@ export async function newObjectKey(svc: Services, sse: SseRequest, bucket: strin
  * Opens the object key of a stored object or upload record found under `at` (its bucket and key:
  * a record moved elsewhere fails to open). SSE-C needs the customer key the request presented;
  * SSE-KMS calls KMS Decrypt. Throws CryptoError (wrong key, tampered) or the KMS's error.
+ * Every attempt, and its outcome, goes to the audit log (`ctx`: the request).
  */
-export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer?: CustomerKey): Promise<ObjectKey> {
+export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer?: CustomerKey, ctx?: KeyOpContext): Promise<ObjectKey> {
+  const fields = svc.audit ? recordFields(enc, at) : {}
+  try {
+    const oek = await unseal(svc, enc, at, customer, ctx, fields)
+    audit(svc, ctx, { action: 'unseal', outcome: 'ok', ...fields })
+    return oek
+  } catch (err) {
+    audit(svc, ctx, { action: 'unseal', outcome: failureOutcome(err), ...fields })
+    throw err
+  }
+}
+
+async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer: CustomerKey | undefined, ctx: KeyOpContext | undefined, fields: Partial<AuditEvent>): Promise<ObjectKey> {
   switch (enc.mode) {
     case 'SSE-S3':
       return openSseS3(svc.keyring, enc, at)
@@ -65,7 +106,14 @@ export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { 
       return openSseC(customer.key, enc, at)
     case 'SSE-KMS': {
       if (!enc.kms) throw new CryptoError('tampered', 'SSE-KMS record without KMS details')
-      const dataKey = await dataKeys(svc).forRead(enc.kms)
+      let dataKey: Buffer
+      try {
+        dataKey = await dataKeys(svc).forRead(enc.kms, ctx?.principal)
+      } catch (err) {
+        audit(svc, ctx, { action: 'kms:Decrypt', outcome: failureOutcome(err), ...fields })
+        throw err
+      }
+      audit(svc, ctx, { action: 'kms:Decrypt', outcome: 'ok', ...fields })
       try {
         return openSseKms(dataKey, enc, svc.keyring, at)
       } finally {
@@ -113,9 +161,23 @@ function partKeyOf(oek: ObjectKey, part: PartRecord) {
 /**
  * Plaintext bytes start..endInclusive of an object made of `parts` (or all of it when `range` is
  * omitted). Only the stored chunks that cover the range are read and decrypted; every chunk is
- * authenticated before any of its bytes is yielded.
+ * authenticated before any of its bytes is yielded. The object's blobs are held for the reader
+ * from this call on: a concurrent overwrite or delete defers their removal until the read ends,
+ * so a GET that has started returns the whole old version, as S3 does.
  */
-export async function* readPlaintext(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+export function readPlaintext(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+  const ids = parts.map((p) => p.blobId)
+  holdBlobs(ids)
+  return (async function* held() {
+    try {
+      yield* plaintextOf(svc, oek, parts, range)
+    } finally {
+      releaseBlobs(svc, ids)
+    }
+  })()
+}
+
+async function* plaintextOf(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
   if (!range) {
     for (const part of parts) {
       // The stored size follows from the plaintext size: no need to stat the blob.
@@ -136,6 +198,31 @@ export async function* readPlaintext(svc: Services, oek: ObjectKey, parts: reado
 /** Deletes blobs no record references any more, after the commit that released them. */
 export function deleteGarbage(svc: Services, ids: readonly BlobId[]): void {
   for (const id of ids) {
-    svc.blobs.delete(id).catch((err: unknown) => svc.log.warn('could not delete an unreferenced blob', { blobId: id, err }))
+    if (readers.has(id)) deferredDeletes.add(id)
+    else deleteBlob(svc, id)
+  }
+}
+
+/** Readers per blob, and blobs whose deletion waits for their readers (in this process). */
+const readers = new Map<BlobId, number>()
+const deferredDeletes = new Set<BlobId>()
+
+function deleteBlob(svc: Services, id: BlobId): void {
+  svc.blobs.delete(id).catch((err: unknown) => svc.log.warn('could not delete an unreferenced blob', { blobId: id, err }))
+}
+
+function holdBlobs(ids: readonly BlobId[]): void {
+  for (const id of ids) readers.set(id, (readers.get(id) ?? 0) + 1)
+}
+
+function releaseBlobs(svc: Services, ids: readonly BlobId[]): void {
+  for (const id of ids) {
+    const n = (readers.get(id) ?? 1) - 1
+    if (n > 0) {
+      readers.set(id, n)
+      continue
+    }
+    readers.delete(id)
+    if (deferredDeletes.delete(id)) deleteBlob(svc, id)
   }
 }

@@ -74,7 +74,14 @@ export function writeError(res: ServerResponse, err: S3Error, ids: ResponseIds, 
  * sent, so a failure there (e.g. a tampered first chunk) still becomes a clean 500; a failure after
  * the headers are out aborts the connection, so the client never sees a short body as complete.
  */
-export async function writeResult(res: ServerResponse, result: S3Result, ids: ResponseIds, isHead: boolean, log: Logger): Promise<void> {
+export async function writeResult(
+  res: ServerResponse,
+  result: S3Result,
+  ids: ResponseIds,
+  isHead: boolean,
+  log: Logger,
+  metrics?: { countIfIntegrityFailure(err: unknown): boolean },
+): Promise<void> {
   commonHeaders(res, ids)
   const headers: Record<string, string> = { ...result.headers }
   if (result.xml !== undefined) {
@@ -129,6 +136,7 @@ export async function writeResult(res: ServerResponse, result: S3Result, ids: Re
     res.end()
   } catch (err) {
     await it.return?.(undefined).catch(() => undefined)
+    metrics?.countIfIntegrityFailure(err)
     if (!(err instanceof Error && err.message === 'client closed the connection')) {
       log.error('response aborted after headers were sent', { requestId: ids.requestId, err })
     }

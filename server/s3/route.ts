@@ -13,6 +13,10 @@ export type S3Operation =
   | { kind: 'GetBucketEncryption'; bucket: string }
   | { kind: 'PutBucketEncryption'; bucket: string }
   | { kind: 'DeleteBucketEncryption'; bucket: string }
+  | { kind: 'GetBucketPolicy'; bucket: string }
+  | { kind: 'PutBucketPolicy'; bucket: string }
+  | { kind: 'DeleteBucketPolicy'; bucket: string }
+  | { kind: 'GetBucketPolicyStatus'; bucket: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
@@ -92,7 +96,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'versioning', 'versions', 'lifecycle', 'policy', 'policyStatus', 'cors', 'website',
+  'acl', 'tagging', 'versioning', 'versions', 'lifecycle', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
@@ -146,6 +150,16 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'GET') return { kind: 'GetBucketEncryption', bucket }
     if (method === 'PUT') return { kind: 'PutBucketEncryption', bucket }
     if (method === 'DELETE') return { kind: 'DeleteBucketEncryption', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'policy')) {
+    if (method === 'GET') return { kind: 'GetBucketPolicy', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketPolicy', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketPolicy', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'policyStatus')) {
+    if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
   }
   switch (method) {

@@ -67,7 +67,13 @@ export const MAX_XML_BODY = 2 * 1024 * 1024
  */
 export function parseXmlBody(text: string, root: string): Record<string, unknown> {
   if (!text.trim() || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML')
-  const doc = parser.parse(text) as Record<string, unknown>
+  let doc: Record<string, unknown>
+  try {
+    doc = parser.parse(text) as Record<string, unknown>
+  } catch {
+    // The parser's own limits (nesting depth, entity expansion) also mean a body we refuse.
+    throw new S3Error('MalformedXML')
+  }
   const content = doc[root]
   if (content === undefined) throw new S3Error('MalformedXML')
   if (content === '' || content === null) return {}

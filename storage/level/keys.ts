@@ -30,6 +30,9 @@ export const bucketSpace: Space = { prefix: tag('b') }
 /** The key space of every object of every bucket (for referencedBlobs). */
 export const allObjectsSpace: Space = { prefix: tag('o') }
 
+/** The key space of every upload of every bucket. */
+export const allUploadsSpace: Space = { prefix: tag('u') }
+
 /** The key space of every part of every upload. */
 export const allPartsSpace: Space = { prefix: tag('p') }
 

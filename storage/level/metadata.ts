@@ -15,7 +15,7 @@ import type {
 } from '../types.js'
 import { openLevelCursor, scanSpace, type ReadStats } from './cursor.js'
 import {
-  allObjectsSpace, allPartsSpace, bucketKey, bucketSpace, objectKey, objectSpace, partKey, partSpace,
+  allObjectsSpace, allPartsSpace, allUploadsSpace, bucketKey, bucketSpace, objectKey, objectSpace, partKey, partSpace,
   uploadKey, uploadRefKey, uploadSpace,
 } from './keys.js'
 import { WriteQueue, type WriteOp } from './write-queue.js'
@@ -247,6 +247,23 @@ export class LevelMetadataStore implements MetadataStore {
       for (const part of objectCodec.decode(text).parts) yield part.blobId
     }
     for await (const [, text] of scanSpace(this.db, allPartsSpace, this.reads)) yield partCodec.decode(text).blobId
+  }
+
+  async *allObjects(): AsyncIterable<ObjectRecord> {
+    for await (const [, text] of scanSpace(this.db, allObjectsSpace, this.reads)) yield objectCodec.decode(text)
+  }
+
+  async *allUploads(): AsyncIterable<UploadRecord> {
+    for await (const [, text] of scanSpace(this.db, allUploadsSpace, this.reads)) yield uploadCodec.decode(text)
+  }
+
+  async replaceUploadEncryption(rec: UploadRecord, expected: UploadRecord['encryption']): Promise<boolean> {
+    return this.withKey(rec.bucket, rec.key, async () => {
+      const current = await this.getUpload(rec.bucket, rec.key, rec.uploadId)
+      if (!current || JSON.stringify(current.encryption) !== JSON.stringify(expected)) return false
+      await this.queue.write([{ type: 'put', key: uploadKey(rec.bucket, rec.key, rec.uploadId), value: uploadCodec.encode({ ...current, encryption: rec.encryption }) }])
+      return true
+    })
   }
 
   /** Waits for queued writes, then closes the database. */

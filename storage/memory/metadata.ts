@@ -145,6 +145,31 @@ export class MemoryMetadataStore implements MetadataStore {
     return listUploadEntries((range) => uploads.cursor(range, this.countRead), copy, q)
   }
 
+  async *allObjects(): AsyncIterable<ObjectRecord> {
+    const out: ObjectRecord[] = []
+    for (const name of [...this.objects.keys()].sort((a, b) => compareUtf8(a, b))) {
+      for (const [, rec] of this.objects.get(name)!.range(Buffer.alloc(0))) out.push(copy(rec))
+    }
+    yield* out
+  }
+
+  async *allUploads(): AsyncIterable<UploadRecord> {
+    const out: UploadRecord[] = []
+    for (const name of [...this.uploads.keys()].sort((a, b) => compareUtf8(a, b))) {
+      for (const [, rec] of this.uploads.get(name)!.range(Buffer.alloc(0))) out.push(copy(rec))
+    }
+    yield* out
+  }
+
+  async replaceUploadEncryption(rec: UploadRecord, expected: UploadRecord['encryption']): Promise<boolean> {
+    const map = this.uploads.get(rec.bucket)
+    const sortKey = uploadSortKey(rec.key, rec.uploadId)
+    const current = map?.get(sortKey)
+    if (!map || !current || JSON.stringify(current.encryption) !== JSON.stringify(expected)) return false
+    map.set(sortKey, { ...current, encryption: copy(rec.encryption) })
+    return true
+  }
+
   async *referencedBlobs(): AsyncIterable<BlobId> {
     const ids: BlobId[] = []
     for (const objects of this.objects.values()) {

@@ -316,6 +316,32 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       })
     })
 
+    describe('admin scans', () => {
+      it('allObjects and allUploads yield every record of every bucket, bucket by bucket', async () => {
+        await store.createBucket(bucketRecord('a-other'))
+        for (const [b, k] of [['bkt', 'z'], ['bkt', 'a'], ['a-other', 'm']]) await store.commitObject(objectRecord(b, k))
+        await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
+        await store.createUpload(uploadRecord('a-other', 'k', 'u2'))
+        const objects: string[] = []
+        for await (const o of store.allObjects()) objects.push(`${o.bucket}/${o.key}`)
+        expect(objects).toEqual(['a-other/m', 'bkt/a', 'bkt/z'])
+        const uploads: string[] = []
+        for await (const u of store.allUploads()) uploads.push(u.uploadId)
+        expect(uploads).toEqual(['u2', 'u1'])
+      })
+
+      it('replaceUploadEncryption replaces only while the record is still the expected one', async () => {
+        const up = uploadRecord('bkt', 'k', 'u1')
+        await store.createUpload(up)
+        const next = { ...up.encryption, rootKeyVersion: 2 }
+        expect(await store.replaceUploadEncryption({ ...up, encryption: next }, up.encryption)).toBe(true)
+        expect((await store.getUpload('bkt', 'k', 'u1'))?.encryption).toEqual(next)
+        expect(await store.replaceUploadEncryption({ ...up, encryption: next }, up.encryption)).toBe(false)
+        await store.abortUpload('bkt', 'k', 'u1')
+        expect(await store.replaceUploadEncryption({ ...up, encryption: up.encryption }, next)).toBe(false)
+      })
+    })
+
     describe('durability', () => {
       it.skipIf(opts.skip?.durability !== undefined)(`records survive close and reopen${opts.skip?.durability ? ` (skipped: ${opts.skip.durability})` : ''}`, async () => {
         const obj = objectRecord('bkt', 'k/é')

@@ -138,6 +138,11 @@ export class EmbeddedKms {
     return ensureKeys(this.core, specs)
   }
 
+  /** Whether key `id` is in this KMS (any state), without touching it. */
+  hasKey(id: string): boolean {
+    return this.core.keys.has(id)
+  }
+
   /** The ARN of key `id` in this KMS's region and account. */
   arnOf(id: string): string {
     return this.core.arnOf(id)

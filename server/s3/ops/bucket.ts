@@ -6,7 +6,7 @@ import { AMZ_ACCESS_POINT_ALIAS, AMZ_BUCKET_ARN, AMZ_BUCKET_REGION } from '../he
 import { AWS_REGIONS } from '../regions.js'
 import { contentLength, readSmallBody } from '../request-body.js'
 import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
-import { loadBucket } from './common.js'
+import { isOwner, loadBucket } from './common.js'
 import { deleteGarbage } from '../object-io.js'
 
 const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
@@ -69,7 +69,7 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
   const res = await svc.meta.createBucket(rec)
   if (!res.created) {
     const existing = res.existing
-    if (existing.ownerAccountId !== req.principal.accountId) throw new S3Error('BucketAlreadyExists', { fields: [['BucketName', name]] })
+    if (!isOwner(existing, req.principal)) throw new S3Error('BucketAlreadyExists', { fields: [['BucketName', name]] })
     if (!(existing.region === 'us-east-1' && endpoint === 'us-east-1')) {
       throw new S3Error('BucketAlreadyOwnedByYou', { fields: [['BucketName', name]] })
     }

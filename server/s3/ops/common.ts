@@ -4,21 +4,32 @@
  */
 import { createHash } from 'node:crypto'
 import type { BucketRecord, ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
-import type { S3Request, Services } from '../context.js'
+import type { Principal, S3Request, Services } from '../context.js'
 import { S3Error, noSuchBucket } from '../errors.js'
 import { AMZ_CHECKSUM_TYPE, AMZ_EXPECTED_BUCKET_OWNER, AMZ_META_PREFIX, AMZ_STORAGE_CLASS, STORED_SYSTEM_HEADERS } from '../headers.js'
+import { authorize, type Access } from '../policy/authorize.js'
 
 /**
- * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied if another account owns
- * it or `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18).
+ * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied unless the owner's
+ * account or its bucket policy allows `access` (default: the request's own operation; policy/authorize.ts),
+ * or if `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18, §5.6).
  */
-export async function loadBucket(svc: Services, req: S3Request, name: string): Promise<BucketRecord> {
+export async function loadBucket(svc: Services, req: S3Request, name: string, access?: Access): Promise<BucketRecord> {
   const bucket = await svc.meta.getBucket(name)
-  if (!bucket) throw noSuchBucket(name)
-  if (bucket.ownerAccountId !== req.principal.accountId) throw new S3Error('AccessDenied')
+  // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
+  if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
+  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access })
   const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
   if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
   return bucket
+}
+
+/**
+ * The one ownership rule (issue 4 item 1): a bucket, and everything in it, belongs to the account
+ * that created it. Bucket policies combine this with their grants; nothing else compares accounts.
+ */
+export function isOwner(bucket: Pick<BucketRecord, 'ownerAccountId'>, principal: Pick<Principal, 'accountId'>): boolean {
+  return bucket.ownerAccountId === principal.accountId
 }
 
 /** The 64-hex canonical user ID of an account (ListBuckets Owner/ID). */

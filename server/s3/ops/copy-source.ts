@@ -8,7 +8,7 @@ import {
   AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
-import { openObjectKey, readPlaintext } from '../object-io.js'
+import { openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
 import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
@@ -59,7 +59,8 @@ export interface OpenedSource {
  * checks the copy-source SSE-C trio against the source's mode (§4.8 "CopyObject").
  */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
-  const bucket = await loadBucket(svc, req, src.bucket)
+  // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
+  const bucket = await loadBucket(svc, req, src.bucket, { action: 's3:GetObject', key: src.key, source: true })
   const record = await svc.meta.getObject(src.bucket, src.key)
   if (!record) throw noSuchKey(src.key)
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
@@ -67,8 +68,8 @@ export async function openCopySource(svc: Services, req: S3Request, src: CopySou
 }
 
 /** Opens the source's object key (SSE-C: with the copy-source key, 403 if wrong; SSE-KMS: KMS Decrypt). */
-export function openSourceKey(svc: Services, src: OpenedSource): Promise<ObjectKey> {
-  return openObjectKey(svc, src.record.encryption, src.record, src.customer)
+export function openSourceKey(svc: Services, src: OpenedSource, ctx?: KeyOpContext): Promise<ObjectKey> {
+  return openObjectKey(svc, src.record.encryption, src.record, src.customer, ctx)
 }
 
 /** x-amz-copy-source-if-* (contract §3.13): evaluated like GET's conditions, but never 304: 412. */

@@ -20,7 +20,8 @@ interface ListedPart {
   checksum?: string
 }
 
-function parseParts(doc: Record<string, unknown>, up: UploadRecord): ListedPart[] {
+/** The `<Part>` list of a CompleteMultipartUpload body (exported for the fuzz tests). */
+export function parseParts(doc: Record<string, unknown>, up: UploadRecord): ListedPart[] {
   const raw = doc.Part
   if (raw === undefined) throw new S3Error('InvalidRequest', { message: 'You must specify at least one part' })
   if (!Array.isArray(raw)) throw new S3Error('MalformedXML')

@@ -88,7 +88,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
   const uploadId = newUploadId()
-  const { encryption } = await newObjectKey(svc, sse, bucketName, key)
+  const { encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const up: UploadRecord = {
     v: 1, uploadId, bucket: bucketName, key, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
@@ -106,13 +106,13 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
 export async function openUploadKey(svc: Services, req: S3Request, up: UploadRecord, bucket: BucketRecord): Promise<{ oek: ObjectKey; customer?: CustomerKey }> {
   const customer = uploadCustomerKey(req.headers, up.encryption, req.secure)
   if (up.encryption.mode === 'SSE-C') refuseBlockedSseC(bucket, 's3:PutObject', up.key)
-  return { oek: await openWithUploadKey(svc, up, customer), customer }
+  return { oek: await openWithUploadKey(svc, up, customer, req), customer }
 }
 
 /** Opens an upload's object key with the key a part request presented; another key is "did not match". */
-async function openWithUploadKey(svc: Services, up: UploadRecord, customer: CustomerKey | undefined): Promise<ObjectKey> {
+async function openWithUploadKey(svc: Services, up: UploadRecord, customer: CustomerKey | undefined, req: S3Request): Promise<ObjectKey> {
   try {
-    return await openObjectKey(svc, up.encryption, up, customer)
+    return await openObjectKey(svc, up.encryption, up, customer, req)
   } catch (err) {
     if (err instanceof CryptoError && err.reason === 'wrong-key') {
       throw new S3Error('InvalidRequest', { message: 'The provided encryption parameters did not match the ones used originally.' })
@@ -210,7 +210,7 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
   copySourceConditions(h, src.record)
   const algorithm = partAlgorithm(up)
   const { oek, customer } = await openUploadKey(svc, req, up, bucket)
-  const srcKey = await openSourceKey(svc, src)
+  const srcKey = await openSourceKey(svc, src, req)
   const reading = readSourceDigesting(svc, src, srcKey, algorithm, range)
   const written = await writePart(svc, oek, partNumber, reading.stream)
   const d = reading.digests()
@@ -249,7 +249,7 @@ export async function listParts(svc: Services, req: S3Request, op: { bucket: str
   await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
   // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared (contract §4.2, §4.8 [C]).
-  if (up.encryption.mode === 'SSE-C' && up.checksumAlgorithm) await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure))
+  if (up.encryption.mode === 'SSE-C' && up.checksumAlgorithm) await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure), req)
   const { parts, isTruncated } = maxParts === 0 ? { parts: [], isTruncated: false } : await svc.meta.listParts(up.uploadId, { after: marker, limit: maxParts })
   const owner = { ID: canonicalId(up.ownerAccountId) }
   const xml = xmlDocument('ListPartsResult', {

@@ -4,7 +4,8 @@ import { S3Error, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
-import { loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
+import { authorizeKey } from '../policy/authorize.js'
+import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
 
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   await loadBucket(svc, req, bucketName)
@@ -21,12 +22,9 @@ export async function deleteObject(svc: Services, req: S3Request, bucketName: st
 /** Precondition: at most 1000 keys per DeleteObjects request (contract §3.11, MDEL-04). */
 const MAX_DELETE_KEYS = 1000
 
-export async function deleteObjects(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
-  await loadBucket(svc, req, bucketName)
-  const h = req.headers
-  requireIntegrityHeader(h)
-  const { bytes } = await readSmallBody(req)
-  const doc = parseXmlBody(bytes.toString('utf8'), 'Delete')
+/** Parses a `<Delete>` body: the keys (with optional ETag conditions) and the Quiet flag. */
+export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string }> } {
+  const doc = parseXmlBody(text, 'Delete')
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML')
   const quiet = textOf(doc, 'Quiet')?.trim().toLowerCase() === 'true'
@@ -37,10 +35,22 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
     const etag = textOf(o as Record<string, unknown>, 'ETag')
     return { key, etag: etag === undefined ? undefined : normalizeEtag(etag) }
   })
+  return { quiet, keys }
+}
+
+export async function deleteObjects(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
+  const bucket = await loadBucket(svc, req, bucketName)
+  const access = { owner: isOwner(bucket, req.principal), region: svc.config.region }
+  const h = req.headers
+  requireIntegrityHeader(h)
+  const { bytes } = await readSmallBody(req)
+  const { quiet, keys } = parseDeleteRequest(bytes.toString('utf8'))
   const deleted: Array<{ Key: string }> = []
   const errors: Array<{ Key: string; Code: string; Message: string }> = []
   for (const { key, etag } of keys) {
     try {
+      // Each key is authorized on its own under the bucket policy (s3:DeleteObject on bucket/key).
+      if (!authorizeKey(req, bucket, access, key)) throw new S3Error('AccessDenied')
       const { garbage } = await svc.meta.deleteObject(bucketName, key, etag ? { etag } : undefined)
       deleteGarbage(svc, garbage)
       if (!quiet) deleted.push({ Key: key })

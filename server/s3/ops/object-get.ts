@@ -103,13 +103,16 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   await loadBucket(svc, req, bucketName)
   const rec = await svc.meta.getObject(bucketName, key)
   if (!rec) throw noSuchKey(key)
+  // A record whose parts do not add up to its size is corrupt: answering would send more (or
+  // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
+  if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
   if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: validatorHeaders(rec) }
   // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
   const isHead = req.method === 'HEAD'
   if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
   // HEAD of an SSE-KMS object makes no KMS call (design §4); SSE-C proves the key by opening the seal.
-  const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer)
+  const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer, req)
 
   const headers: Record<string, string> = {
     ...metadataHeaders(rec),
@@ -147,3 +150,12 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
 }
 
 async function* emptyChunks(): AsyncGenerator<Buffer> {}
+
+function recordSizesConsistent(rec: ObjectRecord): boolean {
+  let total = 0
+  for (const p of rec.parts) {
+    if (!Number.isSafeInteger(p.size) || p.size < 0) return false
+    total += p.size
+  }
+  return Number.isSafeInteger(rec.size) && total === rec.size
+}

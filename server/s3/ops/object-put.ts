@@ -76,7 +76,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   checkBodyLength(h, MAX_PUT_SIZE)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const body = requestBody(req)
   const part = await writePart(svc, oek, 1, body.stream)
   const d = body.digests()
@@ -131,7 +131,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   copySourceConditions(h, src.record)
   const self = source.bucket === bucketName && source.key === key
   if (self) checkSelfCopy(h, bucket.encryption !== undefined, sse.mode !== src.record.encryption.mode)
-  const srcKey = await openSourceKey(svc, src)
+  const srcKey = await openSourceKey(svc, src, req)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   // COPY keeps the source's metadata (never the website redirect, §3.13), REPLACE takes the request's.
@@ -157,7 +157,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
   }
   const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const digesting = readSourceDigesting(svc, src, srcKey, algorithm)
   const part = await writePart(svc, oek, 1, digesting.stream)
   const d = digesting.digests()

@@ -4,7 +4,7 @@ import { invalidArgument } from '../errors.js'
 import { AWS_REGIONS } from '../regions.js'
 import { queryValue } from '../route.js'
 import { isoTime, xmlDocument } from '../xml.js'
-import { canonicalId } from './common.js'
+import { canonicalId, isOwner } from './common.js'
 
 /** Continuation tokens are opaque: base64url of the last bucket name returned. */
 const encodeToken = (name: string) => Buffer.from(`b:${name}`).toString('base64url')
@@ -31,7 +31,7 @@ export async function listBuckets(svc: Services, req: S3Request): Promise<S3Resu
   const after = token !== undefined ? decodeToken(token) : undefined
   const all = (await svc.meta.listBuckets()).filter(
     (b) =>
-      b.ownerAccountId === req.principal.accountId &&
+      isOwner(b, req.principal) &&
       (region === undefined || b.region === region) &&
       (prefix === undefined || b.name.startsWith(prefix)) &&
       (after === undefined || b.name > after),

@@ -50,9 +50,17 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?versioning', '/b/k?tagging', '/b?lifecycle', '/b?policy', '/b/k?attributes']) {
+    for (const t of ['/b?acl', '/b?versioning', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
+  })
+
+  it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
+    expect(kindOf('GET', '/b?policy').kind).toBe('GetBucketPolicy')
+    expect(kindOf('PUT', '/b?policy').kind).toBe('PutBucketPolicy')
+    expect(kindOf('DELETE', '/b?policy').kind).toBe('DeleteBucketPolicy')
+    expect(kindOf('GET', '/b?policyStatus').kind).toBe('GetBucketPolicyStatus')
+    expect(() => kindOf('POST', '/b?policy')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
   })
 
   it('bad percent-encoding answers 400 InvalidURI', () => {

@@ -1,0 +1,92 @@
+/**
+ * @module End-to-end: bucket policies with the real aws CLI (v1) against strongroom on 127.0.0.1
+ * (contract §5.6, POL-01/03/05; issue 4 "aws-cli"): put/get/delete-bucket-policy and
+ * get-bucket-policy-status, and the published "deny unencrypted object uploads" policy enforced on
+ * `aws s3 cp` of a single-part and a multipart (16 MiB) upload. A missing `aws` fails the suite.
+ */
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { denyUnencrypted } from '../support/policies.js'
+import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+
+const execFileP = promisify(execFile)
+const MiB = 1024 * 1024
+const TOOL_TIMEOUT_MS = 60_000
+
+interface ToolFailure extends Error {
+  code?: number | string
+  stdout?: string
+  stderr?: string
+}
+
+describe('aws CLI v1: bucket policies', () => {
+  let server: TestServer
+  let work: string
+  let env: NodeJS.ProcessEnv
+  const bucket = 'cli-policy'
+
+  async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    try {
+      return await execFileP('aws', args, { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * MiB, encoding: 'utf8' })
+    } catch (e) {
+      const err = e as ToolFailure
+      if (err.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI (e.g. `pip install awscli`). These tests never skip.")
+      err.message = `aws ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
+      throw err
+    }
+  }
+  const s3api = async (...args: string[]): Promise<Record<string, any>> => {
+    const out = (await run(['s3api', ...args, '--output', 'json'])).stdout.trim()
+    return out === '' ? {} : JSON.parse(out)
+  }
+  const fails = async (...args: string[]): Promise<string> => {
+    try {
+      await run(args)
+    } catch (e) {
+      const err = e as ToolFailure
+      return `${err.stderr ?? ''}${err.stdout ?? ''}`
+    }
+    throw new Error(`aws ${args.join(' ')} succeeded but should have failed`)
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer()
+    work = await mkdtemp(path.join(tmpdir(), 'strongroom-cli-policy-'))
+    env = awsCliEnv(server.endpoint)
+    await run(['s3', 'mb', `s3://${bucket}`])
+  })
+  afterAll(async () => {
+    await server?.close()
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('POL-05 get-bucket-policy without a policy fails with NoSuchBucketPolicy', async () => {
+    expect(await fails('s3api', 'get-bucket-policy', '--bucket', bucket)).toContain('NoSuchBucketPolicy')
+  })
+
+  it('"deny unencrypted object uploads": aws s3 cp without --sse is denied, with --sse aws:kms it works, single-part and multipart', async () => {
+    const policyFile = path.join(work, 'policy.json')
+    await writeFile(policyFile, JSON.stringify(denyUnencrypted(bucket)))
+    await s3api('put-bucket-policy', '--bucket', bucket, '--policy', `file://${policyFile}`)
+    expect(JSON.parse((await s3api('get-bucket-policy', '--bucket', bucket)).Policy)).toEqual(denyUnencrypted(bucket))
+    expect((await s3api('get-bucket-policy-status', '--bucket', bucket)).PolicyStatus.IsPublic).toBe(false)
+
+    const small = path.join(work, 'small.bin')
+    const big = path.join(work, 'big.bin')
+    await writeFile(small, randomBytes(1024))
+    await writeFile(big, randomBytes(16 * MiB))
+    for (const file of [small, big]) {
+      expect(await fails('s3', 'cp', file, `s3://${bucket}/${path.basename(file)}`)).toContain('AccessDenied')
+      await run(['s3', 'cp', file, `s3://${bucket}/${path.basename(file)}`, '--sse', 'aws:kms'])
+      expect((await s3api('head-object', '--bucket', bucket, '--key', path.basename(file))).ServerSideEncryption).toBe('aws:kms')
+    }
+
+    await s3api('delete-bucket-policy', '--bucket', bucket)
+    await run(['s3', 'cp', small, `s3://${bucket}/after.bin`])
+  })
+})
