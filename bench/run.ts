@@ -10,89 +10,20 @@
  *   npm run bench -- --target store --only put-4k --store-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
-import { BenchClient, BenchError, type VerifyMode } from './client.js'
+import { BenchClient, BenchError } from './client.js'
+import { MEMORY_BOUND_MIB, QUICK, ROUNDS, SECONDS, VERIFY, WARMUP_SECONDS, opt, usageError } from './options.js'
+import { procCpu, procStatus, RssSampler } from './proc.js'
+import { COLS, fmt, pad, padR, row } from './table.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
 const ROOT = path.resolve(import.meta.dirname, '..')
 const BUCKET = 'bench'
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-const HELP = `Usage: npm run bench -- [options]
-
-  --quick                 short run (0.5 s per case, fewer ops): a smoke test, noisier numbers
-  --only LIST             comma-separated filters matched against "<case>@<concurrency>", e.g.
-                          put-4k  get-64m@2  range  4k  (range-1m@N pulls in get-1m@N, its reference)
-  --seconds S             measured time per case and server (default 2; --quick 0.5)
-  --rounds R              slices each case is measured in, alternating servers (default 3; --quick 1)
-  --verify compare|sha256 how GET bodies are checked against the known content (default compare)
-  --target both|store|baseline   which servers to run (default both; ratios need both)
-  --store-node-args="..." extra node flags for the store child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-  --ref-store DIR         A/B two versions of the store: the reference column is the store of the
-                          checkout in DIR (its server/main.ts) instead of the bare baseline
-  --data-dir DIR          parent of the temp data dirs (default: the OS temp dir)
-  --json FILE             also write all results as JSON
-  --keep                  keep the data dirs
-  --strict                exit 1 if a target or the memory bound is missed
-`
-
-function usageError(message: string): never {
-  process.stderr.write(`bench: ${message}\n\n${HELP}`)
-  process.exit(2)
-}
-
-const OPTIONS = {
-  quick: { type: 'boolean', default: false },
-  only: { type: 'string' },
-  seconds: { type: 'string' },
-  rounds: { type: 'string' },
-  verify: { type: 'string', default: 'compare' },
-  target: { type: 'string', default: 'both' },
-  'store-node-args': { type: 'string', default: '' },
-  'ref-store': { type: 'string' },
-  'data-dir': { type: 'string' },
-  json: { type: 'string' },
-  keep: { type: 'boolean', default: false },
-  strict: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
-} as const
-function parseOptions() {
-  try {
-    return parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values
-  } catch (err) {
-    return usageError((err as Error).message)
-  }
-}
-const opt = parseOptions()
-if (opt.help) {
-  process.stdout.write(HELP)
-  process.exit(0)
-}
-if (opt.verify !== 'compare' && opt.verify !== 'sha256') usageError(`--verify must be compare or sha256`)
-if (!['both', 'store', 'baseline'].includes(opt.target ?? '')) usageError(`--target must be both, store or baseline`)
-const QUICK = opt.quick === true
-const SECONDS = opt.seconds !== undefined ? Number(opt.seconds) : QUICK ? 0.5 : 2
-if (!(SECONDS > 0)) usageError(`--seconds must be > 0`)
-
-/**
- * The store's memory bound checked in the 64 MiB cases (bench/README.md): objects are streamed
- * (per request a few 64–256 KiB buffers, plus at most 8 MiB queued to the hash worker on PUT), so
- * the peak stays within idle (~100 MiB) + V8 heap slack and does not grow with object size.
- */
-const MEMORY_BOUND_MIB = 256
-
-const ROUNDS = opt.rounds !== undefined ? Number(opt.rounds) : QUICK ? 1 : 3
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) usageError(`--rounds must be a positive integer`)
-const WARMUP_SECONDS = QUICK ? 0.1 : 0.3
-const VERIFY = opt.verify as VerifyMode
 
 // ---------------------------------------------------------------------------------------------
 // Cases
@@ -320,65 +251,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// /proc sampling: RSS (current and peak) and CPU time of a child
-
-const CLK_TCK = 100 // USER_HZ on Linux
-
-function procStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * KiB
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
-  } catch {
-    return undefined
-  }
-}
-
-/** CPU seconds (user + system, all threads) of a process so far. */
-function procCpu(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-  } catch {
-    return NaN
-  }
-}
-
-/** Resets VmHWM (Linux ≥ 4.0, `echo 5 > clear_refs`); false if not allowed. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5')
-    return true
-  } catch {
-    return false
-  }
-}
-
-class RssSampler {
-  peak = 0
-  private timer: NodeJS.Timeout
-  private readonly reset: boolean
-  constructor(private readonly pid: number, intervalMs = 20) {
-    this.reset = resetPeak(pid)
-    this.sample()
-    this.timer = setInterval(() => this.sample(), intervalMs)
-  }
-  private sample(): void {
-    const st = procStatus(this.pid)
-    if (st) this.peak = Math.max(this.peak, st.rss)
-  }
-  stop(): number {
-    clearInterval(this.timer)
-    this.sample()
-    // VmHWM catches spikes between samples, when it was reset for this case.
-    const st = procStatus(this.pid)
-    if (this.reset && st) this.peak = Math.max(this.peak, st.hwm)
-    return this.peak
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Running one case
 
 interface CaseResult {
@@ -568,19 +440,6 @@ class CaseRunner {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits))
-const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s)
-const padR = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length))
-
-const COLS: Array<[string, number]> = [
-  ['case', 10], ['conc', 4], ['server', 8], ['ops', 6], ['ops/s', 9], ['MiB/s', 8], ['spread', 6], ['p50 ms', 8], ['p99 ms', 8],
-  ['srv CPU', 7], ['CPU ms/op', 9], ['cli CPU', 7], ['srv RSS', 8], ['vs base', 7], ['target', 7], ['', 4],
-]
-
-function row(cells: string[]): string {
-  return cells.map((c, i) => (i === 0 || i === 2 ? padR(c, COLS[i][1]) : pad(c, COLS[i][1]))).join('  ').trimEnd()
-}
-
 function targetFor(name: string, conc: number): Target | undefined {
   return TARGETS.find((t) => t.case === name && t.concurrency.includes(conc))
 }
@@ -603,10 +462,6 @@ function printResult(r: CaseResult, index: ResultIndex): void {
     `${fmt(r.serverCpuPct, 0)}%`, fmt(r.serverCpuMsPerOp, r.serverCpuMsPerOp < 10 ? 2 : 0), `${fmt(r.clientCpuPct, 0)}%`, `${fmt(r.serverPeakRssMiB, 0)}M`, ratio, target, verdict,
   ])
   process.stdout.write(line + '\n')
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 // ---------------------------------------------------------------------------------------------

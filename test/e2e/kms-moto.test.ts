@@ -3,101 +3,14 @@
  * port. A machine without moto_server FAILS this suite (it never skips): the issue requires it.
  */
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HttpKmsClient } from '../../crypto/kms/http-client.js'
 import type { KmsError } from '../../crypto/kms/types.js'
+import { startMoto, type Moto } from '../support/kms.js'
 
 const REGION = 'us-east-1'
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 const UNKNOWN_UUID = '134f2428-cec1-4b25-a1ae-9048164dba47'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-interface Moto {
-  endpoint: string
-  child: ChildProcess
-  output: () => string
-}
-
-/** Starts moto_server on 127.0.0.1 and waits until it answers; rejects with a clear message if it cannot. */
-async function startMoto(): Promise<Moto> {
-  const port = await freePort()
-  let output = ''
-  // Own process group, so stopping it also stops whatever a launcher shim (pyenv) started.
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          err.code === 'ENOENT'
-            ? "moto_server is not installed or not on PATH: this suite needs it (pip install 'moto[server]'); it fails rather than skips"
-            : `moto_server could not start: ${err.message}`,
-        ),
-      ),
-    )
-    child.once('exit', (code) => reject(new Error(`moto_server exited (code ${code}) before answering:\n${output}`)))
-  })
-  const endpoint = `http://127.0.0.1:${port}`
-  const ready = (async () => {
-    const deadline = Date.now() + 30_000
-    while (Date.now() < deadline) {
-      try {
-        const res = await fetch(`${endpoint}/moto-api/`)
-        await res.arrayBuffer()
-        if (res.status < 500) return
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    throw new Error(`moto_server did not answer on ${endpoint} within 30 s:\n${output}`)
-  })()
-  try {
-    await Promise.race([ready, failed])
-  } catch (err) {
-    stopMoto(child)
-    throw err
-  }
-  failed.catch(() => undefined)
-  return { endpoint, child, output: () => output }
-}
-
-/** Stops moto_server (its process group), by id. */
-function stopMoto(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }, 3000)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    try {
-      process.kill(-child.pid!, 'SIGTERM')
-    } catch {
-      clearTimeout(timer)
-      resolve()
-    }
-  })
-}
 
 describe('HttpKmsClient against moto_server (external KMS)', () => {
   let moto: Moto | undefined
@@ -131,7 +44,7 @@ describe('HttpKmsClient against moto_server (external KMS)', () => {
   afterAll(async () => {
     await client?.close()
     sdk?.destroy()
-    if (moto) await stopMoto(moto.child)
+    if (moto) await moto.stop()
   })
 
   it('GenerateDataKey with a context answers a 32-byte key and the key ARN; Decrypt with the same context returns it', async () => {

@@ -6,7 +6,6 @@
 import { KMSClient } from '@aws-sdk/client-kms'
 import { spawn, type ChildProcess } from 'node:child_process'
 import http from 'node:http'
-import { readdir, readFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import path from 'node:path'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
@@ -194,40 +193,7 @@ export async function readObjectRecord(meta: LevelMetadataStore, bucket: string,
 
 export type { ObjectRecord, UploadRecord }
 
-/** Every regular file under `dir`, recursively. */
-export async function allFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()
-}
-
-/** Files under `dir` that contain any of `needles` (binary search of each whole file). */
-export async function filesContaining(dir: string, needles: Buffer[]): Promise<string[]> {
-  const hits: string[] = []
-  for (const f of await allFiles(dir)) {
-    const data = await readFile(f)
-    if (needles.some((n) => data.includes(n))) hits.push(f)
-  }
-  return hits
-}
-
-/** Blob files of a data directory: `blobs/<2 hex>/<id>` (design §6). */
-export async function blobFiles(dataDir: string): Promise<string[]> {
-  const root = path.join(dataDir, 'blobs')
-  const out: string[] = []
-  for (const shard of await readdir(root).catch(() => [] as string[])) {
-    if (!/^[0-9a-f]{2}$/.test(shard)) continue
-    for (const name of await readdir(path.join(root, shard))) out.push(path.join(root, shard, name))
-  }
-  return out.sort()
-}
-
-/** Runs `fn` and returns what it returned plus the contents of the blob files that appeared meanwhile. */
-export async function newBlobs<T>(dataDir: string, fn: () => Promise<T>): Promise<{ result: T; blobs: Buffer[] }> {
-  const before = new Set(await blobFiles(dataDir))
-  const result = await fn()
-  const added = (await blobFiles(dataDir)).filter((f) => !before.has(f))
-  return { result, blobs: await Promise.all(added.map((f) => readFile(f))) }
-}
+export { allFiles, blobFiles, filesContaining, newBlobs } from './data-dir.js'
 
 /** Base64 of UTF-8 JSON, as the context header carries it. */
 export const contextHeader = (ctx: unknown): string => Buffer.from(JSON.stringify(ctx), 'utf8').toString('base64')

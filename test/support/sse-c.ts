@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -76,33 +75,7 @@ export const MSG = {
 export const md5Hex = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex')
 export const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex')
 
-/** Every regular file under `dir`, recursively. */
-export async function allFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()
-}
-
-/** Blob files of a data directory: `blobs/<2 hex>/<id>` (design §6). */
-export async function blobFiles(dataDir: string): Promise<string[]> {
-  const root = path.join(dataDir, 'blobs')
-  const out: string[] = []
-  for (const shard of await readdir(root).catch(() => [] as string[])) {
-    if (!/^[0-9a-f]{2}$/.test(shard)) continue
-    for (const name of await readdir(path.join(root, shard))) out.push(path.join(root, shard, name))
-  }
-  return out.sort()
-}
-
-/**
- * Runs `fn` and returns the contents of the blob files that appeared meanwhile (in path order).
- * Callers run nothing else against the server at the same time.
- */
-export async function newBlobs<T>(dataDir: string, fn: () => Promise<T>): Promise<{ result: T; blobs: Buffer[] }> {
-  const before = new Set(await blobFiles(dataDir))
-  const result = await fn()
-  const added = (await blobFiles(dataDir)).filter((f) => !before.has(f))
-  return { result, blobs: await Promise.all(added.map((f) => readFile(f))) }
-}
+export { allFiles, blobFiles, newBlobs } from './data-dir.js'
 
 /** SR1 size of a part blob of `plain` bytes (design §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
 export function sr1Size(plain: number): number {
