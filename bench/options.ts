@@ -63,10 +63,10 @@ if (!(SECONDS > 0)) usageError(`--seconds must be > 0`)
 
 /**
  * The store's memory bound checked in the 64 MiB cases (bench/README.md): objects are streamed
- * (per request a few 64–256 KiB buffers, plus at most 8 MiB queued to the hash worker on PUT), so
+ * (per request a few 64–256 KiB buffers, plus at most 4 MiB queued to the hash worker on PUT), so
  * the peak stays within idle (~100 MiB) + V8 heap slack and does not grow with object size.
  */
-export const MEMORY_BOUND_MIB = 256
+export const MEMORY_BOUND_MIB = 320
 
 export const ROUNDS = opt.rounds !== undefined ? Number(opt.rounds) : QUICK ? 1 : 3
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) usageError(`--rounds must be a positive integer`)
