@@ -37,6 +37,8 @@ export interface Config {
   kmsKeys: string[]
   /** Audit log of key operations: a file path, `-` for stdout; undefined = off (server/audit.ts). */
   auditLog?: string
+  /** Rotate the root keyring when its active version is older than this many days (0 = never). */
+  keyRotationDays: number
   /** Serve plain HTTP on `port` (false with --no-http; then HTTPS must be on). */
   http: boolean
   /** HTTPS listener port (0 picks a free one); undefined = no HTTPS listener. */
@@ -69,6 +71,7 @@ const FLAGS = {
   'kms-region': { type: 'string', env: 'STRONGROOM_KMS_REGION', default: '' },
   'kms-keys': { type: 'string', env: 'STRONGROOM_KMS_KEYS', default: '' },
   'audit-log': { type: 'string', env: 'STRONGROOM_AUDIT_LOG', default: '' },
+  'key-rotation-days': { type: 'string', env: 'STRONGROOM_KEY_ROTATION_DAYS', default: '0' },
   'credentials-file': { type: 'string', env: 'STRONGROOM_CREDENTIALS_FILE', default: '' },
   'https-port': { type: 'string', env: 'STRONGROOM_HTTPS_PORT', default: '' },
   'tls-cert': { type: 'string', env: 'STRONGROOM_TLS_CERT', default: '' },
@@ -100,6 +103,9 @@ Options (each also readable from the environment variable shown):
                                                    STRONGROOM_KMS_KEYS
   --audit-log F    JSON lines per key operation (seal, unseal, KMS calls, denials) to file F,
                    or - for stdout; default: off     STRONGROOM_AUDIT_LOG
+  --key-rotation-days N
+                   rotate the root key when the active one is older than N days; 0 = never
+                                                   STRONGROOM_KEY_ROTATION_DAYS (default 0)
   --credentials-file F  accounts and their access keys (JSON, README "Accounts")
                                                    STRONGROOM_CREDENTIALS_FILE
   --tls-cert F --tls-key F
@@ -173,6 +179,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kmsSecretAccessKey: env.STRONGROOM_KMS_SECRET_ACCESS_KEY || undefined,
     kmsKeys: parseKmsKeys(get('kms-keys')),
     auditLog: get('audit-log') || undefined,
+    keyRotationDays: parseRotationDays(get('key-rotation-days')),
     ...tls,
   }
 }
@@ -195,6 +202,12 @@ function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof 
   const http = !flag('no-http')
   if (!http && !tlsOn) throw new ConfigError('--no-http needs --tls-cert/--tls-key or --tls-self-signed')
   return { http, httpsPort, tlsCert: tlsCert && path.resolve(tlsCert), tlsKey: tlsKey && path.resolve(tlsKey), tlsSelfSigned }
+}
+
+function parseRotationDays(v: string): number {
+  const n = Number(v)
+  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n)) throw new ConfigError(`invalid key rotation interval: ${v} (days, 0 = never)`)
+  return n
 }
 
 function parseKmsKeys(v: string): string[] {

@@ -17,6 +17,7 @@ import { ConfigError, SERVER_USAGE, loadConfig, redactConfig, type Config } from
 import { openKms } from './kms/setup.js'
 import { createLogger } from './log.js'
 import { openAuditLog } from './audit.js'
+import { scheduleKeyRotation } from './key-rotation.js'
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin } from './admin/cli.js'
 import type { Services } from './s3/context.js'
 import { ObjectDataKeys } from './s3/kms-keys.js'
@@ -71,10 +72,12 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     config: cfg, meta, blobs, keyring, log, kms: { service: kms.service, accounts: kms.accounts, client: kmsClient },
     dataKeys: new ObjectDataKeys(kmsClient, (hit) => metrics.dataKeyCache('bucket-key', hit)), metrics, readiness,
   }
+  const stopRotation = cfg.keyRotationDays > 0 ? scheduleKeyRotation(keyring, cfg.keyRotationDays, log, audit) : () => {}
   let listeners
   try {
     listeners = await openListeners(cfg, createRequestListener(svc), log)
   } catch (err) {
+    stopRotation()
     await readiness.close()
     await meta.close()
     await kms.close()
@@ -89,6 +92,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     https: listeners.https,
     close() {
       closing ??= (async () => {
+        stopRotation()
         await listeners.close(shutdownGraceMs())
         await readiness.close()
         await meta.close()
