@@ -12,6 +12,7 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Hono } from 'hono'
+import { LIVE_REWRAP_PATH, liveRewrapHandler } from './admin/live-rewrap.js'
 import { handleKms, isKmsRequest } from './kms/handler.js'
 import type { Services } from './s3/context.js'
 import { S3Error } from './s3/errors.js'
@@ -41,6 +42,8 @@ export function buildAdminApp(svc: Services): Hono<AppEnv> {
     const { contentType, body } = await svc.metrics.text()
     return c.body(body, 200, { 'Content-Type': contentType })
   })
+  // Root-only, SigV4-signed: re-seals older object keys while the server serves (admin/live-rewrap.ts).
+  app.post(LIVE_REWRAP_PATH, liveRewrapHandler(svc))
   app.onError((err, c) => {
     svc.log.error('unhandled error in an admin route', { err })
     return c.json({ status: 'error' }, 500)
@@ -52,9 +55,12 @@ const ADMIN_PATHS = new Set(['/health/live', '/health/ready', '/metrics'])
 
 /**
  * Admin routes are unauthenticated GETs; a signed request for the same path is an S3 request
- * (e.g. GetObject of key `live` in a bucket named `health`).
+ * (e.g. GetObject of key `live` in a bucket named `health`). The one exception is
+ * `POST /admin/keys/rewrap` with no query string, which the admin app authenticates itself (root
+ * credentials only): S3 has no POST on an object without a query, so it shadows no S3 operation.
  */
 function isAdminRequest(req: IncomingMessage): boolean {
+  if (req.method === 'POST' && req.url === LIVE_REWRAP_PATH) return true
   if (req.method !== 'GET' || req.headers.authorization !== undefined) return false
   const url = req.url ?? ''
   const q = url.indexOf('?')

@@ -17,6 +17,10 @@ export function checkExpectation(key: string, current: ObjectRecord | undefined,
     if (!current) throw new NotFoundError('object', key)
     if (current.etag !== expect.etag) throw new ConflictError('precondition', key)
   }
+  if (expect.record !== undefined) {
+    if (!current) throw new NotFoundError('object', key)
+    if (JSON.stringify(current) !== JSON.stringify(expect.record)) throw new ConflictError('precondition', key)
+  }
 }
 
 /**

@@ -145,6 +145,11 @@ export interface CommitExpectation {
   etag?: string
   /** No object may exist under the key (If-None-Match: *). */
   absent?: boolean
+  /**
+   * The current object must be exactly this record (key rewrap beside traffic: an overwrite with
+   * the same bytes keeps the ETag but is another record, with other blobs).
+   */
+  record?: ObjectRecord
 }
 
 /** Blobs that a commit made unreferenced: the caller deletes them after the commit. */

@@ -1,8 +1,9 @@
 /** @module `strongroom keys list|rotate|rewrap|retire`: the root keyring (design §4). */
 import { openAuditLog } from '../audit.js'
 import { COMMON_USAGE, commonArgs, parseCommand } from './args.js'
+import { liveRewrap } from './live-client.js'
 import { progressReporter } from './progress.js'
-import { countUsage, rewrap, type VersionUsage } from './rewrap.js'
+import { countUsage, rewrap, type RewrapResult, type VersionUsage } from './rewrap.js'
 import { AdminError, SERVER_RUNNING, kmsDirs, openAdminStore, openKeyring, openLocked, type AdminStore } from './store.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
@@ -22,11 +23,23 @@ version; older versions keep opening what they sealed until it is rewrapped.
                             re-seal every object key (SSE-S3, and the root layer of DSSE-KMS) and
                             embedded-KMS key material still under an older version (or only N) to
                             the active version. Metadata only: no data is rewritten. NEEDS THE
-                            SERVER STOPPED. Resumable: interrupted (Ctrl-C, crash, --limit K), run
-                            it again and it continues where it stopped. Progress on stderr.
+                            SERVER STOPPED (or use --endpoint). Resumable: interrupted (Ctrl-C,
+                            crash, --limit K), run it again and it continues where it stopped.
+                            Progress on stderr (a bar on a terminal), then a final count.
                             Exit 0 done, 1 some record failed, 3 stopped by --limit, 130 Ctrl-C.
                             --kms also re-encrypts SSE-KMS data keys (KMS ReEncrypt, embedded KMS)
                             under their key's newest material, after 'kms rotate-key'.
+  keys rewrap --endpoint URL [--from-version N] [--limit K]
+                            LIVE: the running server at URL (e.g. http://127.0.0.1:9000) re-seals
+                            the object keys and multipart uploads itself, while it serves traffic
+                            (POST /admin/keys/rewrap, signed with the ROOT credentials from
+                            STRONGROOM_ACCESS_KEY_ID / STRONGROOM_SECRET_ACCESS_KEY, default
+                            test/test, for --region / AWS_REGION). Runs beside the server; one live
+                            rewrap at a time. Same progress, count and exit codes (Ctrl-C stops
+                            the server's run; run again to continue). The embedded KMS's key
+                            material is NOT rewrapped live: that stays an offline step (the
+                            command above, server stopped) before retiring the version; --kms is
+                            offline only. --data-dir is not used.
   keys retire N             mark version N retired; refused while any object, upload or KMS key
                             material still uses it (rewrap first) and for the active version.
                             NEEDS THE SERVER STOPPED.
@@ -34,7 +47,7 @@ version; older versions keep opening what they sealed until it is rewrapped.
 ${COMMON_USAGE}`
 
 export async function keysCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { 'from-version': { type: 'string' }, limit: { type: 'string' }, kms: { type: 'boolean' } }, true)
+  const { values, positionals } = parseCommand(argv, { 'from-version': { type: 'string' }, limit: { type: 'string' }, kms: { type: 'boolean' }, endpoint: { type: 'string' } }, true)
   const [sub, ...rest] = positionals
   if (values.help || sub === undefined) {
     process.stdout.write(KEYS_USAGE)
@@ -51,7 +64,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
         const from = keyring.active().version
         const version = await keyring.rotate()
         audit.audit({ operation: 'keys rotate', action: 'rotate', outcome: 'ok', fromVersion: from, toVersion: version })
-        process.stdout.write(`rotated: version ${version} is now active (was ${from}); run 'strongroom keys rewrap' (server stopped) to move existing objects to it\n`)
+        process.stdout.write(`rotated: version ${version} is now active (was ${from}); run 'strongroom keys rewrap' (server stopped, or --endpoint URL beside it) to move existing objects to it\n`)
         return 0
       }
       case 'rewrap':
@@ -107,6 +120,7 @@ async function list(dataDir: string): Promise<number> {
 async function rewrapCommand(common: ReturnType<typeof commonArgs>, values: Record<string, unknown>, audit: ReturnType<typeof openAuditLog>): Promise<number> {
   const fromVersion = positiveInt(values['from-version'], '--from-version')
   const limit = positiveInt(values.limit, '--limit')
+  if (values.endpoint !== undefined) return liveRewrapCommand(String(values.endpoint), common, { fromVersion, limit, kms: values.kms === true })
   const store = await openAdminStore(common.dataDir, common.region)
   const controller = new AbortController()
   const stop = () => {
@@ -126,14 +140,7 @@ async function rewrapCommand(common: ReturnType<typeof commonArgs>, values: Reco
       reEncrypt: values.kms ? async (kms) => reEncryptDataKey(await store.kms(), kms) : undefined,
     })
     progress.done()
-    const secs = (Date.now() - started) / 1000
-    const rate = secs > 0 ? Math.round(res.rewrapped / secs) : res.rewrapped
-    for (const f of res.failed) process.stderr.write(`failed: ${f.what}: ${f.reason}\n`)
-    process.stdout.write(
-      `rewrapped ${res.rewrapped} of ${res.total} records${res.current ? ` (${res.current} already current)` : ''} to root key version ${res.toVersion} in ${secs.toFixed(1)} s (${rate}/s)` +
-        `${res.changed ? `, ${res.changed} changed meanwhile (left as written)` : ''}` +
-        `${res.kmsMaterials ? `, ${res.kmsMaterials} KMS key materials` : ''}${res.failed.length ? `, ${res.failed.length} FAILED` : ''}\n`,
-    )
+    printSummary(res, (Date.now() - started) / 1000)
     audit.audit({ operation: 'keys rewrap', action: 'rewrap', outcome: res.failed.length ? 'failed' : res.stopped ? 'stopped' : 'ok', toVersion: res.toVersion, fromVersion, count: res.rewrapped })
     if (res.stopped) {
       process.stdout.write(`stopped before the end: run 'strongroom keys rewrap' again to continue\n`)
@@ -144,6 +151,50 @@ async function rewrapCommand(common: ReturnType<typeof commonArgs>, values: Reco
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
     await store.close()
+  }
+}
+
+/** The final count of a rewrap (stdout) and each failure (stderr). */
+function printSummary(res: RewrapResult, secs: number): void {
+  const rate = secs > 0 ? Math.round(res.rewrapped / secs) : res.rewrapped
+  for (const f of res.failed) process.stderr.write(`failed: ${f.what}: ${f.reason}\n`)
+  process.stdout.write(
+    `rewrapped ${res.rewrapped} of ${res.total} records${res.current ? ` (${res.current} already current)` : ''} to root key version ${res.toVersion} in ${secs.toFixed(1)} s (${rate}/s)` +
+      `${res.changed ? `, ${res.changed} changed meanwhile (left as written)` : ''}` +
+      `${res.kmsMaterials ? `, ${res.kmsMaterials} KMS key materials` : ''}${res.failed.length ? `, ${res.failed.length} FAILED` : ''}\n`,
+  )
+}
+
+/** `keys rewrap --endpoint URL`: the running server rewraps; this process shows its progress. */
+async function liveRewrapCommand(endpoint: string, common: ReturnType<typeof commonArgs>, o: { fromVersion?: number; limit?: number; kms: boolean }): Promise<number> {
+  if (o.kms) throw new AdminError('--kms needs the embedded KMS opened offline: run it without --endpoint, with the server stopped', 2)
+  const cred = {
+    accessKeyId: process.env.STRONGROOM_ACCESS_KEY_ID || 'test',
+    secretAccessKey: process.env.STRONGROOM_SECRET_ACCESS_KEY || 'test',
+    region: common.region,
+  }
+  const controller = new AbortController()
+  const stop = () => {
+    process.stderr.write('\ninterrupted: the server finishes the records in flight…\n')
+    controller.abort()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const progress = progressReporter(process.stderr, 'rewrap (live)')
+  try {
+    const answer = await liveRewrap(endpoint, cred, { fromVersion: o.fromVersion, limit: o.limit, signal: controller.signal, onProgress: progress.update })
+    progress.done()
+    const res = answer.result
+    printSummary(res, answer.seconds)
+    process.stdout.write(`note: ${answer.note}\n`)
+    if (res.stopped) {
+      process.stdout.write(`stopped before the end: run 'strongroom keys rewrap --endpoint ${endpoint}' again to continue\n`)
+      return controller.signal.aborted || answer.aborted ? 130 : 3
+    }
+    return res.failed.length ? 1 : 0
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
   }
 }
 

@@ -131,7 +131,7 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
       }
       let ok: boolean
       if (item.kind === 'object') {
-        ok = await meta.commitObject({ ...item.rec, encryption: enc }, { expect: { etag: item.rec.etag } }).then(
+        ok = await meta.commitObject({ ...item.rec, encryption: enc }, { expect: { etag: item.rec.etag, record: item.rec } }).then(
           () => true,
           (err: unknown) => { if (err instanceof ConflictError || err instanceof NotFoundError) return false; throw err },
         )
@@ -165,6 +165,13 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
     if (inFlight.size >= width) await Promise.race(inFlight)
   }
   await Promise.all(inFlight)
+  // Counted at the start but gone from the second scan: overwritten (sealed by the active version)
+  // or deleted meanwhile, by traffic beside a live rewrap. They are changed, not missed.
+  const seen = result.rewrapped + result.current + result.changed + result.failed.length
+  if (!result.stopped && seen < result.total) {
+    result.changed += result.total - seen
+    opts.onProgress?.({ done: result.total, total: result.total })
+  }
   return result
 }
 

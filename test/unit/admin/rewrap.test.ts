@@ -101,4 +101,27 @@ describe('keys rewrap', () => {
     expect(res.rewrapped).toBe(20)
     expect(res.failed).toEqual([{ what: 'object b/k05', reason: expect.stringMatching(/.+/) }])
   })
+
+  it('an overwrite with the same ETag between scan and commit wins (another record, other blobs: live rewrap beside traffic)', async () => {
+    await keyring.rotate()
+    let scans = 0
+    const overwritten = new Map<string, ObjectRecord>()
+    const racing = Object.create(meta) as MemoryMetadataStore
+    racing.allObjects = async function* () {
+      const pass = ++scans
+      for await (const o of meta.allObjects()) {
+        if (pass === 2 && o.key === 'k03') {
+          // a PUT of the same bytes lands after the rewrap read the record: same ETag, new blob, sealed by v2
+          const { record } = sealForSseS3(keyring, { bucket: 'b', key: o.key })
+          const next = objectRecord('b', o.key, { encryption: record, blobs: ['f'.repeat(32)], etag: o.etag })
+          await meta.commitObject(next)
+          overwritten.set(o.key, next)
+        }
+        yield o
+      }
+    }
+    const res = await rewrap(racing, keyring, [])
+    expect(res).toMatchObject({ total: 21, rewrapped: 20, changed: 1, failed: [] })
+    expect(await meta.getObject('b', 'k03')).toEqual(overwritten.get('k03'))
+  })
 })
