@@ -124,8 +124,10 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
 }
 
 /** In-place SSE-C key rotation: the same object key sealed under another customer key (§4.11). */
-export function resealSseC(oek: ObjectKey, customer: CustomerKey, bucket: string, key: string): EncryptionRecord {
-  return resealForSseC(customer.key, { bucket, key }, oek)
+export function resealSseC(svc: Services, oek: ObjectKey, customer: CustomerKey, bucket: string, key: string, ctx?: KeyOpContext): EncryptionRecord {
+  const encryption = resealForSseC(customer.key, { bucket, key }, oek)
+  audit(svc, ctx, { action: 'seal', outcome: 'ok', reason: 'SSE-C key rotation (re-seal only)', ...recordFields(encryption, { bucket, key }) })
+  return encryption
 }
 
 /**

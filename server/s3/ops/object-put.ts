@@ -146,7 +146,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     // data is not rewritten (the one metadata-only copy, issue #3 scope 4). Like any copy the
     // result is a new single-part object (contract §3.13): its blobs stay, its part count goes.
     const now = Date.now()
-    const encryption = resealSseC(srcKey, sse.customer, bucketName, key)
+    const encryption = resealSseC(svc, srcKey, sse.customer, bucketName, key, req)
     const rec: ObjectRecord = {
       ...src.record, ...meta, encryption, etag: etagFor(encryption, ''), lastModified: now, multipartCount: undefined, multipartUploadId: undefined,
     }
