@@ -2,11 +2,11 @@
  * @module Test support: an independent SigV4 signer (@smithy/signature-v4 over node:crypto), the
  * AWS example credentials, and helpers to turn signed requests into AuthRequest values.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { expect } from 'vitest'
 import type { AuthDeps, AuthRequest } from '../../../server/s3/auth/types.js'
 import { S3Error } from '../../../server/s3/errors.js'
+import { NodeSha256 } from '../../support/raw-s3.js'
 
 export const AKID = 'AKIAIOSFODNN7EXAMPLE'
 export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
@@ -21,28 +21,6 @@ export function deps(region = 'us-east-1', service: 's3' | 'kms' = 's3'): AuthDe
     region,
     maxSkewSeconds: 900,
     service,
-  }
-}
-
-/** smithy's Checksum interface on node:crypto (SHA-256, or HMAC-SHA256 with a secret). */
-class NodeSha256 {
-  private h: Hash | Hmac
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh()
-  }
-  private fresh(): Hash | Hmac {
-    if (this.secret === undefined) return createHash('sha256')
-    const key = typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret as ArrayBuffer)
-    return createHmac('sha256', key)
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer))
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest())
-  }
-  reset(): void {
-    this.h = this.fresh()
   }
 }
 
