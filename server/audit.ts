@@ -44,6 +44,12 @@ export interface AuditEvent extends AuditContext {
   count?: number
   /** A short, non-secret reason (an error name or policy statement id). */
   reason?: string
+  /** Denials (`deny`): who, the IAM action and resource judged, and what decided: the policy type and statement Sid. */
+  principalArn?: string
+  iamAction?: string
+  resource?: string
+  policyType?: string
+  sid?: string
 }
 
 export interface AuditLog {
@@ -54,6 +60,7 @@ export interface AuditLog {
 const SCALARS = [
   'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'generation', 'mode', 'kmsKeyArn',
   'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason',
+  'principalArn', 'iamAction', 'resource', 'policyType', 'sid',
 ] as const
 
 /** The line written for `event`: whitelisted fields only, context values redacted. */

@@ -46,6 +46,7 @@ const CODES = {
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
   InvalidToken: { status: 403, message: 'The provided token is malformed or otherwise invalid.' },
+  ExpiredToken: { status: 400, message: 'The provided token has expired.' },
   'KMS.AccessDeniedException': { status: 400, message: 'Access to the KMS key was denied.' },
   'KMS.DisabledException': { status: 400, message: 'The KMS key is disabled.' },
   'KMS.InvalidCiphertextException': { status: 400, message: 'The ciphertext of the object data key could not be decrypted by KMS.' },

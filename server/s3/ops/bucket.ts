@@ -7,6 +7,7 @@ import { AWS_REGIONS } from '../regions.js'
 import { contentLength, readSmallBody } from '../request-body.js'
 import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
 import { isOwner, loadBucket } from './common.js'
+import { authorizeIdentity } from '../policy/authorize.js'
 import { deleteGarbage } from '../object-io.js'
 
 const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
@@ -49,6 +50,7 @@ function bucketRegion(endpoint: string, constraint: string | undefined): string 
 
 export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', { fields: [['BucketName', name]] })
+  authorizeIdentity(req, 's3:CreateBucket', `arn:aws:s3:::${name}`, svc.audit)
   let constraint: string | undefined
   const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   if (hasBody) {
