@@ -138,6 +138,8 @@ export class KmsError extends Error {
   readonly kmsMessage: string
   /** HTTP status the KMS answered with, when one answered over HTTP. */
   readonly status: number | undefined
+  /** AccessDeniedException of the embedded KMS's authorization: the policy type and Sid that decided (audit log). */
+  denial?: { policyType?: string; sid?: string }
   constructor(
     readonly reason: KmsErrorReason,
     readonly exception: string | undefined,

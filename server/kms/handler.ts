@@ -16,6 +16,8 @@ import { headerMap } from '../s3/handler.js'
 import { parseTarget } from '../s3/route.js'
 import type { AuditLog } from '../audit.js'
 import type { KmsServices } from './setup.js'
+import { globalContext, identityOf } from '../iam/request.js'
+import { sessionsOf } from '../iam/sessions.js'
 
 export interface KmsHandlerDeps {
   config: Pick<Config, 'region' | 'credentials'>
@@ -111,7 +113,7 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
       const lookup = (akid: string) => deps.config.credentials.find((c) => c.accessKeyId === akid)
       auth = authenticateKms(
         { method: incoming.method ?? 'POST', path, query, headers, now: new Date() },
-        { lookup, region: deps.config.region, maxSkewSeconds: KMS_SKEW_SECONDS },
+        { lookup, sessions: sessionsOf(deps.config), region: deps.config.region, maxSkewSeconds: KMS_SKEW_SECONDS },
         body,
       )
     } catch (err) {
@@ -133,10 +135,14 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
         throw new Fault(400, 'SerializationException', 'The request body is not valid JSON')
       }
     }
-    const caller = { accountId: auth.accountId, principalArn: auth.principalArn }
-    // Keys per account (contract §6.2): the caller's own KMS, or for a blob the KMS of its key's account.
-    const blob = (input as { CiphertextBlob?: unknown } | null)?.CiphertextBlob
-    const kms = deps.kms?.accounts ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined) : service
+    const identity = identityOf(auth)
+    const caller = { accountId: auth.accountId, principalArn: auth.principalArn, identity, requestContext: globalContext(incoming, identity) }
+    // Keys per account: the caller's own KMS, for a blob the KMS of its key's account, for a key
+    // ARN that of the ARN's account (whose key policy then decides).
+    const { CiphertextBlob: blob, KeyId: keyId } = (input ?? {}) as { CiphertextBlob?: unknown; KeyId?: unknown }
+    const kms = deps.kms?.accounts
+      ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined, typeof keyId === 'string' ? keyId : undefined)
+      : service
     const output = await callKmsOperation(kms, operation, input, caller).catch((err: unknown) => {
       auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth)
       throw err

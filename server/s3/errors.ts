@@ -168,6 +168,9 @@ export function toS3Error(err: unknown): S3Error {
   if (err instanceof KmsError) {
     // S3 answers KMS refusals with the KMS exception name prefixed `KMS.` and KMS's own message
     // (contract §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
+    // A principal the KMS refuses (key policy, grants, its IAM policies): 403 AccessDenied with
+    // KMS's message, as S3 answers "… is not authorized to perform: kms:Decrypt …".
+    if (err.exception === 'AccessDeniedException') return new S3Error('AccessDenied', { message: err.kmsMessage || undefined, cause: err })
     const code = err.s3Code
     if (code !== undefined && code in CODES) return new S3Error(code as S3ErrorCode, { message: err.kmsMessage || undefined, cause: err })
     if (err.reason === 'unavailable') return new S3Error('ServiceUnavailable', { message: 'The KMS is not available. Please try again.', cause: err })
