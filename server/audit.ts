@@ -76,6 +76,12 @@ export function auditLine(event: AuditEvent, now = new Date()): string {
   return JSON.stringify(out) + '\n'
 }
 
+/** A KMS authorization denial's deciding policy type and Sid (iam/engine.ts), for the failed call's audit line. */
+export function denialFields(err: unknown): Pick<AuditEvent, 'policyType' | 'sid'> {
+  const d = (err as { denial?: { policyType?: string; sid?: string } } | undefined)?.denial
+  return d ? { policyType: d.policyType, sid: d.sid } : {}
+}
+
 /** A log that drops every event (the default: no `--audit-log`). */
 export const NO_AUDIT: AuditLog = { audit() {}, close: async () => {} }
 
@@ -106,5 +112,7 @@ export function recordFields(enc: EncryptionRecord, at: { bucket: string; key: s
 /** The outcome of a failed key operation: the CryptoError reason, else the error's name. */
 export function failureOutcome(err: unknown): string {
   if (err instanceof CryptoError) return err.reason
+  const denial = (err as { denial?: unknown; exception?: string } | undefined)
+  if (denial?.denial && denial.exception) return denial.exception
   return (err as Error)?.name ?? 'error'
 }

@@ -14,7 +14,7 @@ import { authenticateKms, kmsAuthFault } from '../s3/auth/kms.js'
 import { S3Error } from '../s3/errors.js'
 import { headerMap } from '../s3/handler.js'
 import { parseTarget } from '../s3/route.js'
-import type { AuditLog } from '../audit.js'
+import { denialFields, type AuditLog } from '../audit.js'
 import type { KmsServices } from './setup.js'
 import { globalContext, identityOf } from '../iam/request.js'
 import { sessionsOf } from '../iam/sessions.js'
@@ -30,8 +30,10 @@ export interface KmsHandlerDeps {
 const AUDITED = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'DisableKey', 'EnableKey'])
 
 /** One audit line for a KMS API call: key ids and context names only (never plaintext, blobs or context values). */
-function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }): void {
-  if (!deps.audit || !AUDITED.has(operation)) return
+function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }, err?: unknown): void {
+  const denial = denialFields(err)
+  // Every authorization denial is logged, with the policy type and Sid that decided it.
+  if (!deps.audit || (!AUDITED.has(operation) && denial.policyType === undefined)) return
   const i = (input ?? {}) as { KeyId?: unknown; DestinationKeyId?: unknown; EncryptionContext?: unknown; DestinationEncryptionContext?: unknown }
   const keyId = (output as { KeyId?: unknown } | undefined)?.KeyId ?? i.DestinationKeyId ?? i.KeyId
   const ctx = i.DestinationEncryptionContext ?? i.EncryptionContext
@@ -39,6 +41,7 @@ function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, in
     requestId, operation, action: `kms:${operation}`,
     outcome, principal, kmsKeyArn: typeof keyId === 'string' ? keyId : undefined,
     encryptionContext: ctx && typeof ctx === 'object' ? Object.keys(ctx) : undefined,
+    ...denial,
   })
 }
 
@@ -144,7 +147,7 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
       ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined, typeof keyId === 'string' ? keyId : undefined)
       : service
     const output = await callKmsOperation(kms, operation, input, caller).catch((err: unknown) => {
-      auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth)
+      auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth, err)
       throw err
     })
     auditKms(deps, requestId, operation, input, output, 'ok', auth)

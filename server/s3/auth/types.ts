@@ -37,7 +37,7 @@ export interface AuthDeps {
   region: string
   maxSkewSeconds: number
   /** Signing service name; default `s3`. */
-  service?: 's3' | 'kms'
+  service?: 's3' | 'kms' | 'sts'
 }
 
 /** How the body is framed and what protects it (contract §2.5). */
