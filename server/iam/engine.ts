@@ -98,7 +98,8 @@ export function substitute(value: string, ctx: RequestContext, versioned: boolea
 function conditionsHold(st: Statement, req: AccessRequest, versioned: boolean): boolean {
   return st.conditions.every((c) => {
     const values = c.values.map((v) => substitute(v, req.context, versioned)).filter((v): v is string => v !== undefined)
-    const resolved: Condition = values.length === c.values.length ? c : { ...c, values: values.length > 0 ? values : ['\u0000unresolved'] }
+    // A value whose variable cannot be resolved matches nothing.
+    const resolved: Condition = { ...c, values: values.length > 0 ? values : ['\u0000unresolved'] }
     return conditionHolds(resolved, req.context, req.inapplicable)
   })
 }
