@@ -1,6 +1,7 @@
 /**
- * @module The one authorization decision for bucket-scoped requests (contract §1.4 step 4,
- * §5.6): the bucket owner's account, then the bucket policy. Builds the request context a policy
+ * @module The authorization of S3 requests: the caller's identity and session policies and the
+ * bucket policy, judged by the one engine (iam/engine.ts); actions on no bucket by identity
+ * policies alone. Builds the request context a policy
  * sees from the parsed request — the encryption keys are the REQUEST HEADERS, never the bucket
  * default — and runs before any data is written or any KMS call is made.
  */
@@ -13,7 +14,6 @@ import { resolveWriteSse } from '../sse-headers.js'
 import { globalContext } from '../../iam/request.js'
 import { accessFor, type Access } from './actions.js'
 import type { RequestContext } from './conditions.js'
-import type { Caller } from './evaluate.js'
 import { parsePolicy, type Policy } from './parse.js'
 import type { AuditLog } from '../../audit.js'
 import { denialMessage, evaluateAccess, type AccessDecision } from '../../iam/engine.js'
@@ -39,10 +39,6 @@ function policyOf(bucket: BucketRecord, text: string): Policy {
     cache.set(id, p)
   }
   return p
-}
-
-export function callerOf(req: S3Request): Caller {
-  return req.auth ? { anonymous: false, accountId: req.principal.accountId, arn: req.principal.principalArn } : { anonymous: true }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * @module Policy documents: bucket policies (PutBucketPolicy, contract §5.6, POL-06), IAM identity
+ * @module Policy documents: bucket policies (PutBucketPolicy, POL-06), IAM identity
  * and session policies, KMS key policies and role trust policies, validated into the one typed
  * Policy the evaluator reads. Knows no HTTP: every refusal is a PolicyError carrying AWS's
  * MalformedPolicy message; the operation turns it into the 400.
