@@ -27,7 +27,10 @@ export interface KmsHandlerDeps {
 }
 
 /** KMS API operations that use or change key material: each goes to the audit log. */
-const AUDITED = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'DisableKey', 'EnableKey'])
+const AUDITED = new Set([
+  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion',
+  'DisableKey', 'EnableKey', 'PutKeyPolicy', 'CreateGrant', 'RetireGrant', 'RevokeGrant',
+])
 
 /** One audit line for a KMS API call: key ids and context names only (never plaintext, blobs or context values). */
 function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }, err?: unknown): void {

@@ -245,8 +245,11 @@ describe('IAM, STS and the SSE-KMS permission boundary (JS SDK)', () => {
       current.Statement.push({ Sid: 'BobDecrypts', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT_B}:root` }, Action: 'kms:Decrypt', Resource: '*' })
       await adminKms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: JSON.stringify(current) }))
       expect((await bytesOf(await bob.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'secret.txt' })))).toString()).toBe('kms data')
-      const audit = await readFile(path.join(dir, 'audit.log'), 'utf8')
-      expect(audit).toContain('"policyType":"key"')
+      const audit = (await readFile(path.join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      // The audit log names what decided each denial: the key policy for bob's Decrypt, the session policy for the PUT.
+      expect(audit.some((e) => e.action === 'kms:Decrypt' && e.outcome === 'AccessDeniedException' && e.policyType === 'key')).toBe(true)
+      expect(audit.some((e) => e.action === 'deny' && e.iamAction === 's3:PutObject' && e.policyType === 'session' && e.resource === `arn:aws:s3:::${BUCKET}/p.txt`)).toBe(true)
+      expect(audit.some((e) => e.action === 'PutKeyPolicy' || e.operation === 'PutKeyPolicy')).toBe(true)
     })
   })
 
