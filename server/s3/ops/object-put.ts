@@ -47,7 +47,9 @@ export function declaredLength(h: Record<string, string>): number | undefined {
 
 /** Length rules shared by PutObject and UploadPart (contract §3.7 PUT-05, EntityTooLarge). */
 export function checkBodyLength(h: Record<string, string>, max: number): void {
-  if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength')
+  // Without Content-Length only aws-chunked framing may stand in, and it declares its length in
+  // x-amz-decoded-content-length (checked with the framing); plain HTTP chunked bodies are 411 as on AWS.
+  if (h['content-length'] === undefined && !h['x-amz-content-sha256']?.startsWith('STREAMING-')) throw new S3Error('MissingContentLength')
   const size = declaredLength(h)
   if (size !== undefined && size > max) {
     throw new S3Error('EntityTooLarge', { fields: [['ProposedSize', size], ['MaxSizeAllowed', max]] })
