@@ -135,7 +135,7 @@ export function parseOperation(
   }
   const q = target.query
   for (const [name] of q) {
-    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented')
+    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented', { message: `The ?${name} subresource is not implemented.` })
   }
   if (!bucket) {
     if (method === 'GET') return { kind: 'ListBuckets' }
@@ -176,7 +176,7 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
       return { kind: 'DeleteBucket', bucket }
     case 'POST':
       if (has(q, 'delete')) return { kind: 'DeleteObjects', bucket }
-      throw new S3Error('NotImplemented') // POST Object (browser form uploads) is out of scope (§7)
+      throw new S3Error('NotImplemented', { message: 'POST Object (browser form uploads) is not implemented.' })
     default:
       throw new S3Error('MethodNotAllowed')
   }
@@ -190,7 +190,7 @@ function objectOperation(
   headers: Record<string, string>,
 ): S3Operation {
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
-  if (has(q, 'encryption')) throw new S3Error('NotImplemented')
+  if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   switch (method) {
     case 'GET':
