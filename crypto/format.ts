@@ -39,3 +39,6 @@ export const CHUNK_AAD: Buffer = Buffer.from(FORMAT, 'ascii')
 
 /** Nonce flag word of the last chunk of a part (BE32), see README "Nonce". */
 export const FINAL_FLAG = 1
+
+/** Domain-separation label of sealed checksums: key derivation and AAD (crypto/README.md §10). */
+export const CHECKSUM_LABEL = 'strongroom/checksum/v1'

@@ -12,9 +12,11 @@ import { deleteObject, deleteObjects } from './ops/object-delete.js'
 import { getObject } from './ops/object-get.js'
 import { copyObject, putObject } from './ops/object-put.js'
 import { listBuckets } from './ops/service.js'
+import { refuseUnimplementedHeaders } from './unsupported-headers.js'
 
 export async function dispatch(svc: Services, req: S3Request): Promise<S3Result> {
   const op = req.op
+  refuseUnimplementedHeaders(op.kind, req.headers)
   switch (op.kind) {
     case 'ListBuckets': return listBuckets(svc, req)
     case 'CreateBucket': return createBucket(svc, req, op.bucket)

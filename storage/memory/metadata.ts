@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError } from '../errors.js'
 import { listObjectEntries, listUploadEntries } from '../listing.js'
 import { assertBucketName, assertPartNumber, assertUploadId, compareUtf8, uploadSortKey, utf8 } from '../order.js'
-import { checkExpectation, commitGarbage, partsAfter } from '../rules.js'
+import { checkBucketExpectation, checkCompletedParts, checkExpectation, commitGarbage, partsAfter } from '../rules.js'
 import type {
   BlobId, BucketRecord, CommitExpectation, CommitResult, ListQuery, ListResult, MetadataStore,
   ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord,
@@ -42,8 +42,8 @@ export class MemoryMetadataStore implements MetadataStore {
     return { created: true }
   }
 
-  async putBucket(rec: BucketRecord): Promise<void> {
-    if (!this.buckets.has(rec.name)) throw new NotFoundError('bucket', rec.name)
+  async putBucket(rec: BucketRecord, opts: { expect?: BucketRecord } = {}): Promise<void> {
+    checkBucketExpectation(rec.name, this.buckets.get(rec.name), opts.expect)
     this.buckets.set(rec.name, copy(rec))
   }
 
@@ -75,6 +75,7 @@ export class MemoryMetadataStore implements MetadataStore {
       upload = this.uploads.get(rec.bucket)?.get(uploadSortKey(rec.key, opts.completeUpload))
       if (!upload) throw new NotFoundError('upload', opts.completeUpload)
     }
+    if (upload) checkCompletedParts(rec, upload.uploadId, [...(this.parts.get(upload.uploadId)?.values() ?? [])])
     const objects = this.objects.get(rec.bucket) ?? new SortedMap<ObjectRecord>()
     const replaced = objects.get(k)
     checkExpectation(rec.key, replaced, opts.expect)

@@ -1,13 +1,15 @@
 /** @module DeleteObject and DeleteObjects (contract §3.10, §3.11). */
 import type { S3Request, S3Result, Services } from '../context.js'
-import { S3Error, toS3Error } from '../errors.js'
+import { S3Error, invalidArgument, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
 import { authorizeKey } from '../policy/authorize.js'
+import { checkVersionId } from '../route.js'
 import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
 
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+  checkVersionId(req.query)
   await loadBucket(svc, req, bucketName)
   const ifMatch = req.headers['if-match']
   const expect = ifMatch !== undefined && ifMatch.trim() !== '*' ? { etag: normalizeEtag(ifMatch) } : undefined
@@ -23,7 +25,7 @@ export async function deleteObject(svc: Services, req: S3Request, bucketName: st
 const MAX_DELETE_KEYS = 1000
 
 /** Parses a `<Delete>` body: the keys (with optional ETag conditions) and the Quiet flag. */
-export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string }> } {
+export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string; versionId?: string }> } {
   const doc = parseXmlBody(text, 'Delete')
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML')
@@ -33,7 +35,8 @@ export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<
     const key = textOf(o as Record<string, unknown>, 'Key')
     if (key === undefined || key === '') throw new S3Error('MalformedXML')
     const etag = textOf(o as Record<string, unknown>, 'ETag')
-    return { key, etag: etag === undefined ? undefined : normalizeEtag(etag) }
+    const versionId = textOf(o as Record<string, unknown>, 'VersionId')
+    return { key, etag: etag === undefined ? undefined : normalizeEtag(etag), versionId }
   })
   return { quiet, keys }
 }
@@ -47,8 +50,10 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
   const { quiet, keys } = parseDeleteRequest(bytes.toString('utf8'))
   const deleted: Array<{ Key: string }> = []
   const errors: Array<{ Key: string; Code: string; Message: string }> = []
-  for (const { key, etag } of keys) {
+  for (const { key, etag, versionId } of keys) {
     try {
+      // Every object is its key's "null" version (route.ts checkVersionId): another id names none.
+      if (versionId !== undefined && versionId !== 'null') throw invalidArgument('Invalid version id specified', 'versionId', versionId)
       // Each key is authorized on its own under the bucket policy (s3:DeleteObject on bucket/key).
       if (!authorizeKey(req, bucket, access, key)) throw new S3Error('AccessDenied')
       const { garbage } = await svc.meta.deleteObject(bucketName, key, etag ? { etag } : undefined)

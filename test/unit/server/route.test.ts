@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../server/s3/errors.js'
-import { bucketFromHost, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import { newUploadId } from '../../../server/s3/ops/multipart.js'
+import { bucketFromHost, canBeBucketName, canBeUploadId, checkVersionId, parseOperation, parseTarget } from '../../../server/s3/route.js'
 
 function kindOf(method: string, target: string, headers: Record<string, string> = {}, vhost?: string) {
   return parseOperation(method, parseTarget(target), headers, vhost)
@@ -95,5 +96,34 @@ describe('bucketFromHost', () => {
     [undefined, undefined],
   ])('%s names bucket %s', (host, bucket) => {
     expect(bucketFromHost(host, bases)).toBe(bucket)
+  })
+})
+
+describe('identifiers no record can have', () => {
+  it.each([
+    ['an id newUploadId issues', newUploadId(), true],
+    ['1024 URL-safe characters', 'a'.repeat(1024), true],
+    ['empty', '', false],
+    ['a NUL', 'ab\0cd', false],
+    ['1025 characters', 'a'.repeat(1025), false],
+    ['non-ASCII', 'é', false],
+    ['a slash', 'a/b', false],
+  ])('Precondition: canBeUploadId of %s is %s', (_name, id, ok) => {
+    expect(canBeUploadId(id)).toBe(ok)
+  })
+
+  it.each([['b', true], ['a\0b', false], ['', false]])('canBeBucketName(%j) is %s', (name, ok) => {
+    expect(canBeBucketName(name)).toBe(ok)
+  })
+
+  it.each([
+    [undefined, undefined],
+    ['null', undefined],
+    ['', 'Version id cannot be the empty string'],
+    ['3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY', 'Invalid version id specified'],
+  ])('checkVersionId(%j): objects are only ever the "null" version', (versionId, message) => {
+    const query: Array<[string, string]> = versionId === undefined ? [] : [['versionId', versionId]]
+    if (message === undefined) expect(() => checkVersionId(query)).not.toThrow()
+    else expect(() => checkVersionId(query)).toThrow(expect.objectContaining({ code: 'InvalidArgument', message }))
   })
 })
