@@ -8,7 +8,7 @@
 export type EncryptionContext = Record<string, string>
 
 /**
- * Who is calling, for the embedded KMS's authorization (key policies, grants, the caller's
+ * Who is calling, for the embedded KMS's permission checks (key policies, grants, the caller's
  * identity policies). HTTP clients ignore it: an external KMS judges its own callers.
  */
 export interface KmsCaller {
@@ -138,7 +138,7 @@ export class KmsError extends Error {
   readonly kmsMessage: string
   /** HTTP status the KMS answered with, when one answered over HTTP. */
   readonly status: number | undefined
-  /** AccessDeniedException of the embedded KMS's authorization: the policy type and Sid that decided (audit log). */
+  /** AccessDeniedException of the embedded KMS's permission check: the policy type and Sid that decided (audit log). */
   denial?: { policyType?: string; sid?: string }
   constructor(
     readonly reason: KmsErrorReason,

@@ -36,7 +36,7 @@ export interface EmbeddedKmsOptions {
   judge?: KeyAccessJudge
 }
 
-/** What a call's authorization sees besides the key: its encryption context and other `kms:` keys. */
+/** What a call's permission check sees besides the key: its encryption context and other `kms:` keys. */
 export interface CallAuth {
   context?: EncryptionContext
   extra?: Record<string, string[]>
