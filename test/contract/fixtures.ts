@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import type { EncryptionRecord } from '../../crypto/types.js'
 import type { BucketRecord, ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '../../storage/types.js'
+import { newVersionId } from '../../storage/versions.js'
 
 export function blobId(): string {
   return randomBytes(16).toString('hex')
@@ -30,7 +31,7 @@ export function objectRecord(bucket: string, key: string, over: Partial<ObjectRe
   const { blobs = [blobId()], ...rest } = over
   const parts = blobs.map((b, i) => partRecord(i + 1, b))
   return {
-    v: 1, bucket, key, size: parts.reduce((n, p) => n + p.size, 0), etag: `etag-${blobs[0]?.slice(0, 8) ?? 'empty'}`,
+    v: 2, bucket, key, versionId: newVersionId(), nullVersion: true, size: parts.reduce((n, p) => n + p.size, 0), etag: `etag-${blobs[0]?.slice(0, 8) ?? 'empty'}`,
     lastModified: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key), parts,
     contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD', ...rest,
   }
@@ -38,7 +39,7 @@ export function objectRecord(bucket: string, key: string, over: Partial<ObjectRe
 
 export function uploadRecord(bucket: string, key: string, uploadId: string, over: Partial<UploadRecord> = {}): UploadRecord {
   return {
-    v: 1, uploadId, bucket, key, initiated: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key),
+    v: 2, uploadId, bucket, key, versionId: newVersionId(), initiated: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key),
     contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD', ...over,
   }
 }

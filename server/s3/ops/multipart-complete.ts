@@ -94,7 +94,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   for (const p of chosen) md5.update(Buffer.from(p.etag, 'hex'))
   const now = Date.now()
   const rec: ObjectRecord = {
-    v: 1, bucket: up.bucket, key: up.key, size: chosen.reduce((n, p) => n + p.size, 0),
+    v: 2, bucket: up.bucket, key: up.key, versionId: up.versionId, size: chosen.reduce((n, p) => n + p.size, 0),
     etag: `${md5.digest('hex')}-${chosen.length}`, lastModified: now, ownerAccountId: up.ownerAccountId,
     contentType: up.contentType, headers: up.headers, userMeta: up.userMeta, storageClass: up.storageClass,
     checksum: wholeChecksum(up, chosen), multipartCount: chosen.length, multipartUploadId: up.uploadId,

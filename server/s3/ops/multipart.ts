@@ -19,6 +19,7 @@ import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
+import { newVersionId } from '../../../storage/versions.js'
 
 /** Largest part (contract §3.14). */
 const MAX_PART_SIZE = 5 * 1024 ** 3
@@ -90,7 +91,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const uploadId = newUploadId()
   const { encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const up: UploadRecord = {
-    v: 1, uploadId, bucket: bucketName, key, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    v: 2, uploadId, bucket: bucketName, key, versionId: newVersionId(), initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
   }
   await svc.meta.createUpload(up)

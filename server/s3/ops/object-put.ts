@@ -10,6 +10,7 @@ import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { isoTime, xmlDocument } from '../xml.js'
+import { newVersionId } from '../../../storage/versions.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -76,6 +77,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   checkBodyLength(h, MAX_PUT_SIZE)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
+  const versionId = newVersionId()
   const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const body = requestBody(req)
   const part = await writePart(svc, oek, 1, body.stream)
@@ -84,7 +86,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const etag = etagFor(encryption, d.md5)
   const checksum: StoredChecksum = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
-    v: 1, bucket: bucketName, key, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum, encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
   }
@@ -157,6 +159,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
   }
   const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
+  const versionId = newVersionId()
   const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
   const digesting = readSourceDigesting(svc, src, srcKey, algorithm)
   const part = await writePart(svc, oek, 1, digesting.stream)
@@ -165,7 +168,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const etag = etagFor(encryption, d.md5)
   const checksum: StoredChecksum = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
-    v: 1, bucket: bucketName, key, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum, encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
   }
