@@ -27,13 +27,3 @@ export function openSseC(customerKey: Uint8Array, record: EncryptionRecord, at: 
   assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
   return unsealObjectKey(customerKey, readBinding('SSE-C', record, at), record.sealed)
 }
-
-/**
- * Seals an existing object key under another customer key for `target` (in-place SSE-C key
- * rotation by copying an object onto itself: the data is not rewritten, only the seal).
- */
-export function resealForSseC(customerKey: Uint8Array, target: SealTarget, oek: ObjectKey): EncryptionRecord {
-  assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
-  const binding = writeBinding('SSE-C', target)
-  return { format: FORMAT, mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) }
-}

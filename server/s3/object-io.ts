@@ -7,7 +7,7 @@ import { decryptPart, decryptPartRange, encryptPart } from '../../crypto/aead-st
 import { derivePartKey, newPartSalt } from '../../crypto/keys.js'
 import { randomBytes } from 'node:crypto'
 import { CryptoError } from '../../crypto/errors.js'
-import { openSseC, resealForSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
+import { openSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
 import { openSseKms, sealForSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
 import { chunkSpan, ciphertextSize, splitRange } from '../../crypto/ranges.js'
@@ -121,13 +121,6 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
       }
     }
   }
-}
-
-/** In-place SSE-C key rotation: the same object key sealed under another customer key (§4.11). */
-export function resealSseC(svc: Services, oek: ObjectKey, customer: CustomerKey, bucket: string, key: string, ctx?: KeyOpContext): EncryptionRecord {
-  const encryption = resealForSseC(customer.key, { bucket, key }, oek)
-  audit(svc, ctx, { action: 'seal', outcome: 'ok', reason: 'SSE-C key rotation (re-seal only)', ...recordFields(encryption, { bucket, key }) })
-  return encryption
 }
 
 /**

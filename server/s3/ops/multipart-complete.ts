@@ -10,6 +10,7 @@ import { precheckSseC, refuseBlockedSseC, sseResponseHeaders } from '../sse-head
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { openUploadKey, partAlgorithm } from './multipart.js'
+import { versionHeaders } from './versioning.js'
 
 /** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
 const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -63,7 +64,9 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   if (!up) {
     // A repeated Complete after success answers as the first one did (contract §3.14 [C], MPU-18).
     const done = await svc.meta.getObject(op.bucket, op.key)
-    if (done && done.multipartUploadId === op.uploadId) return { status: 200, headers: sseResponseHeaders(done.encryption), xml: resultXml(req, done) }
+    if (done && done.multipartUploadId === op.uploadId) {
+      return { status: 200, headers: { ...sseResponseHeaders(done.encryption), ...versionHeaders(bucket, done) }, xml: resultXml(req, done) }
+    }
     throw noSuchUpload(op.uploadId)
   }
   if (up.encryption.mode === 'SSE-C') {
@@ -101,7 +104,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
     encryption: up.encryption,
     parts: chosen.map(({ uploadId: _u, ...part }) => part),
   }
-  const { garbage } = await svc.meta.commitObject(rec, { completeUpload: up.uploadId })
+  const { garbage, version } = await svc.meta.commitObject(rec, { completeUpload: up.uploadId })
   deleteGarbage(svc, garbage)
-  return { status: 200, headers: sseResponseHeaders(up.encryption), xml: resultXml(req, rec) }
+  return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version) }, xml: resultXml(req, rec) }
 }

@@ -17,7 +17,7 @@ import { queryValue } from '../route.js'
 import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
-import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
 import { newVersionId } from '../../../storage/versions.js'
 
@@ -226,7 +226,7 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
     LastModified: isoTime(now),
     [`Checksum${algorithm}`]: up.checksumAlgorithm ? d.checksum : undefined,
   })
-  return { status: 200, headers: sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }), xml }
+  return { status: 200, headers: { ...sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }), ...copySourceVersionHeaders(src) }, xml }
 }
 
 export async function abortMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {

@@ -3,27 +3,45 @@ import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
-import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
+import { parseXmlBody, textOf, xmlDocument, type XmlObject } from '../xml.js'
+import type { DeleteResult } from '../../../storage/types.js'
+import { externalVersionId } from '../../../storage/versions.js'
+import { AMZ_DELETE_MARKER, AMZ_VERSION_ID } from '../headers.js'
+import { queryValue } from '../route.js'
+import { parseVersionId } from './versioning.js'
 import { authorizeKey } from '../policy/authorize.js'
 import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
 
+/** What a delete answers about versions: the marker it made, or the version it removed. */
+function deleteOutcome(versionId: string | undefined, r: DeleteResult): { versionId?: string; marker?: true; markerVersionId?: string } {
+  if (r.marker) return { marker: true, markerVersionId: externalVersionId(r.marker) }
+  if (versionId === undefined) return {}
+  return r.removed?.deleteMarker ? { versionId, marker: true, markerVersionId: versionId } : { versionId }
+}
+
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
   await loadBucket(svc, req, bucketName)
+  const versionId = parseVersionId(queryValue(req.query, 'versionId'))
   const ifMatch = req.headers['if-match']
   const expect = ifMatch !== undefined && ifMatch.trim() !== '*' ? { etag: normalizeEtag(ifMatch) } : undefined
   if (ifMatch?.trim() === '*' && !(await svc.meta.getObject(bucketName, key))) {
     throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
   }
-  const { garbage } = await svc.meta.deleteObject(bucketName, key, expect)
-  deleteGarbage(svc, garbage)
-  return { status: 204 }
+  const result = await svc.meta.deleteObject(bucketName, key, { ...expect, versionId })
+  deleteGarbage(svc, result.garbage)
+  const out = deleteOutcome(versionId, result)
+  const headers: Record<string, string> = {}
+  if (out.marker) headers[AMZ_DELETE_MARKER] = 'true'
+  const shownId = out.versionId ?? out.markerVersionId
+  if (shownId !== undefined) headers[AMZ_VERSION_ID] = shownId
+  return { status: 204, headers }
 }
 
 /** Precondition: at most 1000 keys per DeleteObjects request (contract §3.11, MDEL-04). */
 const MAX_DELETE_KEYS = 1000
 
 /** Parses a `<Delete>` body: the keys (with optional ETag conditions) and the Quiet flag. */
-export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string }> } {
+export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string; versionId?: string }> } {
   const doc = parseXmlBody(text, 'Delete')
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML')
@@ -33,7 +51,8 @@ export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<
     const key = textOf(o as Record<string, unknown>, 'Key')
     if (key === undefined || key === '') throw new S3Error('MalformedXML')
     const etag = textOf(o as Record<string, unknown>, 'ETag')
-    return { key, etag: etag === undefined ? undefined : normalizeEtag(etag) }
+    const versionId = textOf(o as Record<string, unknown>, 'VersionId')
+    return { key, etag: etag === undefined ? undefined : normalizeEtag(etag), versionId }
   })
   return { quiet, keys }
 }
@@ -45,19 +64,22 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
   requireIntegrityHeader(h)
   const { bytes } = await readSmallBody(req)
   const { quiet, keys } = parseDeleteRequest(bytes.toString('utf8'))
-  const deleted: Array<{ Key: string }> = []
-  const errors: Array<{ Key: string; Code: string; Message: string }> = []
-  for (const { key, etag } of keys) {
+  const deleted: XmlObject[] = []
+  const errors: XmlObject[] = []
+  for (const { key, etag, versionId: versionIdRaw } of keys) {
     try {
-      // Each key is authorized on its own under the bucket policy (s3:DeleteObject on bucket/key).
-      if (!authorizeKey(req, bucket, access, key)) throw new S3Error('AccessDenied')
-      const { garbage } = await svc.meta.deleteObject(bucketName, key, etag ? { etag } : undefined)
-      deleteGarbage(svc, garbage)
-      if (!quiet) deleted.push({ Key: key })
+      const versionId = parseVersionId(versionIdRaw)
+      // Each key is authorized on its own under the bucket policy (s3:DeleteObject[Version] on bucket/key).
+      const action = versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject'
+      if (!authorizeKey(req, bucket, access, key, action)) throw new S3Error('AccessDenied')
+      const result = await svc.meta.deleteObject(bucketName, key, { etag, versionId })
+      deleteGarbage(svc, result.garbage)
+      const out = deleteOutcome(versionId, result)
+      if (!quiet) deleted.push({ Key: key, VersionId: out.versionId, DeleteMarker: out.marker, DeleteMarkerVersionId: out.markerVersionId })
     } catch (err) {
       const e = toS3Error(err)
       if (e.status >= 500) svc.log.error('DeleteObjects entry failed', { requestId: req.requestId, err })
-      errors.push({ Key: key, Code: e.code, Message: e.message })
+      errors.push({ Key: key, VersionId: versionIdRaw, Code: e.code, Message: e.message })
     }
   }
   return { status: 200, xml: xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }) }

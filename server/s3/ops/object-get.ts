@@ -1,12 +1,13 @@
 /** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (contract §3.8, §3.9). */
 import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
-import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
+import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
 import { openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
+import { readableVersion, versionHeaders } from './versioning.js'
 
 export type ByteRange = { start: number; end: number }
 
@@ -100,13 +101,12 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     throw new S3Error('InvalidRequest', { message: 'Cannot specify both Range header and partNumber query parameter' })
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
-  await loadBucket(svc, req, bucketName)
-  const rec = await svc.meta.getObject(bucketName, key)
-  if (!rec) throw noSuchKey(key)
+  const bucket = await loadBucket(svc, req, bucketName)
+  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method)
   // A record whose parts do not add up to its size is corrupt: answering would send more (or
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
   if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
-  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: validatorHeaders(rec) }
+  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
   // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
   const isHead = req.method === 'HEAD'
@@ -117,6 +117,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   const headers: Record<string, string> = {
     ...metadataHeaders(rec),
     ...validatorHeaders(rec),
+    ...versionHeaders(bucket, rec),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }

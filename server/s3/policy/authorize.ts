@@ -143,11 +143,11 @@ function decision(req: S3Request, bucket: BucketRecord, region: string, a: Acces
 }
 
 /** DeleteObjects: whether one key may be deleted (its entry answers AccessDenied otherwise). */
-export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: { owner: boolean; region: string }, key: string): boolean {
+export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: { owner: boolean; region: string }, key: string, action = 's3:DeleteObject'): boolean {
   const owner = opts.owner && req.auth !== null
   const region = opts.region
   if (bucket.policy === undefined) return owner
-  const a: Access = { action: 's3:DeleteObject', key }
+  const a: Access = { action, key }
   const d = decision(req, bucket, region, a)
   return d === 'allow' || (d === 'implicit' && owner)
 }
