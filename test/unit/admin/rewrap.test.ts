@@ -38,6 +38,29 @@ describe('keys rewrap', () => {
 
   const versions = async () => Object.fromEntries([...(await countUsage(meta, []))].map(([v, u]) => [v, [u.objects, u.uploads]]))
 
+  it('covers every version of a versioned bucket, noncurrent ones too, each re-sealed in place', async () => {
+    await meta.createBucket(bucketRecord('vb'))
+    await meta.putBucket(bucketRecord('vb', { versioning: 'Enabled' }))
+    const keys: Buffer[] = []
+    for (let i = 0; i < 3; i++) {
+      const { oek, record } = sealForSseS3(keyring, { bucket: 'vb', key: 'doc' })
+      keys.push(Buffer.from(oek))
+      await meta.commitObject(objectRecord('vb', 'doc', { encryption: record }))
+    }
+    await keyring.rotate()
+    const res = await rewrap(meta, keyring, [])
+    expect(res).toMatchObject({ total: 24, rewrapped: 24, failed: [] })
+    const list = await meta.listObjectVersions('vb', { limit: 10 })
+    expect(list.entries).toHaveLength(3)
+    const opened: Buffer[] = []
+    for (const e of list.entries) {
+      if (e.kind !== 'version' || e.record.deleteMarker) throw new Error('expected a version')
+      expect(e.record.encryption.rootKeyVersion).toBe(2)
+      opened.push(openSseS3(keyring, e.record.encryption, e.record))
+    }
+    expect(opened.reverse().map((k) => k.toString('hex'))).toEqual(keys.map((k) => k.toString('hex')))
+  })
+
   it('moves every object and upload to the active version, keeping each object key and all other fields', async () => {
     await keyring.rotate()
     await put('new')
