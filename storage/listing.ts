@@ -21,6 +21,12 @@ export interface Cursor<V> {
   close(): Promise<void>
 }
 
+/** Where a version was found: its key and version id, from the storage key (never from the record). */
+export interface VersionAt {
+  key: string
+  versionId: string
+}
+
 /** Opens a cursor over [gte, lt) of a key space (lt undefined = to the end of the space). */
 export type OpenCursor<V> = (range: { gte: Buffer; lt?: Buffer }) => Cursor<V>
 
@@ -84,7 +90,7 @@ async function scan<V, E>(s: ScanSpec<V, E>): Promise<Scanned<E>> {
  * common prefixes <= after; `limit` counts objects + prefixes. Older versions are skipped with
  * one seek per key that has them.
  */
-export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V) => VersionRecord, q: ListQuery): Promise<ListResult> {
+export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: ListQuery): Promise<ListResult> {
   const prefix = q.prefix ?? ''
   let start = escapeNul(utf8(prefix))
   if (q.after !== undefined) {
@@ -106,14 +112,14 @@ export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V) =
     for (;;) {
       const entry = await cursor.next(q.limit - entries.length + 1)
       if (!entry) return done(false)
-      const name = parseUploadSortKey(entry[0]).key
+      const { key: name, uploadId: versionId } = parseUploadSortKey(entry[0])
       if (name === seen) {
         // An older version of a key already decided: skip the rest of that key's versions.
         cursor.seek(uploadsOfKey(name).end)
         continue
       }
       seen = name
-      const rec = decode(entry[1])
+      const rec = decode(entry[1], { key: name, versionId })
       if (rec.deleteMarker) continue
       const cut = delimiter === undefined ? -1 : name.indexOf(delimiter, prefix.length)
       if (cut < 0) {
@@ -143,7 +149,7 @@ export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V) =
  * greater keys; without it every version of keyMarker is skipped. IsLatest marks the first
  * version of each key (never one of keyMarker resumed after its marker).
  */
-export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V) => VersionRecord, q: VersionListQuery & { versionIdMarker?: string }): Promise<VersionListResult> {
+export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: VersionListQuery & { versionIdMarker?: string }): Promise<VersionListResult> {
   const prefix = q.prefix ?? ''
   let start = escapeNul(utf8(prefix))
   const resumedKey = q.keyMarker !== undefined && q.versionIdMarker !== undefined ? q.keyMarker : undefined
@@ -157,10 +163,10 @@ export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V) 
     open, escaped: true, prefix, delimiter: q.delimiter, after: q.keyMarker, start, limit: q.limit,
     nameOf: (key) => parseUploadSortKey(key).key,
     toEntry: (key, value) => {
-      const name = parseUploadSortKey(key).key
+      const { key: name, uploadId: versionId } = parseUploadSortKey(key)
       const isLatest = name !== previous && name !== resumedKey
       previous = name
-      return { kind: 'version', record: decode(value), isLatest }
+      return { kind: 'version', record: decode(value, { key: name, versionId }), isLatest }
     },
   })
   const lastEntry = entries.at(-1) as VersionListEntry | undefined

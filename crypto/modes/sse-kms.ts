@@ -5,10 +5,10 @@
  */
 import { createHmac } from 'node:crypto'
 import assert from 'node:assert/strict'
-import { FORMAT, KEY_SIZE } from '../format.js'
+import { KEY_SIZE } from '../format.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, KmsKeyRecord, ObjectKey } from '../types.js'
 
 /** Label of the DSSE-KMS key combination; existing data depends on it: never change it. */
@@ -33,7 +33,7 @@ export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: R
   const oek = generateObjectKey()
   const sealed = sealObjectKey(ek, binding, oek)
   ek.fill(0)
-  return { oek, record: { format: FORMAT, mode: 'SSE-KMS', binding, sealed, kms, rootKeyVersion } }
+  return { oek, record: { format: formatOf(binding), mode: 'SSE-KMS', binding, sealed, kms, rootKeyVersion } }
 }
 
 /** Opens the object key of an SSE-KMS record read from `at`, given the decrypted data key. */

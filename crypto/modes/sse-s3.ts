@@ -1,9 +1,8 @@
 /** @module SSE-S3: object keys sealed under the root keyring's active key (design §4). */
 import { CryptoError } from '../errors.js'
-import { FORMAT } from '../format.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, ObjectKey } from '../types.js'
 
 /**
@@ -16,7 +15,7 @@ export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek:
   const oek = generateObjectKey()
   const sealed = sealObjectKey(root.key, binding, oek)
   root.key.fill(0) // our copy of the root key; the keyring keeps its own
-  return { oek, record: { format: FORMAT, mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
+  return { oek, record: { format: formatOf(binding), mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
 }
 
 /**

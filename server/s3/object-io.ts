@@ -12,7 +12,9 @@ import { openSseKms, sealForSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
 import { chunkSpan, ciphertextSize, splitRange } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
-import type { BlobId, PartRecord } from '../../storage/types.js'
+import type { BlobId, ObjectRecord, PartRecord } from '../../storage/types.js'
+import { FORMAT_V2 } from '../../crypto/format.js'
+import { checkPlacement, placeRecord } from '../../crypto/manifest.js'
 import { failureOutcome, recordFields, type AuditEvent } from '../audit.js'
 import type { S3Request, Services } from './context.js'
 import { S3Error } from './errors.js'
@@ -36,17 +38,18 @@ function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent):
 }
 
 /**
- * Creates a fresh object key for a new object or upload, sealed as the mode requires (design §4).
- * SSE-KMS asks the KMS for a data key (or reuses the bucket key). `ctx`: for the audit log.
+ * Creates a fresh object key for a new object version or upload, sealed as the mode requires to
+ * the version it will be (format SR2, crypto/README.md §10). SSE-KMS asks the KMS for a data key
+ * (or reuses the bucket key). `ctx`: for the audit log.
  */
-export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx?: KeyOpContext): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
-  const out = await sealNew(svc, sse, bucket, key, ctx)
+export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined, versionId: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const out = await sealNew(svc, sse, { bucket, key, versionId }, ctx)
   audit(svc, ctx, { action: 'seal', outcome: 'ok', ...recordFields(out.encryption, { bucket, key }) })
   return out
 }
 
-async function sealNew(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
-  const target = { bucket, key }
+async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string; key: string; versionId: string }, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const { bucket, key } = target
   switch (sse.mode) {
     case 'SSE-S3': {
       const { oek, record } = sealForSseS3(svc.keyring, target)
@@ -120,6 +123,29 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
         dataKey.fill(0)
       }
     }
+  }
+}
+
+/**
+ * An object record about to be committed, with its SR2 placement tag over its bucket, key,
+ * version id and parts (crypto/README.md §10); SR1 records (upgraded only by rewrap) are unchanged.
+ */
+export function placeObject(svc: Services, rec: ObjectRecord): ObjectRecord {
+  if (rec.encryption.format !== FORMAT_V2) return rec
+  return { ...rec, encryption: placeRecord(svc.keyring, rec.encryption, rec, rec.parts) }
+}
+
+/**
+ * Checks an object record as read (its bucket, key and version id are those of its storage key)
+ * against its placement tag before any of its bytes or metadata is answered; a failure is
+ * CryptoError('tampered') (500, integrity metric) and an audit line.
+ */
+export function checkObjectPlacement(svc: Services, rec: ObjectRecord, ctx?: KeyOpContext): void {
+  try {
+    checkPlacement(svc.keyring, rec.encryption, rec, rec.parts)
+  } catch (err) {
+    audit(svc, ctx, { action: 'unseal', outcome: failureOutcome(err), reason: 'placement tag', ...recordFields(rec.encryption, rec) })
+    throw err
   }
 }
 

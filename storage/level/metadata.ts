@@ -6,7 +6,7 @@ import { Level } from 'level'
 import { bucketCodec, nullRefCodec, objectCodec, partCodec, uploadCodec, uploadRefCodec } from '../codec.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import { blobsOf, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
-import { justAfter } from '../order.js'
+import { justAfter, parseUploadSortKey } from '../order.js'
 import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
 import { LockTable } from '../lock.js'
 import type {
@@ -27,6 +27,15 @@ const bucketLock = (bucket: string) => `b\0${bucket}`
 /** Bound of the bucket-record cache (cleared whole when reached). */
 const MAX_CACHED_BUCKETS = 10_000
 const keyLock = (bucket: string, key: string) => `k\0${bucket}\0${key}`
+
+/**
+ * A version record as read from `bucket` at `at`: bucket, key and version id are those of the
+ * storage key it was found under, never the ones the stored record names (a record moved on disk
+ * is read as what its place says, and the encryption binding then fails).
+ */
+function decodeAt(text: string, bucket: string, at: { key: string; versionId?: string; uploadId?: string }): VersionRecord {
+  return { ...objectCodec.decode(text), bucket, key: at.key, versionId: at.versionId ?? at.uploadId! }
+}
 
 /**
  * MetadataStore on LevelDB. Locking: object writes hold their bucket's lock shared and their key's
@@ -141,7 +150,7 @@ export class LevelMetadataStore implements MetadataStore {
     if (versionId === NULL_VERSION) return this.nullVersion(bucket, key)
     if (!isVersionId(versionId)) return undefined
     const text = await this.db.get(versionKey(bucket, key, versionId))
-    return text === undefined ? undefined : objectCodec.decode(text)
+    return text === undefined ? undefined : decodeAt(text, bucket, { key, versionId })
   }
 
   /**
@@ -184,7 +193,7 @@ export class LevelMetadataStore implements MetadataStore {
 
   listObjects(bucket: string, q: ListQuery): Promise<ListResult> {
     const space = versionSpace(bucket)
-    return listObjectEntries((range) => openLevelCursor(this.db, space, range, this.reads), objectCodec.decode, q)
+    return listObjectEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), q)
   }
 
   async listObjectVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
@@ -192,20 +201,22 @@ export class LevelMetadataStore implements MetadataStore {
     if (versionIdMarker === NULL_VERSION) versionIdMarker = (await this.nullVersion(bucket, q.keyMarker!))?.versionId
     else if (versionIdMarker !== undefined && !isVersionId(versionIdMarker)) versionIdMarker = undefined
     const space = versionSpace(bucket)
-    return listVersionEntries((range) => openLevelCursor(this.db, space, range, this.reads), objectCodec.decode, { ...q, versionIdMarker })
+    return listVersionEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), { ...q, versionIdMarker })
   }
 
   /** The newest version of a key (one short range read). */
   private async currentVersion(bucket: string, key: string): Promise<VersionRecord | undefined> {
     const [first] = await this.db.iterator({ ...versionsOfKey(bucket, key), limit: 1 }).all()
-    return first === undefined ? undefined : objectCodec.decode(first[1])
+    if (first === undefined) return undefined
+    return decodeAt(first[1], bucket, parseUploadSortKey(first[0].subarray(versionSpace(bucket).prefix.length)))
   }
 
   private async nullVersion(bucket: string, key: string): Promise<VersionRecord | undefined> {
     const ref = await this.db.get(nullVersionKey(bucket, key))
     if (ref === undefined) return undefined
-    const text = await this.db.get(versionKey(bucket, key, nullRefCodec.decode(ref).versionId))
-    return text === undefined ? undefined : objectCodec.decode(text)
+    const versionId = nullRefCodec.decode(ref).versionId
+    const text = await this.db.get(versionKey(bucket, key, versionId))
+    return text === undefined ? undefined : decodeAt(text, bucket, { key, versionId })
   }
 
   private async keyState(bucket: string, key: string, versionId: string | undefined): Promise<KeyState> {
@@ -304,8 +315,9 @@ export class LevelMetadataStore implements MetadataStore {
   }
 
   async *allObjects(): AsyncIterable<ObjectRecord> {
-    for await (const [, text] of scanSpace(this.db, allVersionsSpace, this.reads)) {
-      const rec = objectCodec.decode(text)
+    for await (const [rel, text] of scanSpace(this.db, allVersionsSpace, this.reads)) {
+      const nul = rel.indexOf(0)
+      const rec = decodeAt(text, rel.subarray(0, nul).toString('utf8'), parseUploadSortKey(rel.subarray(nul + 1)))
       if (!rec.deleteMarker) yield rec
     }
   }

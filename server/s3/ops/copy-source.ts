@@ -67,7 +67,7 @@ export async function openCopySource(svc: Services, req: S3Request, src: CopySou
   // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
   const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true })
-  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true })
+  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true }, req)
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
   return { bucket, record, customer }
 }

@@ -4,7 +4,7 @@ import type { ObjectRecord, StoredChecksum, UploadPartRecord, UploadRecord } fro
 import { combineCrc, compositeChecksum, type CrcAlgorithm } from '../checksums.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchUpload } from '../errors.js'
-import { deleteGarbage } from '../object-io.js'
+import { deleteGarbage, placeObject } from '../object-io.js'
 import { readXml } from '../request-body.js'
 import { precheckSseC, refuseBlockedSseC, sseResponseHeaders } from '../sse-headers.js'
 import { textOf, xmlDocument } from '../xml.js'
@@ -104,7 +104,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
     encryption: up.encryption,
     parts: chosen.map(({ uploadId: _u, ...part }) => part),
   }
-  const { garbage, version } = await svc.meta.commitObject(rec, { completeUpload: up.uploadId })
+  const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
   deleteGarbage(svc, garbage)
   return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version) }, xml: resultXml(req, rec) }
 }

@@ -89,9 +89,10 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
   const uploadId = newUploadId()
-  const { encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const versionId = newVersionId()
+  const { encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const up: UploadRecord = {
-    v: 2, uploadId, bucket: bucketName, key, versionId: newVersionId(), initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
   }
   await svc.meta.createUpload(up)

@@ -102,7 +102,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
   const bucket = await loadBucket(svc, req, bucketName)
-  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method)
+  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method, {}, req)
   // A record whose parts do not add up to its size is corrupt: answering would send more (or
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
   if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })

@@ -4,7 +4,7 @@ import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
-import { deleteGarbage, etagFor, newObjectKey, writePart } from '../object-io.js'
+import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
@@ -60,7 +60,7 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
 async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<ObjectRecord> {
   let result: Awaited<ReturnType<Services['meta']['commitObject']>>
   try {
-    result = await svc.meta.commitObject(rec, { expect })
+    result = await svc.meta.commitObject(placeObject(svc, rec), { expect })
   } catch (err) {
     deleteGarbage(svc, blobs)
     throw err
@@ -81,7 +81,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   const versionId = newVersionId()
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const body = requestBody(req)
   const part = await writePart(svc, oek, 1, body.stream)
   const d = body.digests()
@@ -151,7 +151,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   // of the new version, and the replaced version's blobs go after the commit.
   const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
   const versionId = newVersionId()
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const digesting = readSourceDigesting(svc, src, srcKey, algorithm)
   const part = await writePart(svc, oek, 1, digesting.stream)
   const d = digesting.digests()

@@ -9,6 +9,7 @@ import { uriEncode } from '../auth/canonical.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
 import { AMZ_DELETE_MARKER, AMZ_VERSION_ID } from '../headers.js'
+import { checkObjectPlacement, type KeyOpContext } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { queryValue } from '../route.js'
 import { isoTime, parseXmlBody, textOf, xmlDocument, type XmlObject } from '../xml.js'
@@ -36,14 +37,17 @@ export function markerHeaders(rec: VersionRecord): Record<string, string> {
  * A current delete marker is 404 NoSuchKey with the marker headers; a marker named by id is
  * 405 MethodNotAllowed (`Allow: DELETE`), or 400 for a copy source, as S3 answers.
  */
-export async function readableVersion(svc: Services, bucket: string, key: string, versionIdRaw: string | undefined, method: string, opts: { copySource?: boolean } = {}): Promise<ObjectRecord> {
+export async function readableVersion(svc: Services, bucket: string, key: string, versionIdRaw: string | undefined, method: string, opts: { copySource?: boolean } = {}, ctx?: KeyOpContext): Promise<ObjectRecord> {
   const versionId = parseVersionId(versionIdRaw)
   const rec = await svc.meta.getVersion(bucket, key, versionId)
   if (!rec) {
     if (versionId === undefined) throw noSuchKey(key)
     throw new S3Error('NoSuchVersion', { fields: [['Key', key], ['VersionId', versionId]] })
   }
-  if (!rec.deleteMarker) return rec
+  if (!rec.deleteMarker) {
+    checkObjectPlacement(svc, rec, ctx)
+    return rec
+  }
   if (versionId === undefined) throw new S3Error('NoSuchKey', { fields: [['Key', key]], headers: markerHeaders(rec) })
   if (opts.copySource) {
     throw new S3Error('InvalidRequest', { message: 'The source of a copy request may not specifically refer to a delete marker by version id.' })
