@@ -16,6 +16,13 @@ export function writeBinding(mode: SseMode, target: SealTarget): SealBinding {
   return binding
 }
 
+/** A read binding, bound also to `at.versionId` when an SR1 record is upgraded to SR2. */
+export function upgradedBinding(binding: SealBinding, at: ObjectLocation, upgrade: boolean): SealBinding {
+  if (!upgrade || binding.versionId !== undefined) return binding
+  if (at.versionId === undefined) throw new CryptoError('tampered', 'an upgrade to SR2 needs the version id the record is read from')
+  return { ...binding, versionId: at.versionId }
+}
+
 /** The format a binding is sealed in: SR2 when it names a version. */
 export function formatOf(binding: SealBinding): EncryptionRecord['format'] {
   return binding.versionId !== undefined ? FORMAT_V2 : FORMAT

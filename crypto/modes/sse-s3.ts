@@ -2,7 +2,7 @@
 import { CryptoError } from '../errors.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { formatOf, readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, upgradedBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, ObjectKey } from '../types.js'
 
 /**
@@ -39,15 +39,16 @@ export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: 
 
 /**
  * Key rewrap: the object key of `record` (read from `at`) sealed again under the keyring's active
- * root key, with the same generation (the binding is unchanged), a fresh sealIV and nonce. The
- * data is untouched: its part keys derive from the same object key.
+ * root key, with the same generation, a fresh sealIV and nonce. With `upgrade` an SR1 record is
+ * sealed as SR2, to `at.versionId` (the caller adds the placement tag). The data is untouched:
+ * its part keys derive from the same object key.
  */
-export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation): EncryptionRecord {
+export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation, upgrade = false): EncryptionRecord {
   const oek = openSseS3(keyring, record, at)
   const root = keyring.active()
   try {
-    const binding = readBinding('SSE-S3', record, at)
-    return { ...record, binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
+    const binding = upgradedBinding(readBinding('SSE-S3', record, at), at, upgrade)
+    return { ...record, format: formatOf(binding), binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
   } finally {
     root.key.fill(0)
     oek.fill(0)

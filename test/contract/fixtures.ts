@@ -23,7 +23,7 @@ export function bucketRecord(name: string, over: Partial<BucketRecord> = {}): Bu
 }
 
 export function partRecord(partNumber: number, blob = blobId(), size = 10): PartRecord {
-  return { partNumber, blobId: blob, size, etag: `etag-${partNumber}-${blob.slice(0, 6)}`, salt: 'c2FsdA==', lastModified: 1_700_000_000_000 }
+  return { partNumber, blobId: blob, size, etag: `etag-${partNumber}-${blob.slice(0, 6)}`, salt: Buffer.alloc(32, partNumber).toString('base64'), lastModified: 1_700_000_000_000 }
 }
 
 /** An object with one part per blob given (one fresh blob by default). */
