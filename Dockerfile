@@ -15,5 +15,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9000/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # What `npm start` runs, as PID 1 itself, so SIGTERM reaches the server (graceful shutdown)
 # instead of stopping at npm.
-ENTRYPOINT ["node", "--import", "tsx", "server/main.ts"]
+ENTRYPOINT ["node", "bin/strongroom.js"]
 CMD ["server"]

@@ -22,10 +22,11 @@ export function encodePath(path: string): string {
 }
 
 /**
- * Minimal SigV4 header signer for requests without a query string. Signs host,
- * x-amz-content-sha256 and x-amz-date (all the server requires). The signing key is derived
- * once per UTC day and the x-amz-date string is cached per second, so a signature costs one
- * SHA-256 of the short canonical request and one HMAC.
+ * Minimal SigV4 header signer. Signs host, x-amz-content-sha256 and x-amz-date (all the server
+ * requires), plus any `extra` headers the caller sends (the server requires every x-amz-* header
+ * to be signed), over `query`, an already canonical query string (`a=1&b=`, sorted, encoded).
+ * The signing key is derived once per UTC day and the x-amz-date string is cached per second, so
+ * a signature costs one SHA-256 of the short canonical request and one HMAC.
  */
 export class SigV4Signer {
   private keyDate = ''
@@ -60,13 +61,18 @@ export class SigV4Signer {
     return this.key
   }
 
-  /** Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization. */
-  sign(method: string, encodedPath: string, host: string, payloadHash: string): Record<string, string> {
+  /**
+   * Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization. `extra` header
+   * names must be lower-case and their values already trimmed (they are signed as given).
+   */
+  sign(method: string, encodedPath: string, host: string, payloadHash: string, query = '', extra: Record<string, string> = {}): Record<string, string> {
     const amzDate = this.now()
     const date = amzDate.slice(0, 8)
     const scope = `${date}/${this.region}/${this.service}/aws4_request`
-    const signed = 'host;x-amz-content-sha256;x-amz-date'
-    const canonical = `${method}\n${encodedPath}\n\nhost:${host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n\n${signed}\n${payloadHash}`
+    const all: Record<string, string> = { ...extra, host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate }
+    const names = Object.keys(all).sort()
+    const signed = names.join(';')
+    const canonical = `${method}\n${encodedPath}\n${query}\n${names.map((n) => `${n}:${all[n]}\n`).join('')}\n${signed}\n${payloadHash}`
     const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`
     const signature = createHmac('sha256', this.signingKey(date)).update(sts).digest('hex')
     return {

@@ -1,12 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx, so `npx strongroom ...` works from a checkout.
-import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+// `npx strongroom ...` from a checkout: runs the TypeScript entry in this very process (tsx's
+// loader registered here, no child process), so a signal sent to this PID reaches the server
+// itself, which drains and exits; nothing is left running behind a wrapper.
+import { register } from 'tsx/esm/api'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
-const tsxCli = require.resolve('tsx/cli')
-const res = spawnSync(process.execPath, [tsxCli, path.join(here, '..', 'server', 'main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' })
-process.exit(res.status ?? 1)
+register()
+const { runMain } = await import('../server/main.ts')
+runMain(process.argv.slice(2))

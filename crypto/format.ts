@@ -9,7 +9,7 @@ export const FORMAT = 'SR1' as const
 
 /**
  * SR2: SR1's blobs, chunks and part keys, with the seal bound also to the version id (SEAL_LABEL_V2)
- * and a placement tag over the object's place and part list (MANIFEST_LABEL), crypto/README.md §10.
+ * and a placement tag over the object's place and part list (MANIFEST_LABEL), crypto/README.md §11.
  */
 export const FORMAT_V2 = 'SR2' as const
 
@@ -54,3 +54,6 @@ export const CHUNK_AAD: Buffer = Buffer.from(FORMAT, 'ascii')
 
 /** Nonce flag word of the last chunk of a part (BE32), see README "Nonce". */
 export const FINAL_FLAG = 1
+
+/** Domain-separation label of sealed checksums: key derivation and AAD (crypto/README.md §10). */
+export const CHECKSUM_LABEL = 'strongroom/checksum/v1'

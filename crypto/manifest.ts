@@ -1,5 +1,5 @@
 /**
- * @module The SR2 placement tag (crypto/README.md §10): an HMAC under a root key over where an
+ * @module The SR2 placement tag (crypto/README.md §11): an HMAC under a root key over where an
  * object lives (bucket, key, version id — taken from the lookup) and what it is made of (its
  * mode, generation, and every part's number, size and salt, in order, with their count). A record
  * found elsewhere, or whose parts were reordered, dropped or duplicated, fails it.

@@ -61,6 +61,6 @@ export interface EncryptionRecord {
   rootKeyVersion?: number
   /** SSE-KMS / DSSE-KMS. */
   kms?: KmsKeyRecord
-  /** SR2 objects: the placement tag over bucket, key, version, generation and parts (README §10). */
+  /** SR2 objects: the placement tag over bucket, key, version, generation and parts (README §11). */
   manifest?: { rootKeyVersion: number; tag: string }
 }

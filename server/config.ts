@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { CredentialsFileError, loadCredentialsFile } from './credentials-file.js'
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js'
 
 export interface Credential {
   accessKeyId: string
@@ -48,6 +49,8 @@ export interface Config {
   tlsKey?: string
   /** Generate (first start) and use a self-signed pair in `<dataDir>/tls/`. */
   tlsSelfSigned: boolean
+  /** What a slow or hostile client can hold (server/http-limits.ts, README "Limits"). */
+  limits: HttpLimits
 }
 
 /** The documented development credentials used when none are configured (README). */
@@ -78,12 +81,18 @@ const FLAGS = {
   'tls-key': { type: 'string', env: 'STRONGROOM_TLS_KEY', default: '' },
   'tls-self-signed': { type: 'boolean', env: 'STRONGROOM_TLS_SELF_SIGNED', default: false },
   'no-http': { type: 'boolean', env: 'STRONGROOM_NO_HTTP', default: false },
+  'headers-timeout-ms': { type: 'string', env: 'STRONGROOM_HEADERS_TIMEOUT_MS', default: String(DEFAULT_HTTP_LIMITS.headersTimeoutMs) },
+  'idle-timeout-ms': { type: 'string', env: 'STRONGROOM_IDLE_TIMEOUT_MS', default: String(DEFAULT_HTTP_LIMITS.idleTimeoutMs) },
+  'body-min-rate': { type: 'string', env: 'STRONGROOM_BODY_MIN_RATE', default: String(DEFAULT_HTTP_LIMITS.bodyMinRate) },
+  'body-rate-grace-ms': { type: 'string', env: 'STRONGROOM_BODY_RATE_GRACE_MS', default: String(DEFAULT_HTTP_LIMITS.bodyRateGraceMs) },
+  'max-connections-per-peer': { type: 'string', env: 'STRONGROOM_MAX_CONNECTIONS_PER_PEER', default: String(DEFAULT_HTTP_LIMITS.maxConnectionsPerPeer) },
   help: { type: 'boolean', env: '', default: false },
 } as const
 
 export const SERVER_USAGE = `Usage: strongroom server [options]
 
-Serves the S3 API (and, later, the embedded KMS) on one address.
+Serves the S3 API, and the embedded KMS's API (AWS KMS JSON protocol) unless --kms-endpoint
+names an external KMS, on one address (plain HTTP and/or HTTPS).
 
 Options (each also readable from the environment variable shown):
   --host H         address to listen on            STRONGROOM_HOST       (default 127.0.0.1)
@@ -116,6 +125,17 @@ Options (each also readable from the environment variable shown):
                    into <data-dir>/tls/ on first start  STRONGROOM_TLS_SELF_SIGNED
   --https-port P   HTTPS port; 0 picks a free one  STRONGROOM_HTTPS_PORT (default 9443)
   --no-http        no plain-HTTP listener (needs TLS)  STRONGROOM_NO_HTTP
+
+Limits on slow or hostile clients (README "Limits"):
+  --headers-timeout-ms MS   time to receive a request head    STRONGROOM_HEADERS_TIMEOUT_MS (default 20000)
+  --idle-timeout-ms MS      close a socket silent this long   STRONGROOM_IDLE_TIMEOUT_MS (default 60000; 0 = never)
+  --body-min-rate B         least average request-body rate in bytes/s after the grace period
+                                                   STRONGROOM_BODY_MIN_RATE (default 1024; 0 = no bound)
+  --body-rate-grace-ms MS   time a body gets before that rate applies
+                                                   STRONGROOM_BODY_RATE_GRACE_MS (default 20000)
+  --max-connections-per-peer N
+                            open connections per client address; more are closed at once
+                                                   STRONGROOM_MAX_CONNECTIONS_PER_PEER (default 0 = no cap)
 
 Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
 (default development pair: test / test).
@@ -181,6 +201,25 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     auditLog: get('audit-log') || undefined,
     keyRotationDays: parseRotationDays(get('key-rotation-days')),
     ...tls,
+    limits: parseLimits(get),
+  }
+}
+
+/** The HTTP limits: whole numbers; the headers timeout must be positive (node:http treats 0 as none). */
+function parseLimits(get: (name: keyof typeof FLAGS) => string): HttpLimits {
+  const whole = (name: keyof typeof FLAGS, min: number): number => {
+    const v = get(name) || String(FLAGS[name].default) // an empty variable means the default
+    const n = Number(v)
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new ConfigError(`invalid --${name}: ${v} (a whole number${min > 0 ? ` ≥ ${min}` : ''})`)
+    return n
+  }
+  return {
+    ...DEFAULT_HTTP_LIMITS,
+    headersTimeoutMs: whole('headers-timeout-ms', 1),
+    idleTimeoutMs: whole('idle-timeout-ms', 0),
+    bodyMinRate: whole('body-min-rate', 0),
+    bodyRateGraceMs: whole('body-rate-grace-ms', 0),
+    maxConnectionsPerPeer: whole('max-connections-per-peer', 0),
   }
 }
 

@@ -1,7 +1,10 @@
 /**
- * @module Readiness (`GET /health/ready`): the metadata store answers, the blob directory takes a
- * write, and the KMS answers — the embedded one a local ListKeys, an external one a ListKeys with
- * Limit 1 over one short-timeout attempt (no retries: a probe must answer quickly).
+ * @module Readiness (`GET /health/ready`): the metadata store answers a point read, the blob
+ * directory takes a write, and the KMS answers — the embedded one a local ListKeys, an external
+ * one a ListKeys with Limit 1 over one short-timeout attempt (no retries: a probe must answer
+ * quickly). The endpoint is unauthenticated, so the checks must not be a way to make the store
+ * (or its KMS) work: one run at a time serves every caller that asks meanwhile, and its result
+ * is reused for READY_CACHE_MS after it completes.
  */
 import { randomBytes } from 'node:crypto'
 import { unlink, writeFile } from 'node:fs/promises'
@@ -15,11 +18,22 @@ import type { Logger } from './log.js'
 /** Each check gets this long before it counts as failed. */
 const CHECK_TIMEOUT_MS = 3000
 
+/** A completed run's result answers every call for this long (README "Health and metrics"). */
+export const READY_CACHE_MS = 2000
+
+/** A bucket name no bucket can have (it starts with a dot): the metadata check's point read. */
+const PROBE_BUCKET = '.strongroom-readiness'
+
 export type CheckName = 'metadata' | 'blobs' | 'kms'
 
+export interface ReadinessResult {
+  ready: boolean
+  checks: Record<CheckName, 'ok' | 'failed'>
+}
+
 export interface Readiness {
-  /** Every check's outcome ('ok' or 'failed'); ready when all are 'ok'. */
-  check(): Promise<{ ready: boolean; checks: Record<CheckName, 'ok' | 'failed'> }>
+  /** Every check's outcome ('ok' or 'failed'); ready when all are 'ok'. At most READY_CACHE_MS old. */
+  check(): Promise<ReadinessResult>
   close(): Promise<void>
 }
 
@@ -38,7 +52,7 @@ export function createReadiness(opts: { meta: MetadataStore; dataDir: string; km
   const tmpDir = path.join(opts.dataDir, 'tmp')
 
   const checks: Record<CheckName, () => Promise<unknown>> = {
-    metadata: () => opts.meta.listBuckets(),
+    metadata: () => opts.meta.getBucket(PROBE_BUCKET),
     blobs: async () => {
       // tmp/ is where blob writes start (same filesystem as blobs/); leftovers are swept at start.
       const file = path.join(tmpDir, `.ready-${randomBytes(6).toString('hex')}`)
@@ -61,20 +75,36 @@ export function createReadiness(opts: { meta: MetadataStore; dataDir: string; km
     },
   }
 
+  async function run(): Promise<ReadinessResult> {
+    const names = Object.keys(checks) as CheckName[]
+    const results = await Promise.allSettled(names.map((n) => withTimeout(checks[n](), n)))
+    const out = {} as Record<CheckName, 'ok' | 'failed'>
+    let ready = true
+    results.forEach((r, i) => {
+      out[names[i]] = r.status === 'fulfilled' ? 'ok' : 'failed'
+      if (r.status === 'rejected') {
+        ready = false
+        opts.log.warn('readiness check failed', { check: names[i], err: r.reason })
+      }
+    })
+    return { ready, checks: out }
+  }
+
+  let last: { at: number; result: ReadinessResult } | undefined
+  let running: Promise<ReadinessResult> | undefined
+
   return {
-    async check() {
-      const names = Object.keys(checks) as CheckName[]
-      const results = await Promise.allSettled(names.map((n) => withTimeout(checks[n](), n)))
-      const out = {} as Record<CheckName, 'ok' | 'failed'>
-      let ready = true
-      results.forEach((r, i) => {
-        out[names[i]] = r.status === 'fulfilled' ? 'ok' : 'failed'
-        if (r.status === 'rejected') {
-          ready = false
-          opts.log.warn('readiness check failed', { check: names[i], err: r.reason })
-        }
-      })
-      return { ready, checks: out }
+    check() {
+      if (last && Date.now() - last.at < READY_CACHE_MS) return Promise.resolve(last.result)
+      running ??= run()
+        .then((result) => {
+          last = { at: Date.now(), result }
+          return result
+        })
+        .finally(() => {
+          running = undefined
+        })
+      return running
     },
     async close() {
       await probe?.close()

@@ -1,14 +1,16 @@
 /**
  * @module The store's listeners: plain HTTP on `--port` and/or HTTPS on `--https-port`, serving
- * the same request listener, each with the HTTP limits; and their graceful close — stop
- * accepting, let in-flight requests finish (bounded), then cut what is left.
+ * the same request listener, each with the HTTP limits and one connection policy
+ * (server/http-limits.ts); and their graceful close — stop accepting, let in-flight requests
+ * finish (bounded), then cut what is left.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { handleClientError } from './app.js'
 import type { Config } from './config.js'
-import { applyHttpLimits, httpLimits, httpServerOptions } from './http-limits.js'
+import { ConnectionPolicy, applyHttpLimits, httpServerOptions } from './http-limits.js'
 import type { Logger } from './log.js'
 import { loadTls } from './tls.js'
 
@@ -65,19 +67,27 @@ function closeGracefully(server: Server, graceMs: number, log: Logger): Promise<
 
 /** Opens the listeners the config asks for (at least one: config validation sees to it). */
 export async function openListeners(cfg: Config, handler: Handler, log: Logger): Promise<Listeners> {
-  const limits = httpLimits()
+  const limits = cfg.limits
+  const policy = new ConnectionPolicy(limits)
   let stopping = false
   // Once stopping, answers say Connection: close so clients do not reuse a closing connection.
   const serve: Handler = (req, res) => {
     if (stopping) res.shouldKeepAlive = false
+    policy.watch(req, res)
     handler(req, res)
+  }
+  // A refused request's connection is destroyed shortly after its answer, never left half-open.
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex) => {
+    handleClientError(err, socket)
+    policy.refused(socket)
   }
   const servers: Server[] = []
   const out: Omit<Listeners, 'close'> = {}
   try {
     if (cfg.http) {
       const server = applyHttpLimits(createServer(httpServerOptions(limits), serve), limits)
-      server.on('clientError', handleClientError)
+      server.on('clientError', onClientError)
+      policy.attach(server)
       servers.push(server)
       out.http = await listen(server, cfg.port, cfg.host, 'http')
     }
@@ -85,7 +95,8 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
     if (tls && cfg.httpsPort !== undefined) {
       const https = createHttpsServer({ ...httpServerOptions(limits), cert: tls.cert, key: tls.key }, serve)
       const server = applyHttpLimits(https as unknown as Server, limits)
-      server.on('clientError', handleClientError)
+      server.on('clientError', onClientError)
+      policy.attach(server)
       // Failed handshakes (a client that does not trust the certificate) are the client's business.
       https.on('tlsClientError', (err) => log.debug('TLS handshake failed', { code: (err as NodeJS.ErrnoException).code }))
       servers.push(server)
@@ -93,6 +104,7 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
     }
   } catch (err) {
     for (const s of servers) s.close(() => undefined)
+    policy.close()
     throw err
   }
   return {
@@ -100,6 +112,7 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
     async close(graceMs) {
       stopping = true
       await Promise.all(servers.map((s) => closeGracefully(s, graceMs, log)))
+      policy.close()
     },
   }
 }

@@ -8,6 +8,7 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { CryptoError } from '../crypto/errors.js'
+import { IntegrityError, NotFoundError } from '../storage/errors.js'
 import type {
   DecryptInput,
   DecryptOutput,
@@ -109,7 +110,8 @@ export class Metrics {
   /** Counts `err` if it is (or was caused by) an integrity failure; returns whether it was. */
   countIfIntegrityFailure(err: unknown): boolean {
     for (let e = err, depth = 0; e && depth < 4; e = (e as Error).cause, depth++) {
-      if (e instanceof CryptoError && e.reason === 'tampered') {
+      const damaged = e instanceof IntegrityError || (e instanceof NotFoundError && e.kind === 'blob')
+      if (damaged || (e instanceof CryptoError && e.reason === 'tampered')) {
         this.integrityFailure()
         return true
       }

@@ -81,7 +81,7 @@ async function selfSigned(dataDir: string, log: Logger): Promise<TlsMaterial> {
   })
   // Key first: a cert without its key on disk would be reused with no key to serve it.
   await writeAtomic(p.key, pems.private, 0o600)
-  await writeAtomic(p.cert, pems.cert, 0o644)
+  await writeAtomic(p.cert, pems.cert, 0o600) // like everything under the data dir: copy it out to share it
   log.info('generated a self-signed TLS certificate', { cert: p.cert })
   return { cert: Buffer.from(pems.cert), key: Buffer.from(pems.private), certPath: p.cert }
 }

@@ -11,12 +11,32 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * A write refused because of the state it found. `concurrent-change`: the record (a bucket, or the
+ * parts of an upload being completed) is no longer the one the caller read; read again and retry.
+ */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError'
   constructor(
-    readonly kind: 'bucket-not-empty' | 'bucket-exists' | 'precondition',
+    readonly kind: 'bucket-not-empty' | 'bucket-exists' | 'precondition' | 'concurrent-change',
     readonly what: string,
   ) {
     super(kind)
+  }
+}
+
+/**
+ * Stored data that a committed record references is missing, or is not the size the record says:
+ * damage to (or tampering with) the data directory, never an ordinary "not found".
+ */
+export class IntegrityError extends Error {
+  override readonly name = 'IntegrityError'
+  constructor(
+    readonly kind: 'blob-missing' | 'blob-size',
+    /** The blob id (for the log; never sent to a client). */
+    readonly what: string,
+    message = `${kind}: ${what}`,
+  ) {
+    super(message)
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @module Semantics every MetadataStore shares, as pure functions: commit preconditions, which blobs
- * a commit leaves unreferenced, how a commit or delete changes the versions of a key, and
- * part-list paging.
+ * a commit leaves unreferenced, bucket compare-and-swap, how a commit or delete changes the versions
+ * of a key, and part-list paging.
  */
 import { ConflictError, NotFoundError } from './errors.js'
 import type {
@@ -26,6 +26,38 @@ export function checkExpectation(key: string, current: VersionRecord | undefined
     if (!current) throw new NotFoundError('object', key)
     if (JSON.stringify(current) !== JSON.stringify(expect.record)) throw new ConflictError('precondition', key)
   }
+}
+
+/**
+ * Precondition of completing an upload: every part of `rec` is, at the commit, the upload's part of
+ * that number with the same blob (`current`: the upload's parts, read in the same atomic section).
+ * A part re-uploaded since the caller read the part list fails with ConflictError('concurrent-change'):
+ * committing would reference the blob the re-upload released, and drop the one that replaced it.
+ */
+export function checkCompletedParts(rec: ObjectRecord, uploadId: string, current: readonly UploadPartRecord[]): void {
+  const blobs = new Map(current.map((p) => [p.partNumber, p.blobId]))
+  for (const part of rec.parts) {
+    if (blobs.get(part.partNumber) !== part.blobId) throw new ConflictError('concurrent-change', uploadId)
+  }
+}
+
+/**
+ * Compare-and-swap of a bucket record: NotFoundError('bucket') if the bucket is gone, and
+ * ConflictError('concurrent-change') if `expected` is given and the stored record is no longer
+ * equal to it (compared field by field, whatever the key order; an absent field equals undefined).
+ */
+export function checkBucketExpectation(name: string, current: BucketRecord | undefined, expected: BucketRecord | undefined): void {
+  if (!current) throw new NotFoundError('bucket', name)
+  if (expected !== undefined && canonicalJson(current) !== canonicalJson(expected)) throw new ConflictError('concurrent-change', name)
+}
+
+/** JSON with object keys sorted at every level (undefined members dropped, as JSON does). */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
 }
 
 /**

@@ -11,11 +11,26 @@ export type BlobId = string
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE'
 
-export interface StoredChecksum {
+/** A checksum whose value is known: what S3 answers. */
+export interface ChecksumValue {
   algorithm: ChecksumAlgorithm
   type: ChecksumType
   /** base64 of the big-endian digest; COMPOSITE values carry the `-N` suffix. */
   value: string
+}
+
+/**
+ * A checksum as an object record keeps it: algorithm and type in the clear, the value in the
+ * clear (SSE-S3, SSE-KMS, and SSE-C records written before sealing) or sealed under the object
+ * key (SSE-C, crypto/README.md §10). An SSE-C multipart object completed without the customer key
+ * has neither: its value is combined from the parts' sealed checksums when the key is presented.
+ */
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm
+  type: ChecksumType
+  value?: string
+  /** The value sealed under the object key (crypto/README.md §10, slot 0). */
+  sealed?: string
 }
 
 export interface BucketEncryptionConfig {
@@ -51,8 +66,10 @@ export interface PartRecord {
   etag: string
   /** base64 of the 32-byte random part salt (crypto/README.md, part key derivation). */
   salt: string
-  /** Part checksum (base64) when the upload declared an algorithm. */
+  /** Part checksum (base64), in the clear (not SSE-C, or written before sealing). */
   checksum?: string
+  /** SSE-C: the part checksum sealed under the object key (crypto/README.md §10, slot = part number). */
+  sealedChecksum?: string
   /** Epoch milliseconds. */
   lastModified: number
 }
@@ -222,7 +239,14 @@ export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>
   /** Creates the bucket unless one of that name exists; returns the existing record if it does. */
   createBucket(rec: BucketRecord): Promise<{ created: true } | { created: false; existing: BucketRecord }>
-  putBucket(rec: BucketRecord): Promise<void>
+  /**
+   * Replaces the record of an existing bucket (NotFoundError('bucket') if there is none). With
+   * `expect`, a compare-and-swap: the write happens only if the stored record still equals
+   * `expect` (the record the caller read and changed), else ConflictError('concurrent-change').
+   * Every bucket-configuration change reads, changes and writes back with `expect`, so two
+   * concurrent changes of different settings never lose one of them.
+   */
+  putBucket(rec: BucketRecord, opts?: { expect?: BucketRecord }): Promise<void>
   /** Throws ConflictError('bucket-not-empty') if any version or marker exists; discards its uploads. */
   deleteBucket(name: string): Promise<{ garbage: BlobId[] }>
   listBuckets(): Promise<BucketRecord[]>
@@ -239,8 +263,12 @@ export interface MetadataStore {
    * versioning is not Enabled it is the null version and replaces the previous null version.
    * With `expect.record` it replaces that version in place instead. Throws
    * ConflictError('precondition') if an expectation fails and NotFoundError('object') for
-   * If-Match on a missing key. With `completeUpload`, the upload and all its parts are removed in
-   * the same write.
+   * If-Match on a missing key.
+   * With `completeUpload`, the upload and all its parts are removed in the same write, and the
+   * commit is over exactly the parts the caller read: each part of `rec` must still be the
+   * upload's part of that number with the same blob, checked in the same atomic section as the
+   * write, else ConflictError('concurrent-change') and nothing changes (re-read the parts and
+   * retry). The garbage is computed in that section too, so it never names a blob `rec` references.
    */
   commitObject(rec: ObjectRecord, opts?: { expect?: CommitExpectation; completeUpload?: string }): Promise<CommitResult>
   /**
@@ -256,7 +284,12 @@ export interface MetadataStore {
 
   createUpload(rec: UploadRecord): Promise<void>
   getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>
-  /** Stores (or replaces) a part durably; returns the replaced part's blob as garbage. */
+  /**
+   * Stores (or replaces) a part durably; returns the replaced part's blob as garbage. Atomic with
+   * respect to commitObject's `completeUpload` of the same upload: once that has committed, the
+   * upload is gone and putPart throws NotFoundError('upload'), so the replaced blob it returns
+   * is never one that a committed object references.
+   */
   putPart(part: UploadPartRecord): Promise<{ garbage: BlobId[] }>
   listParts(uploadId: string, q: { after?: number; limit: number }): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }>
   /** All parts of an upload, ascending. */
@@ -286,8 +319,14 @@ export interface BlobStore {
   newId(): BlobId
   /** Writes to a temp file, fsyncs, renames into place and fsyncs the directory. */
   write(id: BlobId, body: AsyncIterable<Uint8Array>): Promise<{ size: number }>
-  /** Reads [start, end) of a blob (whole blob without range). */
-  read(id: BlobId, range?: { start: number; end: number }): AsyncIterable<Buffer>
+  /**
+   * Reads [start, end) of a blob (whole blob without range). With `size`, the blob must be exactly
+   * that many bytes, checked on the opened file before any byte is read: IntegrityError('blob-size')
+   * otherwise. NotFoundError('blob') if it does not exist.
+   */
+  read(id: BlobId, range?: { start: number; end: number }, opts?: { size?: number }): AsyncIterable<Buffer>
+  /** The blob's size in bytes; undefined if it does not exist. */
+  size(id: BlobId): Promise<number | undefined>
   delete(id: BlobId): Promise<void>
   list(): AsyncIterable<BlobId>
   /** Removes leftovers of interrupted writes. */

@@ -54,6 +54,11 @@ export interface S3Request {
   /** The Host header as received. */
   host: string
   incoming: IncomingMessage
+  /**
+   * Registers a release of something the request holds (the blobs it reads): called once, after
+   * the answer was written or abandoned, whichever way the request ended.
+   */
+  defer(release: () => void): void
 }
 
 /** A streamed response body of known length. */

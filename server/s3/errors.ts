@@ -75,6 +75,7 @@ const CODES = {
     message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented' },
+  OperationAborted: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
   RequestTimeout: {
@@ -176,12 +177,18 @@ export function toS3Error(err: unknown): S3Error {
   if (err instanceof NotFoundError) {
     if (err.kind === 'bucket') return new S3Error('NoSuchBucket', { fields: [['BucketName', err.what]], cause: err })
     if (err.kind === 'upload') return new S3Error('NoSuchUpload', { fields: [['UploadId', err.what]], cause: err })
+    // A blob is only ever read because a record references it: its absence is damage, not a 404,
+    // and its id is internal (IntegrityError below for the same reason).
+    if (err.kind === 'blob') return new S3Error('InternalError', { cause: err })
     return new S3Error('NoSuchKey', { fields: [['Key', err.what]], cause: err })
   }
   if (err instanceof ConflictError) {
     if (err.kind === 'bucket-not-empty')
       return new S3Error('BucketNotEmpty', { fields: [['BucketName', err.what]], cause: err })
     if (err.kind === 'precondition') return new S3Error('PreconditionFailed', { cause: err })
+    // A compare-and-swap that kept losing to concurrent writers of the same record (its callers
+    // retry a bounded number of times): S3's answer to conflicting concurrent operations.
+    if (err.kind === 'concurrent-change') return new S3Error('OperationAborted', { cause: err })
     return new S3Error('InternalError', { cause: err })
   }
   return new S3Error('InternalError', { cause: err })

@@ -8,7 +8,7 @@ import type { Principal, S3Request, Services } from './context.js'
 import { dispatch } from './dispatch.js'
 import { S3Error, toS3Error } from './errors.js'
 import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
-import { bucketFromHost, bucketOf, parseOperation, parseTarget, queryValue, type S3Operation } from './route.js'
+import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, type S3Operation } from './route.js'
 
 /** Header map with lowercase names; repeated headers joined with ',' (contract §2.2). */
 export function headerMap(incoming: IncomingMessage): Record<string, string> {
@@ -34,7 +34,7 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
  */
 async function expectedRegion(svc: Services, op: S3Operation, headers: Record<string, string>, query: Array<[string, string]>): Promise<string> {
   const bucket = bucketOf(op)
-  if (bucket) {
+  if (bucket && canBeBucketName(bucket)) {
     const rec = await svc.meta.getBucket(bucket)
     if (rec) return rec.region
     if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
@@ -61,6 +61,19 @@ function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
   return !svc.config.strictTls && isLoopback(incoming.socket.remoteAddress)
 }
 
+/**
+ * Logs a request that ended in an error. Only the server's own failures (5xx but 501) are errors,
+ * with their cause and stack. A refusal is the client's doing — any 4xx, and 501 NotImplemented
+ * for a feature the store lacks — and is never logged as an error nor with a stack: 501 at info
+ * (an operator wants to know what clients ask for), 4xx at debug (routine: a HEAD that finds
+ * nothing is a 404).
+ */
+function logFailure(svc: Pick<Services, 'log'>, err: S3Error, fields: { requestId: string; op: string }): void {
+  if (err.code === 'NotImplemented') svc.log.info('request refused', { ...fields, code: err.code, message: err.message })
+  else if (err.status >= 500) svc.log.error('request failed', { ...fields, code: err.code, err: err.cause ?? err })
+  else svc.log.debug('request refused', { ...fields, code: err.code })
+}
+
 export async function handleS3(svc: Services, incoming: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId()
   const ids = { requestId, hostId: hostIdFor(requestId) }
@@ -68,6 +81,8 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
   const isHead = method === 'HEAD'
   const started = performance.now()
   let opKind = 'Unknown'
+  // What the request holds (blobs it reads), released once its answer is written or abandoned.
+  const releases: Array<() => void> = []
   try {
     const headers = headerMap(incoming)
     const target = parseTarget(incoming.url ?? '/')
@@ -97,6 +112,9 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       secure: countsAsSecure(svc, incoming),
       host: headers.host ?? '',
       incoming,
+      defer: (release) => {
+        releases.push(release)
+      },
     }
     const result = await dispatch(svc, req)
     await writeResult(res, result, ids, isHead, svc.log, svc.metrics)
@@ -104,9 +122,10 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
   } catch (err) {
     const s3err = toS3Error(err)
     svc.metrics?.countIfIntegrityFailure(err)
-    if (s3err.status >= 500) svc.log.error('request failed', { requestId, op: opKind, code: s3err.code, err: s3err.cause ?? s3err })
-    else svc.log.debug('request refused', { requestId, op: opKind, code: s3err.code })
+    logFailure(svc, s3err, { requestId, op: opKind })
     writeError(res, s3err, ids, isHead)
+  } finally {
+    for (const release of releases) release()
   }
   if (svc.metrics) {
     const bytesIn = Number(incoming.headers['content-length']) || 0

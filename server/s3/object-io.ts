@@ -10,9 +10,11 @@ import { CryptoError } from '../../crypto/errors.js'
 import { openSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
 import { openSseKms, sealForSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
-import { chunkSpan, ciphertextSize, splitRange } from '../../crypto/ranges.js'
+import { chunkSpan, ciphertextSize, splitRange, type ChunkSpan } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
-import type { BlobId, ObjectRecord, PartRecord } from '../../storage/types.js'
+import { IntegrityError, NotFoundError } from '../../storage/errors.js'
+import { BlobReclaimer } from '../../storage/reclaim.js'
+import type { BlobId, BlobStore, ObjectRecord, PartRecord, VersionRecord } from '../../storage/types.js'
 import { FORMAT_V2 } from '../../crypto/format.js'
 import { checkPlacement, placeRecord } from '../../crypto/manifest.js'
 import { failureOutcome, recordFields, type AuditEvent } from '../audit.js'
@@ -39,7 +41,7 @@ function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent):
 
 /**
  * Creates a fresh object key for a new object version or upload, sealed as the mode requires to
- * the version it will be (format SR2, crypto/README.md §10). SSE-KMS asks the KMS for a data key
+ * the version it will be (format SR2, crypto/README.md §11). SSE-KMS asks the KMS for a data key
  * (or reuses the bucket key). `ctx`: for the audit log.
  */
 export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined, versionId: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
@@ -128,7 +130,7 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
 
 /**
  * An object record about to be committed, with its SR2 placement tag over its bucket, key,
- * version id and parts (crypto/README.md §10); SR1 records (upgraded only by rewrap) are unchanged.
+ * version id and parts (crypto/README.md §11); SR1 records (upgraded only by rewrap) are unchanged.
  */
 export function placeObject(svc: Services, rec: ObjectRecord): ObjectRecord {
   if (rec.encryption.format !== FORMAT_V2) return rec
@@ -180,70 +182,94 @@ function partKeyOf(oek: ObjectKey, part: PartRecord) {
 }
 
 /**
- * Plaintext bytes start..endInclusive of an object made of `parts` (or all of it when `range` is
- * omitted). Only the stored chunks that cover the range are read and decrypted; every chunk is
- * authenticated before any of its bytes is yielded. The object's blobs are held for the reader
- * from this call on: a concurrent overwrite or delete defers their removal until the read ends,
- * so a GET that has started returns the whole old version, as S3 does.
+ * Reads the record of `bucket`/`key` (the current version, or `versionId`: "null" or an internal
+ * id; possibly a delete marker) for a request that will read the object's data, and holds
+ * the record's blobs until the request's answer is written or abandoned (`req.defer`): an
+ * overwrite or delete committed meanwhile defers their deletion, so a GET returns the whole
+ * version it found, as S3 does. Undefined if there is no such object.
  */
-export function readPlaintext(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
-  const ids = parts.map((p) => p.blobId)
-  holdBlobs(ids)
-  return (async function* held() {
-    try {
-      yield* plaintextOf(svc, oek, parts, range)
-    } finally {
-      releaseBlobs(svc, ids)
-    }
-  })()
+export async function getObjectForRead(svc: Services, req: Pick<S3Request, 'defer'>, bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined> {
+  const got = await reclaimerOf(svc).readHeld(() => svc.meta.getVersion(bucket, key, versionId), (rec) => (rec.deleteMarker ? [] : rec.parts.map((p) => p.blobId)))
+  if (!got) return undefined
+  req.defer(got.hold.release)
+  return got.value
 }
 
-async function* plaintextOf(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
-  if (!range) {
-    for (const part of parts) {
-      // The stored size follows from the plaintext size: no need to stat the blob.
-      const stored = svc.blobs.read(part.blobId, { start: 0, end: ciphertextSize(part.size) })
-      yield* decryptPart(partKeyOf(oek, part), { plainSize: part.size })(stored)
+/**
+ * Plaintext bytes start..endInclusive of an object made of `parts` (or all of it when `range` is
+ * omitted); the caller holds the blobs (getObjectForRead). Only the stored chunks that cover the
+ * range are read and decrypted; every chunk is authenticated before any of its bytes is yielded.
+ * Before the first byte, every blob the range touches is checked to exist and to be the size its
+ * part implies (fstat on the opened file, stat for the parts after it): a missing, truncated or
+ * extended blob fails with IntegrityError before a status line can go out, never as a short body.
+ */
+export async function* readPlaintext(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+  const reads = planReads(parts, range)
+  await checkBlobSizes(svc, reads.slice(1).map((r) => r.part))
+  for (const { part, span } of reads) {
+    const pk = partKeyOf(oek, part)
+    if (!span) {
+      yield* decryptPart(pk, { plainSize: part.size })(readBlob(svc, part, { start: 0, end: ciphertextSize(part.size) }))
+    } else {
+      yield* decryptPartRange(pk, part.size, span)(readBlob(svc, part, { start: span.cipherStart, end: span.cipherEnd }))
     }
-    return
   }
-  const pieces = splitRange(parts.map((p) => p.size), range.start, range.end)
-  for (const piece of pieces) {
+}
+
+/** The parts a read touches, each with the chunks that cover the range (all of it without one). */
+function planReads(parts: readonly PartRecord[], range?: { start: number; end: number }): Array<{ part: PartRecord; span?: ChunkSpan }> {
+  if (!range) return parts.map((part) => ({ part }))
+  return splitRange(parts.map((p) => p.size), range.start, range.end).map((piece) => {
     const part = parts[piece.partIndex]
-    const span = chunkSpan(part.size, piece.start, piece.end)
-    const stored = svc.blobs.read(part.blobId, { start: span.cipherStart, end: span.cipherEnd })
-    yield* decryptPartRange(partKeyOf(oek, part), part.size, span)(stored)
+    return { part, span: chunkSpan(part.size, piece.start, piece.end) }
+  })
+}
+
+const missingBlob = (id: BlobId) => new IntegrityError('blob-missing', id, `blob ${id} is missing, yet a committed record references it`)
+
+/** Stored bytes [start, end) of one part's blob, which must be the size the part implies. */
+async function* readBlob(svc: Services, part: PartRecord, range: { start: number; end: number }): AsyncGenerator<Buffer> {
+  try {
+    yield* svc.blobs.read(part.blobId, range, { size: ciphertextSize(part.size) })
+  } catch (err) {
+    throw err instanceof NotFoundError && err.kind === 'blob' ? missingBlob(part.blobId) : err
   }
 }
 
-/** Deletes blobs no record references any more, after the commit that released them. */
+/** Stats taken at once when a read spans many parts. */
+const SIZE_CHECKS_IN_FLIGHT = 16
+
+/** IntegrityError unless each part's blob exists with the size its part implies. */
+async function checkBlobSizes(svc: Services, parts: readonly PartRecord[]): Promise<void> {
+  for (let i = 0; i < parts.length; i += SIZE_CHECKS_IN_FLIGHT) {
+    await Promise.all(parts.slice(i, i + SIZE_CHECKS_IN_FLIGHT).map(async (part) => {
+      const actual = await svc.blobs.size(part.blobId)
+      const expected = ciphertextSize(part.size)
+      if (actual === undefined) throw missingBlob(part.blobId)
+      if (actual !== expected) throw new IntegrityError('blob-size', part.blobId, `blob ${part.blobId} is ${actual} bytes, its record says ${expected}`)
+    }))
+  }
+}
+
+/**
+ * Deletes blobs no record references any more, after the commit that released them: at once, or
+ * when the last reader holding one is done (storage/reclaim.ts).
+ */
 export function deleteGarbage(svc: Services, ids: readonly BlobId[]): void {
-  for (const id of ids) {
-    if (readers.has(id)) deferredDeletes.add(id)
-    else deleteBlob(svc, id)
+  reclaimerOf(svc).reclaim(ids)
+}
+
+/** The reclaimer of each blob store (one per store: one per server in this process). */
+const reclaimers = new WeakMap<BlobStore, BlobReclaimer>()
+
+function reclaimerOf(svc: Services): BlobReclaimer {
+  let r = reclaimers.get(svc.blobs)
+  if (!r) {
+    const { blobs, log } = svc
+    r = new BlobReclaimer((id) => {
+      blobs.delete(id).catch((err: unknown) => log.warn('could not delete an unreferenced blob', { blobId: id, err }))
+    })
+    reclaimers.set(blobs, r)
   }
-}
-
-/** Readers per blob, and blobs whose deletion waits for their readers (in this process). */
-const readers = new Map<BlobId, number>()
-const deferredDeletes = new Set<BlobId>()
-
-function deleteBlob(svc: Services, id: BlobId): void {
-  svc.blobs.delete(id).catch((err: unknown) => svc.log.warn('could not delete an unreferenced blob', { blobId: id, err }))
-}
-
-function holdBlobs(ids: readonly BlobId[]): void {
-  for (const id of ids) readers.set(id, (readers.get(id) ?? 0) + 1)
-}
-
-function releaseBlobs(svc: Services, ids: readonly BlobId[]): void {
-  for (const id of ids) {
-    const n = (readers.get(id) ?? 1) - 1
-    if (n > 0) {
-      readers.set(id, n)
-      continue
-    }
-    readers.delete(id)
-    if (deferredDeletes.delete(id)) deleteBlob(svc, id)
-  }
+  return r
 }

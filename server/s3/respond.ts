@@ -71,8 +71,10 @@ export function writeError(res: ServerResponse, err: S3Error, ids: ResponseIds, 
 
 /**
  * Writes a handler's result. A streamed body's first chunk is produced before the status line is
- * sent, so a failure there (e.g. a tampered first chunk) still becomes a clean 500; a failure after
- * the headers are out aborts the connection, so the client never sees a short body as complete.
+ * sent, so a failure there (e.g. a tampered first chunk, a blob of the wrong size) still becomes a
+ * clean error answer; a failure after the headers are out aborts the connection, so the client
+ * never sees a short body as complete. Whichever way it ends — done, failed, refused by
+ * `writeHead`, or the client gone — the body's iterator is closed (`return`), so its files close.
  */
 export async function writeResult(
   res: ServerResponse,
@@ -106,8 +108,26 @@ export async function writeResult(
     return
   }
   const it = chunks[Symbol.asyncIterator]()
-  const first = await it.next() // errors here propagate: nothing has been sent yet
-  res.writeHead(result.status, headers)
+  try {
+    const first = await it.next() // errors here propagate: nothing has been sent yet
+    res.writeHead(result.status, headers) // so do its errors (a header value it refuses)
+    await writeBody(res, it, first, ids, log, metrics)
+  } finally {
+    await it.return?.(undefined).catch(() => undefined)
+  }
+}
+
+const CLIENT_CLOSED = 'client closed the connection'
+
+/** Writes the chunks after the headers; a failure (or the client going away) aborts the response. */
+async function writeBody(
+  res: ServerResponse,
+  it: AsyncIterator<Buffer>,
+  first: IteratorResult<Buffer>,
+  ids: ResponseIds,
+  log: Logger,
+  metrics?: { countIfIntegrityFailure(err: unknown): boolean },
+): Promise<void> {
   try {
     let next = first
     // Chunks are 64 KiB; corking them into ~256 KiB writes saves syscalls on large bodies.
@@ -121,10 +141,12 @@ export async function writeResult(
         corked = 0
         res.cork()
       }
+      // A response whose connection is gone takes writes and never drains: stop reading.
+      if (res.destroyed) throw new Error(CLIENT_CLOSED)
       if (!ok) {
         await new Promise<void>((resolve, reject) => {
           const onDrain = () => { cleanup(); resolve() }
-          const onClose = () => { cleanup(); reject(new Error('client closed the connection')) }
+          const onClose = () => { cleanup(); reject(new Error(CLIENT_CLOSED)) }
           const cleanup = () => { res.off('drain', onDrain); res.off('close', onClose) }
           res.on('drain', onDrain)
           res.on('close', onClose)
@@ -135,9 +157,8 @@ export async function writeResult(
     res.uncork()
     res.end()
   } catch (err) {
-    await it.return?.(undefined).catch(() => undefined)
     metrics?.countIfIntegrityFailure(err)
-    if (!(err instanceof Error && err.message === 'client closed the connection')) {
+    if (!(err instanceof Error && err.message === CLIENT_CLOSED)) {
       log.error('response aborted after headers were sent', { requestId: ids.requestId, err })
     }
     res.destroy()

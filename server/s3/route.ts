@@ -2,7 +2,7 @@
  * @module Parses (method, raw request-target, Host, headers) into one typed S3Operation, up front,
  * before anything else looks at the request (Garage's Endpoint enum).
  */
-import { S3Error } from './errors.js'
+import { S3Error, invalidArgument } from './errors.js'
 
 export type S3Operation =
   | { kind: 'ListBuckets' }
@@ -138,7 +138,7 @@ export function parseOperation(
   }
   const q = target.query
   for (const [name] of q) {
-    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented')
+    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented', { message: `The ?${name} subresource is not implemented.` })
   }
   if (!bucket) {
     if (method === 'GET') return { kind: 'ListBuckets' }
@@ -188,7 +188,7 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
       return { kind: 'DeleteBucket', bucket }
     case 'POST':
       if (has(q, 'delete')) return { kind: 'DeleteObjects', bucket }
-      throw new S3Error('NotImplemented') // POST Object (browser form uploads) is out of scope (§7)
+      throw new S3Error('NotImplemented', { message: 'POST Object (browser form uploads) is not implemented.' })
     default:
       throw new S3Error('MethodNotAllowed')
   }
@@ -202,7 +202,7 @@ function objectOperation(
   headers: Record<string, string>,
 ): S3Operation {
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
-  if (has(q, 'encryption')) throw new S3Error('NotImplemented')
+  if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
   switch (method) {
@@ -231,6 +231,23 @@ function objectOperation(
     default:
       throw new S3Error('MethodNotAllowed')
   }
+}
+
+/**
+ * Whether `id` can name an upload. The ids this store issues (newUploadId) are 1..1024 URL-safe
+ * characters; any other id (empty, with NUL or other bytes, longer) names no upload, so it answers
+ * NoSuchUpload, as AWS does for an unknown id, without reaching the metadata store.
+ */
+export function canBeUploadId(id: string): boolean {
+  return /^[A-Za-z0-9._~-]{1,1024}$/.test(id)
+}
+
+/**
+ * Whether a bucket name can be looked up: the metadata store delimits its keys with NUL, so an
+ * empty name or one with NUL can exist nowhere and answers as a bucket that does not exist.
+ */
+export function canBeBucketName(name: string): boolean {
+  return name.length > 0 && !name.includes('\0')
 }
 
 /** The bucket an operation addresses, if any. */

@@ -52,6 +52,9 @@ const SOURCE_TRIO: TrioNames = { algorithm: AMZ_COPY_SSE_C_ALGORITHM, key: AMZ_C
 
 const hasTrio = (h: Record<string, string>, t: TrioNames) => h[t.algorithm] !== undefined || h[t.key] !== undefined || h[t.md5] !== undefined
 
+/** True if the request carries any of the SSE-C trio for its destination (optional on Complete and ListParts). */
+export const presentsCustomerKey = (h: Record<string, string>): boolean => hasTrio(h, DEST_TRIO)
+
 /** True if the request carries any destination SSE header (the copy-onto-itself rule, §4.11). */
 export function hasEncryptionHeaders(h: Record<string, string>): boolean {
   return [AMZ_SSE, AMZ_SSE_KMS_KEY_ID, AMZ_SSE_CONTEXT, AMZ_SSE_BUCKET_KEY].some((n) => h[n] !== undefined) || hasTrio(h, DEST_TRIO)

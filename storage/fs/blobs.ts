@@ -2,10 +2,10 @@
  * @module BlobStore on the local filesystem: one file per blob under `blobs/<2 hex>/<id>`, written
  * to `tmp/<id>`, fsynced, renamed into place, and made durable by fsyncing the shard directory.
  */
-import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobId, assertRange, BLOB_ID, newBlobId } from '../blob-id.js'
-import { NotFoundError } from '../errors.js'
+import { IntegrityError, NotFoundError } from '../errors.js'
 import type { BlobId, BlobStore } from '../types.js'
 
 /** Writes are coalesced into, and reads are made in, pieces of this size. */
@@ -84,9 +84,11 @@ export class FsBlobStore implements BlobStore {
   /**
    * Yields the bytes [start, end) of a blob (the whole blob without a range; `end` past the end
    * of the blob reads to its end) in pieces of about 256 KiB. NotFoundError('blob') if missing,
-   * raised on the first read.
+   * raised on the first read. With `size`, the opened file must be exactly that long (one fstat,
+   * before any byte is read): IntegrityError('blob-size') otherwise. The file is open from the
+   * first read until the iteration ends, completed or abandoned (`return`).
    */
-  async *read(id: BlobId, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+  async *read(id: BlobId, range?: { start: number; end: number }, opts: { size?: number } = {}): AsyncIterable<Buffer> {
     assertBlobId(id)
     assertRange(range)
     let fh: FileHandle
@@ -96,8 +98,12 @@ export class FsBlobStore implements BlobStore {
       throw isNotFound(err) ? new NotFoundError('blob', id) : err
     }
     try {
+      const actual = opts.size !== undefined || !range ? (await fh.stat()).size : undefined
+      if (opts.size !== undefined && actual !== opts.size) {
+        throw new IntegrityError('blob-size', id, `blob ${id} is ${actual} bytes, its record says ${opts.size}`)
+      }
       let position = range?.start ?? 0
-      const end = range ? range.end : (await fh.stat()).size
+      const end = range ? range.end : actual!
       while (position < end) {
         const length = Math.min(IO_SIZE, end - position)
         const buf = Buffer.allocUnsafe(length)
@@ -108,6 +114,16 @@ export class FsBlobStore implements BlobStore {
       }
     } finally {
       await fh.close()
+    }
+  }
+
+  async size(id: BlobId): Promise<number | undefined> {
+    assertBlobId(id)
+    try {
+      return (await stat(this.pathOf(id))).size
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw err
     }
   }
 

@@ -5,7 +5,7 @@
 import { Level } from 'level'
 import { bucketCodec, nullRefCodec, objectCodec, partCodec, uploadCodec, uploadRefCodec } from '../codec.js'
 import { ConflictError, NotFoundError } from '../errors.js'
-import { blobsOf, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
+import { blobsOf, checkBucketExpectation, checkCompletedParts, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
 import { justAfter, parseUploadSortKey } from '../order.js'
 import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
 import { LockTable } from '../lock.js'
@@ -102,10 +102,15 @@ export class LevelMetadataStore implements MetadataStore {
     })
   }
 
-  /** Replaces the record of an existing bucket; NotFoundError('bucket') if it does not exist. */
-  async putBucket(rec: BucketRecord): Promise<void> {
+  /**
+   * Replaces the record of an existing bucket; NotFoundError('bucket') if it does not exist,
+   * ConflictError('concurrent-change') if `expect` is no longer the stored record. The check reads
+   * through the cache, which is exact here: every bucket write holds this exclusive lock and
+   * updates the cache before releasing it.
+   */
+  async putBucket(rec: BucketRecord, opts: { expect?: BucketRecord } = {}): Promise<void> {
     await this.locks.with(bucketLock(rec.name), 'exclusive', async () => {
-      if (!(await this.getBucket(rec.name))) throw new NotFoundError('bucket', rec.name)
+      checkBucketExpectation(rec.name, await this.getBucket(rec.name), opts.expect)
       await this.queue.write([{ type: 'put', key: bucketKey(rec.name), value: bucketCodec.encode(rec) }])
       this.bucketWritten(rec.name)
     })
@@ -126,7 +131,7 @@ export class LevelMetadataStore implements MetadataStore {
       const garbage: BlobId[] = []
       for await (const [, text] of scanSpace(this.db, uploadSpace(name), this.reads)) {
         const upload = uploadCodec.decode(text)
-        garbage.push(...(await this.dropUploadOps(upload, ops)))
+        garbage.push(...this.dropUploadOps(upload, await this.readParts(upload.uploadId), ops))
       }
       await this.queue.write(ops)
       this.bucketWritten(name)
@@ -157,8 +162,9 @@ export class LevelMetadataStore implements MetadataStore {
    * Makes `rec` visible in one durable batch (storage/rules.ts planCommit decides where).
    * NotFoundError('bucket') if the bucket is gone, NotFoundError('upload') if `completeUpload` is
    * not an upload of this bucket and key, NotFoundError('object') for If-Match on a missing key,
-   * ConflictError('precondition') if an expectation fails. Garbage: blobs of the replaced version
-   * and of omitted upload parts.
+   * ConflictError('precondition') if an expectation fails, ConflictError('concurrent-change') if a
+   * part of `rec` is no longer the upload's (putPart takes the same key lock, so no part can change
+   * between check and write). Garbage: blobs of the replaced version and of omitted upload parts.
    */
   async commitObject(rec: ObjectRecord, opts: { expect?: CommitExpectation; completeUpload?: string } = {}): Promise<CommitResult> {
     return this.withKey(rec.bucket, rec.key, async () => {
@@ -169,7 +175,9 @@ export class LevelMetadataStore implements MetadataStore {
       if (opts.completeUpload !== undefined) {
         const upload = await this.getUpload(rec.bucket, rec.key, opts.completeUpload)
         if (!upload) throw new NotFoundError('upload', opts.completeUpload)
-        uploadBlobs = await this.dropUploadOps(upload, ops)
+        const parts = await this.readParts(upload.uploadId)
+        checkCompletedParts(rec, upload.uploadId, parts)
+        uploadBlobs = this.dropUploadOps(upload, parts, ops)
       }
       const inPlace = opts.expect?.record !== undefined
       const state = await this.keyState(rec.bucket, rec.key, inPlace ? rec.versionId : undefined)
@@ -298,7 +306,7 @@ export class LevelMetadataStore implements MetadataStore {
       const upload = await this.getUpload(bucket, key, uploadId)
       if (!upload) throw new NotFoundError('upload', uploadId)
       const ops: WriteOp[] = []
-      const garbage = await this.dropUploadOps(upload, ops)
+      const garbage = this.dropUploadOps(upload, await this.readParts(upload.uploadId), ops)
       await this.queue.write(ops)
       return { garbage }
     })
@@ -358,15 +366,14 @@ export class LevelMetadataStore implements MetadataStore {
     return parts
   }
 
-  /** Appends the deletes of an upload, its id index entry and its parts; returns the parts' blobs. */
-  private async dropUploadOps(upload: UploadRecord, ops: WriteOp[]): Promise<BlobId[]> {
+  /**
+   * Appends the deletes of an upload, its id index entry and its `parts` (all of them, read under
+   * the upload's key lock); returns the parts' blobs.
+   */
+  private dropUploadOps(upload: UploadRecord, parts: readonly UploadPartRecord[], ops: WriteOp[]): BlobId[] {
     ops.push({ type: 'del', key: uploadKey(upload.bucket, upload.key, upload.uploadId) })
     ops.push({ type: 'del', key: uploadRefKey(upload.uploadId) })
-    const blobs: BlobId[] = []
-    for (const part of await this.readParts(upload.uploadId)) {
-      ops.push({ type: 'del', key: partKey(upload.uploadId, part.partNumber) })
-      blobs.push(part.blobId)
-    }
-    return blobs
+    for (const part of parts) ops.push({ type: 'del', key: partKey(upload.uploadId, part.partNumber) })
+    return parts.map((p) => p.blobId)
   }
 }

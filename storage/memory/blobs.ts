@@ -1,5 +1,5 @@
 /** @module In-memory BlobStore for tests only: same id rules and range semantics as FsBlobStore. */
-import { NotFoundError } from '../errors.js'
+import { IntegrityError, NotFoundError } from '../errors.js'
 import { assertBlobId, assertRange, newBlobId } from '../blob-id.js'
 import type { BlobId, BlobStore } from '../types.js'
 
@@ -21,13 +21,19 @@ export class MemoryBlobStore implements BlobStore {
     return { size: blob.length }
   }
 
-  async *read(id: BlobId, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+  async *read(id: BlobId, range?: { start: number; end: number }, opts: { size?: number } = {}): AsyncIterable<Buffer> {
     assertBlobId(id)
     assertRange(range)
     const blob = this.blobs.get(id)
     if (!blob) throw new NotFoundError('blob', id)
+    if (opts.size !== undefined && blob.length !== opts.size) throw new IntegrityError('blob-size', id)
     const slice = range ? blob.subarray(range.start, range.end) : blob
     if (slice.length > 0) yield Buffer.from(slice)
+  }
+
+  async size(id: BlobId): Promise<number | undefined> {
+    assertBlobId(id)
+    return this.blobs.get(id)?.length
   }
 
   async delete(id: BlobId): Promise<void> {

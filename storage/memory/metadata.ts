@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError } from '../errors.js'
 import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
 import { assertBucketName, assertPartNumber, assertUploadId, compareUtf8, uploadSortKey, uploadsOfKey } from '../order.js'
-import { blobsOf, partsAfter, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
+import { blobsOf, checkBucketExpectation, checkCompletedParts, partsAfter, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
 import type {
   BlobId, BucketRecord, CommitExpectation, CommitResult, DeleteOptions, DeleteResult, ListQuery, ListResult, MetadataStore,
   ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord, VersionListQuery, VersionListResult, VersionRecord,
@@ -46,8 +46,8 @@ export class MemoryMetadataStore implements MetadataStore {
     return { created: true }
   }
 
-  async putBucket(rec: BucketRecord): Promise<void> {
-    if (!this.buckets.has(rec.name)) throw new NotFoundError('bucket', rec.name)
+  async putBucket(rec: BucketRecord, opts: { expect?: BucketRecord } = {}): Promise<void> {
+    checkBucketExpectation(rec.name, this.buckets.get(rec.name), opts.expect)
     this.buckets.set(rec.name, copy(rec))
   }
 
@@ -85,6 +85,7 @@ export class MemoryMetadataStore implements MetadataStore {
       upload = this.uploads.get(rec.bucket)?.get(uploadSortKey(rec.key, opts.completeUpload))
       if (!upload) throw new NotFoundError('upload', opts.completeUpload)
     }
+    if (upload) checkCompletedParts(rec, upload.uploadId, [...(this.parts.get(upload.uploadId)?.values() ?? [])])
     const inPlace = opts.expect?.record !== undefined
     const state = this.keyState(rec.bucket, rec.key, inPlace ? rec.versionId : undefined)
     const uploadBlobs = upload ? [...(this.parts.get(upload.uploadId)?.values() ?? [])].map((p) => p.blobId) : []

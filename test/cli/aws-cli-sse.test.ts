@@ -181,6 +181,9 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
   })
 
   it('BENC-03 BENC-08 s3api put-bucket-encryption aws:kms with a key id and bucket key, get echoes it, delete-bucket-encryption resets to AES256 and keeps the block setting', async () => {
+    // PutBucketEncryption checks that the key exists.
+    const keyId = JSON.parse(await aws('kms', 'create-key', '--output', 'json')).KeyMetadata.KeyId as string
+    await aws('kms', 'create-alias', '--alias-name', 'alias/app', '--target-key-id', keyId)
     await s3api('put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration',
       JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' }, BucketKeyEnabled: true }] }))
     expect(await encryptionRule()).toEqual({

@@ -61,6 +61,27 @@ export function runBlobStoreContract(opts: BlobContractOptions): void {
       await expect(collect(store.read(id))).rejects.toBeInstanceOf(NotFoundError)
     })
 
+    it('read with the size the caller expects: IntegrityError blob-size, before any byte, when the blob is another size', async () => {
+      const data = randomBytes(300_000)
+      const id = store.newId()
+      await store.write(id, pieces(data))
+      expect((await collect(store.read(id, { start: 0, end: data.length }, { size: data.length }))).equals(data)).toBe(true)
+      expect((await collect(store.read(id, undefined, { size: data.length }))).equals(data)).toBe(true)
+      for (const size of [0, data.length - 1, data.length + 1]) {
+        const it = store.read(id, { start: 0, end: 10 }, { size })[Symbol.asyncIterator]()
+        await expect(it.next()).rejects.toMatchObject({ name: 'IntegrityError', kind: 'blob-size', what: id })
+      }
+      await expect(collect(store.read(store.newId(), undefined, { size: 5 }))).rejects.toBeInstanceOf(NotFoundError)
+    })
+
+    it('size gives the bytes of a blob, undefined for a missing one', async () => {
+      const id = store.newId()
+      await store.write(id, pieces(randomBytes(70_001)))
+      expect(await store.size(id)).toBe(70_001)
+      expect(await store.size(store.newId())).toBeUndefined()
+      await expect(store.size('../x')).rejects.toBeInstanceOf(TypeError)
+    })
+
     it('delete removes a blob; deleting a missing blob is not an error', async () => {
       const id = store.newId()
       await store.write(id, pieces('x'))

@@ -37,6 +37,11 @@ export function objectRecord(bucket: string, key: string, over: Partial<ObjectRe
   }
 }
 
+/** The object a Complete of `parts` (as read from the store) commits: their numbers and blobs, as the handler builds it. */
+export function completedObject(bucket: string, key: string, parts: UploadPartRecord[]): ObjectRecord {
+  return { ...objectRecord(bucket, key, { blobs: [] }), size: parts.reduce((n, p) => n + p.size, 0), multipartCount: parts.length, parts: parts.map(({ uploadId: _u, ...part }) => part) }
+}
+
 export function uploadRecord(bucket: string, key: string, uploadId: string, over: Partial<UploadRecord> = {}): UploadRecord {
   return {
     v: 2, uploadId, bucket, key, versionId: newVersionId(), initiated: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key),

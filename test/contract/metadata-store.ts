@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConflictError, NotFoundError } from '../../storage/errors.js'
 import type { MetadataStore } from '../../storage/types.js'
-import { blobId, bucketRecord, objectRecord, uploadPart, uploadRecord } from './fixtures.js'
+import { blobId, bucketRecord, completedObject, objectRecord, uploadPart, uploadRecord } from './fixtures.js'
 import type { MetadataContractOptions, MetadataHarness } from './harness.js'
 import { runListingContract } from './metadata-listing.js'
 import { runVersionsContract } from './metadata-versions.js'
@@ -252,7 +252,7 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
         const parts = [1, 2, 3].map((n) => uploadPart('u1', n))
         for (const p of parts) await store.putPart(p)
-        const rec = objectRecord('bkt', 'k', { blobs: [parts[0].blobId, parts[2].blobId], multipartCount: 2 })
+        const rec = completedObject('bkt', 'k', [parts[0], parts[2]])
         const result = await store.commitObject(rec, { completeUpload: 'u1' })
         expect(result.replaced).toEqual(old)
         expect([...result.garbage].sort()).toEqual([old.parts[0].blobId, parts[1].blobId].sort())
@@ -275,8 +275,9 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       it('completeUpload with a failing expectation keeps the upload', async () => {
         await store.commitObject(objectRecord('bkt', 'k'))
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
-        await store.putPart(uploadPart('u1', 1))
-        await expect(store.commitObject(objectRecord('bkt', 'k'), { completeUpload: 'u1', expect: { absent: true } })).rejects.toBeInstanceOf(ConflictError)
+        const part = uploadPart('u1', 1)
+        await store.putPart(part)
+        await expect(store.commitObject(completedObject('bkt', 'k', [part]), { completeUpload: 'u1', expect: { absent: true } })).rejects.toMatchObject({ name: 'ConflictError', kind: 'precondition' })
         expect(await store.getParts('u1')).toHaveLength(1)
       })
 
@@ -292,13 +293,115 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
 
       it('concurrent putPart and completeUpload: no part survives outside an upload', async () => {
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
-        await store.putPart(uploadPart('u1', 1))
+        const first = uploadPart('u1', 1)
+        await store.putPart(first)
         const puts = Array.from({ length: 10 }, (_, i) => store.putPart(uploadPart('u1', i + 2)))
-        const complete = store.commitObject(objectRecord('bkt', 'k'), { completeUpload: 'u1' })
+        const complete = store.commitObject(completedObject('bkt', 'k', [first]), { completeUpload: 'u1' })
         await Promise.allSettled([...puts, complete])
         await complete
         const ids = new Set(await collectIds(store))
         expect(ids.size).toBe(1)
+      })
+    })
+
+    describe('completing over the parts read', () => {
+      it('a part re-uploaded after the parts were read fails the Complete with ConflictError concurrent-change and changes nothing', async () => {
+        await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
+        const a = uploadPart('u1', 1)
+        await store.putPart(a)
+        const read = await store.getParts('u1')
+        const b = uploadPart('u1', 1)
+        expect(await store.putPart(b)).toEqual({ garbage: [a.blobId] })
+        await expect(store.commitObject(completedObject('bkt', 'k', read), { completeUpload: 'u1' })).rejects.toMatchObject({ name: 'ConflictError', kind: 'concurrent-change' })
+        expect(await store.getObject('bkt', 'k')).toBeUndefined()
+        expect(await store.getParts('u1')).toEqual([b])
+        // A retry over the parts as they are now commits the re-uploaded blob and never names it garbage.
+        const rec = completedObject('bkt', 'k', await store.getParts('u1'))
+        expect(await store.commitObject(rec, { completeUpload: 'u1' })).toEqual({ replaced: undefined, garbage: [], version: rec })
+        expect((await store.getObject('bkt', 'k'))?.parts.map((p) => p.blobId)).toEqual([b.blobId])
+      })
+
+      it('a part the Complete omits may change meanwhile: the commit succeeds and the part is garbage', async () => {
+        await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
+        const [p1, p2] = [uploadPart('u1', 1), uploadPart('u1', 2)]
+        for (const p of [p1, p2]) await store.putPart(p)
+        const read = await store.getParts('u1')
+        const p2b = uploadPart('u1', 2)
+        await store.putPart(p2b)
+        const result = await store.commitObject(completedObject('bkt', 'k', read.slice(0, 1)), { completeUpload: 'u1' })
+        expect(result.garbage).toEqual([p2b.blobId])
+      })
+
+      it('Complete racing a re-upload of its part: exactly one wins, and no garbage blob is one the committed object references', async () => {
+        for (let round = 0; round < 20; round++) {
+          const uploadId = `race${round}`
+          await store.createUpload(uploadRecord('bkt', `k${round}`, uploadId))
+          const a = uploadPart(uploadId, 1)
+          await store.putPart(a)
+          const rec = completedObject('bkt', `k${round}`, await store.getParts(uploadId))
+          const b = uploadPart(uploadId, 1)
+          // Started in both orders; each store then interleaves them as its locks allow.
+          let complete: Promise<{ garbage: string[] }>
+          let reupload: Promise<{ garbage: string[] }>
+          if (round % 2 === 0) {
+            complete = store.commitObject(rec, { completeUpload: uploadId })
+            reupload = store.putPart(b)
+          } else {
+            reupload = store.putPart(b)
+            complete = store.commitObject(rec, { completeUpload: uploadId })
+          }
+          const [committed, replaced] = await Promise.allSettled([complete, reupload])
+          const garbage = [committed, replaced].flatMap((s) => (s.status === 'fulfilled' ? s.value.garbage : []))
+          const object = await store.getObject('bkt', `k${round}`)
+          if (committed.status === 'fulfilled') {
+            expect(replaced).toMatchObject({ status: 'rejected', reason: { name: 'NotFoundError', kind: 'upload' } })
+            expect(object?.parts.map((p) => p.blobId)).toEqual([a.blobId])
+          } else {
+            expect(committed.reason).toMatchObject({ name: 'ConflictError', kind: 'concurrent-change' })
+            expect(replaced.status).toBe('fulfilled')
+            expect(object).toBeUndefined()
+            expect(await store.getParts(uploadId)).toEqual([b])
+          }
+          for (const part of object?.parts ?? []) expect(garbage).not.toContain(part.blobId)
+        }
+      })
+    })
+
+    describe('bucket compare-and-swap', () => {
+      it('putBucket with expect writes while the stored record is the expected one, else ConflictError concurrent-change', async () => {
+        const read = (await store.getBucket('bkt'))!
+        await store.putBucket({ ...read, policy: '{"v":1}' }, { expect: read })
+        await expect(store.putBucket({ ...read, policy: '{"v":2}' }, { expect: read })).rejects.toMatchObject({ name: 'ConflictError', kind: 'concurrent-change', what: 'bkt' })
+        expect((await store.getBucket('bkt'))?.policy).toBe('{"v":1}')
+        await expect(store.putBucket(bucketRecord('nope'), { expect: bucketRecord('nope') })).rejects.toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
+      })
+
+      it('putBucket compares records field by field: key order and absent-versus-undefined members do not matter', async () => {
+        const read = (await store.getBucket('bkt'))!
+        const reordered = Object.fromEntries(Object.entries({ ...read, policy: undefined }).reverse()) as unknown as typeof read
+        await store.putBucket({ ...read, encryption: { sseAlgorithm: 'aws:kms', bucketKeyEnabled: true } }, { expect: reordered })
+        const next = (await store.getBucket('bkt'))!
+        const encryption = { bucketKeyEnabled: true, sseAlgorithm: 'aws:kms' as const }
+        await store.putBucket({ ...next, blockedEncryptionTypes: ['SSE-C'] }, { expect: { ...next, encryption } })
+        expect(await store.getBucket('bkt')).toMatchObject({ blockedEncryptionTypes: ['SSE-C'], encryption })
+      })
+
+      it('concurrent read-change-CAS loops lose no change (and getBucket reads every write back)', async () => {
+        const writers = 12
+        const add = async (id: number) => {
+          for (;;) {
+            const read = (await store.getBucket('bkt'))!
+            const ids = [...(JSON.parse(read.policy ?? '[]') as number[]), id]
+            try {
+              return await store.putBucket({ ...read, policy: JSON.stringify(ids) }, { expect: read })
+            } catch (err) {
+              if (!(err instanceof ConflictError && err.kind === 'concurrent-change')) throw err
+            }
+          }
+        }
+        await Promise.all(Array.from({ length: writers }, (_, i) => add(i)))
+        const ids = JSON.parse((await store.getBucket('bkt'))!.policy!) as number[]
+        expect([...ids].sort((x, y) => x - y)).toEqual(Array.from({ length: writers }, (_, i) => i))
       })
     })
 

@@ -145,6 +145,13 @@ describe('addressing', () => {
       expect([res.status, res.text]).toEqual([200, 'any case'])
     })
 
+    it('CreateBucket by a virtual-hosted request answers Location http://<bucket>.<host>/', async () => {
+      const host = `addr-vh-new.localhost:${srv.port}`
+      const res = await signedSend(srv.port, { method: 'PUT', path: '/', headers: { host } })
+      expect(res.status, res.text).toBe(200)
+      expect(res.headers.location).toBe(`http://${host}/`)
+    })
+
     it('a virtual-hosted key keeps its leading slashes: Host <bucket>.localhost with path //x addresses the key /x', async () => {
       const host = `${bucket}.localhost:${srv.port}`
       expect((await signedSend(srv.port, { method: 'PUT', path: '//x', headers: { host }, body: 'slash' })).status).toBe(200)

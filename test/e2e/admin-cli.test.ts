@@ -109,6 +109,18 @@ describe('admin CLI: keys, verify, audit log', () => {
     expect((await cli('--help')).stdout).toMatch(/keys.*\n.*kms.*\n.*verify/)
   }, 30_000)
 
+  it('--version prints the package version; server --help describes the KMS and the limits as they are', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+    const v = await cli('--version')
+    expect(v).toMatchObject({ code: 0, stdout: `${pkg.version}\n` })
+    expect((await cli('--help')).stdout).toMatch(/--version/)
+    const help = await cli('server', '--help')
+    expect(help.code).toBe(0)
+    expect(help.stdout).not.toMatch(/later/i)
+    expect(help.stdout).toMatch(/embedded KMS/)
+    for (const flag of ['--headers-timeout-ms', '--idle-timeout-ms', '--body-min-rate', '--body-rate-grace-ms', '--max-connections-per-peer']) expect(help.stdout).toContain(flag)
+  }, 30_000)
+
   it('rotate beside the running server: the next PUT is sealed by the new version', async () => {
     const r = await cli('keys', 'rotate', '--data-dir', dataDir)
     expect(r.code).toBe(0)

@@ -10,9 +10,11 @@ import {
   GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, UploadPartCommand,
   UploadPartCopyCommand, AbortMultipartUploadCommand, type S3Client, type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3'
+import { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand } from '@aws-sdk/client-kms'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checksumOf } from '../../server/s3/checksums.js'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
+import { ACCOUNT, freePort, keyArnOf, kmsClient } from '../support/kms.js'
 import { md5Base64, signedSend } from '../support/raw-s3.js'
 import { K1, K3, MSG, SSE, SSE_C_KEY_MD5, md5Hex, sdkCopySsec, sdkSsec, ssecHeaders } from '../support/sse-c.js'
 import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
@@ -31,9 +33,15 @@ const bytesOf = async (res: { Body?: { transformToByteArray(): Promise<Uint8Arra
 
 describe('bucket default encryption', () => {
   let srv: TestServer
+  /** A customer key of this server, also named by alias/app and alias/x (PutBucketEncryption checks that a key exists). */
+  let keyId: string
 
   beforeAll(async () => {
     srv = await startTestServer()
+    const kms = kmsClient(srv.endpoint)
+    keyId = (await kms.send(new CreateKeyCommand({ Description: 'bucket default encryption e2e' }))).KeyMetadata!.KeyId!
+    for (const AliasName of ['alias/app', 'alias/x']) await kms.send(new CreateAliasCommand({ AliasName, TargetKeyId: keyId }))
+    kms.destroy()
   })
   afterAll(async () => {
     await srv?.close()
@@ -77,14 +85,14 @@ describe('bucket default encryption', () => {
 
     it('BENC-03 Put aws:kms with a bare key UUID and BucketKeyEnabled true answers 200 with an empty body; Get echoes the id verbatim and true', async () => {
       const Bucket = await newBucket()
-      const uuid = '134f2428-cec1-4b25-a1ae-9048164dba47'
+      const uuid = keyId
       const res = await putEncryption(Bucket, config(`${apply('aws:kms', uuid)}<BucketKeyEnabled>true</BucketKeyEnabled>`))
       expect([res.status, res.body.length]).toEqual([200, 0])
       expect(await rule(Bucket)).toEqual({
         ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: uuid }, BucketKeyEnabled: true, BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
       })
-      // Key ids are stored as given, never resolved (alias names and ARNs too; contract §5.2 [D][O]).
-      for (const id of ['alias/app', 'arn:aws:kms:us-east-1:000000000000:alias/app', `arn:aws:kms:us-east-1:000000000000:key/${uuid}`, 'fake-key-id']) {
+      // Key ids are stored as given, never rewritten to the key ARN (alias names and ARNs too).
+      for (const id of ['alias/app', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/app`, keyArnOf(uuid)]) {
         await putRule(Bucket, { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: id } })
         expect((await rule(Bucket)).ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: id })
       }
@@ -391,5 +399,94 @@ describe('bucket default encryption', () => {
       await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: 'kms-default', Key: 'k' })), want)
       expect((await s3.send(new PutObjectCommand({ Bucket: 'kms-default', Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBe('AES256')
     })
+  })
+
+  describe('BENC-09 PutBucketEncryption refuses a default KMS key that the KMS does not know (embedded KMS)', () => {
+    let fresh: TestServer
+    beforeAll(async () => {
+      fresh = await startTestServer()
+    })
+    afterAll(async () => {
+      await fresh?.close()
+    })
+    const put = (bucket: string, body: string) =>
+      signedSend(fresh.port, { method: 'PUT', path: `/${bucket}`, query: { encryption: '' }, headers: { 'content-md5': md5Base64(body) }, body })
+    const stored = async (bucket: string) => (await signedSend(fresh.port, { method: 'GET', path: `/${bucket}`, query: { encryption: '' } })).text
+
+    it('alias/aws/s3, not created yet, is accepted (created on first use, by name or alias ARN); the first SSE-KMS write then uses it', async () => {
+      const s3 = makeClient(fresh.endpoint, { maxAttempts: 1 })
+      const kms = kmsClient(fresh.endpoint)
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: 'lazy' }))
+        expect((await kms.send(new ListAliasesCommand({}))).Aliases?.map((a) => a.AliasName)).not.toContain('alias/aws/s3')
+        for (const id of ['alias/aws/s3', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/aws/s3`]) {
+          expect((await put('lazy', config(apply('aws:kms', id)))).status).toBe(200)
+        }
+        const obj = await s3.send(new PutObjectCommand({ Bucket: 'lazy', Key: 'o', Body: 'x' }))
+        const managed = (await kms.send(new ListAliasesCommand({}))).Aliases?.find((a) => a.AliasName === 'alias/aws/s3')
+        expect(obj).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArnOf(managed!.TargetKeyId!) })
+      } finally {
+        s3.destroy()
+        kms.destroy()
+      }
+    })
+
+    it('a malformed id, an unknown key id or key ARN, an unknown alias and an ARN of another region answer 400 KMS.NotFoundException with the KMS message; the rule is unchanged', async () => {
+      const s3 = makeClient(fresh.endpoint, { maxAttempts: 1 })
+      await s3.send(new CreateBucketCommand({ Bucket: 'checked' }))
+      s3.destroy()
+      const before = await stored('checked')
+      const unknown = '134f2428-cec1-4b25-a1ae-9048164dba47'
+      const cases: Array<[string, string]> = [
+        ['fake-key-id', "Invalid keyId 'fake-key-id'"],
+        [unknown, `Key '${keyArnOf(unknown)}' does not exist`],
+        [keyArnOf(unknown), `Key '${keyArnOf(unknown)}' does not exist`],
+        ['alias/nope', `Alias arn:aws:kms:us-east-1:${ACCOUNT}:alias/nope is not found.`],
+        [keyArnOf(unknown, 'eu-west-1'), 'Invalid arn eu-west-1'],
+      ]
+      for (const [id, message] of cases) {
+        for (const alg of ['aws:kms', 'aws:kms:dsse']) {
+          expectRawError(await put('checked', config(apply(alg, id))), { status: 400, code: 'KMS.NotFoundException', message })
+        }
+      }
+      expect(await stored('checked')).toBe(before)
+    })
+
+    it('an existing key (id, ARN, alias, alias ARN) is accepted, disabled or not; a key ARN of another account is accepted unchecked', async () => {
+      const s3 = makeClient(fresh.endpoint, { maxAttempts: 1 })
+      const kms = kmsClient(fresh.endpoint)
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: 'existing' }))
+        const id = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!
+        await kms.send(new CreateAliasCommand({ AliasName: 'alias/here', TargetKeyId: id }))
+        for (const ref of [id, keyArnOf(id), 'alias/here', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/here`, keyArnOf(id, 'us-east-1', '111122223333')]) {
+          expect((await put('existing', config(apply('aws:kms', ref)))).status).toBe(200)
+          expect(await stored('existing')).toContain(`<KMSMasterKeyID>${ref}</KMSMasterKeyID>`)
+        }
+      } finally {
+        s3.destroy()
+        kms.destroy()
+      }
+    })
+  })
+
+  describe('PutBucketEncryption with an external KMS that cannot be reached', () => {
+    let down: TestServer
+    beforeAll(async () => {
+      down = await startTestServer({ args: ['--kms-endpoint', `http://127.0.0.1:${await freePort()}`] })
+    })
+    afterAll(async () => {
+      await down?.close()
+    })
+
+    it('answers 503 ServiceUnavailable for a key it would have to check (never a silent success, never "not found"); alias/aws/s3 and AES256 still answer 200', async () => {
+      const put = (body: string) => signedSend(down.port, { method: 'PUT', path: '/unchecked', query: { encryption: '' }, headers: { 'content-md5': md5Base64(body) }, body })
+      expect((await signedSend(down.port, { method: 'PUT', path: '/unchecked' })).status).toBe(200)
+      expectRawError(await put(config(apply('aws:kms', 'alias/app'))), { status: 503, code: 'ServiceUnavailable' })
+      const rule = await signedSend(down.port, { method: 'GET', path: '/unchecked', query: { encryption: '' } })
+      expect(rule.text).toContain('<SSEAlgorithm>AES256</SSEAlgorithm>')
+      expect((await put(config(apply('aws:kms', 'alias/aws/s3')))).status).toBe(200)
+      expect((await put(config(apply('AES256')))).status).toBe(200)
+    }, 60_000)
   })
 })

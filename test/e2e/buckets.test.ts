@@ -40,11 +40,19 @@ describe('buckets', () => {
     expect(list.Buckets?.map((b) => b.Name)).toContain('bkt-sdk')
   })
 
-  it.each(['a', 'ab', 'Abc', 'foo_bar', 'foo..bar', '-foo', '192.168.5.4', 'xn--x', 'x-s3alias', 'foo-', 'a'.repeat(64), 'sthree-x', 'abc--ol-s3'])(
-    'BKT-02 CreateBucket with the invalid name %j answers 400 InvalidBucketName with BucketName',
-    async (name) => {
+  it.each([
+    ['a', 'between 3 and 63'], ['ab', 'between 3 and 63'], ['Abc', 'only of lowercase'], ['foo_bar', 'only of lowercase'],
+    ['foo..bar', 'two adjacent periods'], ['-foo', 'begin and end'], ['192.168.5.4', 'IP address'], ['xn--x', 'prefix xn--'],
+    ['x-s3alias', 'suffix -s3alias'], ['foo-', 'begin and end'], ['a'.repeat(64), 'between 3 and 63'], ['sthree-x', 'prefix sthree-'],
+    ['abc--ol-s3', 'suffix --ol-s3'],
+  ])(
+    'BKT-02 CreateBucket with the invalid name %j answers 400 InvalidBucketName with BucketName, naming the rule (%s)',
+    async (name, rule) => {
       const res = await signedSend(srv.port, { method: 'PUT', path: `/${name}` })
-      expectRawError(res, { status: 400, code: 'InvalidBucketName', message: 'The specified bucket is not valid.', fields: { BucketName: name } })
+      expectRawError(res, { status: 400, code: 'InvalidBucketName', fields: { BucketName: name } })
+      const message = /<Message>([^<]*)<\/Message>/.exec(res.text)?.[1] ?? ''
+      expect(message.startsWith('The specified bucket is not valid. ')).toBe(true)
+      expect(message).toContain(rule)
     },
   )
 
@@ -226,11 +234,11 @@ describe('buckets', () => {
     expect(parseXml(res.text).LocationConstraint['#text']).toBe('eu-west-1')
   })
 
-  it('CreateBucket of a bucket in another region answers Location http://<bucket>.<host>/', async () => {
+  it('CreateBucket of a bucket in another region by a path-style request answers Location /<bucket> (a bucket.127.0.0.1 host would not resolve)', async () => {
     const body = '<CreateBucketConfiguration><LocationConstraint>eu-central-1</LocationConstraint></CreateBucketConfiguration>'
     const res = await signedSend(srv.port, { method: 'PUT', path: '/bkt-frankfurt', body })
     expect(res.status).toBe(200)
-    expect(res.headers.location).toBe(`http://bkt-frankfurt.127.0.0.1:${srv.port}/`)
+    expect(res.headers.location).toBe('/bkt-frankfurt')
     expect(res.headers['x-amz-bucket-arn']).toBe('arn:aws:s3:::bkt-frankfurt')
   })
 

@@ -12,20 +12,26 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { killChild, startChild, stopChild, type Child } from '../support/child-server.js'
+import { killStartedServers, serverArgs, spawnServer, type ChildServer } from '../support/child-server.js'
 import { makeClient } from '../support/server.js'
 
 const BUCKET = 'crash-versions'
 const KEYS = Array.from({ length: 8 }, (_, i) => `k${i}`)
 const SIZES = [0, 1, 65_536, 65_537, 300_000, 1_100_000]
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex')
+const startChild = (dataDir: string) => spawnServer(process.execPath, serverArgs(dataDir, ['--log-level', 'silent']))
+/** SIGKILL; resolves once the child has been reaped (so LevelDB's lock is free again). */
+async function killChild(child: ChildServer): Promise<void> {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
+  await child.exited
+}
 const clientFor = (endpoint: string): S3Client => makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
 
 describe('crash: SIGKILL during versioned PUTs and deletes', () => {
   let dataDir: string | undefined
-  let child: Child | undefined
+  let child: ChildServer | undefined
   afterAll(async () => {
-    if (child) await killChild(child)
+    killStartedServers()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
   })
 
@@ -93,7 +99,8 @@ describe('crash: SIGKILL during versioned PUTs and deletes', () => {
       expect(`"${md5(await got.Body!.transformToByteArray())}"`).toBe(l.etag)
     }
     s3.destroy()
-    const stopped = await stopChild(child)
+    child.proc.kill('SIGTERM')
+    const stopped = await child.exited
     child = undefined
     expect(stopped.code).toBe(0)
   }, 180_000)

@@ -311,14 +311,7 @@ describe('limits: slow headers, oversized headers, stalled bodies', () => {
   let s3: S3Client
 
   beforeAll(async () => {
-    process.env.STRONGROOM_HEADERS_TIMEOUT_MS = String(HEADERS_TIMEOUT_MS)
-    process.env.STRONGROOM_IDLE_TIMEOUT_MS = String(IDLE_TIMEOUT_MS)
-    try {
-      server = await startTestServer()
-    } finally {
-      delete process.env.STRONGROOM_HEADERS_TIMEOUT_MS
-      delete process.env.STRONGROOM_IDLE_TIMEOUT_MS
-    }
+    server = await startTestServer({ args: ['--headers-timeout-ms', String(HEADERS_TIMEOUT_MS), '--idle-timeout-ms', String(IDLE_TIMEOUT_MS)] })
     s3 = makeClient(server.endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
   })

@@ -235,15 +235,27 @@ describe('objects', () => {
       })
     })
 
-    it('a body sent with Transfer-Encoding: chunked and no Content-Length is stored', async () => {
+    it('a body sent with Transfer-Encoding: chunked and no Content-Length answers 411 MissingContentLength, as AWS', async () => {
       const req = await signRequest(srv.port, {
         method: 'PUT', path: `/${bucket}/chunked`, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'transfer-encoding': 'chunked' },
       })
       const res = await sendBytes(srv.port, requestHead(req), '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')
-      expect(res.status).toBe(200)
-      expect(res.headers.etag).toBe('"5eb63bbbe01eeed093cb22bb8f5acdc3"')
-      const get = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/chunked` })
-      expect(get.text).toBe('hello world')
+      expectRawError(res, { status: 411, code: 'MissingContentLength' })
+      expect((await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/chunked` })).status).toBe(404)
+    })
+
+    it('an aws-chunked body with x-amz-decoded-content-length needs no Content-Length', async () => {
+      const req = await signRequest(srv.port, {
+        method: 'PUT', path: `/${bucket}/aws-chunked-te`,
+        headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5', 'transfer-encoding': 'chunked' },
+      })
+      // Unsigned aws-chunked with an empty trailer, inside HTTP chunked framing.
+      const framed = '5\r\nhello\r\n0\r\n\r\n'
+      const wire = `${framed.length.toString(16)}\r\n${framed}\r\n0\r\n\r\n`
+      const res = await sendBytes(srv.port, requestHead(req), wire)
+      expect(res.status, res.text).toBe(200)
+      const get = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/aws-chunked-te` })
+      expect(get.text).toBe('hello')
     })
 
     it('META-04 a non-ASCII metadata value is returned RFC 2047-encoded', async () => {

@@ -453,15 +453,13 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
       expect(obj.BucketKeyEnabled).toBeUndefined()
     })
 
-    it('BENC-09 Put KMSMasterKeyID fake-key-id answers 200; the next PutObject answers 400 KMS.NotFoundException', async () => {
+    it('BENC-09 Put KMSMasterKeyID fake-key-id answers 400 KMS.NotFoundException (the key is checked when the default is set), as a PutObject naming that key does', async () => {
       const b = await freshBucket('benc09')
-      const put = await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: rule('aws:kms', { key: 'fake-key-id' }) }))
-      expect(put.$metadata.httpStatusCode).toBe(200)
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: 'x' })), {
-        status: 400, code: 'KMS.NotFoundException', message: "Invalid keyId 'fake-key-id'",
-      })
-      // An explicit AES256 request still works: request headers win over the default.
-      expect((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBe('AES256')
+      const notFound = { status: 400, code: 'KMS.NotFoundException', message: "Invalid keyId 'fake-key-id'" }
+      await expectSdkError(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: rule('aws:kms', { key: 'fake-key-id' }) })), notFound)
+      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'fake-key-id' })), notFound)
+      // The refused default was not stored: a PUT without SSE headers is still SSE-S3.
+      expect((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: 'x' }))).ServerSideEncryption).toBe('AES256')
     })
 
     it('BENC-11 an aws:kms default applies to PutObject, CopyObject destination and CreateMultipartUpload', async () => {

@@ -4,7 +4,7 @@
  * InternalError (403 AccessDenied for SSE-C, whose tampered key looks like a wrong key), or a
  * response cut short — never wrong bytes with a 200.
  */
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { mkdtemp, open, readFile, rm, stat, truncate, writeFile, appendFile } from 'node:fs/promises'
 import { execFile } from 'node:child_process'
@@ -151,6 +151,15 @@ describe('tampered blob files and records fail closed', () => {
     }
     await put('other', seed++)
     await put('swap-target', seed++)
+    for (const name of ['short', 'long']) {
+      await put(`size/${name}`, seed++)
+      await put(`size-c/${name}`, seed++, SIZE, true)
+    }
+    for (const name of ['part1-long', 'part2-short']) {
+      const data = pattern(seed++, 5 * MiB + 100_000)
+      originals.set(`size-mpu/${name}`, data)
+      await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `size-mpu/${name}`, Body: data }, partSize: 5 * MiB, queueSize: 2 }).done()
+    }
     const mp = pattern(seed++, 5 * MiB + 100_000)
     originals.set('mpu', mp)
     await new Upload({ client: s3, params: { Bucket: BUCKET, Key: 'mpu', Body: mp }, partSize: 5 * MiB, queueSize: 2 }).done()
@@ -207,8 +216,9 @@ describe('tampered blob files and records fail closed', () => {
     for (const key of [`blob/${name}`, `blob-c/${name}`]) {
       const rec = await currentRecord(key)
       await fn(blobPath(rec.parts[0].blobId))
-      // Bytes past the last (final-flagged) chunk are never read: the object itself is intact.
-      await expectFailClosed(key, { allowIntact: name.includes('appended') })
+      // Appended bytes are never read (they follow the final-flagged chunk), but the blob is not
+      // the size its record says: refused like a truncation.
+      await expectFailClosed(key)
     }
   })
 
@@ -217,6 +227,57 @@ describe('tampered blob files and records fail closed', () => {
     const b = await currentRecord('other')
     await writeFile(blobPath(a.parts[0].blobId), await readFile(blobPath(b.parts[0].blobId)))
     await expectFailClosed('swap-target')
+  })
+
+  async function integrityFailures(): Promise<number> {
+    const text = await (await fetch(`${server.endpoint}/metrics`)).text()
+    return Number(/^strongroom_integrity_failures_total (\S+)$/m.exec(text)?.[1])
+  }
+
+  it('a blob shorter or longer than its record says: GET answers 500 InternalError before any byte is sent, full or ranged, single-part or multipart; HEAD answers from the record', async () => {
+    const shorten = async (f: string) => truncate(f, (await stat(f)).size - 1)
+    const lengthen = (f: string) => appendFile(f, Buffer.from([0]))
+    const damage: Array<[string, number, (f: string) => Promise<void>]> = [
+      ['size/short', 0, shorten], ['size/long', 0, lengthen], ['size-c/short', 0, shorten], ['size-c/long', 0, lengthen],
+      ['size-mpu/part1-long', 0, lengthen], ['size-mpu/part2-short', 1, shorten],
+    ]
+    for (const [key, part, fn] of damage) await fn(blobPath((await currentRecord(key)).parts[part].blobId))
+    const before = await integrityFailures()
+    let refused = 0
+    const expect500 = async (key: string, range?: string) => {
+      const res = await rawGet(server.port, key, headersFor(key), range)
+      const what = `${key} ${range ?? 'full'}`
+      expect(res.status, what).toBe(500)
+      expect(res.code, what).toBe('InternalError')
+      // An error document, whole: no status line of a 200/206 went out first.
+      expect(res.complete, what).toBe(true)
+      refused++
+    }
+    for (const key of ['size/short', 'size/long', 'size-c/short', 'size-c/long']) {
+      await expect500(key)
+      await expect500(key, 'bytes=0-99')
+      await expect500(key, `bytes=${SIZE - 100}-`)
+    }
+    const PART = 5 * MiB
+    await expect500('size-mpu/part1-long')
+    await expect500('size-mpu/part1-long', 'bytes=100-200')
+    await expect500('size-mpu/part1-long', `bytes=${PART - 10}-${PART + 10}`)
+    await expect500('size-mpu/part2-short')
+    await expect500('size-mpu/part2-short', `bytes=${PART + 10}-${PART + 20}`)
+    // Only the blobs a read touches are checked: a range inside the intact part still reads.
+    const intact: Array<[string, number, number]> = [['size-mpu/part1-long', PART + 5, PART + 99_999], ['size-mpu/part2-short', 7, 70_000]]
+    for (const [key, start, end] of intact) {
+      const res = await rawGet(server.port, key, {}, `bytes=${start}-${end}`)
+      expect(res.status, key).toBe(206)
+      expect(res.body.equals(originals.get(key)!.subarray(start, end + 1)), key).toBe(true)
+    }
+    expect(await integrityFailures()).toBe(before + refused)
+    // HEAD reads no blob (it answers from the record; `strongroom verify` finds a blob's size off).
+    for (const key of ['size/short', 'size-c/long', 'size-mpu/part2-short']) {
+      const sseC = ssec.has(key) ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.raw.toString('base64'), SSECustomerKeyMD5: K1.md5 } : {}
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ...sseC }))
+      expect(head.ContentLength, key).toBe(originals.get(key)!.length)
+    }
   })
 
   /** The record as the server stored it (read through a short stop). */
@@ -308,6 +369,7 @@ describe('tampered blob files and records fail closed', () => {
       expect(['FAILED', 'NOT-VERIFIABLE']).toContain(verdict.get(key))
     }
     for (const name of ['truncated by one byte', 'truncated to zero', 'one byte appended']) expect(verdict.get(`blob-c/${name}`), name).toBe('FAILED')
+    for (const key of ['size/short', 'size/long', 'size-c/short', 'size-c/long', 'size-mpu/part1-long', 'size-mpu/part2-short']) expect(verdict.get(key), key).toBe('FAILED')
   })
 
   /** Record mutations (the object record of a 200 000-byte single-part object). */

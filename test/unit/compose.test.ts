@@ -83,10 +83,10 @@ describe('compose.yaml', () => {
     expect(dockerfile).toMatch(/^FROM node:20\b/m)
     expect(dockerfile).toMatch(/^RUN npm ci\b/m)
     expect(dockerfile).toMatch(/^COPY package\.json package-lock\.json/m)
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--import", "tsx", "server\/main\.ts"\]/m)
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/strongroom\.js"\]/m)
     expect(dockerfile).toMatch(/^USER node$/m)
     // The start command the image runs is what `npm start` runs.
     const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-    expect(pkg.scripts.start).toBe('tsx server/main.ts server')
+    expect(pkg.scripts.start).toBe('exec node bin/strongroom.js server')
   })
 })

@@ -1,9 +1,12 @@
 /** @module Put/Get/DeleteBucketEncryption, including BlockedEncryptionTypes (contract §5). */
+import { KmsError } from '../../../crypto/kms/types.js'
 import type { BucketEncryptionConfig } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { readXml } from '../request-body.js'
+import { AWS_MANAGED_S3_ALIAS } from '../sse-headers.js'
 import { textOf, xmlDocument } from '../xml.js'
+import { updateBucket } from './bucket-update.js'
 import { loadBucket, requireIntegrityHeader } from './common.js'
 
 const ALGORITHMS = new Set(['AES256', 'aws:kms', 'aws:kms:dsse'])
@@ -53,11 +56,37 @@ export function parseEncryptionConfiguration(doc: Record<string, unknown>): Pars
   return { encryption, blocked }
 }
 
+/**
+ * Refuses a default KMS key that the store's KMS says does not exist, so the mistake is answered
+ * here rather than by every later write into the bucket. AWS's PutBucketEncryption reference says
+ * S3 does not validate the key id; we check what our own KMS can answer, as the requesting account
+ * (the account a key id or alias resolves in when that account writes), and refuse only a
+ * NotFoundException (malformed id, unknown key or alias, ARN of another region) — with the
+ * `KMS.NotFoundException` answer, status and KMS message a PutObject under that default would get.
+ * A KMS that cannot be reached answers 503 (neither accepted unchecked nor called missing).
+ * Accepted unchecked: `alias/aws/s3` (the AWS managed key is created on first use) and keys the
+ * KMS will not describe to this caller (another account's key ARN, DescribeKey denied).
+ */
+async function checkDefaultKmsKey(svc: Services, req: S3Request, keyId: string | undefined): Promise<void> {
+  if (keyId === undefined || keyId === AWS_MANAGED_S3_ALIAS || keyId.endsWith(`:${AWS_MANAGED_S3_ALIAS}`)) return
+  // Without a KMS (handler unit tests) there is nothing to check against; the server always has one.
+  if (!svc.kms) return
+  try {
+    await svc.kms.client.describeKey(keyId, req.principal)
+  } catch (err) {
+    if (err instanceof KmsError && err.reason !== 'not-found' && err.reason !== 'unavailable') return
+    throw err
+  }
+}
+
 export async function putBucketEncryption(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  const bucket = await loadBucket(svc, req, name)
+  await loadBucket(svc, req, name)
   requireIntegrityHeader(req.headers)
   const parsed = parseEncryptionConfiguration(await readXml(req, 'ServerSideEncryptionConfiguration'))
-  await svc.meta.putBucket({ ...bucket, encryption: parsed.encryption, blockedEncryptionTypes: parsed.blocked ?? bucket.blockedEncryptionTypes })
+  await checkDefaultKmsKey(svc, req, parsed.encryption.kmsMasterKeyId)
+  await updateBucket(svc, req, name, (bucket) => ({
+    ...bucket, encryption: parsed.encryption, blockedEncryptionTypes: parsed.blocked ?? bucket.blockedEncryptionTypes,
+  }))
   return { status: 200 }
 }
 
@@ -75,8 +104,7 @@ export async function getBucketEncryption(svc: Services, req: S3Request, name: s
 }
 
 export async function deleteBucketEncryption(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  const bucket = await loadBucket(svc, req, name)
   // Resets the default to AES256; the SSE-C block stays as it is (contract §5.5 [C]).
-  if (bucket.encryption !== undefined) await svc.meta.putBucket({ ...bucket, encryption: undefined })
+  await updateBucket(svc, req, name, (bucket) => (bucket.encryption === undefined ? undefined : { ...bucket, encryption: undefined }))
   return { status: 204 }
 }

@@ -5,13 +5,14 @@ import { isPublic } from '../policy/evaluate.js'
 import { MAX_POLICY_BYTES, PolicyError, parsePolicy } from '../policy/parse.js'
 import { readSmallBody } from '../request-body.js'
 import { xmlDocument } from '../xml.js'
+import { updateBucket } from './bucket-update.js'
 import { loadBucket } from './common.js'
 
 /** Bodies are read up to a little over the 20 KB quota, so the size message can be AWS's. */
 const MAX_BODY = MAX_POLICY_BYTES + 1
 
 export async function putBucketPolicy(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  const bucket = await loadBucket(svc, req, name)
+  await loadBucket(svc, req, name)
   let text: string
   try {
     text = (await readSmallBody(req, MAX_BODY)).bytes.toString('utf8')
@@ -26,7 +27,7 @@ export async function putBucketPolicy(svc: Services, req: S3Request, name: strin
     if (err instanceof PolicyError) throw new S3Error('MalformedPolicy', { message: err.message })
     throw err
   }
-  await svc.meta.putBucket({ ...bucket, policy: text })
+  await updateBucket(svc, req, name, (current) => ({ ...current, policy: text }))
   return { status: 204 }
 }
 
@@ -42,8 +43,7 @@ export async function getBucketPolicy(svc: Services, req: S3Request, name: strin
 }
 
 export async function deleteBucketPolicy(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  const bucket = await loadBucket(svc, req, name)
-  if (bucket.policy !== undefined) await svc.meta.putBucket({ ...bucket, policy: undefined })
+  await updateBucket(svc, req, name, (bucket) => (bucket.policy === undefined ? undefined : { ...bucket, policy: undefined }))
   return { status: 204 }
 }
 

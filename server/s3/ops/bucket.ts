@@ -5,6 +5,7 @@ import { S3Error } from '../errors.js'
 import { AMZ_ACCESS_POINT_ALIAS, AMZ_BUCKET_ARN, AMZ_BUCKET_REGION } from '../headers.js'
 import { AWS_REGIONS } from '../regions.js'
 import { contentLength, readSmallBody } from '../request-body.js'
+import { bucketFromHost } from '../route.js'
 import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
 import { isOwner, loadBucket } from './common.js'
 import { deleteGarbage } from '../object-io.js'
@@ -12,16 +13,24 @@ import { deleteGarbage } from '../object-io.js'
 const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
 const FORBIDDEN_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
 
-/** Bucket naming rules of contract §3.1. */
-export function isValidBucketName(name: string): boolean {
-  if (name.length < 3 || name.length > 63) return false
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return false
-  if (name.includes('..')) return false
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return false
-  if (FORBIDDEN_PREFIXES.some((p) => name.startsWith(p))) return false
-  if (FORBIDDEN_SUFFIXES.some((s) => name.endsWith(s))) return false
-  return true
+/**
+ * The general-purpose bucket naming rule a name breaks, or undefined when it is valid (AWS S3 User
+ * Guide, "General purpose bucket naming rules"). The message of InvalidBucketName names the rule.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'Bucket names must be between 3 and 63 characters long.'
+  if (!/^[a-z0-9.-]*$/.test(name)) return 'Bucket names can consist only of lowercase letters, numbers, periods (.), and hyphens (-).'
+  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return 'Bucket names must begin and end with a letter or number.'
+  if (name.includes('..')) return 'Bucket names must not contain two adjacent periods.'
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket names must not be formatted as an IP address (for example, 192.168.5.4).'
+  const prefix = FORBIDDEN_PREFIXES.find((p) => name.startsWith(p))
+  if (prefix) return `Bucket names must not start with the prefix ${prefix}.`
+  const suffix = FORBIDDEN_SUFFIXES.find((x) => name.endsWith(x))
+  if (suffix) return `Bucket names must not end with the suffix ${suffix}.`
+  return undefined
 }
+
+export const isValidBucketName = (name: string): boolean => bucketNameProblem(name) === undefined
 
 function signingRegion(req: S3Request, fallback: string): string {
   return req.auth?.scope.split('/')[1] ?? fallback
@@ -48,7 +57,8 @@ function bucketRegion(endpoint: string, constraint: string | undefined): string 
 }
 
 export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', { fields: [['BucketName', name]] })
+  const problem = bucketNameProblem(name)
+  if (problem) throw new S3Error('InvalidBucketName', { message: `The specified bucket is not valid. ${problem}`, fields: [['BucketName', name]] })
   let constraint: string | undefined
   const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   if (hasBody) {
@@ -74,7 +84,10 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
       throw new S3Error('BucketAlreadyOwnedByYou', { fields: [['BucketName', name]] })
     }
   }
-  const location = region === 'us-east-1' ? `/${name}` : `http://${name}.${req.host}/`
+  // Path-style requests get `/bucket` (AWS's us-east-1 answer) in every region: the virtual-host
+  // URL AWS gives elsewhere would name a host (`bucket.127.0.0.1`) that does not resolve here.
+  const virtualHosted = bucketFromHost(req.host, svc.config.virtualHostBaseDomains) === name
+  const location = virtualHosted ? `http://${req.host}/` : `/${name}`
   return { status: 200, headers: { Location: location, [AMZ_BUCKET_ARN]: `arn:aws:s3:::${name}` } }
 }
 

@@ -3,11 +3,12 @@
  * request headers and back to response headers, ETag and date formatting.
  */
 import { createHash } from 'node:crypto'
-import type { BucketRecord, ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
+import type { BucketRecord, ChecksumValue, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import type { Principal, S3Request, Services } from '../context.js'
 import { S3Error, noSuchBucket } from '../errors.js'
 import { AMZ_CHECKSUM_TYPE, AMZ_EXPECTED_BUCKET_OWNER, AMZ_META_PREFIX, AMZ_STORAGE_CLASS, STORED_SYSTEM_HEADERS } from '../headers.js'
 import { authorize, type Access } from '../policy/authorize.js'
+import { canBeBucketName } from '../route.js'
 
 /**
  * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied unless the owner's
@@ -15,7 +16,7 @@ import { authorize, type Access } from '../policy/authorize.js'
  * or if `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18, §5.6).
  */
 export async function loadBucket(svc: Services, req: S3Request, name: string, access?: Access): Promise<BucketRecord> {
-  const bucket = await svc.meta.getBucket(name)
+  const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access })
@@ -130,7 +131,7 @@ export function etagMatches(list: string, etag: string): boolean {
 }
 
 /** `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored checksum (contract §3.16). */
-export function checksumHeaders(c: StoredChecksum | undefined): Record<string, string> {
+export function checksumHeaders(c: ChecksumValue | undefined): Record<string, string> {
   if (!c) return {}
   return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, [AMZ_CHECKSUM_TYPE]: c.type }
 }

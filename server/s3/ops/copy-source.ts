@@ -8,7 +8,7 @@ import {
   AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_VERSION_ID, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
-import { openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
+import { getObjectForRead, openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
 import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
@@ -61,13 +61,14 @@ export interface OpenedSource {
 
 /**
  * Loads the source bucket and object the caller may read (NoSuchBucket / NoSuchKey, §3.13) and
- * checks the copy-source SSE-C trio against the source's mode (§4.8 "CopyObject").
+ * checks the copy-source SSE-C trio against the source's mode (§4.8 "CopyObject"). The source's
+ * blobs are held until the request ends, so an overwrite of the source cannot delete them.
  */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
   // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
   const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true })
-  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true }, req)
+  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true, hold: req }, req)
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
   return { bucket, record, customer }
 }

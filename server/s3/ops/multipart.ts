@@ -13,8 +13,9 @@ import { S3Error, invalidArgument, noSuchUpload } from '../errors.js'
 import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, openObjectKey, writePart } from '../object-io.js'
 import { contentLength } from '../request-body.js'
-import { queryValue } from '../route.js'
+import { canBeUploadId, queryValue } from '../route.js'
 import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
+import { partChecksumValue, storePartChecksum } from '../stored-checksums.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
@@ -34,9 +35,14 @@ export function newUploadId(): string {
   return `${now.toString(36).padStart(10, '0')}${idCounter.toString(36).padStart(4, '0')}${randomBytes(18).toString('base64url')}`
 }
 
-/** Loads an upload of this bucket and key, or 404 NoSuchUpload (MPU-03). */
+/** The upload `uploadId` of this bucket and key, if there is one; an id no upload can have finds none. */
+export async function findUpload(svc: Services, bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+  return canBeUploadId(uploadId) ? svc.meta.getUpload(bucket, key, uploadId) : undefined
+}
+
+/** Loads an upload of this bucket and key, or 404 NoSuchUpload (MPU-03), whatever the id holds. */
 export async function loadUpload(svc: Services, bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
-  const up = await svc.meta.getUpload(bucket, key, uploadId)
+  const up = await findUpload(svc, bucket, key, uploadId)
   if (!up) throw noSuchUpload(uploadId)
   return up
 }
@@ -162,9 +168,10 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
     })
   }
   const etag = etagFor(up.encryption, d.md5)
+  const checksum = d.checksum.algorithm === algorithm ? d.checksum.value : own!.digest().toString('base64')
   await storePart(svc, {
     uploadId: up.uploadId, partNumber, blobId: written.blobId, size: d.size, etag, salt: written.salt,
-    checksum: d.checksum.algorithm === algorithm ? d.checksum.value : own!.digest().toString('base64'), lastModified: Date.now(),
+    ...storePartChecksum(up, oek, algorithm, partNumber, checksum), lastModified: Date.now(),
   })
   const headers: Record<string, string> = { ETag: quoteEtag(etag), ...sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }) }
   if (up.checksumAlgorithm || sentAlgorithm !== undefined) {
@@ -220,7 +227,7 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
   const etag = etagFor(up.encryption, d.md5)
   await storePart(svc, {
     uploadId: up.uploadId, partNumber, blobId: written.blobId, size, etag, salt: written.salt,
-    checksum: d.checksum, lastModified: now,
+    ...storePartChecksum(up, oek, algorithm, partNumber, d.checksum), lastModified: now,
   })
   const xml = xmlDocument('CopyPartResult', {
     ETag: quoteEtag(etag),
@@ -250,8 +257,11 @@ export async function listParts(svc: Services, req: S3Request, op: { bucket: str
   precheckSseC(req.headers, req.secure, { tlsOnly: true })
   await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
-  // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared (contract §4.2, §4.8 [C]).
-  if (up.encryption.mode === 'SSE-C' && up.checksumAlgorithm) await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure), req)
+  // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared (contract §4.2, §4.8 [C]):
+  // then it answers the part checksums, which it opens with the key (crypto/README.md §10).
+  const oek = up.encryption.mode === 'SSE-C' && up.checksumAlgorithm
+    ? await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure), req)
+    : undefined
   const { parts, isTruncated } = maxParts === 0 ? { parts: [], isTruncated: false } : await svc.meta.listParts(up.uploadId, { after: marker, limit: maxParts })
   const owner = { ID: canonicalId(up.ownerAccountId) }
   const xml = xmlDocument('ListPartsResult', {
@@ -272,7 +282,7 @@ export async function listParts(svc: Services, req: S3Request, op: { bucket: str
       LastModified: isoTime(p.lastModified),
       ETag: quoteEtag(p.etag),
       Size: p.size,
-      [`Checksum${partAlgorithm(up)}`]: up.checksumAlgorithm ? p.checksum : undefined,
+      [`Checksum${partAlgorithm(up)}`]: up.checksumAlgorithm ? partChecksumValue(up, p, partAlgorithm(up), oek) : undefined,
     })),
   })
   return { status: 200, xml }
@@ -287,7 +297,7 @@ export async function listMultipartUploads(svc: Services, req: S3Request, bucket
   const keyMarker = queryValue(q, 'key-marker') || undefined
   const uploadIdMarker = keyMarker ? queryValue(q, 'upload-id-marker') || undefined : undefined
   await loadBucket(svc, req, bucketName)
-  if (keyMarker && uploadIdMarker && !(await svc.meta.getUpload(bucketName, keyMarker, uploadIdMarker))) {
+  if (keyMarker && uploadIdMarker && !(await findUpload(svc, bucketName, keyMarker, uploadIdMarker))) {
     throw invalidArgument('Invalid uploadId marker', 'upload-id-marker', uploadIdMarker)
   }
   const res = maxUploads === 0

@@ -3,8 +3,9 @@ import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
-import { openObjectKey, readPlaintext } from '../object-io.js'
+import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
+import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 import { readableVersion, versionHeaders } from './versioning.js'
@@ -72,6 +73,33 @@ const OVERRIDES: Array<[string, string]> = [
   ['response-content-encoding', 'content-encoding'],
 ]
 
+/** What a header value may hold: HTAB, SP, visible ASCII, and obs-text (RFC 9110 §5.5) as ISO-8859-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+/** Characters an XML 1.0 document cannot carry (so not echoed as ArgumentValue). */
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/
+
+/**
+ * The response-* overrides of a GET or HEAD, checked before anything is read:
+ * on an anonymous request 400 InvalidRequest; a value no header can carry (CR, LF or another
+ * control character, or a character beyond ISO-8859-1) 400 InvalidArgument, as S3 answers.
+ */
+function responseOverrides(req: S3Request): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [param, header] of OVERRIDES) {
+    const v = queryValue(req.query, param)
+    if (v === undefined) continue
+    if (!req.auth) throw new S3Error('InvalidRequest', { message: 'Request specific response headers cannot be used for anonymous GET requests.' })
+    if (!HEADER_VALUE.test(v)) {
+      // eslint-disable-next-line no-control-regex
+      const message = /[^\x00-\xff]/.test(v) ? 'Header value cannot be represented using ISO-8859-1.' : 'Header value contains a character that is not allowed in an HTTP header.'
+      throw invalidArgument(message, param, NOT_XML.test(v) ? undefined : v)
+    }
+    out[header] = v
+  }
+  return out
+}
+
 function parsePartNumber(raw: string): number {
   const n = Number(raw)
   if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
@@ -102,14 +130,17 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
   const bucket = await loadBucket(svc, req, bucketName)
-  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method, {}, req)
+  const overrides = responseOverrides(req)
+  const isHead = req.method === 'HEAD'
+  // A GET holds the blobs of the version it read until its answer is written or abandoned (so an
+  // overwrite or delete committed meanwhile cannot delete them); HEAD reads no blob.
+  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method, { hold: isHead ? undefined : req }, req)
   // A record whose parts do not add up to its size is corrupt: answering would send more (or
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
   if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
   if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
   // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
-  const isHead = req.method === 'HEAD'
   if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
   // HEAD of an SSE-KMS object makes no KMS call (design §4); SSE-C proves the key by opening the seal.
   const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer, req)
@@ -139,11 +170,8 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     if (range) status = 206
   }
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${rec.size}`
-  if (h[AMZ_CHECKSUM_MODE] === 'ENABLED' && status === 200) Object.assign(headers, checksumHeaders(rec.checksum))
-  for (const [param, header] of OVERRIDES) {
-    const v = queryValue(req.query, param)
-    if (v !== undefined) headers[header] = v
-  }
+  if (h[AMZ_CHECKSUM_MODE] === 'ENABLED' && status === 200) Object.assign(headers, checksumHeaders(checksumValue(rec, oek)))
+  Object.assign(headers, overrides)
   const length = range ? range.end - range.start + 1 : status === 206 ? 0 : rec.size
   if (isHead || !oek) return { status, headers, stream: { length, chunks: emptyChunks() } }
   const chunks = length === 0 && status === 206 ? emptyChunks() : readPlaintext(svc, oek, rec.parts, range)

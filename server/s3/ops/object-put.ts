@@ -1,11 +1,13 @@
 /** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
-import type { CommitExpectation, ObjectMetadata, ObjectRecord, StoredChecksum } from '../../../storage/types.js'
+import type { ObjectKey } from '../../../crypto/types.js'
+import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord, PartRecord } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
+import { checksumValue, storeChecksum, storePartChecksum, type ChecksumOwner } from '../stored-checksums.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
@@ -49,7 +51,9 @@ export function declaredLength(h: Record<string, string>): number | undefined {
 
 /** Length rules shared by PutObject and UploadPart (contract §3.7 PUT-05, EntityTooLarge). */
 export function checkBodyLength(h: Record<string, string>, max: number): void {
-  if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength')
+  // Without Content-Length only aws-chunked framing may stand in, and it declares its length in
+  // x-amz-decoded-content-length (checked with the framing); plain HTTP chunked bodies are 411 as on AWS.
+  if (h['content-length'] === undefined && !h['x-amz-content-sha256']?.startsWith('STREAMING-')) throw new S3Error('MissingContentLength')
   const size = declaredLength(h)
   if (size !== undefined && size > max) {
     throw new S3Error('EntityTooLarge', { fields: [['ProposedSize', size], ['MaxSizeAllowed', max]] })
@@ -87,10 +91,10 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const d = body.digests()
   const now = Date.now()
   const etag = etagFor(encryption, d.md5)
-  const checksum: StoredChecksum = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
+  const checksum: ChecksumValue = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
     v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
-    ...meta, checksum, encryption,
+    ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
@@ -157,10 +161,10 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const d = digesting.digests()
   const now = Date.now()
   const etag = etagFor(encryption, d.md5)
-  const checksum: StoredChecksum = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
+  const checksum: ChecksumValue = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
     v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
-    ...meta, checksum, encryption,
+    ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
@@ -169,6 +173,12 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   return { status: 200, headers, xml }
 }
 
-function checksumXml(c: StoredChecksum | undefined): Record<string, string> {
+/** The parts of an SSE-C record re-sealed in place, with any part checksum still in the clear sealed. */
+function sealedParts(owner: ChecksumOwner, oek: ObjectKey, rec: ObjectRecord): PartRecord[] {
+  const algorithm = rec.checksum?.algorithm ?? 'CRC64NVME'
+  return rec.parts.map(({ checksum, ...part }) => (checksum === undefined ? part : { ...part, ...storePartChecksum(owner, oek, algorithm, part.partNumber, checksum) }))
+}
+
+function checksumXml(c: ChecksumValue | undefined): Record<string, string> {
   return c ? { [`Checksum${c.algorithm}`]: c.value, ChecksumType: c.type } : {}
 }

@@ -9,11 +9,12 @@ import { uriEncode } from '../auth/canonical.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
 import { AMZ_DELETE_MARKER, AMZ_VERSION_ID } from '../headers.js'
-import { checkObjectPlacement, type KeyOpContext } from '../object-io.js'
+import { checkObjectPlacement, getObjectForRead, type KeyOpContext } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { queryValue } from '../route.js'
 import { isoTime, parseXmlBody, textOf, xmlDocument, type XmlObject } from '../xml.js'
 import { canonicalId, httpDate, loadBucket, quoteEtag, requireIntegrityHeader } from './common.js'
+import { updateBucket } from './bucket-update.js'
 import { listParams } from './list.js'
 
 /** A client's version id: undefined (none), "null", or one of ours; anything else is refused. */
@@ -34,12 +35,17 @@ export function markerHeaders(rec: VersionRecord): Record<string, string> {
 
 /**
  * The version a GET, HEAD or copy source reads: the current one, or the one `versionIdRaw` names.
- * A current delete marker is 404 NoSuchKey with the marker headers; a marker named by id is
+ * With `hold`, its blobs are held for the request (a GET or copy reads them). A current delete
+ * marker is 404 NoSuchKey with the marker headers; a marker named by id is
  * 405 MethodNotAllowed (`Allow: DELETE`), or 400 for a copy source, as S3 answers.
  */
-export async function readableVersion(svc: Services, bucket: string, key: string, versionIdRaw: string | undefined, method: string, opts: { copySource?: boolean } = {}, ctx?: KeyOpContext): Promise<ObjectRecord> {
+export async function readableVersion(
+  svc: Services, bucket: string, key: string, versionIdRaw: string | undefined, method: string,
+  opts: { copySource?: boolean; hold?: Pick<S3Request, 'defer'> } = {}, ctx?: KeyOpContext,
+): Promise<ObjectRecord> {
   const versionId = parseVersionId(versionIdRaw)
-  const rec = await svc.meta.getVersion(bucket, key, versionId)
+  // A read of the data holds the version's blobs until the request's answer is done (getObjectForRead).
+  const rec = opts.hold ? await getObjectForRead(svc, opts.hold, bucket, key, versionId) : await svc.meta.getVersion(bucket, key, versionId)
   if (!rec) {
     if (versionId === undefined) throw noSuchKey(key)
     throw new S3Error('NoSuchVersion', { fields: [['Key', key], ['VersionId', versionId]] })
@@ -74,10 +80,7 @@ export async function putBucketVersioning(svc: Services, req: S3Request, bucketN
   if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw new S3Error('MalformedXML')
   if (mfa === 'Enabled') throw new S3Error('NotImplemented', { message: 'MFA delete is not supported.' })
   // No Status leaves the state as it is: a bucket never goes back to unversioned.
-  if (status !== undefined) {
-    const bucket = await loadBucket(svc, req, bucketName)
-    if (bucket.versioning !== status) await svc.meta.putBucket({ ...bucket, versioning: status })
-  }
+  if (status !== undefined) await updateBucket(svc, req, bucketName, (b) => (b.versioning === status ? undefined : { ...b, versioning: status }))
   return { status: 200 }
 }
 

@@ -85,7 +85,7 @@ describe('README test vectors', () => {
   })
 })
 
-describe('README test vectors, format SR2 (§10)', () => {
+describe('README test vectors, format SR2 (§11)', () => {
   const VERSION_ID = '0123456789abcdef0123456789abcdef'
   const V2: SealBinding = { ...BINDING, versionId: VERSION_ID }
   const at = { bucket: BINDING.bucket, key: BINDING.key, versionId: VERSION_ID }

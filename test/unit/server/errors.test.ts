@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CryptoError } from '../../../crypto/errors.js'
 import { ALL_CODES, S3Error, statusOf, toS3Error } from '../../../server/s3/errors.js'
-import { ConflictError, NotFoundError } from '../../../storage/errors.js'
+import { ConflictError, IntegrityError, NotFoundError } from '../../../storage/errors.js'
 
 describe('the S3 error table', () => {
   it('gives every code a 4xx/5xx status and a message', () => {
@@ -33,6 +33,18 @@ describe('toS3Error', () => {
     expect(toS3Error(new NotFoundError('upload', 'u')).code).toBe('NoSuchUpload')
     expect(toS3Error(new ConflictError('bucket-not-empty', 'b')).code).toBe('BucketNotEmpty')
     expect(toS3Error(new ConflictError('precondition', 'k')).code).toBe('PreconditionFailed')
+  })
+  it('maps a blob that is missing or of the wrong size to 500 InternalError naming no blob (never 404 NoSuchKey)', () => {
+    const id = 'ab'.repeat(16)
+    for (const err of [new NotFoundError('blob', id), new IntegrityError('blob-missing', id), new IntegrityError('blob-size', id)]) {
+      const e = toS3Error(err)
+      expect([e.status, e.code], err.message).toEqual([500, 'InternalError'])
+      expect(JSON.stringify(e.fields) + e.message).not.toContain(id)
+    }
+  })
+  it('maps a compare-and-swap that kept losing (ConflictError concurrent-change) to 409 OperationAborted', () => {
+    const e = toS3Error(new ConflictError('concurrent-change', 'b'))
+    expect([e.status, e.code]).toEqual([409, 'OperationAborted'])
   })
   it('never puts the cause of an internal error in the message', () => {
     const e = toS3Error(new Error('secret detail'))

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../server/s3/errors.js'
-import { bucketFromHost, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import { newUploadId } from '../../../server/s3/ops/multipart.js'
+import { bucketFromHost, canBeBucketName, canBeUploadId, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import { parseVersionId } from '../../../server/s3/ops/versioning.js'
 
 function kindOf(method: string, target: string, headers: Record<string, string> = {}, vhost?: string) {
   return parseOperation(method, parseTarget(target), headers, vhost)
@@ -95,5 +97,35 @@ describe('bucketFromHost', () => {
     [undefined, undefined],
   ])('%s names bucket %s', (host, bucket) => {
     expect(bucketFromHost(host, bases)).toBe(bucket)
+  })
+})
+
+describe('identifiers no record can have', () => {
+  it.each([
+    ['an id newUploadId issues', newUploadId(), true],
+    ['1024 URL-safe characters', 'a'.repeat(1024), true],
+    ['empty', '', false],
+    ['a NUL', 'ab\0cd', false],
+    ['1025 characters', 'a'.repeat(1025), false],
+    ['non-ASCII', 'é', false],
+    ['a slash', 'a/b', false],
+  ])('Precondition: canBeUploadId of %s is %s', (_name, id, ok) => {
+    expect(canBeUploadId(id)).toBe(ok)
+  })
+
+  it.each([['b', true], ['a\0b', false], ['', false]])('canBeBucketName(%j) is %s', (name, ok) => {
+    expect(canBeBucketName(name)).toBe(ok)
+  })
+
+  it.each([
+    [undefined, undefined],
+    ['null', undefined],
+    ['0123456789abcdef0123456789abcdef', undefined],
+    ['', 'Version id cannot be the empty string'],
+    ['3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY', 'Invalid version id specified'],
+    ['0123456789ABCDEF0123456789ABCDEF', 'Invalid version id specified'],
+  ])('parseVersionId(%j): "null" or one of our ids, anything else refused', (versionId, message) => {
+    if (message === undefined) expect(parseVersionId(versionId)).toBe(versionId)
+    else expect(() => parseVersionId(versionId)).toThrow(expect.objectContaining({ code: 'InvalidArgument', message }))
   })
 })
