@@ -1,13 +1,12 @@
 /** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
-import type { ObjectKey } from '../../../crypto/types.js'
-import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord, PartRecord } from '../../../storage/types.js'
+import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
-import { checksumValue, storeChecksum, storePartChecksum, type ChecksumOwner } from '../stored-checksums.js'
+import { storeChecksum } from '../stored-checksums.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
@@ -171,12 +170,6 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })
   const headers = { ...sseResponseHeaders(encryption, sseOpts), ...versionHeaders(bucket, committed), ...copySourceVersionHeaders(src) }
   return { status: 200, headers, xml }
-}
-
-/** The parts of an SSE-C record re-sealed in place, with any part checksum still in the clear sealed. */
-function sealedParts(owner: ChecksumOwner, oek: ObjectKey, rec: ObjectRecord): PartRecord[] {
-  const algorithm = rec.checksum?.algorithm ?? 'CRC64NVME'
-  return rec.parts.map(({ checksum, ...part }) => (checksum === undefined ? part : { ...part, ...storePartChecksum(owner, oek, algorithm, part.partNumber, checksum) }))
 }
 
 function checksumXml(c: ChecksumValue | undefined): Record<string, string> {
