@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream'
 import { Hono } from 'hono'
 import { LIVE_REWRAP_PATH, liveRewrapHandler } from './admin/live-rewrap.js'
 import { handleKms, isKmsRequest } from './kms/handler.js'
+import { handleSts, isStsRequest } from './sts/handler.js'
 import type { Services } from './s3/context.js'
 import { S3Error } from './s3/errors.js'
 import { handleS3 } from './s3/handler.js'
@@ -73,6 +74,13 @@ export function createRequestListener(svc: Services): (req: IncomingMessage, res
   return (req, res) => {
     if (isAdminRequest(req)) {
       void admin(req, res)
+      return
+    }
+    if (isStsRequest(req)) {
+      handleSts(svc, req, res).catch((err: unknown) => {
+        svc.log.error('STS request failed outside its error handling', { err })
+        res.destroy()
+      })
       return
     }
     if (isKmsRequest(req)) {

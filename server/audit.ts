@@ -44,6 +44,12 @@ export interface AuditEvent extends AuditContext {
   count?: number
   /** A short, non-secret reason (an error name or policy statement id). */
   reason?: string
+  /** Denials (`deny`): who, the IAM action and resource judged, and what decided: the policy type and statement Sid. */
+  principalArn?: string
+  iamAction?: string
+  resource?: string
+  policyType?: string
+  sid?: string
 }
 
 export interface AuditLog {
@@ -54,6 +60,7 @@ export interface AuditLog {
 const SCALARS = [
   'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'generation', 'mode', 'kmsKeyArn',
   'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason',
+  'principalArn', 'iamAction', 'resource', 'policyType', 'sid',
 ] as const
 
 /** The line written for `event`: whitelisted fields only, context values redacted. */
@@ -67,6 +74,12 @@ export function auditLine(event: AuditEvent, now = new Date()): string {
   const ctx = event.encryptionContext
   if (ctx) out.encryptionContextKeys = (Array.isArray(ctx) ? ctx.map(String) : Object.keys(ctx)).sort()
   return JSON.stringify(out) + '\n'
+}
+
+/** A KMS authorization denial's deciding policy type and Sid (iam/engine.ts), for the failed call's audit line. */
+export function denialFields(err: unknown): Pick<AuditEvent, 'policyType' | 'sid'> {
+  const d = (err as { denial?: { policyType?: string; sid?: string } } | undefined)?.denial
+  return d ? { policyType: d.policyType, sid: d.sid } : {}
 }
 
 /** A log that drops every event (the default: no `--audit-log`). */
@@ -99,5 +112,7 @@ export function recordFields(enc: EncryptionRecord, at: { bucket: string; key: s
 /** The outcome of a failed key operation: the CryptoError reason, else the error's name. */
 export function failureOutcome(err: unknown): string {
   if (err instanceof CryptoError) return err.reason
+  const denial = (err as { denial?: unknown; exception?: string } | undefined)
+  if (denial?.denial && denial.exception) return denial.exception
   return (err as Error)?.name ?? 'error'
 }

@@ -4,14 +4,17 @@
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { CredentialsFileError, loadCredentialsFile } from './credentials-file.js'
+import { CredentialsFileError, loadAccountsFile } from './credentials-file.js'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js'
+import type { IamIdentity, IamRole } from './iam/identity.js'
 
 export interface Credential {
   accessKeyId: string
   secretAccessKey: string
   accountId: string
   principalArn: string
+  /** IAM users of the credentials file: their identity and inline policies (absent: the account's full authority). */
+  identity?: IamIdentity
 }
 
 export interface Config {
@@ -21,6 +24,8 @@ export interface Config {
   region: string
   accountId: string
   credentials: Credential[]
+  /** IAM roles of the credentials file (AssumeRole). */
+  iamRoles?: IamRole[]
   virtualHostBaseDomains: string[]
   maxClockSkewSeconds: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -174,8 +179,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const root: Credential = { accessKeyId, secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` }
   const credentialsFile = get('credentials-file')
   let fileCredentials: Credential[] = []
+  let iamRoles: IamRole[] = []
   try {
-    if (credentialsFile) fileCredentials = loadCredentialsFile(path.resolve(credentialsFile), [accessKeyId])
+    if (credentialsFile) ({ credentials: fileCredentials, roles: iamRoles } = loadAccountsFile(path.resolve(credentialsFile), [accessKeyId]))
   } catch (err) {
     if (err instanceof CredentialsFileError) throw new ConfigError(err.message)
     throw err
@@ -188,6 +194,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     region,
     accountId,
     credentials: [root, ...fileCredentials],
+    iamRoles,
     virtualHostBaseDomains: ['localhost'],
     maxClockSkewSeconds: 900,
     logLevel: logLevel as Config['logLevel'],

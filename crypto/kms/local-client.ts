@@ -38,14 +38,14 @@ export class LocalKmsClient implements KmsClient {
   ) {}
 
   /** The instance serving `caller` (several accounts: the caller's, or the blob's key owner's). */
-  private pick(caller: KmsCaller | undefined, blob?: Uint8Array): EmbeddedKms {
-    return this.kms instanceof EmbeddedKmsAccounts ? this.kms.forCall(caller, blob) : this.kms
+  private pick(caller: KmsCaller | undefined, blob?: Uint8Array, keyId?: string): EmbeddedKms {
+    return this.kms instanceof EmbeddedKmsAccounts ? this.kms.forCall(caller, blob, keyId) : this.kms
   }
 
   generateDataKey(input: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> {
     return guarded(async () => {
       const caller = input.caller ?? this.caller
-      const out = await this.pick(caller).generateDataKey({ KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context }, caller)
+      const out = await this.pick(caller, undefined, input.keyId).generateDataKey({ KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context }, caller)
       return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob, keyArn: out.KeyId }
     })
   }
@@ -53,7 +53,7 @@ export class LocalKmsClient implements KmsClient {
   decrypt(input: DecryptInput): Promise<DecryptOutput> {
     return guarded(async () => {
       const caller = input.caller ?? this.caller
-      const out = await this.pick(caller, input.ciphertextBlob).decrypt(
+      const out = await this.pick(caller, input.ciphertextBlob, input.keyId).decrypt(
         { CiphertextBlob: Buffer.from(input.ciphertextBlob), EncryptionContext: input.context, KeyId: input.keyId },
         caller,
       )
@@ -64,7 +64,7 @@ export class LocalKmsClient implements KmsClient {
   encrypt(input: EncryptInput): Promise<EncryptOutput> {
     return guarded(async () => {
       const caller = input.caller ?? this.caller
-      const out = await this.pick(caller).encrypt(
+      const out = await this.pick(caller, undefined, input.keyId).encrypt(
         { KeyId: input.keyId, Plaintext: Buffer.from(input.plaintext), EncryptionContext: input.context },
         caller,
       )
@@ -92,7 +92,7 @@ export class LocalKmsClient implements KmsClient {
   describeKey(keyId: string, caller?: KmsCaller): Promise<KeyDescription> {
     return guarded(async () => {
       const who = caller ?? this.caller
-      const { KeyMetadata: m } = await this.pick(who).describeKey({ KeyId: keyId }, who)
+      const { KeyMetadata: m } = await this.pick(who, undefined, keyId).describeKey({ KeyId: keyId }, who)
       return { keyId: m.KeyId, keyArn: m.Arn, state: m.KeyState, enabled: m.Enabled, keyManager: m.KeyManager, description: m.Description }
     })
   }

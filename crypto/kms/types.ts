@@ -7,10 +7,19 @@
 /** Encryption context: string → string pairs bound as additional authenticated data (contract §6.4). */
 export type EncryptionContext = Record<string, string>
 
-/** Who is calling, for the embedded KMS's single-account rule (contract §6.2). HTTP clients ignore it. */
+/**
+ * Who is calling, for the embedded KMS's authorization (key policies, grants, the caller's
+ * identity policies). HTTP clients ignore it: an external KMS judges its own callers.
+ */
 export interface KmsCaller {
   accountId: string
   principalArn: string
+  /** The service calling on the principal's behalf (`kms:ViaService`), e.g. `s3.us-east-1.amazonaws.com`. */
+  viaService?: string
+  /** The caller's identity and policies, for the access judge (opaque to the KMS). */
+  identity?: unknown
+  /** The request's global condition keys (aws:SourceIp, aws:SecureTransport…), lowercase. */
+  requestContext?: Readonly<Record<string, readonly string[]>>
 }
 
 /** Key states the contract uses (§6.2). An external KMS may report others (e.g. `PendingImport`). */
@@ -129,6 +138,8 @@ export class KmsError extends Error {
   readonly kmsMessage: string
   /** HTTP status the KMS answered with, when one answered over HTTP. */
   readonly status: number | undefined
+  /** AccessDeniedException of the embedded KMS's authorization: the policy type and Sid that decided (audit log). */
+  denial?: { policyType?: string; sid?: string }
   constructor(
     readonly reason: KmsErrorReason,
     readonly exception: string | undefined,

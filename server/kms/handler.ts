@@ -14,8 +14,10 @@ import { authenticateKms, kmsAuthFault } from '../s3/auth/kms.js'
 import { S3Error } from '../s3/errors.js'
 import { headerMap } from '../s3/handler.js'
 import { parseTarget } from '../s3/route.js'
-import type { AuditLog } from '../audit.js'
+import { denialFields, type AuditLog } from '../audit.js'
 import type { KmsServices } from './setup.js'
+import { globalContext, identityOf } from '../iam/request.js'
+import { sessionsOf } from '../iam/sessions.js'
 
 export interface KmsHandlerDeps {
   config: Pick<Config, 'region' | 'credentials'>
@@ -25,11 +27,16 @@ export interface KmsHandlerDeps {
 }
 
 /** KMS API operations that use or change key material: each goes to the audit log. */
-const AUDITED = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'DisableKey', 'EnableKey'])
+const AUDITED = new Set([
+  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion',
+  'DisableKey', 'EnableKey', 'PutKeyPolicy', 'CreateGrant', 'RetireGrant', 'RevokeGrant',
+])
 
 /** One audit line for a KMS API call: key ids and context names only (never plaintext, blobs or context values). */
-function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }): void {
-  if (!deps.audit || !AUDITED.has(operation)) return
+function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }, err?: unknown): void {
+  const denial = denialFields(err)
+  // Every authorization denial is logged, with the policy type and Sid that decided it.
+  if (!deps.audit || (!AUDITED.has(operation) && denial.policyType === undefined)) return
   const i = (input ?? {}) as { KeyId?: unknown; DestinationKeyId?: unknown; EncryptionContext?: unknown; DestinationEncryptionContext?: unknown }
   const keyId = (output as { KeyId?: unknown } | undefined)?.KeyId ?? i.DestinationKeyId ?? i.KeyId
   const ctx = i.DestinationEncryptionContext ?? i.EncryptionContext
@@ -37,6 +44,7 @@ function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, in
     requestId, operation, action: `kms:${operation}`,
     outcome, principal, kmsKeyArn: typeof keyId === 'string' ? keyId : undefined,
     encryptionContext: ctx && typeof ctx === 'object' ? Object.keys(ctx) : undefined,
+    ...denial,
   })
 }
 
@@ -111,7 +119,7 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
       const lookup = (akid: string) => deps.config.credentials.find((c) => c.accessKeyId === akid)
       auth = authenticateKms(
         { method: incoming.method ?? 'POST', path, query, headers, now: new Date() },
-        { lookup, region: deps.config.region, maxSkewSeconds: KMS_SKEW_SECONDS },
+        { lookup, sessions: sessionsOf(deps.config), region: deps.config.region, maxSkewSeconds: KMS_SKEW_SECONDS },
         body,
       )
     } catch (err) {
@@ -133,12 +141,16 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
         throw new Fault(400, 'SerializationException', 'The request body is not valid JSON')
       }
     }
-    const caller = { accountId: auth.accountId, principalArn: auth.principalArn }
-    // Keys per account (contract §6.2): the caller's own KMS, or for a blob the KMS of its key's account.
-    const blob = (input as { CiphertextBlob?: unknown } | null)?.CiphertextBlob
-    const kms = deps.kms?.accounts ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined) : service
+    const identity = identityOf(auth)
+    const caller = { accountId: auth.accountId, principalArn: auth.principalArn, identity, requestContext: globalContext(incoming, identity) }
+    // Keys per account: the caller's own KMS, for a blob the KMS of its key's account, for a key
+    // ARN that of the ARN's account (whose key policy then decides).
+    const { CiphertextBlob: blob, KeyId: keyId } = (input ?? {}) as { CiphertextBlob?: unknown; KeyId?: unknown }
+    const kms = deps.kms?.accounts
+      ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined, typeof keyId === 'string' ? keyId : undefined)
+      : service
     const output = await callKmsOperation(kms, operation, input, caller).catch((err: unknown) => {
-      auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth)
+      auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth, err)
       throw err
     })
     auditKms(deps, requestId, operation, input, output, 'ok', auth)

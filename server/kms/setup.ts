@@ -9,6 +9,7 @@ import { LocalKmsClient } from '../../crypto/kms/local-client.js'
 import { EmbeddedKmsAccounts } from '../../crypto/kms/embedded/accounts.js'
 import type { EmbeddedKms, EnsuredKey, KeySpecInConfig } from '../../crypto/kms/embedded/service.js'
 import type { KmsClient } from '../../crypto/kms/types.js'
+import { kmsJudge } from '../iam/kms-judge.js'
 
 /** What the S3 side gets (Services.kms): the client to call, and the embedded service when it runs. */
 export interface KmsServices {
@@ -49,7 +50,7 @@ export async function openKms(opts: KmsSetupOptions): Promise<OpenedKms> {
   const accounts = await EmbeddedKmsAccounts.openDirs(
     (accountId) => kmsDirOf(opts.dataDir, opts.accountId, accountId),
     opts.accountIds ?? [],
-    { keyring: opts.keyring, region: opts.region, accountId: opts.accountId },
+    { keyring: opts.keyring, region: opts.region, accountId: opts.accountId, judge: kmsJudge },
   )
   const service = accounts.default
   try {

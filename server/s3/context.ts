@@ -7,6 +7,7 @@ import type { RootKeyring } from '../../crypto/keyring.js'
 import type { BlobStore, MetadataStore } from '../../storage/types.js'
 import type { Config } from '../config.js'
 import type { AuditLog } from '../audit.js'
+import type { IamIdentity } from '../iam/identity.js'
 import type { KmsServices } from '../kms/setup.js'
 import type { Logger } from '../log.js'
 import type { Readiness } from '../health.js'
@@ -37,6 +38,12 @@ export interface Principal {
   accessKeyId: string
   accountId: string
   principalArn: string
+  /** Authenticated requests: who the key acts as, with its policies (iam/identity.ts). */
+  identity?: IamIdentity
+  /** `kms:ViaService` when S3 calls the KMS for this principal. */
+  viaService?: string
+  /** The request's global condition keys, lowercase (iam/request.ts). */
+  requestContext?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface S3Request {

@@ -46,6 +46,7 @@ const CODES = {
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
   InvalidToken: { status: 403, message: 'The provided token is malformed or otherwise invalid.' },
+  ExpiredToken: { status: 400, message: 'The provided token has expired.' },
   'KMS.AccessDeniedException': { status: 400, message: 'Access to the KMS key was denied.' },
   'KMS.DisabledException': { status: 400, message: 'The KMS key is disabled.' },
   'KMS.InvalidCiphertextException': { status: 400, message: 'The ciphertext of the object data key could not be decrypted by KMS.' },
@@ -169,6 +170,9 @@ export function toS3Error(err: unknown): S3Error {
   if (err instanceof KmsError) {
     // S3 answers KMS refusals with the KMS exception name prefixed `KMS.` and KMS's own message
     // (contract §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
+    // A principal the KMS refuses (key policy, grants, its IAM policies): 403 AccessDenied with
+    // KMS's message, as S3 answers "… is not authorized to perform: kms:Decrypt …".
+    if (err.exception === 'AccessDeniedException') return new S3Error('AccessDenied', { message: err.kmsMessage || undefined, cause: err })
     const code = err.s3Code
     if (code !== undefined && code in CODES) return new S3Error(code as S3ErrorCode, { message: err.kmsMessage || undefined, cause: err })
     if (err.reason === 'unavailable') return new S3Error('ServiceUnavailable', { message: 'The KMS is not available. Please try again.', cause: err })

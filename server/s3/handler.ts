@@ -3,6 +3,8 @@
  * dispatch, and write the result or the error. Every request ends here as an S3 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { s3Principal } from '../iam/request.js'
+import { sessionsOf } from '../iam/sessions.js'
 import { authenticate } from './auth/sigv4.js'
 import type { Principal, S3Request, Services } from './context.js'
 import { dispatch } from './dispatch.js'
@@ -93,14 +95,12 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
     const auth = authenticate(
       { method, path: target.path, query: target.query, headers, now: new Date() },
-      { lookup, region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
+      { lookup, sessions: sessionsOf(svc.config), region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
     )
     // Anonymous requests reach only bucket-scoped operations, where a bucket policy granting
     // Principal "*" may allow them (contract §2.9, §5.6; policy/authorize.ts); no account matches them.
     if (!auth && (bucketOf(op) === undefined || op.kind === 'CreateBucket')) throw new S3Error('AccessDenied')
-    const principal: Principal = auth
-      ? { accessKeyId: auth.accessKeyId, accountId: auth.accountId, principalArn: auth.principalArn }
-      : ANONYMOUS
+    const principal: Principal = auth ? s3Principal(auth, incoming, svc.config.region) : ANONYMOUS
     const req: S3Request = {
       op,
       method,

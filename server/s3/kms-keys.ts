@@ -50,7 +50,8 @@ export class ObjectDataKeys {
     }
     // Only pairs S3 itself adds make a bucket key shareable; a client context makes the key per object.
     // Per calling account too: a key id such as `alias/aws/s3` names a different key in each account.
-    const cacheKey = `${req.caller?.accountId ?? ''}\0${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
+    // And per principal: each one's kms:GenerateDataKey permission is checked by its own KMS call.
+    const cacheKey = `${req.caller?.accountId ?? ''}\0${req.caller?.principalArn ?? ''}\0${req.bucket}\0${req.keyId}\0${JSON.stringify(Object.entries(req.context).sort())}`
     for (;;) {
       const cached = await this.bucketKeyFor(cacheKey, req)
       // Copied in the same turn it is checked: a zeroed (evicted meanwhile) entry is never handed out.

@@ -17,7 +17,7 @@ import { BlobReclaimer } from '../../storage/reclaim.js'
 import type { BlobId, BlobStore, ObjectRecord, PartRecord, VersionRecord } from '../../storage/types.js'
 import { FORMAT_V2 } from '../../crypto/format.js'
 import { checkPlacement, placeRecord } from '../../crypto/manifest.js'
-import { failureOutcome, recordFields, type AuditEvent } from '../audit.js'
+import { denialFields, failureOutcome, recordFields, type AuditEvent } from '../audit.js'
 import type { S3Request, Services } from './context.js'
 import { S3Error } from './errors.js'
 import type { ObjectDataKeys } from './kms-keys.js'
@@ -68,7 +68,7 @@ async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string;
         // The requester's account calls the KMS (keys per account, contract §6.2).
         got = await dataKeys(svc).forWrite({ ...sse, context, bucket, caller: ctx?.principal })
       } catch (err) {
-        audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: failureOutcome(err), bucket, key, mode: 'SSE-KMS', encryptionContext: context })
+        audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: failureOutcome(err), bucket, key, mode: 'SSE-KMS', encryptionContext: context, ...denialFields(err) })
         throw err
       }
       const { dataKey, record: kms } = got
@@ -115,7 +115,7 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
       try {
         dataKey = await dataKeys(svc).forRead(enc.kms, ctx?.principal)
       } catch (err) {
-        audit(svc, ctx, { action: 'kms:Decrypt', outcome: failureOutcome(err), ...fields })
+        audit(svc, ctx, { action: 'kms:Decrypt', outcome: failureOutcome(err), ...fields, ...denialFields(err) })
         throw err
       }
       audit(svc, ctx, { action: 'kms:Decrypt', outcome: 'ok', ...fields })

@@ -262,24 +262,24 @@ describe('accounts: ownership, isolation and per-account KMS keys', () => {
       }
     })
 
-    it('through S3: SSE-KMS with another account\'s key ARN is 400 KMS.AccessDeniedException, and nothing is written', async () => {
+    it('through S3: SSE-KMS with another account\'s key ARN is 403 AccessDenied with KMS\'s message (its key policy does not allow the caller), and nothing is written', async () => {
       const message = kmsDenied(`arn:aws:iam::${BOB.accountId}:root`, 'GenerateDataKey', aliceKeyArn)
       await expectSdkError(bob.send(new PutObjectCommand({
         Bucket: 'bob-bucket', Key: 'kms-foreign', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: aliceKeyArn,
-      })), { status: 400, code: 'KMS.AccessDeniedException', message })
+      })), { status: 403, code: 'AccessDenied', message })
       await expectSdkError(bob.send(new HeadObjectCommand({ Bucket: 'bob-bucket', Key: 'kms-foreign' })), { status: 404, code: 'NotFound' })
       await expectSdkError(bob.send(new CreateMultipartUploadCommand({
         Bucket: 'bob-bucket', Key: 'kms-foreign-mp', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: aliceKeyArn,
-      })), { status: 400, code: 'KMS.AccessDeniedException', message })
+      })), { status: 403, code: 'AccessDenied', message })
       await expectSdkError(bob.send(new CopyObjectCommand({
         Bucket: 'bob-bucket', Key: 'kms-foreign-copy', CopySource: 'bob-bucket/mine.txt', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: aliceKeyArn,
-      })), { status: 400, code: 'KMS.AccessDeniedException', message })
+      })), { status: 403, code: 'AccessDenied', message })
       // A bucket default naming the foreign key is stored (AWS does not check it) but refused at use.
       await bob.send(new PutBucketEncryptionCommand({
         Bucket: 'bob-bucket',
         ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: aliceKeyArn } }] },
       }))
-      await expectSdkError(bob.send(new PutObjectCommand({ Bucket: 'bob-bucket', Key: 'kms-default', Body: 'x' })), { status: 400, code: 'KMS.AccessDeniedException', message })
+      await expectSdkError(bob.send(new PutObjectCommand({ Bucket: 'bob-bucket', Key: 'kms-default', Body: 'x' })), { status: 403, code: 'AccessDenied', message })
       await bob.send(new DeleteBucketEncryptionCommand({ Bucket: 'bob-bucket' }))
     })
 

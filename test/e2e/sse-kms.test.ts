@@ -200,12 +200,12 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
         })),
         { status: 400, code: 'KMS.NotFoundException', message: 'Invalid arn us-west-2' },
       )
-      // A key ARN of another account: KMS's AccessDeniedException (contract §6.2).
+      // A key ARN of another account: KMS refuses the requester, S3 answers 403 AccessDenied with KMS's message.
       const denied = await expectSdkError(
         s3.send(new PutObjectCommand({
           Bucket: bucket, Key: 'kms-08', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArnOf(keyA.id, TEST_REGION, '111111111111'),
         })),
-        { status: 400, code: 'KMS.AccessDeniedException' },
+        { status: 403, code: 'AccessDenied' },
       )
       expect(denied.message).toContain('is not authorized to perform: kms:GenerateDataKey')
     })

@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises'
 import { kmsFault } from './errors.js'
 import { readBlobHeader } from './blob.js'
+import { parseKeyRef } from './ids.js'
 import { EmbeddedKms, type EmbeddedKmsOptions } from './service.js'
 import type { KmsCaller } from '../types.js'
 
@@ -56,7 +57,11 @@ export class EmbeddedKmsAccounts {
    * ReEncrypt), the instance holding the blob's key if the caller's own does not: its account check
    * then answers AccessDeniedException, as AWS does for another account's key.
    */
-  forCall(caller: KmsCaller | undefined, blob?: Uint8Array): EmbeddedKms {
+  forCall(caller: KmsCaller | undefined, blob?: Uint8Array, keyId?: string): EmbeddedKms {
+    // A key ARN of another account served here goes to that account's KMS, whose key policy decides.
+    const arnAccount = keyId === undefined ? undefined : parseKeyRef(keyId)?.arn?.account
+    const owner = arnAccount === undefined ? undefined : this.byAccount.get(arnAccount)
+    if (owner) return owner
     const own = this.byAccount.get(caller?.accountId ?? this.defaultAccountId)
     if (!own) {
       throw kmsFault('AccessDeniedException', `User: ${caller?.principalArn ?? 'unknown'} is not authorized to perform this operation because the account has no KMS`)

@@ -55,6 +55,9 @@ export async function createAlias(core: KmsCore, req: { AliasName?: string; Targ
 export async function deleteAlias(core: KmsCore, req: { AliasName?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
   const name = checkAliasName(req.AliasName)
   if (caller && caller.accountId !== core.accountId) throw aliasNotFound(core.aliasArnOf(name))
+  // kms:DeleteAlias on the key the alias names (key policy and IAM policies).
+  const target = core.aliases.get(name)
+  if (target) core.authorize(core.keys.get(target.targetKeyId), 'DeleteAlias', caller)
   return core.mutate(() => {
     if (!core.aliases.has(name)) throw aliasNotFound(core.aliasArnOf(name))
     return { ops: [{ type: 'del-alias', name }], result: {} }
@@ -69,6 +72,7 @@ export async function listAliases(
 ): Promise<ListAliasesResponse> {
   const limit = checkLimit(req.Limit, 100, 50)
   const after = req.Marker === undefined ? undefined : decodeMarker('aliases', req.Marker)
+  if (req.KeyId === undefined) core.authorize(undefined, 'ListAliases', caller)
   const only = req.KeyId === undefined ? undefined : (await core.resolve(requireKeyId(req.KeyId), 'ListAliases', caller, false)).id
   await core.purgeExpired()
   const all = [...core.aliases.values()]

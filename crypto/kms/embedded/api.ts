@@ -7,7 +7,7 @@ import type { KmsCaller } from '../types.js'
 import { kmsFault } from './errors.js'
 import type { EmbeddedKms } from './service.js'
 
-type MemberType = 'string' | 'blob' | 'int' | 'bool' | 'context' | 'tags' | 'strings'
+type MemberType = 'string' | 'blob' | 'int' | 'bool' | 'context' | 'tags' | 'strings' | 'constraints'
 type Shape = Record<string, MemberType>
 
 const KEY_ONLY: Shape = { KeyId: 'string' }
@@ -66,6 +66,32 @@ const OPERATIONS: Record<string, { shape: Shape; run: (kms: EmbeddedKms, req: ne
   DisableKeyRotation: { shape: KEY_ONLY, run: (kms, req, caller) => kms.disableKeyRotation(req, caller) },
   GetKeyRotationStatus: { shape: KEY_ONLY, run: (kms, req, caller) => kms.getKeyRotationStatus(req, caller) },
   RotateKeyOnDemand: { shape: KEY_ONLY, run: (kms, req, caller) => kms.rotateKeyOnDemand(req, caller) },
+  PutKeyPolicy: {
+    shape: { KeyId: 'string', PolicyName: 'string', Policy: 'string', BypassPolicyLockoutSafetyCheck: 'bool' },
+    run: (kms, req, caller) => kms.putKeyPolicy(req, caller),
+  },
+  GetKeyPolicy: { shape: { KeyId: 'string', PolicyName: 'string' }, run: (kms, req, caller) => kms.getKeyPolicy(req, caller) },
+  ListKeyPolicies: { shape: { KeyId: 'string', Limit: 'int', Marker: 'string' }, run: (kms, req, caller) => kms.listKeyPolicies(req, caller) },
+  CreateGrant: {
+    shape: {
+      KeyId: 'string', GranteePrincipal: 'string', RetiringPrincipal: 'string', Operations: 'strings', Constraints: 'constraints',
+      GrantTokens: 'strings', Name: 'string', DryRun: 'bool',
+    },
+    run: (kms, req, caller) => kms.createGrant(req, caller),
+  },
+  ListGrants: {
+    shape: { KeyId: 'string', Limit: 'int', Marker: 'string', GrantId: 'string', GranteePrincipal: 'string' },
+    run: (kms, req, caller) => kms.listGrants(req, caller),
+  },
+  ListRetirableGrants: {
+    shape: { RetiringPrincipal: 'string', Limit: 'int', Marker: 'string' },
+    run: (kms, req, caller) => kms.listRetirableGrants(req, caller),
+  },
+  RetireGrant: {
+    shape: { GrantToken: 'string', KeyId: 'string', GrantId: 'string', DryRun: 'bool' },
+    run: (kms, req, caller) => kms.retireGrant(req, caller),
+  },
+  RevokeGrant: { shape: { KeyId: 'string', GrantId: 'string', DryRun: 'bool' }, run: (kms, req, caller) => kms.revokeGrant(req, caller) },
 }
 
 /** Names of the operations the embedded KMS serves. */
@@ -98,6 +124,14 @@ function convert(member: string, type: MemberType, value: unknown): unknown {
       const entries = Object.entries(value as object)
       if (!entries.every(([, v]) => typeof v === 'string')) serialization(member, 'a map of strings')
       return Object.fromEntries(entries)
+    }
+    case 'constraints': {
+      if (typeof value !== 'object' || Array.isArray(value)) serialization(member, 'a structure')
+      const v = value as Record<string, unknown>
+      return {
+        EncryptionContextEquals: convert('EncryptionContextEquals', 'context', v.EncryptionContextEquals),
+        EncryptionContextSubset: convert('EncryptionContextSubset', 'context', v.EncryptionContextSubset),
+      }
     }
     case 'tags': {
       if (!Array.isArray(value)) serialization(member, 'a list of tags')
@@ -138,6 +172,7 @@ export async function callKmsOperation(kms: EmbeddedKms, operation: string, body
     const value = convert(member, type, (body as Record<string, unknown>)[member])
     if (value !== undefined) req[member] = value
   }
+  if (Array.isArray(req.GrantTokens)) kms.checkGrantTokens(req.GrantTokens as string[])
   try {
     const result = (await op.run(kms, req as never, caller)) as Record<string, unknown>
     const json = toJson(result) as Record<string, unknown>

@@ -9,6 +9,7 @@ import { KmsError, type KmsCaller } from '../types.js'
 import {
   accessDenied,
   aliasNotFound,
+  deniedBy,
   invalidArn,
   invalidKeyId,
   keyDisabled,
@@ -18,7 +19,9 @@ import {
 import { AWS_S3_ALIAS, AWS_S3_KEY_DESCRIPTION } from './format.js'
 import { aliasArn, keyArn, parseKeyRef } from './ids.js'
 import { newSealedMaterial, openMaterial } from './material.js'
-import type { KmsStore, KmsStoreOp, StoredAlias, StoredKey } from './store.js'
+import type { KmsStore, KmsStoreOp, StoredAlias, StoredGrant, StoredKey } from './store.js'
+import { grantFor, keyPolicyOf, kmsConditionContext, type KeyAccessJudge } from './access.js'
+import type { EncryptionContext } from '../types.js'
 
 export interface EmbeddedKmsOptions {
   store: KmsStore
@@ -29,6 +32,14 @@ export interface EmbeddedKmsOptions {
   accountId: string
   /** Clock in epoch ms (tests move it to pass deletion dates). */
   now?: () => number
+  /** Key policies with the caller's IAM policies (access.ts); absent: the single-account rule. */
+  judge?: KeyAccessJudge
+}
+
+/** What a call's authorization sees besides the key: its encryption context and other `kms:` keys. */
+export interface CallAuth {
+  context?: EncryptionContext
+  extra?: Record<string, string[]>
 }
 
 /** A mutation: computes store ops from the current state; they reach memory only once stored. */
@@ -44,6 +55,10 @@ export class KmsCore {
   /** By id, in creation order. */
   readonly keys = new Map<string, StoredKey>()
   readonly aliases = new Map<string, StoredAlias>()
+  /** Grants by key id, then grant id; and by token. */
+  readonly grants = new Map<string, Map<string, StoredGrant>>()
+  readonly grantsByToken = new Map<string, StoredGrant>()
+  readonly judge: KeyAccessJudge | undefined
   readonly #store: KmsStore
   /** Unsealed material by `<id>/<version>`. Secret: zeroed when its key goes and on close. */
   readonly #materials = new Map<string, Buffer>()
@@ -56,13 +71,15 @@ export class KmsCore {
     this.region = opts.region
     this.accountId = opts.accountId
     this.now = opts.now ?? Date.now
+    this.judge = opts.judge
   }
 
   static async open(opts: EmbeddedKmsOptions): Promise<KmsCore> {
     const core = new KmsCore(opts)
-    const { keys, aliases } = await opts.store.load()
+    const { keys, aliases, grants } = await opts.store.load()
     for (const k of keys.sort((a, b) => a.seq - b.seq)) core.keys.set(k.id, k)
     for (const a of aliases) core.aliases.set(a.name, a)
+    for (const g of grants ?? []) core.#commit({ type: 'put-grant', grant: g })
     core.#seq = keys.reduce((m, k) => Math.max(m, k.seq), 0)
     return core
   }
@@ -95,9 +112,20 @@ export class KmsCore {
     if (op.type === 'put-key') this.keys.set(op.key.id, op.key)
     else if (op.type === 'put-alias') this.aliases.set(op.alias.name, op.alias)
     else if (op.type === 'del-alias') this.aliases.delete(op.name)
-    else {
+    else if (op.type === 'put-grant') {
+      let byId = this.grants.get(op.grant.keyId)
+      if (!byId) this.grants.set(op.grant.keyId, (byId = new Map()))
+      byId.set(op.grant.id, op.grant)
+      this.grantsByToken.set(op.grant.token, op.grant)
+    } else if (op.type === 'del-grant') {
+      const g = this.grants.get(op.keyId)?.get(op.id)
+      if (g) this.grantsByToken.delete(g.token)
+      this.grants.get(op.keyId)?.delete(op.id)
+    } else {
       const gone = this.keys.get(op.id)
       this.keys.delete(op.id)
+      for (const g of this.grants.get(op.id)?.values() ?? []) this.grantsByToken.delete(g.token)
+      this.grants.delete(op.id)
       for (const m of gone?.materials ?? []) this.#dropMaterial(op.id, m.version)
     }
   }
@@ -127,6 +155,7 @@ export class KmsCore {
     for (const k of only ? [only] : this.keys.values()) {
       if (k.state !== 'PendingDeletion' || (k.deletionDate ?? Infinity) > now) continue
       ops.push({ type: 'del-key', id: k.id })
+      for (const g of this.grants.get(k.id)?.values() ?? []) ops.push({ type: 'del-grant', keyId: k.id, id: g.id })
       for (const a of this.aliases.values()) if (a.targetKeyId === k.id) ops.push({ type: 'del-alias', name: a.name })
     }
     return ops
@@ -149,7 +178,7 @@ export class KmsCore {
    * Resolves a KeyId (contract §6.2). `use`: key-use operations, which accept alias names and ARNs
    * and create `alias/aws/s3` on first reference; otherwise only key ids and key ARNs.
    */
-  async resolve(value: string, operation: string, caller: KmsCaller | undefined, use: boolean): Promise<StoredKey> {
+  async resolve(value: string, operation: string, caller: KmsCaller | undefined, use: boolean, auth: CallAuth = {}): Promise<StoredKey> {
     const ref = parseKeyRef(value)
     if (!ref || (!use && ref.kind === 'alias')) throw invalidKeyId(value)
     if (ref.arn) {
@@ -166,13 +195,37 @@ export class KmsCore {
       id = ref.id
     }
     const arn = ref.kind === 'key' && ref.arn ? ref.arn.text : this.arnOf(id)
-    if (caller && caller.accountId !== this.accountId) throw accessDenied(caller.principalArn, operation, arn)
+    if (!this.judge && caller && caller.accountId !== this.accountId) throw accessDenied(caller.principalArn, operation, arn)
     const key = await this.findKey(id)
     if (!key) {
       if (ref.kind === 'alias') throw aliasNotFound(this.aliasArnOf(ref.name))
       throw keyDoesNotExist(arn)
     }
+    this.authorize(key, operation, caller, auth)
     return key
+  }
+
+  /**
+   * Authorizes `operation` on `key` (undefined: an action on no key, judged by IAM policies alone)
+   * for `caller` (none: the store itself): the key policy with the caller's IAM policies, then
+   * the key's grants; an explicit deny wins over grants. Throws AccessDeniedException with AWS's detail.
+   */
+  authorize(key: StoredKey | undefined, operation: string, caller: KmsCaller | undefined, auth: CallAuth = {}): void {
+    if (!caller) return
+    const resource = key ? this.arnOf(key.id) : '*'
+    if (!this.judge) {
+      if (caller.accountId !== this.accountId) throw accessDenied(caller.principalArn, operation, resource)
+      return
+    }
+    const action = `kms:${operation}`
+    const verdict = this.judge.decide({
+      caller, action, resource, resourceAccount: this.accountId,
+      keyPolicy: key && keyPolicyOf(key, this.accountId, this.region),
+      context: kmsConditionContext(caller, auth.context, auth.extra),
+    })
+    if (verdict.decision === 'allow') return
+    if (verdict.decision === 'implicit' && key && grantFor(this.judge, this.grants.get(key.id)?.values() ?? [], caller, operation, auth.context)) return
+    throw deniedBy(caller.principalArn, action, resource, verdict.detail, { policyType: verdict.policyType, sid: verdict.sid })
   }
 
   /** Creates the AWS-managed key behind `alias/aws/s3` unless it exists (KMS-02, KAPI-33). */

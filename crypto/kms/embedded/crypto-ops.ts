@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { EncryptionContext, KmsCaller } from '../types.js'
 import { openBlob, readBlobHeader, sealBlob } from './blob.js'
 import type { KmsCore } from './core.js'
-import { accessDenied, constraint, incorrectKey, invalidCiphertext, kmsFault, nullMember, validation } from './errors.js'
+import { constraint, incorrectKey, invalidCiphertext, kmsFault, nullMember, validation } from './errors.js'
 import { MAX_BLOB_SIZE, MAX_PLAINTEXT_SIZE } from './format.js'
 import { requireKeyId } from './key-ops.js'
 import type { StoredKey } from './store.js'
@@ -67,8 +67,8 @@ function encryptUnder(core: KmsCore, key: StoredKey, plaintext: Uint8Array, cont
 }
 
 /** Resolves a key for a crypto operation and applies the state rule (Enabled only). */
-async function usableKey(core: KmsCore, keyId: string | undefined, operation: string, caller: KmsCaller | undefined, member = 'keyId') {
-  const key = await core.resolve(requireKeyId(keyId, member), operation, caller, true)
+async function usableKey(core: KmsCore, keyId: string | undefined, operation: string, caller: KmsCaller | undefined, context: EncryptionContext | undefined, member = 'keyId') {
+  const key = await core.resolve(requireKeyId(keyId, member), operation, caller, true, { context })
   core.checkUsable(key)
   return key
 }
@@ -80,7 +80,7 @@ export async function encrypt(core: KmsCore, req: EncryptRequest, caller?: KmsCa
   if (req.Plaintext.length < 1) throw constraint('plaintext', undefined, 'have length greater than or equal to 1')
   if (req.Plaintext.length > MAX_PLAINTEXT_SIZE) throw constraint('plaintext', undefined, `have length less than or equal to ${MAX_PLAINTEXT_SIZE}`)
   checkAlgorithm(req.EncryptionAlgorithm, 'encryptionAlgorithm')
-  const key = await usableKey(core, keyId, 'Encrypt', caller)
+  const key = await usableKey(core, keyId, 'Encrypt', caller, req.EncryptionContext)
   dryRun(req.DryRun)
   return { CiphertextBlob: encryptUnder(core, key, req.Plaintext, req.EncryptionContext), KeyId: core.arnOf(key.id), EncryptionAlgorithm: ALGORITHM }
 }
@@ -102,12 +102,12 @@ async function openCiphertext(
   if (blob === undefined) throw nullMember('ciphertextBlob')
   if (blob.length < 1) throw constraint('ciphertextBlob', undefined, 'have length greater than or equal to 1')
   if (blob.length > MAX_BLOB_SIZE) throw constraint('ciphertextBlob', undefined, `have length less than or equal to ${MAX_BLOB_SIZE}`)
-  const named = keyId === undefined ? undefined : await core.resolve(requireKeyId(keyId, member), operation, caller, true)
+  const named = keyId === undefined ? undefined : await core.resolve(requireKeyId(keyId, member), operation, caller, true, { context })
   const header = readBlobHeader(blob)
   if (!header) throw invalidCiphertext()
   const key = await core.findKey(header.keyId)
   if (!key) throw invalidCiphertext()
-  if (caller && caller.accountId !== core.accountId) throw accessDenied(caller.principalArn, operation, core.arnOf(key.id))
+  if (!named) core.authorize(key, operation, caller, { context })
   if (named && named.id !== key.id) throw incorrectKey()
   core.checkUsable(key)
   const material = core.material(key, header.materialVersion)
@@ -139,7 +139,7 @@ function dataKeyLength(req: GenerateDataKeyRequest): number {
 export async function generateDataKey(core: KmsCore, req: GenerateDataKeyRequest, caller?: KmsCaller) {
   const keyId = requireKeyId(req.KeyId)
   const length = dataKeyLength(req)
-  const key = await usableKey(core, keyId, 'GenerateDataKey', caller)
+  const key = await usableKey(core, keyId, 'GenerateDataKey', caller, req.EncryptionContext)
   dryRun(req.DryRun)
   const plaintext = randomBytes(length)
   return { CiphertextBlob: encryptUnder(core, key, plaintext, req.EncryptionContext), Plaintext: plaintext, KeyId: core.arnOf(key.id) }
@@ -148,7 +148,7 @@ export async function generateDataKey(core: KmsCore, req: GenerateDataKeyRequest
 export async function generateDataKeyWithoutPlaintext(core: KmsCore, req: GenerateDataKeyRequest, caller?: KmsCaller) {
   const keyId = requireKeyId(req.KeyId)
   const length = dataKeyLength(req)
-  const key = await usableKey(core, keyId, 'GenerateDataKeyWithoutPlaintext', caller)
+  const key = await usableKey(core, keyId, 'GenerateDataKeyWithoutPlaintext', caller, req.EncryptionContext)
   dryRun(req.DryRun)
   const plaintext = randomBytes(length)
   try {
@@ -164,9 +164,10 @@ export async function reEncrypt(core: KmsCore, req: ReEncryptRequest, caller?: K
   const destinationId = requireKeyId(req.DestinationKeyId, 'destinationKeyId')
   checkAlgorithm(req.SourceEncryptionAlgorithm, 'sourceEncryptionAlgorithm')
   checkAlgorithm(req.DestinationEncryptionAlgorithm, 'destinationEncryptionAlgorithm')
-  const source = await openCiphertext(core, req.CiphertextBlob, req.SourceEncryptionContext, req.SourceKeyId, 'ReEncrypt', caller, 'sourceKeyId')
+  // ReEncrypt needs kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
+  const source = await openCiphertext(core, req.CiphertextBlob, req.SourceEncryptionContext, req.SourceKeyId, 'ReEncryptFrom', caller, 'sourceKeyId')
   try {
-    const destination = await usableKey(core, destinationId, 'ReEncrypt', caller, 'destinationKeyId')
+    const destination = await usableKey(core, destinationId, 'ReEncryptTo', caller, req.DestinationEncryptionContext, 'destinationKeyId')
     dryRun(req.DryRun)
     return {
       CiphertextBlob: encryptUnder(core, destination, source.plaintext, req.DestinationEncryptionContext),

@@ -27,6 +27,13 @@ export const accessDenied = (principalArn: string, operation: string, arn: strin
     `User: ${principalArn} is not authorized to perform: kms:${operation} on resource: ${arn} because no resource-based policy allows the kms:${operation} action`,
   )
 
+/** A denial of the key's authorization, with AWS's detail and what decided it. */
+export function deniedBy(principalArn: string, action: string, resource: string, detail: string, denial: { policyType?: string; sid?: string }): KmsError {
+  const err = kmsFault('AccessDeniedException', `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ${detail}`)
+  err.denial = denial
+  return err
+}
+
 /** AWS's standard validation wording for a missing required member (`keyId`, `plaintext`, …). */
 export const nullMember = (member: string): KmsError =>
   kmsFault('ValidationException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`)

@@ -22,7 +22,7 @@ export interface CreateKeyRequest {
   CustomKeyStoreId?: string
   XksKeyId?: string
   Tags?: Tag[]
-  /** Accepted and ignored (contract §6.3). */
+  /** The key policy (checked by the service before); absent: AWS's default key policy. */
   Policy?: string
   BypassPolicyLockoutSafetyCheck?: boolean
 }
@@ -121,6 +121,7 @@ export async function createKey(core: KmsCore, req: CreateKeyRequest): Promise<{
   const tags = validateTags(req.Tags)
   const key = await core.mutate(() => {
     const k = core.newKey({ description: req.Description ?? '', manager: 'CUSTOMER', tags })
+    if (req.Policy !== undefined) k.policy = req.Policy
     return { ops: [{ type: 'put-key', key: k }], result: k }
   })
   return { KeyMetadata: metadataOf(core, key) }

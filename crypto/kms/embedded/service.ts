@@ -29,6 +29,8 @@ import {
   type ListKeysRequest,
 } from './key-ops.js'
 import { LevelKmsStore } from './store.js'
+import { checkGrantTokens, createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant, type CreateGrantRequest } from './grant-ops.js'
+import { checkNewPolicy, getKeyPolicy, listKeyPolicies, putKeyPolicy } from './policy-ops.js'
 import { disableKeyRotation, enableKeyRotation, getKeyRotationStatus, rotateKeyMaterial } from './rotation-ops.js'
 
 export type { EmbeddedKmsOptions } from './core.js'
@@ -67,14 +69,46 @@ export class EmbeddedKms {
     return this.core.accountId
   }
 
-  createKey(req: CreateKeyRequest = {}, _caller?: KmsCaller) {
+  /** CreateKey: the caller's IAM policies must allow kms:CreateKey; a given Policy is checked and stored. */
+  createKey(req: CreateKeyRequest = {}, caller?: KmsCaller) {
+    this.core.authorize(undefined, 'CreateKey', caller)
+    if (req.Policy !== undefined) checkNewPolicy(this.core, req.Policy, caller, req.BypassPolicyLockoutSafetyCheck, `arn:aws:kms:${this.core.region}:${this.core.accountId}:key/*`)
     return createKey(this.core, req)
   }
   describeKey(req: KeyIdRequest, caller?: KmsCaller) {
     return describeKey(this.core, req, caller)
   }
-  listKeys(req: ListKeysRequest = {}, _caller?: KmsCaller) {
+  listKeys(req: ListKeysRequest = {}, caller?: KmsCaller) {
+    this.core.authorize(undefined, 'ListKeys', caller)
     return listKeys(this.core, req)
+  }
+  putKeyPolicy(req: { KeyId?: string; PolicyName?: string; Policy?: string; BypassPolicyLockoutSafetyCheck?: boolean }, caller?: KmsCaller) {
+    return putKeyPolicy(this.core, req, caller)
+  }
+  getKeyPolicy(req: { KeyId?: string; PolicyName?: string }, caller?: KmsCaller) {
+    return getKeyPolicy(this.core, req, caller)
+  }
+  listKeyPolicies(req: { KeyId?: string; Limit?: number; Marker?: string }, caller?: KmsCaller) {
+    return listKeyPolicies(this.core, req, caller)
+  }
+  createGrant(req: CreateGrantRequest, caller?: KmsCaller) {
+    return createGrant(this.core, req, caller)
+  }
+  listGrants(req: { KeyId?: string; Limit?: number; Marker?: string; GrantId?: string; GranteePrincipal?: string }, caller?: KmsCaller) {
+    return listGrants(this.core, req, caller)
+  }
+  listRetirableGrants(req: { RetiringPrincipal?: string; Limit?: number; Marker?: string }, caller?: KmsCaller) {
+    return listRetirableGrants(this.core, req, caller)
+  }
+  retireGrant(req: { GrantToken?: string; KeyId?: string; GrantId?: string; DryRun?: boolean }, caller?: KmsCaller) {
+    return retireGrant(this.core, req, caller)
+  }
+  revokeGrant(req: { KeyId?: string; GrantId?: string; DryRun?: boolean }, caller?: KmsCaller) {
+    return revokeGrant(this.core, req, caller)
+  }
+  /** GrantTokens of any operation: each must be one this KMS issued (InvalidGrantTokenException). */
+  checkGrantTokens(tokens: readonly string[]): void {
+    checkGrantTokens(this.core, tokens)
   }
   createAlias(req: { AliasName?: string; TargetKeyId?: string }, caller?: KmsCaller) {
     return createAlias(this.core, req, caller)

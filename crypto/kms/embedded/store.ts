@@ -25,6 +25,8 @@ export interface StoredKey {
   /** Present while automatic rotation is enabled. */
   rotation?: { periodDays: number; enabledAt: number }
   tags: Array<{ TagKey: string; TagValue: string }>
+  /** The key policy as given (PutKeyPolicy, CreateKey Policy); absent: AWS's default key policy. */
+  policy?: string
   /** Every material version, ascending; the last one encrypts, all of them decrypt. */
   materials: SealedMaterial[]
 }
@@ -39,21 +41,41 @@ export interface StoredAlias {
   updatedAt: number
 }
 
+/** A grant on a key (CreateGrant), format version 1. The token is a bearer reference, not a secret key. */
+export interface StoredGrant {
+  v: 1
+  /** 64 lowercase hex characters. */
+  id: string
+  keyId: string
+  token: string
+  name?: string
+  granteePrincipal: string
+  retiringPrincipal?: string
+  operations: string[]
+  constraints?: { EncryptionContextEquals?: Record<string, string>; EncryptionContextSubset?: Record<string, string> }
+  /** `arn:aws:iam::<acct>:root` of the account that created it. */
+  issuingAccount: string
+  createdAt: number
+}
+
 export type KmsStoreOp =
   | { type: 'put-key'; key: StoredKey }
   | { type: 'put-alias'; alias: StoredAlias }
   | { type: 'del-key'; id: string }
   | { type: 'del-alias'; name: string }
+  | { type: 'put-grant'; grant: StoredGrant }
+  | { type: 'del-grant'; keyId: string; id: string }
 
 /** Where the embedded KMS keeps its records. `apply` is atomic and durable when it resolves. */
 export interface KmsStore {
-  load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[] }>
+  load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[]; grants?: StoredGrant[] }>
   apply(ops: readonly KmsStoreOp[]): Promise<void>
   close(): Promise<void>
 }
 
 const KEY_PREFIX = 'key/'
 const ALIAS_PREFIX = 'alias/'
+const GRANT_PREFIX = 'grant/'
 
 function decode<T extends { v: number }>(text: string, what: string): T {
   let parsed: { v?: unknown }
@@ -76,14 +98,16 @@ export class LevelKmsStore implements KmsStore {
     return new LevelKmsStore(db)
   }
 
-  async load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[] }> {
+  async load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[]; grants: StoredGrant[] }> {
     const keys: StoredKey[] = []
     const aliases: StoredAlias[] = []
+    const grants: StoredGrant[] = []
     for await (const [k, v] of this.db.iterator()) {
       if (k.startsWith(KEY_PREFIX)) keys.push(decode<StoredKey>(v, 'key'))
       else if (k.startsWith(ALIAS_PREFIX)) aliases.push(decode<StoredAlias>(v, 'alias'))
+      else if (k.startsWith(GRANT_PREFIX)) grants.push(decode<StoredGrant>(v, 'grant'))
     }
-    return { keys, aliases }
+    return { keys, aliases, grants }
   }
 
   async apply(ops: readonly KmsStoreOp[]): Promise<void> {
@@ -98,6 +122,10 @@ export class LevelKmsStore implements KmsStore {
           return { type: 'del' as const, key: KEY_PREFIX + op.id }
         case 'del-alias':
           return { type: 'del' as const, key: ALIAS_PREFIX + op.name }
+        case 'put-grant':
+          return { type: 'put' as const, key: `${GRANT_PREFIX}${op.grant.keyId}/${op.grant.id}`, value: JSON.stringify(op.grant) }
+        case 'del-grant':
+          return { type: 'del' as const, key: `${GRANT_PREFIX}${op.keyId}/${op.id}` }
       }
     })
     await this.db.batch(batch, { sync: true })
@@ -112,13 +140,15 @@ export class LevelKmsStore implements KmsStore {
 export class MemoryKmsStore implements KmsStore {
   readonly keys = new Map<string, string>()
   readonly aliases = new Map<string, string>()
+  readonly grants = new Map<string, string>()
   /** Set to make the next apply fail (tests of write failures). */
   failNext: Error | undefined
 
-  async load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[] }> {
+  async load(): Promise<{ keys: StoredKey[]; aliases: StoredAlias[]; grants: StoredGrant[] }> {
     return {
       keys: [...this.keys.values()].map((t) => decode<StoredKey>(t, 'key')),
       aliases: [...this.aliases.values()].map((t) => decode<StoredAlias>(t, 'alias')),
+      grants: [...this.grants.values()].map((t) => decode<StoredGrant>(t, 'grant')),
     }
   }
 
@@ -132,6 +162,8 @@ export class MemoryKmsStore implements KmsStore {
       if (op.type === 'put-key') this.keys.set(op.key.id, JSON.stringify(op.key))
       else if (op.type === 'put-alias') this.aliases.set(op.alias.name, JSON.stringify(op.alias))
       else if (op.type === 'del-key') this.keys.delete(op.id)
+      else if (op.type === 'put-grant') this.grants.set(`${op.grant.keyId}/${op.grant.id}`, JSON.stringify(op.grant))
+      else if (op.type === 'del-grant') this.grants.delete(`${op.keyId}/${op.id}`)
       else this.aliases.delete(op.name)
     }
   }

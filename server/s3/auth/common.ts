@@ -13,6 +13,7 @@ import {
   hmacHex,
   type CanonicalRequestParts,
 } from './canonical.js'
+import { tokensEqual } from '../../iam/sessions.js'
 import type { AuthDeps, Credential, PayloadMode } from './types.js'
 
 /** Which flavour of message an error gets: header auth or query-string auth (§2.8, §2.10). */
@@ -157,16 +158,22 @@ export function checkHeadersSigned(
   }
 }
 
-/** Access-key lookup (A11): 403 InvalidAccessKeyId with `AWSAccessKeyId`. */
-export function lookupCredential(deps: AuthDeps, accessKeyId: string): Credential {
+/**
+ * Access-key lookup (A11): 403 InvalidAccessKeyId with `AWSAccessKeyId`. With a session token
+ * (`x-amz-security-token`), the key must be temporary credentials issued with exactly that token
+ * (else 403 InvalidToken) and not expired at `now` (else 400 ExpiredToken); a temporary key
+ * without its token is unknown, as on AWS.
+ */
+export function lookupCredential(deps: AuthDeps, accessKeyId: string, token?: string, now = new Date()): Credential {
+  if (token !== undefined) {
+    const session = deps.sessions?.find(accessKeyId)
+    if (!session || !tokensEqual(session.sessionToken, token)) throw new S3Error('InvalidToken')
+    if (now.getTime() >= session.expiresAt) throw new S3Error('ExpiredToken')
+    return session
+  }
   const cred = deps.lookup(accessKeyId)
   if (!cred) throw new S3Error('InvalidAccessKeyId', { fields: [['AWSAccessKeyId', accessKeyId]] })
   return cred
-}
-
-/** Temporary credentials are not supported in v1 (§2.10 note): 403 InvalidToken. */
-export function refuseSecurityToken(present: boolean): void {
-  if (present) throw new S3Error('InvalidToken')
 }
 
 export interface SignatureCheck {

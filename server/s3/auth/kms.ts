@@ -58,6 +58,8 @@ export function kmsAuthFault(err: S3Error | null, skewMinutes = 5): KmsAuthFault
       return { status: 400, type: 'InvalidSignatureException', message: INVALID_SIGNATURE }
     case 'InvalidToken':
       return { status: 400, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }
+    case 'ExpiredToken':
+      return { status: 400, type: 'ExpiredTokenException', message: 'The security token included in the request is expired' }
     case 'RequestTimeTooSkewed': {
       const requestTime = fieldOf(err, 'RequestTime')
       const now = new Date(fieldOf(err, 'ServerTime'))

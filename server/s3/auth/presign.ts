@@ -12,7 +12,6 @@ import {
   parseAmzDate,
   parseCredential,
   parsePayloadMode,
-  refuseSecurityToken,
   verifySignature,
 } from './common.js'
 import type { AuthContext, AuthDeps, AuthRequest, PayloadMode } from './types.js'
@@ -105,10 +104,8 @@ export function verifyPresigned(req: AuthRequest, deps: AuthDeps): AuthContext {
   if (!requestTime) throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`)
   const expires = parseExpires(expiresText)
   checkScope(cred, amzDate, deps, 'query')
-  refuseSecurityToken(
-    firstParam(req.query, 'X-Amz-Security-Token') !== undefined || req.headers['x-amz-security-token'] !== undefined,
-  )
-  const known = lookupCredential(deps, cred.accessKeyId)
+  const token = firstParam(req.query, 'X-Amz-Security-Token') ?? req.headers['x-amz-security-token']
+  const known = lookupCredential(deps, cred.accessKeyId, token, req.now)
   const signedHeaders = signedList.split(';')
   checkHeadersSigned(req.headers, signedHeaders, false)
   const payload = presignedPayload(req)
@@ -133,6 +130,8 @@ export function verifyPresigned(req: AuthRequest, deps: AuthDeps): AuthContext {
     accessKeyId: cred.accessKeyId,
     accountId: known.accountId,
     principalArn: known.principalArn,
+    identity: known.identity,
+    sessionToken: token !== undefined || undefined,
     mode: 'presigned',
     payload: payload.mode,
     amzDate,

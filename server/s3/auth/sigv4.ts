@@ -12,7 +12,6 @@ import {
   parseAmzDate,
   parseCredential,
   parsePayloadMode,
-  refuseSecurityToken,
   verifySignature,
 } from './common.js'
 import { hasQueryAuth, verifyPresigned } from './presign.js'
@@ -102,9 +101,9 @@ export function verifyHeaderAuth(req: AuthRequest, deps: AuthDeps, bodySha256Hex
     throw new S3Error('AccessDenied', { message: 'AWS authentication requires a valid Date or x-amz-date header' })
   }
   checkScope(cred, amzDate, deps, 'header')
-  // Contract choice: an unsupported session token wins over an unknown key (STS keys are unknown too).
-  refuseSecurityToken(req.headers['x-amz-security-token'] !== undefined)
-  const known = lookupCredential(deps, cred.accessKeyId)
+  // A session token is checked with the key it belongs to (InvalidToken wins over an unknown key).
+  const token = req.headers['x-amz-security-token']
+  const known = lookupCredential(deps, cred.accessKeyId, token, req.now)
   checkSkew(amzDate, requestTime, req.now, deps.maxSkewSeconds)
   let payload: PayloadMode
   let payloadHash: string
@@ -136,6 +135,8 @@ export function verifyHeaderAuth(req: AuthRequest, deps: AuthDeps, bodySha256Hex
     accessKeyId: cred.accessKeyId,
     accountId: known.accountId,
     principalArn: known.principalArn,
+    identity: known.identity,
+    sessionToken: token !== undefined || undefined,
     mode: 'header',
     payload,
     amzDate,

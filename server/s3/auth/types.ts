@@ -1,4 +1,5 @@
 /** @module The plain values authentication works on: the request as received, its dependencies, its result. */
+import type { IamIdentity } from '../../iam/identity.js'
 
 /** A request as the HTTP edge received it, already parsed but not canonicalized. */
 export interface AuthRequest {
@@ -17,15 +18,26 @@ export interface Credential {
   secretAccessKey: string
   accountId: string
   principalArn: string
+  /** IAM users and sessions: who the key acts as, with its policies. */
+  identity?: IamIdentity
+}
+
+/** Temporary credentials (STS): the token must come with the key, and they expire. */
+export interface SessionCredential extends Credential {
+  sessionToken: string
+  /** Epoch ms. */
+  expiresAt: number
 }
 
 export interface AuthDeps {
   lookup(accessKeyId: string): Credential | undefined
+  /** Temporary credentials by access key id (absent: every session token is refused). */
+  sessions?: { find(accessKeyId: string): SessionCredential | undefined }
   /** The region the request must be signed for (the bucket's, or the endpoint's). */
   region: string
   maxSkewSeconds: number
   /** Signing service name; default `s3`. */
-  service?: 's3' | 'kms'
+  service?: 's3' | 'kms' | 'sts'
 }
 
 /** How the body is framed and what protects it (contract §2.5). */
@@ -40,6 +52,10 @@ export interface AuthContext {
   accessKeyId: string
   accountId: string
   principalArn: string
+  /** Who the key acts as, when the credential says (IAM users, sessions). */
+  identity?: IamIdentity
+  /** The request was signed with temporary credentials. */
+  sessionToken?: boolean
   mode: 'header' | 'presigned'
   payload: PayloadMode
   /** The request time as signed (`YYYYMMDDTHHMMSSZ`). */

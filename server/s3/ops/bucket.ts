@@ -8,6 +8,7 @@ import { contentLength, readSmallBody } from '../request-body.js'
 import { bucketFromHost } from '../route.js'
 import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
 import { isOwner, loadBucket } from './common.js'
+import { authorizeIdentity } from '../policy/authorize.js'
 import { deleteGarbage } from '../object-io.js'
 
 const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
@@ -59,6 +60,7 @@ function bucketRegion(endpoint: string, constraint: string | undefined): string 
 export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   const problem = bucketNameProblem(name)
   if (problem) throw new S3Error('InvalidBucketName', { message: `The specified bucket is not valid. ${problem}`, fields: [['BucketName', name]] })
+  authorizeIdentity(req, 's3:CreateBucket', `arn:aws:s3:::${name}`, svc.audit)
   let constraint: string | undefined
   const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   if (hasBody) {

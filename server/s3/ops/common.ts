@@ -19,7 +19,7 @@ export async function loadBucket(svc: Services, req: S3Request, name: string, ac
   const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
-  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access })
+  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit })
   const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
   if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
   return bucket

@@ -59,7 +59,7 @@ export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<
 
 export async function deleteObjects(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
-  const access = { owner: isOwner(bucket, req.principal), region: svc.config.region }
+  const access = { owner: isOwner(bucket, req.principal), region: svc.config.region, audit: svc.audit }
   const h = req.headers
   requireIntegrityHeader(h)
   const { bytes } = await readSmallBody(req)

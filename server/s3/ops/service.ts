@@ -5,6 +5,7 @@ import { AWS_REGIONS } from '../regions.js'
 import { queryValue } from '../route.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, isOwner } from './common.js'
+import { authorizeIdentity } from '../policy/authorize.js'
 
 /** Continuation tokens are opaque: base64url of the last bucket name returned. */
 const encodeToken = (name: string) => Buffer.from(`b:${name}`).toString('base64url')
@@ -15,6 +16,7 @@ function decodeToken(token: string): string {
 }
 
 export async function listBuckets(svc: Services, req: S3Request): Promise<S3Result> {
+  authorizeIdentity(req, 's3:ListAllMyBuckets', '*', svc.audit)
   const q = req.query
   const region = queryValue(q, 'bucket-region')
   if (region !== undefined && !AWS_REGIONS.has(region)) {

@@ -41,6 +41,48 @@ export function isKnownAction(action: string): boolean {
   return S3_ACTIONS.some((a) => wildcardMatch(lower, a))
 }
 
+/** The KMS actions of the AWS Service Authorization Reference a key or identity policy may name. */
+const KMS_ACTIONS = [
+  'CancelKeyDeletion', 'ConnectCustomKeyStore', 'CreateAlias', 'CreateCustomKeyStore', 'CreateGrant', 'CreateKey', 'Decrypt',
+  'DeleteAlias', 'DeleteCustomKeyStore', 'DeleteImportedKeyMaterial', 'DeriveSharedSecret', 'DescribeCustomKeyStores', 'DescribeKey',
+  'DisableKey', 'DisableKeyRotation', 'DisconnectCustomKeyStore', 'EnableKey', 'EnableKeyRotation', 'Encrypt', 'GenerateDataKey',
+  'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GenerateRandom',
+  'GetKeyPolicy', 'GetKeyRotationStatus', 'GetParametersForImport', 'GetPublicKey', 'ImportKeyMaterial', 'ListAliases', 'ListGrants',
+  'ListKeyPolicies', 'ListKeyRotations', 'ListKeys', 'ListResourceTags', 'ListRetirableGrants', 'PutKeyPolicy', 'ReEncryptFrom',
+  'ReEncryptTo', 'ReplicateKey', 'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'Sign', 'SynchronizeMultiRegionKey',
+  'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateCustomKeyStore', 'UpdateKeyDescription', 'UpdatePrimaryRegion', 'Verify', 'VerifyMac',
+].map((a) => `kms:${a}`.toLowerCase())
+
+/** The STS actions a trust or identity policy may name. */
+const STS_ACTIONS = [
+  'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'DecodeAuthorizationMessage', 'GetAccessKeyInfo',
+  'GetCallerIdentity', 'GetFederationToken', 'GetServiceBearerToken', 'GetSessionToken', 'SetContext', 'SetSourceIdentity', 'TagSession',
+].map((a) => `sts:${a}`.toLowerCase())
+
+const BY_SERVICE: Record<string, readonly string[]> = { s3: S3_ACTIONS, kms: KMS_ACTIONS, sts: STS_ACTIONS }
+/** The services each kind of document may name (identity and session policies: all of them). */
+const SERVICES_OF: Record<'identity' | 'session' | 'key' | 'trust', readonly string[]> = {
+  identity: ['s3', 'kms', 'sts'], session: ['s3', 'kms', 'sts'], key: ['kms'], trust: ['sts'],
+}
+
+/**
+ * Whether an identity, session, key or trust policy may name this action: `*`, or a known action
+ * (or a wildcard pattern matching one) of a service that kind of document covers. Identity and
+ * session policies may also name other services' actions (`ec2:*`): IAM accepts them, and they
+ * never match a request this store serves.
+ */
+export function isKnownPolicyAction(action: string, kind: 'identity' | 'session' | 'key' | 'trust'): boolean {
+  if (action === '*') return true
+  const lower = action.toLowerCase()
+  const colon = lower.indexOf(':')
+  if (colon <= 0 || colon === lower.length - 1) return false
+  const service = lower.slice(0, colon)
+  if (!SERVICES_OF[kind].includes(service)) return (kind === 'identity' || kind === 'session') && /^[a-z0-9-]+$/.test(service)
+  const known = BY_SERVICE[service]
+  if (!/[*?]/.test(lower)) return known.includes(lower)
+  return known.some((a) => wildcardMatch(lower, a))
+}
+
 /** True if a policy's action pattern covers `action` (case-insensitive, wildcards). */
 export function actionMatches(pattern: string, action: string): boolean {
   return wildcardMatch(pattern, action, true)

@@ -1,6 +1,7 @@
 /**
- * @module The one authorization decision for bucket-scoped requests (contract §1.4 step 4,
- * §5.6): the bucket owner's account, then the bucket policy. Builds the request context a policy
+ * @module The authorization of S3 requests: the caller's identity and session policies and the
+ * bucket policy, judged by the one engine (iam/engine.ts); actions on no bucket by identity
+ * policies alone. Builds the request context a policy
  * sees from the parsed request — the encryption keys are the REQUEST HEADERS, never the bucket
  * default — and runs before any data is written or any KMS call is made.
  */
@@ -10,10 +11,13 @@ import { S3Error } from '../errors.js'
 import { AMZ_COPY_SOURCE, AMZ_METADATA_DIRECTIVE, AMZ_SSE, AMZ_SSE_C_ALGORITHM, AMZ_SSE_KMS_KEY_ID } from '../headers.js'
 import { queryValue } from '../route.js'
 import { resolveWriteSse } from '../sse-headers.js'
+import { globalContext } from '../../iam/request.js'
 import { accessFor, type Access } from './actions.js'
 import type { RequestContext } from './conditions.js'
-import { decide, type Caller } from './evaluate.js'
 import { parsePolicy, type Policy } from './parse.js'
+import type { AuditLog } from '../../audit.js'
+import { denialMessage, evaluateAccess, type AccessDecision } from '../../iam/engine.js'
+import { defaultIdentity } from '../../iam/identity.js'
 
 export type { Access } from './actions.js'
 
@@ -37,15 +41,6 @@ function policyOf(bucket: BucketRecord, text: string): Policy {
   return p
 }
 
-export function callerOf(req: S3Request): Caller {
-  return req.auth ? { anonymous: false, accountId: req.principal.accountId, arn: req.principal.principalArn } : { anonymous: true }
-}
-
-function peerAddress(req: S3Request): string | undefined {
-  const a = req.incoming.socket?.remoteAddress
-  return a?.startsWith('::ffff:') ? a.slice(7) : a
-}
-
 /**
  * The condition keys of a request (lowercase names). `access.source`: the copy source's read,
  * which carries no destination encryption keys.
@@ -56,16 +51,10 @@ export function requestContext(req: S3Request, access: Access, region: string): 
   const set = (k: string, v: string | undefined) => {
     if (v !== undefined) ctx[k] = [v]
   }
-  // aws:SecureTransport is about the connection only: loopback plain HTTP is not secure here.
-  set('aws:securetransport', (req.incoming.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'true' : 'false')
-  set('aws:sourceip', peerAddress(req))
-  const now = Date.now()
-  set('aws:currenttime', new Date(now).toISOString())
-  set('aws:epochtime', String(Math.floor(now / 1000)))
+  // The request's and the principal's global keys (iam/request.ts): aws:SourceIp,
+  // aws:SecureTransport (the connection only: loopback plain HTTP is not secure), aws:PrincipalArn…
+  Object.assign(ctx, req.principal.requestContext ?? globalContext(req.incoming, null))
   if (req.auth) {
-    set('aws:principalaccount', req.principal.accountId)
-    set('aws:principalarn', req.principal.principalArn)
-    set('aws:principaltype', 'Account')
     set('s3:authtype', queryValue(req.query, 'X-Amz-Signature') !== undefined ? 'REST-QUERY-STRING' : 'REST-HEADER')
     set('s3:signatureversion', 'AWS4-HMAC-SHA256')
   }
@@ -106,48 +95,102 @@ function validateBeforePolicy(req: S3Request, bucket: BucketRecord, access: Acce
   resolveWriteSse(req.headers, bucket, { secure: req.secure, copy }, copy ? 's3:CopyObject' : 's3:PutObject', req.op.key)
 }
 
-/**
- * Decides whether the caller may perform `access` (default: the request's own operation) on the
- * bucket; throws 403 AccessDenied otherwise. `owner`: the caller's account owns the bucket
- * (ops/common.ts `isOwner`, the one ownership rule). The owner's account is allowed unless the policy
- * explicitly denies; another account or an anonymous caller needs an Allow. `perKey`
- * (DeleteObjects): only the owner/policy presence is checked here, each key with `authorizeKey`.
- */
-export function authorize(req: S3Request, bucket: BucketRecord, opts: { owner: boolean; region: string; access?: Access }): void {
-  const a = opts.access ?? accessFor(req.op)
-  if (!a) throw new S3Error('AccessDenied')
-  const { region } = opts
-  const owner = opts.owner && req.auth !== null
-  if (bucket.policy === undefined) {
-    if (!owner) throw new S3Error('AccessDenied')
-    return
-  }
-  validateBeforePolicy(req, bucket, a)
-  if (a.perKey) return
-  const d = decision(req, bucket, region, a)
-  const managesPolicy = POLICY_ACTIONS.has(a.action.toLowerCase())
-  if (d === 'deny') {
-    if (owner && managesPolicy) return
-    throw new S3Error('AccessDenied')
-  }
-  if (owner) return
-  // Another account or anonymous: only an Allow grants, and never the policy management actions.
-  if (d === 'allow' && !managesPolicy) return
-  throw new S3Error('AccessDenied')
+/** Options of authorize: ownership (ops/common.ts `isOwner`), region, the access judged, where denials are logged. */
+export interface AuthorizeOptions {
+  owner: boolean
+  region: string
+  access?: Access
+  audit?: AuditLog
 }
 
-function decision(req: S3Request, bucket: BucketRecord, region: string, a: Access) {
-  const policy = policyOf(bucket, bucket.policy!)
-  const resource = a.key === undefined ? `arn:aws:s3:::${bucket.name}` : `arn:aws:s3:::${bucket.name}/${a.key}`
-  return decide(policy, { caller: callerOf(req), action: a.action, resource, context: requestContext(req, a, region), inapplicable: inapplicableKeys(req, a) })
+/**
+ * Decides whether the caller may perform `access` (default: the request's own operation) on the
+ * bucket with the one engine (iam/engine.ts): the caller's identity and session policies and the
+ * bucket policy; same account: either allows, another account: both must. Root and account keys
+ * hold the account's full authority. Throws 403 AccessDenied otherwise, with AWS's detail for a
+ * caller of the bucket's account ("… because no identity-based policy allows the s3:GetObject
+ * action"); every denial goes to the audit log with the policy type and Sid that decided it. The
+ * owner account's root can always manage the bucket policy (AWS's lockout rule). `perKey`
+ * (DeleteObjects): only validation here, each key with `authorizeKey`.
+ */
+export function authorize(req: S3Request, bucket: BucketRecord, opts: AuthorizeOptions): void {
+  const a = opts.access ?? accessFor(req.op)
+  if (!a) throw new S3Error('AccessDenied')
+  const owner = opts.owner && req.auth !== null
+  // Another account with no bucket policy to grant it anything is refused before any work.
+  if (bucket.policy === undefined && !owner) throw denied(req, bucket, a, { allowed: false, reason: 'implicit-deny', policyType: 'bucket', detail: '' }, opts)
+  if (bucket.policy !== undefined) validateBeforePolicy(req, bucket, a)
+  if (a.perKey) return
+  const d = decision(req, bucket, opts.region, a)
+  if (d.allowed) {
+    // Another account never manages the bucket policy, whatever the policy says.
+    if (POLICY_ACTIONS.has(a.action.toLowerCase()) && !owner) throw new S3Error('AccessDenied')
+    return
+  }
+  if (lockoutExempt(req, opts.owner, a)) return
+  throw denied(req, bucket, a, d, opts)
+}
+
+/** The bucket owner's root (and account keys, which act as it) may always manage the bucket policy. */
+function lockoutExempt(req: S3Request, owner: boolean, a: Access): boolean {
+  const kind = req.principal.identity?.kind
+  return owner && req.auth !== null && (kind === 'root' || kind === 'account-key') && POLICY_ACTIONS.has(a.action.toLowerCase())
+}
+
+function resourceOf(bucket: BucketRecord, a: Access): string {
+  return a.key === undefined ? `arn:aws:s3:::${bucket.name}` : `arn:aws:s3:::${bucket.name}/${a.key}`
+}
+
+/** AccessDenied with AWS's detail for same-account callers, logged with what decided it. */
+function denied(req: S3Request, bucket: BucketRecord | undefined, a: Access, d: AccessDecision, opts: { audit?: AuditLog }): S3Error {
+  const resource = bucket ? resourceOf(bucket, a) : a.key ?? '*'
+  auditDenial(opts.audit, req, a.action, resource, d, bucket?.name, a.key)
+  const sameAccount = req.auth !== null && (bucket === undefined || bucket.ownerAccountId === req.principal.accountId)
+  if (!sameAccount) return new S3Error('AccessDenied')
+  return new S3Error('AccessDenied', { message: denialMessage(req.principal.principalArn, a.action, `"${resource}"`, d) })
+}
+
+/** One audit line per denial: the action, the policy type and the Sid that decided (CloudTrail does not say). */
+export function auditDenial(audit: AuditLog | undefined, req: S3Request, action: string, resource: string, d: AccessDecision, bucket?: string, key?: string): void {
+  audit?.audit({
+    requestId: req.requestId, operation: req.op.kind, action: 'deny', outcome: d.reason,
+    principal: req.auth ? { accessKeyId: req.principal.accessKeyId, accountId: req.principal.accountId } : undefined,
+    principalArn: req.principal.principalArn, iamAction: action, resource, bucket, key,
+    policyType: d.policyType, sid: d.sid,
+  })
+}
+
+function decision(req: S3Request, bucket: BucketRecord, region: string, a: Access): AccessDecision {
+  const policy = bucket.policy === undefined ? undefined : policyOf(bucket, bucket.policy)
+  const identity = req.auth ? (req.principal.identity ?? defaultIdentity(req.principal.accountId, req.principal.principalArn)) : null
+  return evaluateAccess({
+    identity,
+    action: a.action,
+    resource: resourceOf(bucket, a),
+    resourceAccount: bucket.ownerAccountId,
+    resourcePolicy: policy && { type: 'bucket', policy },
+    context: requestContext(req, a, region),
+    inapplicable: inapplicableKeys(req, a),
+  })
 }
 
 /** DeleteObjects: whether one key may be deleted (its entry answers AccessDenied otherwise). */
-export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: { owner: boolean; region: string }, key: string, action = 's3:DeleteObject'): boolean {
-  const owner = opts.owner && req.auth !== null
-  const region = opts.region
-  if (bucket.policy === undefined) return owner
+export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: AuthorizeOptions, key: string, action = 's3:DeleteObject'): boolean {
   const a: Access = { action, key }
-  const d = decision(req, bucket, region, a)
-  return d === 'allow' || (d === 'implicit' && owner)
+  const d = decision(req, bucket, opts.region, a)
+  if (!d.allowed) auditDenial(opts.audit, req, a.action, resourceOf(bucket, a), d, bucket.name, key)
+  return d.allowed
+}
+
+/**
+ * Actions on no bucket (s3:ListAllMyBuckets, s3:CreateBucket): the caller's identity policies
+ * alone decide (no resource policy exists yet). Throws AccessDenied with AWS's detail.
+ */
+export function authorizeIdentity(req: S3Request, action: string, resource: string, audit?: AuditLog): void {
+  if (!req.auth) throw new S3Error('AccessDenied')
+  const identity = req.principal.identity ?? defaultIdentity(req.principal.accountId, req.principal.principalArn)
+  const d = evaluateAccess({ identity, action, resource, context: { ...req.principal.requestContext } })
+  if (d.allowed) return
+  auditDenial(audit, req, action, resource, d)
+  throw new S3Error('AccessDenied', { message: denialMessage(req.principal.principalArn, action, `"${resource}"`, d) })
 }

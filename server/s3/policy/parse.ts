@@ -1,18 +1,27 @@
 /**
- * @module Bucket policy documents: validation on PutBucketPolicy (contract §5.6, POL-06) into a
- * typed Policy the evaluator reads. Knows no HTTP: every refusal is a PolicyError carrying AWS's
+ * @module Policy documents: bucket policies (PutBucketPolicy, POL-06), IAM identity
+ * and session policies, KMS key policies and role trust policies, validated into the one typed
+ * Policy the evaluator reads. Knows no HTTP: every refusal is a PolicyError carrying AWS's
  * MalformedPolicy message; the operation turns it into the 400.
  *
  * Hostile input is bounded before it is parsed: the document is at most 20 KB (AWS's bucket-policy
  * quota), so JSON.parse never sees more, and nesting deeper than the grammar allows is refused
  * by type checks (a Condition value is a string, number, boolean or a flat array of them).
  */
-import { isKnownAction } from './actions.js'
+import { isKnownAction, isKnownPolicyAction } from './actions.js'
 import { CONDITION_OPERATORS } from './conditions.js'
 import { wildcardMatch } from './match.js'
 
 /** AWS's bucket-policy size quota (20 KB). */
 export const MAX_POLICY_BYTES = 20 * 1024
+
+/**
+ * Which kind of document: a resource policy names principals (`bucket`, `key`, `trust`); an
+ * identity or session policy must not. Sizes are AWS's quotas: role inline policies 10,240
+ * characters, session policies 2,048, key policies 32 KB, trust policies 4,096 (raised quota).
+ */
+export type PolicyKind = 'bucket' | 'identity' | 'session' | 'key' | 'trust'
+const MAX_BYTES: Record<PolicyKind, number> = { bucket: MAX_POLICY_BYTES, identity: 10240, session: 2048, key: 32768, trust: 4096 }
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError'
@@ -31,6 +40,8 @@ export const MSG = {
   conditionKey: 'Policy has an invalid condition key',
   version: 'The policy must contain a valid version string',
   conditionValue: 'Invalid Condition value',
+  principalNotAllowed: 'Policy document should not specify a principal.',
+  resourceNotAllowed: 'Has prohibited field Resource',
 } as const
 
 /** One principal pattern: `*` (everyone, anonymous included) or an account id / IAM ARN. */
@@ -106,9 +117,16 @@ function parsePrincipal(v: unknown): PrincipalSpec {
   return { any: false, aws, other }
 }
 
-function parseActions(v: unknown): string[] {
+function parseActions(v: unknown, kind: PolicyKind): string[] {
   const list = stringList(v, MSG.action)
-  for (const a of list) if (!isKnownAction(a)) throw new PolicyError(MSG.action)
+  for (const a of list) if (!(kind === 'bucket' ? isKnownAction(a) : isKnownPolicyAction(a, kind))) throw new PolicyError(MSG.action)
+  return list
+}
+
+/** Resources of identity, session and key policies: `*` or an ARN (wildcards allowed). */
+function parseAnyResources(v: unknown): string[] {
+  const list = stringList(v, MSG.resource)
+  for (const r of list) if (r !== '*' && !r.startsWith('arn:')) throw new PolicyError(MSG.resource)
   return list
 }
 
@@ -163,7 +181,7 @@ function parseConditions(v: unknown): Condition[] {
   return out
 }
 
-function parseStatement(raw: unknown, bucket: string): Statement {
+function parseStatement(raw: unknown, bucket: string, kind: PolicyKind): Statement {
   if (!isObject(raw)) throw new PolicyError(MSG.missing('Effect'))
   for (const field of Object.keys(raw)) if (!STATEMENT_FIELDS.has(field)) throw new PolicyError(MSG.unknownField(field))
   if (raw.Effect === undefined) throw new PolicyError(MSG.missing('Effect'))
@@ -171,15 +189,25 @@ function parseStatement(raw: unknown, bucket: string): Statement {
   if (raw.Sid !== undefined && typeof raw.Sid !== 'string') throw new PolicyError(MSG.conditionValue)
   const st: Statement = { sid: raw.Sid as string | undefined, effect: raw.Effect, conditions: [] }
   // Exactly one of each pair (AWS refuses both and neither).
-  if ((raw.Principal === undefined) === (raw.NotPrincipal === undefined)) throw new PolicyError(MSG.missing('Principal'))
-  if (raw.Principal !== undefined) st.principal = parsePrincipal(raw.Principal)
-  else st.notPrincipal = parsePrincipal(raw.NotPrincipal)
+  if (kind === 'identity' || kind === 'session') {
+    if (raw.Principal !== undefined || raw.NotPrincipal !== undefined) throw new PolicyError(MSG.principalNotAllowed)
+  } else {
+    if ((raw.Principal === undefined) === (raw.NotPrincipal === undefined)) throw new PolicyError(MSG.missing('Principal'))
+    if (raw.Principal !== undefined) st.principal = parsePrincipal(raw.Principal)
+    else st.notPrincipal = parsePrincipal(raw.NotPrincipal)
+  }
   if ((raw.Action === undefined) === (raw.NotAction === undefined)) throw new PolicyError(MSG.missing('Action'))
-  if (raw.Action !== undefined) st.actions = parseActions(raw.Action)
-  else st.notActions = parseActions(raw.NotAction)
-  if ((raw.Resource === undefined) === (raw.NotResource === undefined)) throw new PolicyError(MSG.missing('Resource'))
-  if (raw.Resource !== undefined) st.resources = parseResources(raw.Resource, bucket)
-  else st.notResources = parseResources(raw.NotResource, bucket)
+  if (raw.Action !== undefined) st.actions = parseActions(raw.Action, kind)
+  else st.notActions = parseActions(raw.NotAction, kind)
+  if (kind === 'trust') {
+    // A role's trust policy is about the role itself: no Resource element.
+    if (raw.Resource !== undefined || raw.NotResource !== undefined) throw new PolicyError(MSG.resourceNotAllowed)
+  } else {
+    if ((raw.Resource === undefined) === (raw.NotResource === undefined)) throw new PolicyError(MSG.missing('Resource'))
+    const resources = kind === 'bucket' ? (r: unknown) => parseResources(r, bucket) : parseAnyResources
+    if (raw.Resource !== undefined) st.resources = resources(raw.Resource)
+    else st.notResources = resources(raw.NotResource)
+  }
   if (raw.Condition !== undefined) st.conditions = parseConditions(raw.Condition)
   return st
 }
@@ -189,7 +217,15 @@ function parseStatement(raw: unknown, bucket: string): Statement {
  * PolicyError with AWS's MalformedPolicy message; never anything else, whatever the input.
  */
 export function parsePolicy(text: string, bucket: string): Policy {
-  if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) throw new PolicyError(MSG.size)
+  return parsePolicyDocument(text, 'bucket', bucket)
+}
+
+/**
+ * Validates a policy document of `kind` (`bucket`: resources must name `bucket`). Throws
+ * PolicyError with AWS's message; never anything else, whatever the input.
+ */
+export function parsePolicyDocument(text: string, kind: PolicyKind, bucket = ''): Policy {
+  if (Buffer.byteLength(text, 'utf8') > MAX_BYTES[kind]) throw new PolicyError(MSG.size)
   if (!text.startsWith('{')) throw new PolicyError(MSG.json)
   let doc: unknown
   try {
@@ -204,5 +240,5 @@ export function parsePolicy(text: string, bucket: string): Policy {
   if (doc.Statement === undefined) throw new PolicyError(MSG.missing('Statement'))
   const raw = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]
   if (raw.length === 0) throw new PolicyError(MSG.missing('Statement'))
-  return { version: doc.Version as string | undefined, statements: raw.map((s) => parseStatement(s, bucket)) }
+  return { version: doc.Version as string | undefined, statements: raw.map((s) => parseStatement(s, bucket, kind)) }
 }

@@ -4,12 +4,13 @@ import { KMS_OPERATION_NAMES, callKmsOperation, toJson } from '../../../crypto/k
 import { expectFault, harness } from './helpers.js'
 
 describe('callKmsOperation', () => {
-  it('serves every operation of the contract §6.3 subset (and RotateKeyOnDemand)', () => {
+  it('serves every operation of the contract §6.3 subset (and RotateKeyOnDemand, key policies, grants)', () => {
     expect([...KMS_OPERATION_NAMES].sort()).toEqual(
       [
         'CancelKeyDeletion', 'CreateAlias', 'CreateKey', 'Decrypt', 'DeleteAlias', 'DescribeKey', 'DisableKey', 'DisableKeyRotation',
         'EnableKey', 'EnableKeyRotation', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GetKeyRotationStatus',
         'ListAliases', 'ListKeys', 'ReEncrypt', 'RotateKeyOnDemand', 'ScheduleKeyDeletion',
+        'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies', 'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
       ].sort(),
     )
   })
