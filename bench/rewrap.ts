@@ -10,6 +10,7 @@ import { RootKeyring } from '../crypto/keyring.js'
 import { sealForSseS3 } from '../crypto/modes/sse-s3.js'
 import { rewrap } from '../server/admin/rewrap.js'
 import { LevelMetadataStore } from '../storage/level/metadata.js'
+import { newVersionId } from '../storage/versions.js'
 
 const n = Number(process.argv[2] ?? 100_000)
 const concurrency = Number(process.argv[3] ?? 64)
@@ -25,7 +26,7 @@ try {
     const { oek, record } = sealForSseS3(keyring, { bucket: 'bench', key })
     oek.fill(0)
     const p = meta.commitObject({
-      v: 1, bucket: 'bench', key, size: 10, etag: 'e'.repeat(32), lastModified: Date.now(), ownerAccountId: '000000000000', encryption: record,
+      v: 2, bucket: 'bench', key, versionId: newVersionId(), size: 10, etag: 'e'.repeat(32), lastModified: Date.now(), ownerAccountId: '000000000000', encryption: record,
       parts: [{ partNumber: 1, blobId: `blob${i}`, size: 10, etag: 'e'.repeat(32), salt: 'c2FsdA==', lastModified: Date.now() }],
       contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD',
     })

@@ -7,6 +7,21 @@
 /** Name of this data format, stored in every EncryptionRecord. */
 export const FORMAT = 'SR1' as const
 
+/**
+ * SR2: SR1's blobs, chunks and part keys, with the seal bound also to the version id (SEAL_LABEL_V2)
+ * and a placement tag over the object's place and part list (MANIFEST_LABEL), crypto/README.md §11.
+ */
+export const FORMAT_V2 = 'SR2' as const
+
+/** Domain-separation label of the SR2 KEK derivation. */
+export const SEAL_LABEL_V2 = 'strongroom/seal/v2'
+
+/** Domain-separation label of the SR2 placement tag. */
+export const MANIFEST_LABEL = 'strongroom/manifest/v2'
+
+/** Characters of a version id (storage/versions.ts): fixed, so it needs no delimiter of its own. */
+export const VERSION_ID_LENGTH = 32
+
 /** Plaintext bytes per chunk (the last chunk of a part may be shorter). */
 export const CHUNK_PLAIN = 65_536
 

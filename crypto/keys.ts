@@ -9,7 +9,9 @@ import {
   PART_SALT_SIZE,
   SEAL_IV_SIZE,
   SEAL_LABEL,
+  SEAL_LABEL_V2,
   TAG_SIZE,
+  VERSION_ID_LENGTH,
 } from './format.js'
 import type { ObjectKey, PartKey, SealBinding, SealedKey, SseMode } from './types.js'
 
@@ -17,6 +19,8 @@ import type { ObjectKey, PartKey, SealBinding, SealedKey, SseMode } from './type
 export interface ObjectLocation {
   bucket: string
   key: string
+  /** The version (SR2 binds it): where the record was found, never a field of the record. */
+  versionId?: string
 }
 
 const SSE_MODES: ReadonlySet<SseMode> = new Set<SseMode>(['SSE-S3', 'SSE-KMS', 'SSE-C'])
@@ -43,7 +47,8 @@ export function newPartSalt(): Buffer {
 
 /**
  * KEK = HMAC-SHA256(EK, "strongroom/seal/v1" ‖ mode ‖ 0x00 ‖ bucket ‖ 0x00 ‖ key ‖ 0x00 ‖
- * generation ‖ sealIV), every string as UTF-8 (crypto/README.md step S2).
+ * generation ‖ sealIV), every string as UTF-8 (crypto/README.md step S2); with a version id in
+ * the binding (SR2, README §10) "strongroom/seal/v2" and `versionId ‖ 0x00` before generation.
  *
  * Exported for test vectors and offline verification; callers seal with sealObjectKey.
  * Throws AssertionError when the binding breaks a precondition (the encoding would be ambiguous).
@@ -63,17 +68,19 @@ export function deriveKek(ek: Uint8Array, binding: SealBinding, sealIV: Uint8Arr
   )
   // Precondition: the key is well-formed Unicode, so its UTF-8 encoding is one-to-one.
   assert(!LONE_SURROGATE.test(binding.key), 'Precondition: the object key is well-formed Unicode')
-  return createHmac('sha256', ek)
-    .update(SEAL_LABEL, 'utf8')
+  const v2 = binding.versionId !== undefined
+  // Precondition (SR2): the version id has a fixed length and no NUL, so it needs no delimiter.
+  if (v2) assert(/^[0-9a-f]+$/.test(binding.versionId!) && binding.versionId!.length === VERSION_ID_LENGTH, 'Precondition: the version id is 32 lowercase hex digits')
+  const h = createHmac('sha256', ek)
+    .update(v2 ? SEAL_LABEL_V2 : SEAL_LABEL, 'utf8')
     .update(binding.mode, 'utf8')
     .update(NUL)
     .update(binding.bucket, 'utf8')
     .update(NUL)
     .update(binding.key, 'utf8')
     .update(NUL)
-    .update(binding.generation, 'utf8')
-    .update(sealIV)
-    .digest()
+  if (v2) h.update(binding.versionId!, 'ascii').update(NUL)
+  return h.update(binding.generation, 'utf8').update(sealIV).digest()
 }
 
 /**

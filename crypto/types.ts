@@ -20,6 +20,8 @@ export interface SealBinding {
   key: string
   /** Random id unique to this write (base64url). */
   generation: string
+  /** SR2: the version id the key is sealed to (32 lowercase hex); absent in SR1. */
+  versionId?: string
 }
 
 /** A sealed OEK as stored (all binary fields base64). */
@@ -50,8 +52,8 @@ export interface KmsKeyRecord {
  * version so the next format can coexist with this one.
  */
 export interface EncryptionRecord {
-  /** Data format of the blobs ("SR1", crypto/README.md). Never changes for existing data. */
-  format: 'SR1'
+  /** Data format ("SR1", "SR2", crypto/README.md). A record is only ever upgraded by rewrap. */
+  format: 'SR1' | 'SR2'
   mode: SseMode
   binding: SealBinding
   sealed: SealedKey
@@ -59,4 +61,6 @@ export interface EncryptionRecord {
   rootKeyVersion?: number
   /** SSE-KMS / DSSE-KMS. */
   kms?: KmsKeyRecord
+  /** SR2 objects: the placement tag over bucket, key, version, generation and parts (README §11). */
+  manifest?: { rootKeyVersion: number; tag: string }
 }

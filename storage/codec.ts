@@ -2,7 +2,8 @@
  * @module Versioned record encoding: every stored value is JSON with a `v` field, and a record
  * written by an older build is brought forward by one `migrate` step per old version (Garage's idea).
  */
-import type { BucketRecord, ObjectRecord, UploadPartRecord, UploadRecord } from './types.js'
+import type { BucketRecord, UploadPartRecord, UploadRecord, VersionRecord } from './types.js'
+import { legacyVersionId } from './versions.js'
 
 /** Turns a record of version n into a record of version n + 1 (the result's `v` is set for it). */
 export type Migration = (old: Record<string, unknown>) => Record<string, unknown>
@@ -81,7 +82,22 @@ export interface UploadRef {
 // Current versions. Raising one requires a migration from the previous version and a stored
 // fixture of the previous version in test/unit/storage/codec.test.ts.
 export const bucketCodec = defineCodec<BucketRecord>({ kind: 'bucket', version: 1, migrations: {} })
-export const objectCodec = defineCodec<ObjectRecord>({ kind: 'object', version: 1, migrations: {} })
-export const uploadCodec = defineCodec<UploadRecord>({ kind: 'upload', version: 1, migrations: {} })
+/** v2: versions. A v1 object was the only one of its key: it becomes that key's null version. */
+export const objectCodec = defineCodec<VersionRecord>({
+  kind: 'object',
+  version: 2,
+  migrations: { 1: (old) => ({ ...old, versionId: legacyVersionId(Number(old.lastModified), ''), nullVersion: true }) },
+})
+/** v2: the upload knows the version id its object will have; a v1 upload gets one from its id. */
+export const uploadCodec = defineCodec<UploadRecord>({
+  kind: 'upload',
+  version: 2,
+  migrations: { 1: (old) => ({ ...old, versionId: legacyVersionId(Number(old.initiated), String(old.uploadId)) }) },
+})
+/** Where the null version of a key is (the `n\0…` index): its internal version id. */
+export interface NullVersionRef {
+  versionId: string
+}
+export const nullRefCodec = defineCodec<NullVersionRef>({ kind: 'null-version', version: 1, migrations: {}, detachedVersion: true })
 export const partCodec = defineCodec<UploadPartRecord>({ kind: 'part', version: 1, migrations: {}, detachedVersion: true })
 export const uploadRefCodec = defineCodec<UploadRef>({ kind: 'upload-ref', version: 1, migrations: {}, detachedVersion: true })

@@ -1,9 +1,13 @@
 /**
- * @module ListObjects / ListMultipartUploads over any sorted key space: a range scan in byte order
+ * @module ListObjects / ListObjectVersions / ListMultipartUploads over any sorted key space: a range scan in byte order
  * that groups keys under common prefixes and seeks past each prefix instead of visiting its keys.
  */
 import { compareUtf8, justAfter, parseUploadSortKey, successor, escapeNul, uploadsOfKey, utf8 } from './order.js'
-import type { ListEntry, ListQuery, ListResult, ObjectRecord, UploadListEntry, UploadListQuery, UploadListResult, UploadRecord } from './types.js'
+import type {
+  ListEntry, ListQuery, ListResult, UploadListEntry, UploadListQuery, UploadListResult, UploadRecord, VersionListEntry,
+  VersionListQuery, VersionListResult, VersionRecord,
+} from './types.js'
+import { externalVersionId } from './versions.js'
 
 /** A forward cursor over one key space; keys are relative to the space and compared as bytes. */
 export interface Cursor<V> {
@@ -15,6 +19,12 @@ export interface Cursor<V> {
   /** Moves forward to the first entry whose key is >= target (the end if it is past the range). */
   seek(target: Buffer): void
   close(): Promise<void>
+}
+
+/** Where a version was found: its key and version id, from the storage key (never from the record). */
+export interface VersionAt {
+  key: string
+  versionId: string
 }
 
 /** Opens a cursor over [gte, lt) of a key space (lt undefined = to the end of the space). */
@@ -74,24 +84,99 @@ async function scan<V, E>(s: ScanSpec<V, E>): Promise<Scanned<E>> {
 }
 
 /**
- * ListObjects over a cursor whose keys are utf8(object key).
- * `after` excludes keys <= after and common prefixes <= after; `limit` counts objects + prefixes.
+ * ListObjects over a cursor of versions, whose keys are uploadSortKey(key, versionId) (newest
+ * version of a key first). A key is listed by its newest version unless that is a delete marker;
+ * a common prefix is listed only if some key under it is. `after` excludes keys <= after and
+ * common prefixes <= after; `limit` counts objects + prefixes. Older versions are skipped with
+ * one seek per key that has them.
  */
-export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V) => ObjectRecord, q: ListQuery): Promise<ListResult> {
+export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: ListQuery): Promise<ListResult> {
   const prefix = q.prefix ?? ''
-  let start = utf8(prefix)
+  let start = escapeNul(utf8(prefix))
   if (q.after !== undefined) {
-    const afterStart = justAfter(utf8(q.after))
+    const afterStart = uploadsOfKey(q.after).end
     if (Buffer.compare(afterStart, start) > 0) start = afterStart
   }
-  const { entries, isTruncated } = await scan<V, ListEntry>({
-    open, escaped: false, prefix, delimiter: q.delimiter, after: q.after, start, limit: q.limit,
-    nameOf: (key) => key.toString('utf8'),
-    toEntry: (_key, value) => ({ kind: 'object', record: decode(value) }),
+  const lt = successor(escapeNul(utf8(prefix)))
+  const entries: ListEntry[] = []
+  const done = (isTruncated: boolean): ListResult => {
+    const lastEntry = entries.at(-1)
+    const last = lastEntry === undefined ? undefined : lastEntry.kind === 'prefix' ? lastEntry.prefix : lastEntry.record.key
+    return { entries, isTruncated, last }
+  }
+  if (q.limit <= 0 || (lt && Buffer.compare(start, lt) >= 0)) return done(false)
+  const delimiter = q.delimiter === '' ? undefined : q.delimiter
+  const cursor = open({ gte: start, lt })
+  let seen: string | undefined
+  try {
+    for (;;) {
+      const entry = await cursor.next(q.limit - entries.length + 1)
+      if (!entry) return done(false)
+      const { key: name, uploadId: versionId } = parseUploadSortKey(entry[0])
+      if (name === seen) {
+        // An older version of a key already decided: skip the rest of that key's versions.
+        cursor.seek(uploadsOfKey(name).end)
+        continue
+      }
+      seen = name
+      const rec = decode(entry[1], { key: name, versionId })
+      if (rec.deleteMarker) continue
+      const cut = delimiter === undefined ? -1 : name.indexOf(delimiter, prefix.length)
+      if (cut < 0) {
+        if (entries.length === q.limit) return done(true)
+        entries.push({ kind: 'object', record: rec })
+        continue
+      }
+      const common = name.slice(0, cut + delimiter!.length)
+      if (q.after === undefined || compareUtf8(common, q.after) > 0) {
+        if (entries.length === q.limit) return done(true)
+        entries.push({ kind: 'prefix', prefix: common })
+      }
+      const past = successor(escapeNul(utf8(common)))
+      if (!past) return done(false)
+      cursor.seek(past)
+      seen = undefined
+    }
+  } finally {
+    await cursor.close()
+  }
+}
+
+/**
+ * ListObjectVersions over a cursor of versions (keys uploadSortKey(key, versionId)): every
+ * version and delete marker, by key, newest first. `versionIdMarker` (an internal id, resolved by
+ * the store) applies only with `keyMarker`: then the older versions of keyMarker come first, then
+ * greater keys; without it every version of keyMarker is skipped. IsLatest marks the first
+ * version of each key (never one of keyMarker resumed after its marker).
+ */
+export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: VersionListQuery & { versionIdMarker?: string }): Promise<VersionListResult> {
+  const prefix = q.prefix ?? ''
+  let start = escapeNul(utf8(prefix))
+  const resumedKey = q.keyMarker !== undefined && q.versionIdMarker !== undefined ? q.keyMarker : undefined
+  if (q.keyMarker !== undefined) {
+    const ofKey = uploadsOfKey(q.keyMarker)
+    const markerStart = q.versionIdMarker !== undefined ? justAfter(Buffer.concat([ofKey.start, utf8(q.versionIdMarker)])) : ofKey.end
+    if (Buffer.compare(markerStart, start) > 0) start = markerStart
+  }
+  let previous: string | undefined
+  const { entries, isTruncated } = await scan<V, VersionListEntry>({
+    open, escaped: true, prefix, delimiter: q.delimiter, after: q.keyMarker, start, limit: q.limit,
+    nameOf: (key) => parseUploadSortKey(key).key,
+    toEntry: (key, value) => {
+      const { key: name, uploadId: versionId } = parseUploadSortKey(key)
+      const isLatest = name !== previous && name !== resumedKey
+      previous = name
+      return { kind: 'version', record: decode(value, { key: name, versionId }), isLatest }
+    },
   })
-  const lastEntry = entries.at(-1)
-  const last = lastEntry === undefined ? undefined : lastEntry.kind === 'prefix' ? lastEntry.prefix : lastEntry.record.key
-  return { entries: entries as ListEntry[], isTruncated, last }
+  const lastEntry = entries.at(-1) as VersionListEntry | undefined
+  const result: VersionListResult = { entries: entries as VersionListEntry[], isTruncated }
+  if (lastEntry?.kind === 'prefix') result.nextKeyMarker = lastEntry.prefix
+  else if (lastEntry?.kind === 'version') {
+    result.nextKeyMarker = lastEntry.record.key
+    result.nextVersionIdMarker = externalVersionId(lastEntry.record)
+  }
+  return result
 }
 
 /**

@@ -1,9 +1,13 @@
 /**
  * @module Semantics every MetadataStore shares, as pure functions: commit preconditions, which blobs
- * a commit leaves unreferenced, bucket compare-and-swap, and part-list paging.
+ * a commit leaves unreferenced, bucket compare-and-swap, how a commit or delete changes the versions
+ * of a key, and part-list paging.
  */
 import { ConflictError, NotFoundError } from './errors.js'
-import type { BlobId, BucketRecord, CommitExpectation, ObjectRecord, UploadPartRecord } from './types.js'
+import type {
+  BlobId, BucketRecord, CommitExpectation, DeleteMarkerRecord, DeleteOptions, ObjectRecord, UploadPartRecord, VersionRecord,
+} from './types.js'
+import { newVersionId } from './versions.js'
 
 /**
  * Checks a conditional write against the current object.
@@ -11,7 +15,8 @@ import type { BlobId, BucketRecord, CommitExpectation, ObjectRecord, UploadPartR
  * If-Match (`etag`) fails with NotFoundError('object') when none exists (S3 answers 404 NoSuchKey,
  * not 412) and ConflictError('precondition') when the ETag differs.
  */
-export function checkExpectation(key: string, current: ObjectRecord | undefined, expect: CommitExpectation = {}): void {
+export function checkExpectation(key: string, current: VersionRecord | undefined, expect: CommitExpectation = {}): void {
+  if (current?.deleteMarker) current = undefined
   if (expect.absent && current) throw new ConflictError('precondition', key)
   if (expect.etag !== undefined) {
     if (!current) throw new NotFoundError('object', key)
@@ -60,10 +65,10 @@ function canonicalJson(value: unknown): string {
  * upload's parts, minus any the new record still references (a metadata-only rewrite keeps its
  * blobs; a Complete keeps the parts it lists). Assumes a blob belongs to one record at a time.
  */
-export function commitGarbage(rec: ObjectRecord, replaced: ObjectRecord | undefined, uploadBlobs: BlobId[]): BlobId[] {
+export function commitGarbage(rec: ObjectRecord, replaced: VersionRecord | undefined, uploadBlobs: BlobId[]): BlobId[] {
   const kept = new Set(rec.parts.map((p) => p.blobId))
   const garbage = new Set<BlobId>()
-  for (const id of [...(replaced?.parts.map((p) => p.blobId) ?? []), ...uploadBlobs]) {
+  for (const id of [...blobsOf(replaced), ...uploadBlobs]) {
     if (!kept.has(id)) garbage.add(id)
   }
   return [...garbage]
@@ -74,4 +79,79 @@ export function partsAfter(all: UploadPartRecord[], q: { after?: number; limit: 
   const rest = all.filter((p) => q.after === undefined || p.partNumber > q.after)
   const limit = Math.max(0, q.limit)
   return { parts: rest.slice(0, limit), isTruncated: limit > 0 && rest.length > limit }
+}
+
+/** The blobs of a version (none for a delete marker). */
+export function blobsOf(rec: VersionRecord | undefined): BlobId[] {
+  return rec && !rec.deleteMarker ? rec.parts.map((p) => p.blobId) : []
+}
+
+/** What a store knows about one key before a commit or delete (all read under the key's lock). */
+export interface KeyState {
+  /** The newest version (possibly a delete marker). */
+  current?: VersionRecord
+  /** The null version, wherever it sorts. */
+  nullVersion?: VersionRecord
+  /** The version a versionId addresses (in-place commit, delete of a version). */
+  addressed?: VersionRecord
+}
+
+/** The writes a commit or delete makes to one key's versions. */
+export interface KeyPlan {
+  /** A version that goes away (its storage entry is deleted). */
+  remove?: VersionRecord
+  /** The version written (new, in place, or a delete marker). */
+  put?: VersionRecord
+  /** The null-version index afterwards: a version id, `null` to delete it, undefined = unchanged. */
+  nullIndex?: string | null
+  garbage: BlobId[]
+}
+
+function nullIndexAfter(put: VersionRecord | undefined, remove: VersionRecord | undefined): string | null | undefined {
+  if (put?.nullVersion) return put.versionId
+  if (remove?.nullVersion) return null
+  return undefined
+}
+
+/**
+ * A commit of `rec`: in place over the version `expect.record` names, else a new version (the
+ * null version unless versioning is Enabled, replacing the previous null version).
+ */
+export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeyState, expect: CommitExpectation = {}, uploadBlobs: BlobId[] = []): KeyPlan & { put: ObjectRecord } {
+  if (expect.record !== undefined) {
+    checkExpectation(rec.key, state.addressed, expect)
+    const stored: ObjectRecord = { ...rec, nullVersion: state.addressed!.nullVersion }
+    if (!stored.nullVersion) delete stored.nullVersion
+    return { put: stored, remove: undefined, garbage: commitGarbage(stored, state.addressed, uploadBlobs) }
+  }
+  checkExpectation(rec.key, state.current, expect)
+  const stored: ObjectRecord = { ...rec }
+  delete stored.nullVersion
+  if (bucket.versioning !== 'Enabled') stored.nullVersion = true
+  const remove = stored.nullVersion ? state.nullVersion : undefined
+  return { put: stored, remove, nullIndex: nullIndexAfter(stored, remove), garbage: commitGarbage(stored, remove, uploadBlobs) }
+}
+
+/**
+ * A delete: of the version `opts.versionId` addresses (for good), else of the current object
+ * (unversioned buckets) or by a new delete marker (versioned; Suspended: the null marker).
+ * If-Match (`opts.etag`) is checked against the addressed version, else the current object.
+ */
+export function planDelete(bucket: BucketRecord, key: string, state: KeyState, opts: DeleteOptions = {}): KeyPlan & { marker?: DeleteMarkerRecord } {
+  if (opts.versionId !== undefined) {
+    checkExpectation(key, state.addressed, { etag: opts.etag })
+    const remove = state.addressed
+    return { remove, nullIndex: nullIndexAfter(undefined, remove), garbage: blobsOf(remove) }
+  }
+  checkExpectation(key, state.current, { etag: opts.etag })
+  if (bucket.versioning === undefined) {
+    const remove = state.nullVersion
+    return { remove, nullIndex: nullIndexAfter(undefined, remove), garbage: blobsOf(remove) }
+  }
+  const marker: DeleteMarkerRecord = {
+    v: 2, bucket: bucket.name, key, versionId: newVersionId(), deleteMarker: true, lastModified: Date.now(), ownerAccountId: bucket.ownerAccountId,
+  }
+  if (bucket.versioning === 'Suspended') marker.nullVersion = true
+  const remove = marker.nullVersion ? state.nullVersion : undefined
+  return { put: marker, marker, remove, nullIndex: nullIndexAfter(marker, remove), garbage: blobsOf(remove) }
 }

@@ -52,6 +52,8 @@ export interface BucketRecord {
   blockedEncryptionTypes: string[]
   /** Bucket policy JSON as stored (issue on policies). */
   policy?: string
+  /** Versioning state; undefined = never enabled (only the null version exists per key). */
+  versioning?: 'Enabled' | 'Suspended'
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
@@ -83,17 +85,31 @@ export interface ObjectMetadata {
   storageClass: string
 }
 
-export interface ObjectRecord extends ObjectMetadata {
-  v: 1
+/** What every version of an object has, data or delete marker (storage/versions.ts). */
+export interface VersionFields {
+  v: 2
   bucket: string
   key: string
+  /** Internal version id: 32 lowercase hex digits that sort newest first within a key. */
+  versionId: string
+  /** The null version (written while versioning was off or suspended): clients see "null". */
+  nullVersion?: true
+  /** Epoch milliseconds. */
+  lastModified: number
+  ownerAccountId: string
+}
+
+/** A delete marker: a version without data that hides the key while it is the newest. */
+export interface DeleteMarkerRecord extends VersionFields {
+  deleteMarker: true
+}
+
+export interface ObjectRecord extends ObjectMetadata, VersionFields {
+  deleteMarker?: undefined
   /** Plaintext size in bytes. */
   size: number
   /** lowercase hex, no quotes; multipart ETags end in -N. */
   etag: string
-  /** Epoch milliseconds. */
-  lastModified: number
-  ownerAccountId: string
   checksum?: StoredChecksum
   /** Number of parts of a completed multipart upload; absent for single PUTs and copies. */
   multipartCount?: number
@@ -104,11 +120,16 @@ export interface ObjectRecord extends ObjectMetadata {
   parts: PartRecord[]
 }
 
+/** Any version of an object. */
+export type VersionRecord = ObjectRecord | DeleteMarkerRecord
+
 export interface UploadRecord extends ObjectMetadata {
-  v: 1
+  v: 2
   uploadId: string
   bucket: string
   key: string
+  /** The version id the completed object will have (chosen when its key is sealed). */
+  versionId: string
   /** Epoch milliseconds. */
   initiated: number
   ownerAccountId: string
@@ -157,21 +178,60 @@ export interface UploadListResult {
   nextUploadIdMarker?: string
 }
 
+export interface VersionListQuery {
+  prefix?: string
+  delimiter?: string
+  keyMarker?: string
+  /** Only with keyMarker: versions of keyMarker older than this one come first ("null" allowed). */
+  versionIdMarker?: string
+  /** Maximum number of entries (versions, markers and common prefixes), 0..1000. */
+  limit: number
+}
+
+export type VersionListEntry = { kind: 'version'; record: VersionRecord; isLatest: boolean } | { kind: 'prefix'; prefix: string }
+
+export interface VersionListResult {
+  entries: VersionListEntry[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  /** The client-visible id of the last version returned ("null" for the null version). */
+  nextVersionIdMarker?: string
+}
+
 export interface CommitExpectation {
   /** The current object must have this ETag (If-Match). */
   etag?: string
   /** No object may exist under the key (If-None-Match: *). */
   absent?: boolean
   /**
-   * The current object must be exactly this record (key rewrap beside traffic: an overwrite with
-   * the same bytes keeps the ETag but is another record, with other blobs).
+   * The version with the committed record's id must be exactly this record, and is replaced in
+   * place (key rewrap beside traffic: an overwrite with the same bytes keeps the ETag but is
+   * another record, with other blobs). `etag` is then checked against that version.
    */
   record?: ObjectRecord
 }
 
 /** Blobs that a commit made unreferenced: the caller deletes them after the commit. */
 export interface CommitResult {
-  replaced?: ObjectRecord
+  /** The version the commit replaced: the previous null version, or the version rewritten in place. */
+  replaced?: VersionRecord
+  garbage: BlobId[]
+  /** The record as committed (`nullVersion` set as the bucket's versioning state decided). */
+  version: ObjectRecord
+}
+
+export interface DeleteOptions {
+  /** The current object (or the version named) must have this ETag (If-Match). */
+  etag?: string
+  /** Deletes this version for good ("null" = the null version) instead of the current object. */
+  versionId?: string
+}
+
+export interface DeleteResult {
+  /** The version removed for good (it no longer exists). */
+  removed?: VersionRecord
+  /** The delete marker the delete created (versioning Enabled or Suspended, no versionId). */
+  marker?: DeleteMarkerRecord
   garbage: BlobId[]
 }
 
@@ -187,14 +247,23 @@ export interface MetadataStore {
    * concurrent changes of different settings never lose one of them.
    */
   putBucket(rec: BucketRecord, opts?: { expect?: BucketRecord }): Promise<void>
-  /** Throws ConflictError('bucket-not-empty') if any object exists; discards its uploads. */
+  /** Throws ConflictError('bucket-not-empty') if any version or marker exists; discards its uploads. */
   deleteBucket(name: string): Promise<{ garbage: BlobId[] }>
   listBuckets(): Promise<BucketRecord[]>
 
+  /** The current version of a key, unless there is none or it is a delete marker. */
   getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>
   /**
-   * Makes the record visible in one atomic, durable write. Throws ConflictError('precondition')
-   * if an expectation fails and NotFoundError('object') for If-Match on a missing key.
+   * One version of a key: `versionId` undefined = the current version (which may be a delete
+   * marker), "null" = the null version, else an internal id (undefined if malformed or absent).
+   */
+  getVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined>
+  /**
+   * Makes the record visible in one atomic, durable write, as a new version: in a bucket whose
+   * versioning is not Enabled it is the null version and replaces the previous null version.
+   * With `expect.record` it replaces that version in place instead. Throws
+   * ConflictError('precondition') if an expectation fails and NotFoundError('object') for
+   * If-Match on a missing key.
    * With `completeUpload`, the upload and all its parts are removed in the same write, and the
    * commit is over exactly the parts the caller read: each part of `rec` must still be the
    * upload's part of that number with the same blob, checked in the same atomic section as the
@@ -202,9 +271,16 @@ export interface MetadataStore {
    * retry). The garbage is computed in that section too, so it never names a blob `rec` references.
    */
   commitObject(rec: ObjectRecord, opts?: { expect?: CommitExpectation; completeUpload?: string }): Promise<CommitResult>
-  /** Deletes the object if it exists (If-Match when `expect.etag`). */
-  deleteObject(bucket: string, key: string, expect?: { etag?: string }): Promise<CommitResult>
+  /**
+   * Deletes as S3 does: with `versionId` that version goes for good; without, an unversioned
+   * bucket loses its null version, a versioned one gains a delete marker (Suspended: the null
+   * version, replacing the previous one).
+   */
+  deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>
+  /** Current versions that are not delete markers. */
   listObjects(bucket: string, q: ListQuery): Promise<ListResult>
+  /** Every version and delete marker, by key, newest first within a key. */
+  listObjectVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult>
 
   createUpload(rec: UploadRecord): Promise<void>
   getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>
@@ -223,7 +299,10 @@ export interface MetadataStore {
 
   /** Every blob id any record references (for orphan collection at start). */
   referencedBlobs(): AsyncIterable<BlobId>
-  /** Every object of every bucket (admin scans: keys list/rewrap, verify); bucket, then key order. */
+  /**
+   * Every version that holds data, of every bucket (admin scans: keys list/rewrap, verify); bucket,
+   * then key order, newest first within a key.
+   */
   allObjects(): AsyncIterable<ObjectRecord>
   /** Every in-progress multipart upload of every bucket. */
   allUploads(): AsyncIterable<UploadRecord>

@@ -1,8 +1,8 @@
 /** @module SSE-C: object keys sealed under the customer's key, which is never stored (design §4). */
 import assert from 'node:assert/strict'
-import { FORMAT, KEY_SIZE } from '../format.js'
+import { KEY_SIZE } from '../format.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, ObjectKey } from '../types.js'
 
 /**
@@ -15,7 +15,7 @@ export function sealForSseC(customerKey: Uint8Array, target: SealTarget): { oek:
   assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
   const binding = writeBinding('SSE-C', target)
   const oek = generateObjectKey()
-  return { oek, record: { format: FORMAT, mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) } }
+  return { oek, record: { format: formatOf(binding), mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) } }
 }
 
 /**
@@ -26,14 +26,4 @@ export function sealForSseC(customerKey: Uint8Array, target: SealTarget): { oek:
 export function openSseC(customerKey: Uint8Array, record: EncryptionRecord, at: ObjectLocation): ObjectKey {
   assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
   return unsealObjectKey(customerKey, readBinding('SSE-C', record, at), record.sealed)
-}
-
-/**
- * Seals an existing object key under another customer key for `target` (in-place SSE-C key
- * rotation by copying an object onto itself: the data is not rewritten, only the seal).
- */
-export function resealForSseC(customerKey: Uint8Array, target: SealTarget, oek: ObjectKey): EncryptionRecord {
-  assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
-  const binding = writeBinding('SSE-C', target)
-  return { format: FORMAT, mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) }
 }

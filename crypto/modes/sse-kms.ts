@@ -5,10 +5,10 @@
  */
 import { createHmac } from 'node:crypto'
 import assert from 'node:assert/strict'
-import { FORMAT, KEY_SIZE } from '../format.js'
+import { KEY_SIZE } from '../format.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, upgradedBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, KmsKeyRecord, ObjectKey } from '../types.js'
 
 /** Label of the DSSE-KMS key combination; existing data depends on it: never change it. */
@@ -33,7 +33,7 @@ export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: R
   const oek = generateObjectKey()
   const sealed = sealObjectKey(ek, binding, oek)
   ek.fill(0)
-  return { oek, record: { format: FORMAT, mode: 'SSE-KMS', binding, sealed, kms, rootKeyVersion } }
+  return { oek, record: { format: formatOf(binding), mode: 'SSE-KMS', binding, sealed, kms, rootKeyVersion } }
 }
 
 /** Opens the object key of an SSE-KMS record read from `at`, given the decrypted data key. */
@@ -48,17 +48,18 @@ export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyrin
 }
 
 /**
- * Key rewrap of a DSSE-KMS record's root layer: the object key sealed again under the same KMS
- * data key combined with the keyring's active root key (same generation, fresh sealIV and nonce).
+ * Key rewrap of an SSE-KMS record: the object key sealed again under the same KMS data key (for
+ * DSSE-KMS combined with the keyring's active root key), same generation, fresh sealIV and nonce.
+ * With `upgrade` an SR1 record is sealed as SR2, to `at.versionId`.
  */
-export function resealDsseRoot(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation): EncryptionRecord {
-  assert(record.kms?.dsse, 'Precondition: a DSSE-KMS record')
+export function resealSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation, upgrade = false): EncryptionRecord {
+  assert(record.kms, 'Precondition: an SSE-KMS record')
   const oek = openSseKms(dataKey, record, keyring, at)
-  const rootKeyVersion = keyring.active().version
+  const rootKeyVersion = record.kms.dsse ? keyring.active().version : undefined
   const ek = externalKey(dataKey, record.kms, keyring, rootKeyVersion)
   try {
-    const binding = readBinding('SSE-KMS', record, at)
-    return { ...record, sealed: sealObjectKey(ek, binding, oek), rootKeyVersion }
+    const binding = upgradedBinding(readBinding('SSE-KMS', record, at), at, upgrade)
+    return { ...record, format: formatOf(binding), binding: { ...record.binding, ...binding }, sealed: sealObjectKey(ek, binding, oek), rootKeyVersion }
   } finally {
     ek.fill(0)
     oek.fill(0)

@@ -1,9 +1,8 @@
 /** @module SSE-S3: object keys sealed under the root keyring's active key (design §4). */
 import { CryptoError } from '../errors.js'
-import { FORMAT } from '../format.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
-import { readBinding, writeBinding, type SealTarget } from '../record.js'
+import { formatOf, readBinding, upgradedBinding, writeBinding, type SealTarget } from '../record.js'
 import type { EncryptionRecord, ObjectKey } from '../types.js'
 
 /**
@@ -16,7 +15,7 @@ export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek:
   const oek = generateObjectKey()
   const sealed = sealObjectKey(root.key, binding, oek)
   root.key.fill(0) // our copy of the root key; the keyring keeps its own
-  return { oek, record: { format: FORMAT, mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
+  return { oek, record: { format: formatOf(binding), mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
 }
 
 /**
@@ -40,15 +39,16 @@ export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: 
 
 /**
  * Key rewrap: the object key of `record` (read from `at`) sealed again under the keyring's active
- * root key, with the same generation (the binding is unchanged), a fresh sealIV and nonce. The
- * data is untouched: its part keys derive from the same object key.
+ * root key, with the same generation, a fresh sealIV and nonce. With `upgrade` an SR1 record is
+ * sealed as SR2, to `at.versionId` (the caller adds the placement tag). The data is untouched:
+ * its part keys derive from the same object key.
  */
-export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation): EncryptionRecord {
+export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation, upgrade = false): EncryptionRecord {
   const oek = openSseS3(keyring, record, at)
   const root = keyring.active()
   try {
-    const binding = readBinding('SSE-S3', record, at)
-    return { ...record, binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
+    const binding = upgradedBinding(readBinding('SSE-S3', record, at), at, upgrade)
+    return { ...record, format: formatOf(binding), binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
   } finally {
     root.key.fill(0)
     oek.fill(0)

@@ -161,7 +161,8 @@ function printSummary(res: RewrapResult, secs: number): void {
   process.stdout.write(
     `rewrapped ${res.rewrapped} of ${res.total} records${res.current ? ` (${res.current} already current)` : ''} to root key version ${res.toVersion} in ${secs.toFixed(1)} s (${rate}/s)` +
       `${res.changed ? `, ${res.changed} changed meanwhile (left as written)` : ''}` +
-      `${res.kmsMaterials ? `, ${res.kmsMaterials} KMS key materials` : ''}${res.failed.length ? `, ${res.failed.length} FAILED` : ''}\n`,
+      `${res.kmsMaterials ? `, ${res.kmsMaterials} KMS key materials` : ''}${res.upgraded ? `, ${res.upgraded} upgraded from format SR1 to SR2` : ''}` +
+      `${res.failed.length ? `, ${res.failed.length} FAILED` : ''}\n`,
   )
 }
 

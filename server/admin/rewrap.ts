@@ -9,7 +9,9 @@
 import type { RootKeyring } from '../../crypto/keyring.js'
 import { openMaterial, sealMaterial } from '../../crypto/kms/embedded/material.js'
 import { LevelKmsStore, type StoredKey } from '../../crypto/kms/embedded/store.js'
-import { resealDsseRoot } from '../../crypto/modes/sse-kms.js'
+import { FORMAT } from '../../crypto/format.js'
+import { placeRecord } from '../../crypto/manifest.js'
+import { resealSseKms } from '../../crypto/modes/sse-kms.js'
 import { resealSseS3 } from '../../crypto/modes/sse-s3.js'
 import type { EncryptionRecord, KmsKeyRecord } from '../../crypto/types.js'
 import { ConflictError, NotFoundError } from '../../storage/errors.js'
@@ -25,20 +27,29 @@ export interface VersionUsage {
   kmsMaterials: number
 }
 
-/** The root key version a record depends on, if any (SSE-S3, DSSE-KMS). */
+/** The root key version a record's seal depends on, if any (SSE-S3, DSSE-KMS). */
 export function rootVersionOf(enc: EncryptionRecord): number | undefined {
   if (enc.mode === 'SSE-S3' || (enc.mode === 'SSE-KMS' && enc.kms?.dsse)) return enc.rootKeyVersion
   return undefined
 }
 
+/** Every root key version a record depends on: its seal's and its SR2 placement tag's. */
+export function rootVersionsOf(enc: EncryptionRecord): number[] {
+  const out = new Set<number>()
+  const seal = rootVersionOf(enc)
+  if (seal !== undefined) out.add(seal)
+  if (enc.manifest) out.add(enc.manifest.rootKeyVersion)
+  return [...out]
+}
+
+/** An SR1 object whose seal rewrap can open, and so upgrade to SR2 (SSE-C needs the customer key). */
+const upgradable = (enc: EncryptionRecord) => enc.format === FORMAT && enc.mode !== 'SSE-C'
+
 /** How many objects, uploads and KMS materials each root key version seals. */
 export async function countUsage(meta: MetadataStore, kmsDirs: readonly string[]): Promise<Map<number, VersionUsage>> {
   const usage = new Map<number, VersionUsage>()
   const of = (v: number) => usage.get(v) ?? (usage.set(v, { objects: 0, uploads: 0, kmsMaterials: 0 }), usage.get(v)!)
-  for await (const o of meta.allObjects()) {
-    const v = rootVersionOf(o.encryption)
-    if (v !== undefined) of(v).objects++
-  }
+  for await (const o of meta.allObjects()) for (const v of rootVersionsOf(o.encryption)) of(v).objects++
   for await (const u of meta.allUploads()) {
     const v = rootVersionOf(u.encryption)
     if (v !== undefined) of(v).uploads++
@@ -82,6 +93,8 @@ export interface RewrapOptions {
 
 export interface RewrapResult {
   toVersion: number
+  /** Objects upgraded from format SR1 to SR2 (sealed to their version, placement tag added). */
+  upgraded: number
   /** Records (objects and uploads) that needed a rewrap when the run started. */
   total: number
   rewrapped: number
@@ -100,30 +113,34 @@ type Item = { kind: 'object'; rec: ObjectRecord } | { kind: 'upload'; rec: Uploa
 /** Re-seals everything under older root key versions to the active one. */
 export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs: readonly string[], opts: RewrapOptions = {}): Promise<RewrapResult> {
   const toVersion = keyring.active().version
-  const needs = (enc: EncryptionRecord) => {
-    const v = rootVersionOf(enc)
-    return (v !== undefined && v !== toVersion && (opts.fromVersion === undefined || v === opts.fromVersion)) || (!!opts.reEncrypt && enc.mode === 'SSE-KMS')
-  }
-  const rootStale = (enc: EncryptionRecord) => {
-    const v = rootVersionOf(enc)
-    return v !== undefined && v !== toVersion && (opts.fromVersion === undefined || v === opts.fromVersion)
-  }
-  const result: RewrapResult = { toVersion, total: 0, rewrapped: 0, current: 0, changed: 0, failed: [], kmsMaterials: 0, stopped: false }
+  const stale = (v: number | undefined) => v !== undefined && v !== toVersion && (opts.fromVersion === undefined || v === opts.fromVersion)
+  const rootStale = (enc: EncryptionRecord) => stale(rootVersionOf(enc))
+  const tagStale = (enc: EncryptionRecord) => stale(enc.manifest?.rootKeyVersion)
+  // --from-version limits the upgrade to SR2 too: only records sealed under that version change.
+  const upgradeWanted = (enc: EncryptionRecord) => upgradable(enc) && (opts.fromVersion === undefined || rootVersionOf(enc) === opts.fromVersion)
+  const needs = (enc: EncryptionRecord, object: boolean) =>
+    rootStale(enc) || (object && (tagStale(enc) || upgradeWanted(enc))) || (!!opts.reEncrypt && enc.mode === 'SSE-KMS')
+  const result: RewrapResult = { toVersion, upgraded: 0, total: 0, rewrapped: 0, current: 0, changed: 0, failed: [], kmsMaterials: 0, stopped: false }
   result.kmsMaterials = await rewrapKmsMaterials(keyring, kmsDirs, toVersion, opts)
-  for await (const o of meta.allObjects()) if (needs(o.encryption)) result.total++
-  for await (const u of meta.allUploads()) if (needs(u.encryption)) result.total++
+  for await (const o of meta.allObjects()) if (needs(o.encryption, true)) result.total++
+  for await (const u of meta.allUploads()) if (needs(u.encryption, false)) result.total++
   async function* items(): AsyncGenerator<Item> {
-    for await (const rec of meta.allObjects()) if (needs(rec.encryption)) yield { kind: 'object', rec }
-    for await (const rec of meta.allUploads()) if (needs(rec.encryption)) yield { kind: 'upload', rec }
+    for await (const rec of meta.allObjects()) if (needs(rec.encryption, true)) yield { kind: 'object', rec }
+    for await (const rec of meta.allUploads()) if (needs(rec.encryption, false)) yield { kind: 'upload', rec }
   }
   const one = async (item: Item) => {
     const { rec } = item
     const what = `${item.kind} ${rec.bucket}/${rec.key}${item.kind === 'upload' ? ` (upload ${item.rec.uploadId})` : ''}`
     const from = rec.encryption.rootKeyVersion
     try {
-      let enc = rootStale(rec.encryption) ? await reseal(rec.encryption, rec, keyring, opts) : rec.encryption
+      const upgrade = item.kind === 'object' && upgradeWanted(rec.encryption)
+      let enc = rootStale(rec.encryption) || upgrade ? await reseal(rec.encryption, rec, keyring, opts, upgrade) : rec.encryption
       const blob = opts.reEncrypt && enc.kms ? await opts.reEncrypt(enc.kms) : undefined
       if (blob !== undefined) enc = { ...enc, kms: { ...enc.kms!, ciphertextBlob: blob } }
+      // An SR2 object's placement tag is made again whenever its record changes (or its root key is old).
+      if (item.kind === 'object' && enc.format !== FORMAT && (enc !== rec.encryption || tagStale(enc))) {
+        enc = placeRecord(keyring, enc, item.rec, item.rec.parts)
+      }
       if (enc === rec.encryption) {
         result.current++
         opts.onProgress?.({ done: result.rewrapped + result.current + result.changed + result.failed.length, total: result.total })
@@ -140,8 +157,10 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
       }
       if (ok) result.rewrapped++
       else result.changed++
+      if (ok && upgrade) result.upgraded++
       opts.audit?.audit({
         operation: 'keys rewrap', action: 'rewrap', outcome: ok ? 'ok' : 'changed-meanwhile', bucket: rec.bucket, key: rec.key,
+        reason: upgrade ? 'format SR1 upgraded to SR2' : undefined,
         uploadId: item.kind === 'upload' ? item.rec.uploadId : undefined, generation: rec.encryption.binding?.generation,
         mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode, kmsKeyArn: enc.kms?.keyArn, fromVersion: from, toVersion,
       })
@@ -175,12 +194,12 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
   return result
 }
 
-async function reseal(enc: EncryptionRecord, at: { bucket: string; key: string }, keyring: RootKeyring, opts: RewrapOptions): Promise<EncryptionRecord> {
-  if (enc.mode === 'SSE-S3') return resealSseS3(keyring, enc, at)
-  if (!opts.dataKeys || !enc.kms) throw new Error('DSSE-KMS record: no KMS to decrypt its data key')
+async function reseal(enc: EncryptionRecord, at: { bucket: string; key: string; versionId?: string }, keyring: RootKeyring, opts: RewrapOptions, upgrade: boolean): Promise<EncryptionRecord> {
+  if (enc.mode === 'SSE-S3') return resealSseS3(keyring, enc, at, upgrade)
+  if (!opts.dataKeys || !enc.kms) throw new Error('SSE-KMS record: no KMS to decrypt its data key')
   const dataKey = await (await opts.dataKeys()).forRead(enc.kms)
   try {
-    return resealDsseRoot(dataKey, enc, keyring, at)
+    return resealSseKms(dataKey, enc, keyring, at, upgrade)
   } finally {
     dataKey.fill(0)
   }

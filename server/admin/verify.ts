@@ -18,6 +18,8 @@ import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
 import type { PartRecord } from '../../storage/types.js'
 import { COMMON_USAGE, commonArgs, parseCommand } from './args.js'
 import { AdminError, openAdminStore, type AdminStore } from './store.js'
+import { checkPlacement } from '../../crypto/manifest.js'
+import type { ObjectRecord } from '../../storage/types.js'
 
 /**
  * The exit codes of verify. A failure found always wins (1), whatever else was seen; SSE-C's
@@ -91,8 +93,8 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       // A record whose size disagrees with its parts would make GET send a wrong Content-Length.
       const outcome: Outcome = partBytes !== rec.size
         ? { status: 'failed', detail: `record size ${rec.size} differs from the ${partBytes} bytes of its parts`, bytes: partBytes }
-        : await verifyRecord(store, rec.encryption, rec, rec.parts)
-      report(`${rec.bucket}/${rec.key}`, outcome)
+        : await verifyObject(store, rec)
+      report(`${rec.bucket}/${rec.key}${rec.nullVersion ? '' : ` (version ${rec.versionId})`}`, outcome)
     }
     for await (const up of store.meta.allUploads()) {
       if (bucket !== undefined && up.bucket !== bucket) continue
@@ -134,6 +136,16 @@ function describe(enc: EncryptionRecord): string {
   if (enc.mode === 'SSE-S3') return `SSE-S3 root v${enc.rootKeyVersion}`
   if (enc.mode === 'SSE-KMS') return `${enc.kms?.dsse ? 'DSSE-KMS' : 'SSE-KMS'} ${enc.kms?.keyArn ?? '?'}${enc.kms?.dsse ? ` root v${enc.rootKeyVersion}` : ''}`
   return 'SSE-C'
+}
+
+/** An object version: its placement tag (SR2, also for SSE-C), then its key and every chunk. */
+async function verifyObject(store: AdminStore, rec: ObjectRecord): Promise<Outcome> {
+  try {
+    checkPlacement(store.keyring, rec.encryption, rec, rec.parts)
+  } catch (err) {
+    return { status: 'failed', detail: `${describe(rec.encryption)}: ${(err as Error).message}`, bytes: rec.size }
+  }
+  return verifyRecord(store, rec.encryption, rec, rec.parts)
 }
 
 /** Verifies one object or upload; never throws for a damaged record or blob, reports it. */

@@ -4,6 +4,7 @@ import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/bucket-policy.js'
 import { listObjects, listObjectsV2 } from './ops/list.js'
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './ops/versioning.js'
 import {
   abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy,
 } from './ops/multipart.js'
@@ -30,6 +31,9 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'PutBucketPolicy': return putBucketPolicy(svc, req, op.bucket)
     case 'DeleteBucketPolicy': return deleteBucketPolicy(svc, req, op.bucket)
     case 'GetBucketPolicyStatus': return getBucketPolicyStatus(svc, req, op.bucket)
+    case 'GetBucketVersioning': return getBucketVersioning(svc, req, op.bucket)
+    case 'PutBucketVersioning': return putBucketVersioning(svc, req, op.bucket)
+    case 'ListObjectVersions': return listObjectVersions(svc, req, op.bucket)
     case 'ListObjects': return listObjects(svc, req, op.bucket)
     case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)

@@ -7,14 +7,16 @@ import { decryptPart, decryptPartRange, encryptPart } from '../../crypto/aead-st
 import { derivePartKey, newPartSalt } from '../../crypto/keys.js'
 import { randomBytes } from 'node:crypto'
 import { CryptoError } from '../../crypto/errors.js'
-import { openSseC, resealForSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
+import { openSseC, sealForSseC } from '../../crypto/modes/sse-c.js'
 import { openSseKms, sealForSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3, sealForSseS3 } from '../../crypto/modes/sse-s3.js'
 import { chunkSpan, ciphertextSize, splitRange, type ChunkSpan } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
 import { IntegrityError, NotFoundError } from '../../storage/errors.js'
 import { BlobReclaimer } from '../../storage/reclaim.js'
-import type { BlobId, BlobStore, ObjectRecord, PartRecord } from '../../storage/types.js'
+import type { BlobId, BlobStore, ObjectRecord, PartRecord, VersionRecord } from '../../storage/types.js'
+import { FORMAT_V2 } from '../../crypto/format.js'
+import { checkPlacement, placeRecord } from '../../crypto/manifest.js'
 import { denialFields, failureOutcome, recordFields, type AuditEvent } from '../audit.js'
 import type { S3Request, Services } from './context.js'
 import { S3Error } from './errors.js'
@@ -38,17 +40,18 @@ function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent):
 }
 
 /**
- * Creates a fresh object key for a new object or upload, sealed as the mode requires (design §4).
- * SSE-KMS asks the KMS for a data key (or reuses the bucket key). `ctx`: for the audit log.
+ * Creates a fresh object key for a new object version or upload, sealed as the mode requires to
+ * the version it will be (format SR2, crypto/README.md §11). SSE-KMS asks the KMS for a data key
+ * (or reuses the bucket key). `ctx`: for the audit log.
  */
-export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx?: KeyOpContext): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
-  const out = await sealNew(svc, sse, bucket, key, ctx)
+export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined, versionId: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const out = await sealNew(svc, sse, { bucket, key, versionId }, ctx)
   audit(svc, ctx, { action: 'seal', outcome: 'ok', ...recordFields(out.encryption, { bucket, key }) })
   return out
 }
 
-async function sealNew(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
-  const target = { bucket, key }
+async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string; key: string; versionId: string }, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+  const { bucket, key } = target
   switch (sse.mode) {
     case 'SSE-S3': {
       const { oek, record } = sealForSseS3(svc.keyring, target)
@@ -125,11 +128,27 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
   }
 }
 
-/** In-place SSE-C key rotation: the same object key sealed under another customer key (§4.11). */
-export function resealSseC(svc: Services, oek: ObjectKey, customer: CustomerKey, bucket: string, key: string, ctx?: KeyOpContext): EncryptionRecord {
-  const encryption = resealForSseC(customer.key, { bucket, key }, oek)
-  audit(svc, ctx, { action: 'seal', outcome: 'ok', reason: 'SSE-C key rotation (re-seal only)', ...recordFields(encryption, { bucket, key }) })
-  return encryption
+/**
+ * An object record about to be committed, with its SR2 placement tag over its bucket, key,
+ * version id and parts (crypto/README.md §11); SR1 records (upgraded only by rewrap) are unchanged.
+ */
+export function placeObject(svc: Services, rec: ObjectRecord): ObjectRecord {
+  if (rec.encryption.format !== FORMAT_V2) return rec
+  return { ...rec, encryption: placeRecord(svc.keyring, rec.encryption, rec, rec.parts) }
+}
+
+/**
+ * Checks an object record as read (its bucket, key and version id are those of its storage key)
+ * against its placement tag before any of its bytes or metadata is answered; a failure is
+ * CryptoError('tampered') (500, integrity metric) and an audit line.
+ */
+export function checkObjectPlacement(svc: Services, rec: ObjectRecord, ctx?: KeyOpContext): void {
+  try {
+    checkPlacement(svc.keyring, rec.encryption, rec, rec.parts)
+  } catch (err) {
+    audit(svc, ctx, { action: 'unseal', outcome: failureOutcome(err), reason: 'placement tag', ...recordFields(rec.encryption, rec) })
+    throw err
+  }
 }
 
 /**
@@ -163,13 +182,14 @@ function partKeyOf(oek: ObjectKey, part: PartRecord) {
 }
 
 /**
- * Reads the record of `bucket`/`key` for a request that will read the object's data, and holds
+ * Reads the record of `bucket`/`key` (the current version, or `versionId`: "null" or an internal
+ * id; possibly a delete marker) for a request that will read the object's data, and holds
  * the record's blobs until the request's answer is written or abandoned (`req.defer`): an
  * overwrite or delete committed meanwhile defers their deletion, so a GET returns the whole
  * version it found, as S3 does. Undefined if there is no such object.
  */
-export async function getObjectForRead(svc: Services, req: Pick<S3Request, 'defer'>, bucket: string, key: string): Promise<ObjectRecord | undefined> {
-  const got = await reclaimerOf(svc).readHeld(() => svc.meta.getObject(bucket, key), (rec) => rec.parts.map((p) => p.blobId))
+export async function getObjectForRead(svc: Services, req: Pick<S3Request, 'defer'>, bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined> {
+  const got = await reclaimerOf(svc).readHeld(() => svc.meta.getVersion(bucket, key, versionId), (rec) => (rec.deleteMarker ? [] : rec.parts.map((p) => p.blobId)))
   if (!got) return undefined
   req.defer(got.hold.release)
   return got.value

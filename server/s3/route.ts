@@ -17,15 +17,18 @@ export type S3Operation =
   | { kind: 'PutBucketPolicy'; bucket: string }
   | { kind: 'DeleteBucketPolicy'; bucket: string }
   | { kind: 'GetBucketPolicyStatus'; bucket: string }
+  | { kind: 'GetBucketVersioning'; bucket: string }
+  | { kind: 'PutBucketVersioning'; bucket: string }
+  | { kind: 'ListObjectVersions'; bucket: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
   | { kind: 'DeleteObjects'; bucket: string }
   | { kind: 'PutObject'; bucket: string; key: string }
   | { kind: 'CopyObject'; bucket: string; key: string }
-  | { kind: 'GetObject'; bucket: string; key: string }
-  | { kind: 'HeadObject'; bucket: string; key: string }
-  | { kind: 'DeleteObject'; bucket: string; key: string }
+  | { kind: 'GetObject'; bucket: string; key: string; versionId?: string }
+  | { kind: 'HeadObject'; bucket: string; key: string; versionId?: string }
+  | { kind: 'DeleteObject'; bucket: string; key: string; versionId?: string }
   | { kind: 'CreateMultipartUpload'; bucket: string; key: string }
   | { kind: 'UploadPart'; bucket: string; key: string; uploadId: string; partNumber: string }
   | { kind: 'UploadPartCopy'; bucket: string; key: string; uploadId: string; partNumber: string }
@@ -96,7 +99,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'versioning', 'versions', 'lifecycle', 'cors', 'website',
+  'acl', 'tagging', 'lifecycle', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
@@ -158,6 +161,15 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'DELETE') return { kind: 'DeleteBucketPolicy', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'versioning')) {
+    if (method === 'GET') return { kind: 'GetBucketVersioning', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketVersioning', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'versions')) {
+    if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'policyStatus')) {
     if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -192,12 +204,13 @@ function objectOperation(
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
+  const versionId = queryValue(q, 'versionId')
   switch (method) {
     case 'GET':
       if (uploadId !== undefined) return { kind: 'ListParts', bucket, key, uploadId }
-      return { kind: 'GetObject', bucket, key }
+      return { kind: 'GetObject', bucket, key, versionId }
     case 'HEAD':
-      return { kind: 'HeadObject', bucket, key }
+      return { kind: 'HeadObject', bucket, key, versionId }
     case 'PUT': {
       const isCopy = headers['x-amz-copy-source'] !== undefined
       if (uploadId !== undefined) {
@@ -210,7 +223,7 @@ function objectOperation(
     }
     case 'DELETE':
       if (uploadId !== undefined) return { kind: 'AbortMultipartUpload', bucket, key, uploadId }
-      return { kind: 'DeleteObject', bucket, key }
+      return { kind: 'DeleteObject', bucket, key, versionId }
     case 'POST':
       if (has(q, 'uploads')) return { kind: 'CreateMultipartUpload', bucket, key }
       if (uploadId !== undefined) return { kind: 'CompleteMultipartUpload', bucket, key, uploadId }
@@ -235,19 +248,6 @@ export function canBeUploadId(id: string): boolean {
  */
 export function canBeBucketName(name: string): boolean {
   return name.length > 0 && !name.includes('\0')
-}
-
-/**
- * Precondition of the reads and deletes that take `?versionId=`: the store keeps no versions, so
- * every object is its key's "null" version (as in a bucket that never had versioning). `null`
- * names it; any other id names no version and is refused (400 InvalidArgument, as AWS answers an
- * id it cannot have issued) rather than ignored, which would read or delete the current object.
- */
-export function checkVersionId(query: ParsedTarget['query']): void {
-  const v = queryValue(query, 'versionId')
-  if (v === undefined || v === 'null') return
-  if (v === '') throw invalidArgument('Version id cannot be the empty string', 'versionId', v)
-  throw invalidArgument('Invalid version id specified', 'versionId', v)
 }
 
 /** The bucket an operation addresses, if any. */

@@ -2,16 +2,20 @@
  * @module LevelDB key layout. Keys are Buffers compared bytewise, so names sort in UTF-8 byte order:
  *
  *   b\0<bucket>                          bucket record
- *   o\0<bucket>\0<key>                   object record (key bytes to the end: no escaping needed)
+ *   o\0<bucket>\0<key>                   object record of a database written before versions
+ *                                        (moved to `v\0…` when the store opens: level/migrate.ts)
+ *   v\0<bucket>\0<escaped key>\0<vid>    one version of an object (vid: 32 hex, newest first)
+ *   n\0<bucket>\0<key>                   where the null version of a key is: its vid
  *   u\0<bucket>\0<escaped key>\0<id>     upload record (a NUL in the key is escaped as 00 ff)
  *   U\0<uploadId>                        upload id → { bucket, key }
  *   p\0<uploadId>\0<00001..10000>        part record (5-digit zero-padded part number)
  *
  * Bucket names and upload ids never contain NUL, so `\0` ends them unambiguously. Object keys may
- * contain NUL: in `o\0…` the key runs to the end, so it needs nothing; in `u\0…` a key with NUL
- * is escaped (order.ts, uploadSortKey) so that uploads still sort by key, then upload id.
+ * contain NUL: in `o\0…` and `n\0…` the key runs to the end, so it needs nothing; in `u\0…` and
+ * `v\0…` a key with NUL is escaped (order.ts, uploadSortKey) so that entries still sort by key,
+ * then upload or version id.
  */
-import { assertBucketName, assertPartNumber, assertUploadId, successor, uploadSortKey, utf8 } from '../order.js'
+import { assertBucketName, assertPartNumber, assertUploadId, successor, uploadSortKey, uploadsOfKey, utf8 } from '../order.js'
 
 /** A key space: every key in it starts with `prefix`; entries are addressed relative to it. */
 export interface Space {
@@ -27,8 +31,11 @@ function tag(letter: string, ...names: string[]): Buffer {
 /** The key space of all buckets (relative key: the bucket name). */
 export const bucketSpace: Space = { prefix: tag('b') }
 
-/** The key space of every object of every bucket (for referencedBlobs). */
-export const allObjectsSpace: Space = { prefix: tag('o') }
+/** The key space of every object record written before versions (level/migrate.ts empties it). */
+export const legacyObjectsSpace: Space = { prefix: tag('o') }
+
+/** The key space of every version of every bucket (for referencedBlobs and admin scans). */
+export const allVersionsSpace: Space = { prefix: tag('v') }
 
 /** The key space of every upload of every bucket. */
 export const allUploadsSpace: Space = { prefix: tag('u') }
@@ -36,10 +43,10 @@ export const allUploadsSpace: Space = { prefix: tag('u') }
 /** The key space of every part of every upload. */
 export const allPartsSpace: Space = { prefix: tag('p') }
 
-/** Objects of one bucket (relative key: utf8(object key)). */
-export function objectSpace(bucket: string): Space {
+/** Versions of one bucket (relative key: uploadSortKey(key, versionId), see order.ts). */
+export function versionSpace(bucket: string): Space {
   assertBucketName(bucket)
-  return { prefix: tag('o', bucket) }
+  return { prefix: tag('v', bucket) }
 }
 
 /** Uploads of one bucket (relative key: uploadSortKey(key, uploadId)). */
@@ -60,9 +67,22 @@ export function bucketKey(name: string): Buffer {
   return Buffer.concat([bucketSpace.prefix, utf8(name)])
 }
 
-/** `o\0<bucket>\0<key>`. */
-export function objectKey(bucket: string, key: string): Buffer {
-  return Buffer.concat([objectSpace(bucket).prefix, utf8(key)])
+/** `v\0<bucket>\0<escaped key>\0<versionId>`. */
+export function versionKey(bucket: string, key: string, versionId: string): Buffer {
+  return Buffer.concat([versionSpace(bucket).prefix, uploadSortKey(key, versionId)])
+}
+
+/** The absolute [gte, lt) range of every version of one key. */
+export function versionsOfKey(bucket: string, key: string): { gte: Buffer; lt: Buffer } {
+  const prefix = versionSpace(bucket).prefix
+  const r = uploadsOfKey(key)
+  return { gte: Buffer.concat([prefix, r.start]), lt: Buffer.concat([prefix, r.end]) }
+}
+
+/** `n\0<bucket>\0<key>`: the null-version index, whose value is the null version's id. */
+export function nullVersionKey(bucket: string, key: string): Buffer {
+  assertBucketName(bucket)
+  return Buffer.concat([tag('n', bucket), utf8(key)])
 }
 
 /** `u\0<bucket>\0<escaped key>\0<uploadId>`. */

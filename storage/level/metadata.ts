@@ -3,21 +3,23 @@
  * check-then-write sequences run under in-process locks held until the batch is durable.
  */
 import { Level } from 'level'
-import { bucketCodec, objectCodec, partCodec, uploadCodec, uploadRefCodec } from '../codec.js'
+import { bucketCodec, nullRefCodec, objectCodec, partCodec, uploadCodec, uploadRefCodec } from '../codec.js'
 import { ConflictError, NotFoundError } from '../errors.js'
-import { checkBucketExpectation, checkCompletedParts, checkExpectation, commitGarbage } from '../rules.js'
-import { justAfter } from '../order.js'
-import { listObjectEntries, listUploadEntries } from '../listing.js'
+import { blobsOf, checkBucketExpectation, checkCompletedParts, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
+import { justAfter, parseUploadSortKey } from '../order.js'
+import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
 import { LockTable } from '../lock.js'
 import type {
-  BlobId, BucketRecord, CommitExpectation, CommitResult, ListQuery, ListResult, MetadataStore,
-  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord,
+  BlobId, BucketRecord, CommitExpectation, CommitResult, DeleteOptions, DeleteResult, ListQuery, ListResult, MetadataStore,
+  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord, VersionListQuery, VersionListResult, VersionRecord,
 } from '../types.js'
+import { NULL_VERSION, isVersionId } from '../versions.js'
 import { openLevelCursor, scanSpace, type ReadStats } from './cursor.js'
 import {
-  allObjectsSpace, allPartsSpace, allUploadsSpace, bucketKey, bucketSpace, objectKey, objectSpace, partKey, partSpace,
-  uploadKey, uploadRefKey, uploadSpace,
+  allPartsSpace, allUploadsSpace, allVersionsSpace, bucketKey, bucketSpace, nullVersionKey, partKey, partSpace,
+  uploadKey, uploadRefKey, uploadSpace, versionKey, versionSpace, versionsOfKey,
 } from './keys.js'
+import { migrateLegacyObjects } from './migrate.js'
 import { WriteQueue, type WriteOp } from './write-queue.js'
 
 /** Lock names: one read/write lock per bucket, one mutex per object key (taken under the bucket's). */
@@ -25,6 +27,15 @@ const bucketLock = (bucket: string) => `b\0${bucket}`
 /** Bound of the bucket-record cache (cleared whole when reached). */
 const MAX_CACHED_BUCKETS = 10_000
 const keyLock = (bucket: string, key: string) => `k\0${bucket}\0${key}`
+
+/**
+ * A version record as read from `bucket` at `at`: bucket, key and version id are those of the
+ * storage key it was found under, never the ones the stored record names (a record moved on disk
+ * is read as what its place says, and the encryption binding then fails).
+ */
+function decodeAt(text: string, bucket: string, at: { key: string; versionId?: string; uploadId?: string }): VersionRecord {
+  return { ...objectCodec.decode(text), bucket, key: at.key, versionId: at.versionId ?? at.uploadId! }
+}
 
 /**
  * MetadataStore on LevelDB. Locking: object writes hold their bucket's lock shared and their key's
@@ -44,6 +55,7 @@ export class LevelMetadataStore implements MetadataStore {
   static async open(dir: string): Promise<LevelMetadataStore> {
     const db = new Level<Buffer, string>(dir, { keyEncoding: 'buffer', valueEncoding: 'utf8' })
     await db.open()
+    await migrateLegacyObjects(db)
     return new LevelMetadataStore(db)
   }
 
@@ -106,12 +118,13 @@ export class LevelMetadataStore implements MetadataStore {
 
   /**
    * Deletes an empty bucket with its uploads and parts. NotFoundError('bucket') if missing,
-   * ConflictError('bucket-not-empty') if any object exists. Returns the discarded parts' blobs.
+   * ConflictError('bucket-not-empty') if any version or delete marker exists. Returns the discarded
+   * parts' blobs.
    */
   async deleteBucket(name: string): Promise<{ garbage: BlobId[] }> {
     return this.locks.with(bucketLock(name), 'exclusive', async () => {
       if (!(await this.getBucket(name))) throw new NotFoundError('bucket', name)
-      const objects = openLevelCursor(this.db, objectSpace(name), { gte: Buffer.alloc(0) }, this.reads)
+      const objects = openLevelCursor(this.db, versionSpace(name), { gte: Buffer.alloc(0) }, this.reads)
       const anyObject = await objects.next(1).finally(() => objects.close())
       if (anyObject) throw new ConflictError('bucket-not-empty', name)
       const ops: WriteOp[] = [{ type: 'del', key: bucketKey(name) }]
@@ -133,22 +146,31 @@ export class LevelMetadataStore implements MetadataStore {
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const text = await this.db.get(objectKey(bucket, key))
-    return text === undefined ? undefined : objectCodec.decode(text)
+    const rec = await this.currentVersion(bucket, key)
+    return rec?.deleteMarker ? undefined : rec
+  }
+
+  async getVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined> {
+    if (versionId === undefined) return this.currentVersion(bucket, key)
+    if (versionId === NULL_VERSION) return this.nullVersion(bucket, key)
+    if (!isVersionId(versionId)) return undefined
+    const text = await this.db.get(versionKey(bucket, key, versionId))
+    return text === undefined ? undefined : decodeAt(text, bucket, { key, versionId })
   }
 
   /**
-   * Makes `rec` visible in one durable batch. NotFoundError('bucket') if the bucket is gone,
-   * NotFoundError('upload') if `completeUpload` is not an upload of this bucket and key,
-   * NotFoundError('object') for If-Match on a missing key, ConflictError('precondition') if an
-   * expectation fails, ConflictError('concurrent-change') if a part of `rec` is no longer the
-   * upload's (putPart takes the same key lock, so no part can change between check and write).
-   * Garbage: blobs of the replaced object and of omitted upload parts.
+   * Makes `rec` visible in one durable batch (storage/rules.ts planCommit decides where).
+   * NotFoundError('bucket') if the bucket is gone, NotFoundError('upload') if `completeUpload` is
+   * not an upload of this bucket and key, NotFoundError('object') for If-Match on a missing key,
+   * ConflictError('precondition') if an expectation fails, ConflictError('concurrent-change') if a
+   * part of `rec` is no longer the upload's (putPart takes the same key lock, so no part can change
+   * between check and write). Garbage: blobs of the replaced version and of omitted upload parts.
    */
   async commitObject(rec: ObjectRecord, opts: { expect?: CommitExpectation; completeUpload?: string } = {}): Promise<CommitResult> {
     return this.withKey(rec.bucket, rec.key, async () => {
-      if (!(await this.getBucket(rec.bucket))) throw new NotFoundError('bucket', rec.bucket)
-      const ops: WriteOp[] = [{ type: 'put', key: objectKey(rec.bucket, rec.key), value: objectCodec.encode(rec) }]
+      const bucket = await this.getBucket(rec.bucket)
+      if (!bucket) throw new NotFoundError('bucket', rec.bucket)
+      const ops: WriteOp[] = []
       let uploadBlobs: BlobId[] = []
       if (opts.completeUpload !== undefined) {
         const upload = await this.getUpload(rec.bucket, rec.key, opts.completeUpload)
@@ -157,26 +179,70 @@ export class LevelMetadataStore implements MetadataStore {
         checkCompletedParts(rec, upload.uploadId, parts)
         uploadBlobs = this.dropUploadOps(upload, parts, ops)
       }
-      const replaced = await this.getObject(rec.bucket, rec.key)
-      checkExpectation(rec.key, replaced, opts.expect)
-      await this.queue.write(ops)
-      return { replaced, garbage: commitGarbage(rec, replaced, uploadBlobs) }
+      const inPlace = opts.expect?.record !== undefined
+      const state = await this.keyState(rec.bucket, rec.key, inPlace ? rec.versionId : undefined)
+      const plan = planCommit(bucket, rec, state, opts.expect, uploadBlobs)
+      await this.queue.write([...ops, ...this.planOps(rec.bucket, rec.key, plan)])
+      return { replaced: inPlace ? state.addressed : plan.remove, garbage: plan.garbage, version: plan.put }
     })
   }
 
-  async deleteObject(bucket: string, key: string, expect: { etag?: string } = {}): Promise<CommitResult> {
+  async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     return this.withKey(bucket, key, async () => {
-      const current = await this.getObject(bucket, key)
-      checkExpectation(key, current, expect)
-      if (!current) return { garbage: [] }
-      await this.queue.write([{ type: 'del', key: objectKey(bucket, key) }])
-      return { replaced: current, garbage: current.parts.map((p) => p.blobId) }
+      const rec = await this.getBucket(bucket)
+      if (!rec) throw new NotFoundError('bucket', bucket)
+      const state = await this.keyState(bucket, key, opts.versionId)
+      const plan = planDelete(rec, key, state, opts)
+      const ops = this.planOps(bucket, key, plan)
+      if (ops.length > 0) await this.queue.write(ops)
+      return { removed: plan.remove, marker: plan.marker, garbage: plan.garbage }
     })
   }
 
   listObjects(bucket: string, q: ListQuery): Promise<ListResult> {
-    const space = objectSpace(bucket)
-    return listObjectEntries((range) => openLevelCursor(this.db, space, range, this.reads), objectCodec.decode, q)
+    const space = versionSpace(bucket)
+    return listObjectEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), q)
+  }
+
+  async listObjectVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
+    let versionIdMarker = q.keyMarker === undefined ? undefined : q.versionIdMarker
+    if (versionIdMarker === NULL_VERSION) versionIdMarker = (await this.nullVersion(bucket, q.keyMarker!))?.versionId
+    else if (versionIdMarker !== undefined && !isVersionId(versionIdMarker)) versionIdMarker = undefined
+    const space = versionSpace(bucket)
+    return listVersionEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), { ...q, versionIdMarker })
+  }
+
+  /** The newest version of a key (one short range read). */
+  private async currentVersion(bucket: string, key: string): Promise<VersionRecord | undefined> {
+    const [first] = await this.db.iterator({ ...versionsOfKey(bucket, key), limit: 1 }).all()
+    if (first === undefined) return undefined
+    return decodeAt(first[1], bucket, parseUploadSortKey(first[0].subarray(versionSpace(bucket).prefix.length)))
+  }
+
+  private async nullVersion(bucket: string, key: string): Promise<VersionRecord | undefined> {
+    const ref = await this.db.get(nullVersionKey(bucket, key))
+    if (ref === undefined) return undefined
+    const versionId = nullRefCodec.decode(ref).versionId
+    const text = await this.db.get(versionKey(bucket, key, versionId))
+    return text === undefined ? undefined : decodeAt(text, bucket, { key, versionId })
+  }
+
+  private async keyState(bucket: string, key: string, versionId: string | undefined): Promise<KeyState> {
+    const [current, nullVersion, addressed] = await Promise.all([
+      this.currentVersion(bucket, key), this.nullVersion(bucket, key),
+      versionId === undefined ? undefined : this.getVersion(bucket, key, versionId),
+    ])
+    return { current, nullVersion, addressed }
+  }
+
+  /** The batch ops of a plan: the removal, the write and the null-version index. */
+  private planOps(bucket: string, key: string, plan: KeyPlan): WriteOp[] {
+    const ops: WriteOp[] = []
+    if (plan.remove && plan.remove.versionId !== plan.put?.versionId) ops.push({ type: 'del', key: versionKey(bucket, key, plan.remove.versionId) })
+    if (plan.put) ops.push({ type: 'put', key: versionKey(bucket, key, plan.put.versionId), value: objectCodec.encode(plan.put) })
+    if (plan.nullIndex === null) ops.push({ type: 'del', key: nullVersionKey(bucket, key) })
+    else if (plan.nullIndex !== undefined) ops.push({ type: 'put', key: nullVersionKey(bucket, key), value: nullRefCodec.encode({ versionId: plan.nullIndex }) })
+    return ops
   }
 
   /** NotFoundError('bucket') if the bucket is gone; throws if the upload id is already in use. */
@@ -252,14 +318,16 @@ export class LevelMetadataStore implements MetadataStore {
   }
 
   async *referencedBlobs(): AsyncIterable<BlobId> {
-    for await (const [, text] of scanSpace(this.db, allObjectsSpace, this.reads)) {
-      for (const part of objectCodec.decode(text).parts) yield part.blobId
-    }
+    for await (const [, text] of scanSpace(this.db, allVersionsSpace, this.reads)) yield* blobsOf(objectCodec.decode(text))
     for await (const [, text] of scanSpace(this.db, allPartsSpace, this.reads)) yield partCodec.decode(text).blobId
   }
 
   async *allObjects(): AsyncIterable<ObjectRecord> {
-    for await (const [, text] of scanSpace(this.db, allObjectsSpace, this.reads)) yield objectCodec.decode(text)
+    for await (const [rel, text] of scanSpace(this.db, allVersionsSpace, this.reads)) {
+      const nul = rel.indexOf(0)
+      const rec = decodeAt(text, rel.subarray(0, nul).toString('utf8'), parseUploadSortKey(rel.subarray(nul + 1)))
+      if (!rec.deleteMarker) yield rec
+    }
   }
 
   async *allUploads(): AsyncIterable<UploadRecord> {

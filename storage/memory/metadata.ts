@@ -3,13 +3,14 @@
  * checks and mutates synchronously, so each operation is atomic without locks.
  */
 import { ConflictError, NotFoundError } from '../errors.js'
-import { listObjectEntries, listUploadEntries } from '../listing.js'
-import { assertBucketName, assertPartNumber, assertUploadId, compareUtf8, uploadSortKey, utf8 } from '../order.js'
-import { checkBucketExpectation, checkCompletedParts, checkExpectation, commitGarbage, partsAfter } from '../rules.js'
+import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
+import { assertBucketName, assertPartNumber, assertUploadId, compareUtf8, uploadSortKey, uploadsOfKey } from '../order.js'
+import { blobsOf, checkBucketExpectation, checkCompletedParts, partsAfter, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
 import type {
-  BlobId, BucketRecord, CommitExpectation, CommitResult, ListQuery, ListResult, MetadataStore,
-  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord,
+  BlobId, BucketRecord, CommitExpectation, CommitResult, DeleteOptions, DeleteResult, ListQuery, ListResult, MetadataStore,
+  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord, VersionListQuery, VersionListResult, VersionRecord,
 } from '../types.js'
+import { NULL_VERSION, isVersionId } from '../versions.js'
 import { SortedMap } from './sorted-map.js'
 
 /** Records are copied in and out, so callers cannot change stored state by mutating them. */
@@ -18,7 +19,10 @@ const copy = <T>(value: T): T => structuredClone(value)
 /** MetadataStore in Maps and sorted arrays; listing shares storage/listing.ts with the LevelDB store. */
 export class MemoryMetadataStore implements MetadataStore {
   private readonly buckets = new Map<string, BucketRecord>()
-  private readonly objects = new Map<string, SortedMap<ObjectRecord>>()
+  /** Per bucket: every version, keyed uploadSortKey(key, versionId) as in the LevelDB store. */
+  private readonly objects = new Map<string, SortedMap<VersionRecord>>()
+  /** Per bucket: key → version id of its null version. */
+  private readonly nulls = new Map<string, Map<string, string>>()
   private readonly uploads = new Map<string, SortedMap<UploadRecord>>()
   private readonly uploadRefs = new Map<string, { bucket: string; key: string }>()
   private readonly parts = new Map<string, Map<number, UploadPartRecord>>()
@@ -54,6 +58,7 @@ export class MemoryMetadataStore implements MetadataStore {
     for (const [, upload] of this.uploads.get(name)?.range(Buffer.alloc(0)) ?? []) garbage.push(...this.dropUpload(upload))
     this.buckets.delete(name)
     this.objects.delete(name)
+    this.nulls.delete(name)
     this.uploads.delete(name)
     return { garbage }
   }
@@ -63,12 +68,17 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    return copy(this.objects.get(bucket)?.get(utf8(key)))
+    const rec = this.current(bucket, key)
+    return rec?.deleteMarker ? undefined : copy(rec)
+  }
+
+  async getVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined> {
+    return copy(this.version(bucket, key, versionId))
   }
 
   async commitObject(rec: ObjectRecord, opts: { expect?: CommitExpectation; completeUpload?: string } = {}): Promise<CommitResult> {
-    if (!this.buckets.has(rec.bucket)) throw new NotFoundError('bucket', rec.bucket)
-    const k = utf8(rec.key)
+    const bucket = this.buckets.get(rec.bucket)
+    if (!bucket) throw new NotFoundError('bucket', rec.bucket)
     let upload: UploadRecord | undefined
     if (opts.completeUpload !== undefined) {
       assertUploadId(opts.completeUpload)
@@ -76,27 +86,64 @@ export class MemoryMetadataStore implements MetadataStore {
       if (!upload) throw new NotFoundError('upload', opts.completeUpload)
     }
     if (upload) checkCompletedParts(rec, upload.uploadId, [...(this.parts.get(upload.uploadId)?.values() ?? [])])
-    const objects = this.objects.get(rec.bucket) ?? new SortedMap<ObjectRecord>()
-    const replaced = objects.get(k)
-    checkExpectation(rec.key, replaced, opts.expect)
-    const uploadBlobs = upload ? this.dropUpload(upload) : []
-    objects.set(k, copy(rec))
-    this.objects.set(rec.bucket, objects)
-    return { replaced: copy(replaced), garbage: commitGarbage(rec, replaced, uploadBlobs) }
+    const inPlace = opts.expect?.record !== undefined
+    const state = this.keyState(rec.bucket, rec.key, inPlace ? rec.versionId : undefined)
+    const uploadBlobs = upload ? [...(this.parts.get(upload.uploadId)?.values() ?? [])].map((p) => p.blobId) : []
+    const plan = planCommit(bucket, rec, state, opts.expect, uploadBlobs)
+    if (upload) this.dropUpload(upload)
+    this.apply(rec.bucket, rec.key, plan)
+    return { replaced: copy(inPlace ? state.addressed : plan.remove), garbage: plan.garbage, version: copy(plan.put) }
   }
 
-  async deleteObject(bucket: string, key: string, expect: { etag?: string } = {}): Promise<CommitResult> {
-    const objects = this.objects.get(bucket)
-    const current = objects?.get(utf8(key))
-    checkExpectation(key, current, expect)
-    if (!objects || !current) return { garbage: [] }
-    objects.delete(utf8(key))
-    return { replaced: copy(current), garbage: current.parts.map((p) => p.blobId) }
+  async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const rec = this.buckets.get(bucket)
+    if (!rec) throw new NotFoundError('bucket', bucket)
+    const plan = planDelete(rec, key, this.keyState(bucket, key, opts.versionId), opts)
+    this.apply(bucket, key, plan)
+    return { removed: copy(plan.remove), marker: copy(plan.marker), garbage: plan.garbage }
   }
 
   listObjects(bucket: string, q: ListQuery): Promise<ListResult> {
-    const objects = this.objects.get(bucket) ?? new SortedMap<ObjectRecord>()
+    const objects = this.objects.get(bucket) ?? new SortedMap<VersionRecord>()
     return listObjectEntries((range) => objects.cursor(range, this.countRead), copy, q)
+  }
+
+  listObjectVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
+    let versionIdMarker = q.keyMarker === undefined ? undefined : q.versionIdMarker
+    if (versionIdMarker === NULL_VERSION) versionIdMarker = this.nulls.get(bucket)?.get(q.keyMarker!)
+    else if (versionIdMarker !== undefined && !isVersionId(versionIdMarker)) versionIdMarker = undefined
+    const objects = this.objects.get(bucket) ?? new SortedMap<VersionRecord>()
+    return listVersionEntries((range) => objects.cursor(range, this.countRead), copy, { ...q, versionIdMarker })
+  }
+
+  private current(bucket: string, key: string): VersionRecord | undefined {
+    const r = uploadsOfKey(key)
+    return this.objects.get(bucket)?.range(r.start, r.end)[0]?.[1]
+  }
+
+  private version(bucket: string, key: string, versionId: string | undefined): VersionRecord | undefined {
+    if (versionId === undefined) return this.current(bucket, key)
+    const id = versionId === NULL_VERSION ? this.nulls.get(bucket)?.get(key) : isVersionId(versionId) ? versionId : undefined
+    return id === undefined ? undefined : this.objects.get(bucket)?.get(uploadSortKey(key, id))
+  }
+
+  private keyState(bucket: string, key: string, versionId: string | undefined): KeyState {
+    return {
+      current: this.current(bucket, key),
+      nullVersion: this.version(bucket, key, NULL_VERSION),
+      addressed: versionId === undefined ? undefined : this.version(bucket, key, versionId),
+    }
+  }
+
+  private apply(bucket: string, key: string, plan: KeyPlan): void {
+    const objects = this.objects.get(bucket) ?? new SortedMap<VersionRecord>()
+    this.objects.set(bucket, objects)
+    if (plan.remove) objects.delete(uploadSortKey(key, plan.remove.versionId))
+    if (plan.put) objects.set(uploadSortKey(key, plan.put.versionId), copy(plan.put))
+    const nulls = this.nulls.get(bucket) ?? new Map<string, string>()
+    this.nulls.set(bucket, nulls)
+    if (plan.nullIndex === null) nulls.delete(key)
+    else if (plan.nullIndex !== undefined) nulls.set(key, plan.nullIndex)
   }
 
   async createUpload(rec: UploadRecord): Promise<void> {
@@ -149,7 +196,7 @@ export class MemoryMetadataStore implements MetadataStore {
   async *allObjects(): AsyncIterable<ObjectRecord> {
     const out: ObjectRecord[] = []
     for (const name of [...this.objects.keys()].sort((a, b) => compareUtf8(a, b))) {
-      for (const [, rec] of this.objects.get(name)!.range(Buffer.alloc(0))) out.push(copy(rec))
+      for (const [, rec] of this.objects.get(name)!.range(Buffer.alloc(0))) if (!rec.deleteMarker) out.push(copy(rec))
     }
     yield* out
   }
@@ -174,7 +221,7 @@ export class MemoryMetadataStore implements MetadataStore {
   async *referencedBlobs(): AsyncIterable<BlobId> {
     const ids: BlobId[] = []
     for (const objects of this.objects.values()) {
-      for (const [, rec] of objects.range(Buffer.alloc(0))) ids.push(...rec.parts.map((p) => p.blobId))
+      for (const [, rec] of objects.range(Buffer.alloc(0))) ids.push(...blobsOf(rec))
     }
     for (const parts of this.parts.values()) ids.push(...[...parts.values()].map((p) => p.blobId))
     yield* ids

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import type { EncryptionRecord } from '../../crypto/types.js'
 import type { BucketRecord, ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '../../storage/types.js'
+import { newVersionId } from '../../storage/versions.js'
 
 export function blobId(): string {
   return randomBytes(16).toString('hex')
@@ -22,7 +23,7 @@ export function bucketRecord(name: string, over: Partial<BucketRecord> = {}): Bu
 }
 
 export function partRecord(partNumber: number, blob = blobId(), size = 10): PartRecord {
-  return { partNumber, blobId: blob, size, etag: `etag-${partNumber}-${blob.slice(0, 6)}`, salt: 'c2FsdA==', lastModified: 1_700_000_000_000 }
+  return { partNumber, blobId: blob, size, etag: `etag-${partNumber}-${blob.slice(0, 6)}`, salt: Buffer.alloc(32, partNumber).toString('base64'), lastModified: 1_700_000_000_000 }
 }
 
 /** An object with one part per blob given (one fresh blob by default). */
@@ -30,7 +31,7 @@ export function objectRecord(bucket: string, key: string, over: Partial<ObjectRe
   const { blobs = [blobId()], ...rest } = over
   const parts = blobs.map((b, i) => partRecord(i + 1, b))
   return {
-    v: 1, bucket, key, size: parts.reduce((n, p) => n + p.size, 0), etag: `etag-${blobs[0]?.slice(0, 8) ?? 'empty'}`,
+    v: 2, bucket, key, versionId: newVersionId(), nullVersion: true, size: parts.reduce((n, p) => n + p.size, 0), etag: `etag-${blobs[0]?.slice(0, 8) ?? 'empty'}`,
     lastModified: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key), parts,
     contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD', ...rest,
   }
@@ -43,7 +44,7 @@ export function completedObject(bucket: string, key: string, parts: UploadPartRe
 
 export function uploadRecord(bucket: string, key: string, uploadId: string, over: Partial<UploadRecord> = {}): UploadRecord {
   return {
-    v: 1, uploadId, bucket, key, initiated: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key),
+    v: 2, uploadId, bucket, key, versionId: newVersionId(), initiated: 1_700_000_000_000, ownerAccountId: '111122223333', encryption: encryption(bucket, key),
     contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD', ...over,
   }
 }

@@ -9,6 +9,7 @@ import type { MetadataStore } from '../../storage/types.js'
 import { blobId, bucketRecord, completedObject, objectRecord, uploadPart, uploadRecord } from './fixtures.js'
 import type { MetadataContractOptions, MetadataHarness } from './harness.js'
 import { runListingContract } from './metadata-listing.js'
+import { runVersionsContract } from './metadata-versions.js'
 
 export type { MetadataContractOptions, MetadataHarness } from './harness.js'
 
@@ -119,7 +120,7 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
 
       it('commitObject of a new key replaces nothing and returns no garbage', async () => {
         const rec = objectRecord('bkt', 'k')
-        expect(await store.commitObject(rec)).toEqual({ replaced: undefined, garbage: [] })
+        expect(await store.commitObject(rec)).toEqual({ replaced: undefined, garbage: [], version: rec })
         expect(await store.getObject('bkt', 'k')).toEqual(rec)
         expect(await store.getObject('bkt', 'other')).toBeUndefined()
       })
@@ -166,9 +167,9 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       it('deleteObject returns the removed blobs; a missing key is not an error', async () => {
         const rec = objectRecord('bkt', 'k', { blobs: [blobId(), blobId()] })
         await store.commitObject(rec)
-        expect(await store.deleteObject('bkt', 'k')).toEqual({ replaced: rec, garbage: rec.parts.map((p) => p.blobId) })
+        expect(await store.deleteObject('bkt', 'k')).toEqual({ removed: rec, marker: undefined, garbage: rec.parts.map((p) => p.blobId) })
         expect(await store.getObject('bkt', 'k')).toBeUndefined()
-        expect(await store.deleteObject('bkt', 'k')).toEqual({ garbage: [] })
+        expect(await store.deleteObject('bkt', 'k')).toEqual({ removed: undefined, marker: undefined, garbage: [] })
       })
 
       it('deleteObject with If-Match checks the ETag', async () => {
@@ -316,7 +317,7 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         expect(await store.getParts('u1')).toEqual([b])
         // A retry over the parts as they are now commits the re-uploaded blob and never names it garbage.
         const rec = completedObject('bkt', 'k', await store.getParts('u1'))
-        expect(await store.commitObject(rec, { completeUpload: 'u1' })).toEqual({ replaced: undefined, garbage: [] })
+        expect(await store.commitObject(rec, { completeUpload: 'u1' })).toEqual({ replaced: undefined, garbage: [], version: rec })
         expect((await store.getObject('bkt', 'k'))?.parts.map((p) => p.blobId)).toEqual([b.blobId])
       })
 
@@ -461,6 +462,7 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
     })
 
     runListingContract(opts, harness)
+    runVersionsContract(harness)
   })
 }
 

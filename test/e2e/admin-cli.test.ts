@@ -130,14 +130,15 @@ describe('admin CLI: keys, verify, audit log', () => {
     await stop()
     const list = await cli('keys', 'list', '--data-dir', dataDir)
     expect(list.code).toBe(0)
-    // v1: 6 SSE-S3 + dsse + mp objects, 1 upload; v2: the object written after the rotation
-    expect(counts(list.stdout)).toEqual({ 1: [8, 1], 2: [1, 0] })
+    // v1: 6 SSE-S3 + dsse + mp objects, and the SSE-KMS and SSE-C objects' placement tags, 1 upload;
+    // v2: the object written after the rotation
+    expect(counts(list.stdout)).toEqual({ 1: [10, 1], 2: [1, 0] })
   }, 60_000)
 
   it('retire is refused while objects use the version', async () => {
     const r = await cli('keys', 'retire', '1', '--data-dir', dataDir)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/refused: root key version 1 still seals 8 objects, 1 multipart uploads/)
+    expect(r.stderr).toMatch(/refused: root key version 1 still seals 10 objects, 1 multipart uploads/)
   }, 30_000)
 
   it('rewrap refuses to run beside a server, stops after --limit, and a rerun finishes', async () => {
@@ -148,12 +149,12 @@ describe('admin CLI: keys, verify, audit log', () => {
     await stop()
     const first = await cli('keys', 'rewrap', '--limit', '3', '--data-dir', dataDir)
     expect(first.code).toBe(3)
-    expect(first.stdout).toMatch(/rewrapped 3 of 9 records to root key version 2/)
-    expect(counts((await cli('keys', 'list', '--data-dir', dataDir)).stdout)).toEqual({ 1: [5, 1], 2: [4, 0] })
+    expect(first.stdout).toMatch(/rewrapped 3 of 11 records to root key version 2/)
+    expect(counts((await cli('keys', 'list', '--data-dir', dataDir)).stdout)).toEqual({ 1: [7, 1], 2: [4, 0] })
     const second = await cli('keys', 'rewrap', '--data-dir', dataDir)
     expect(second.code).toBe(0)
-    expect(second.stdout).toMatch(/rewrapped 6 of 6 records/)
-    expect(counts((await cli('keys', 'list', '--data-dir', dataDir)).stdout)).toEqual({ 1: [0, 0], 2: [9, 1] })
+    expect(second.stdout).toMatch(/rewrapped 8 of 8 records/)
+    expect(counts((await cli('keys', 'list', '--data-dir', dataDir)).stdout)).toEqual({ 1: [0, 0], 2: [11, 1] })
     expect((await cli('keys', 'rewrap', '--data-dir', dataDir)).stdout).toMatch(/rewrapped 0 of 0/)
   }, 90_000)
 

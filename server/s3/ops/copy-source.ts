@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto'
 import type { BucketRecord, ChecksumAlgorithm, ObjectRecord } from '../../../storage/types.js'
 import { createChecksum } from '../checksums.js'
 import type { S3Request, Services } from '../context.js'
-import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
+import { S3Error, invalidArgument } from '../errors.js'
 import {
-  AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
+  AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_VERSION_ID, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
 import { getObjectForRead, openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
@@ -13,10 +13,14 @@ import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
 import { checkConditions } from './object-get.js'
+import { parseVersionId, readableVersion } from './versioning.js'
+import { externalVersionId } from '../../../storage/versions.js'
 
 export interface CopySource {
   bucket: string
   key: string
+  /** `?versionId=` of the copy source: "null" or a version id (absent = the current version). */
+  versionId?: string
 }
 
 /**
@@ -27,11 +31,12 @@ export function parseCopySource(h: Record<string, string>): CopySource {
   const raw = h[AMZ_COPY_SOURCE] ?? ''
   const invalid = () => invalidArgument('Invalid copy source object key', AMZ_COPY_SOURCE, raw)
   let s = raw.startsWith('/') ? raw.slice(1) : raw
+  let versionId: string | undefined
   const q = s.indexOf('?')
   if (q >= 0) {
     const params = new URLSearchParams(s.slice(q + 1))
     const version = params.get('versionId')
-    if (version !== null && version !== 'null') throw new S3Error('NotImplemented', { message: 'Object versions are not supported' })
+    if (version !== null) versionId = parseVersionId(version)
     s = s.slice(0, q)
   }
   const slash = s.indexOf('/')
@@ -44,7 +49,7 @@ export function parseCopySource(h: Record<string, string>): CopySource {
   }
   const bucket = s.slice(0, slash)
   if (!bucket || !key) throw invalid()
-  return { bucket, key }
+  return { bucket, key, versionId }
 }
 
 export interface OpenedSource {
@@ -61,11 +66,16 @@ export interface OpenedSource {
  */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
   // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
-  const bucket = await loadBucket(svc, req, src.bucket, { action: 's3:GetObject', key: src.key, source: true })
-  const record = await getObjectForRead(svc, req, src.bucket, src.key)
-  if (!record) throw noSuchKey(src.key)
+  const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
+  const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true })
+  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true, hold: req }, req)
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
   return { bucket, record, customer }
+}
+
+/** `x-amz-copy-source-version-id`: the version read, once the source bucket has had versioning. */
+export function copySourceVersionHeaders(src: OpenedSource): Record<string, string> {
+  return src.bucket.versioning === undefined ? {} : { [AMZ_COPY_SOURCE_VERSION_ID]: externalVersionId(src.record) }
 }
 
 /** Opens the source's object key (SSE-C: with the copy-source key, 403 if wrong; SSE-KMS: KMS Decrypt). */

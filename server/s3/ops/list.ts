@@ -18,7 +18,7 @@ interface ListParams {
   encodeUrl: boolean
 }
 
-function listParams(q: S3Request['query']): ListParams {
+export function listParams(q: S3Request['query']): ListParams {
   const prefix = queryValue(q, 'prefix') ?? ''
   const delimiterRaw = queryValue(q, 'delimiter')
   const delimiter = delimiterRaw === '' ? undefined : delimiterRaw

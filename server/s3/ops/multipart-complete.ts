@@ -5,13 +5,14 @@ import type { ObjectKey } from '../../../crypto/types.js'
 import type { ChecksumValue, ObjectRecord, StoredChecksum, UploadPartRecord, UploadRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchUpload } from '../errors.js'
-import { deleteGarbage, openObjectKey } from '../object-io.js'
+import { deleteGarbage, openObjectKey, placeObject } from '../object-io.js'
 import { readXml } from '../request-body.js'
 import { precheckSseC, presentsCustomerKey, refuseBlockedSseC, sseResponseHeaders, uploadCustomerKey } from '../sse-headers.js'
 import { checksumValue, combinePartChecksums, partChecksumValue, storeChecksum } from '../stored-checksums.js'
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { findUpload, openUploadKey, partAlgorithm } from './multipart.js'
+import { versionHeaders } from './versioning.js'
 
 /** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
 const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -81,7 +82,8 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
       const oek = done.encryption.mode === 'SSE-C' && presentsCustomerKey(req.headers)
         ? await openObjectKey(svc, done.encryption, done, uploadCustomerKey(req.headers, done.encryption, req.secure), req)
         : undefined
-      return { status: 200, headers: sseResponseHeaders(done.encryption), xml: resultXml(req, done, checksumValue(done, oek)) }
+      const headers = { ...sseResponseHeaders(done.encryption), ...versionHeaders(bucket, done) }
+      return { status: 200, headers, xml: resultXml(req, done, checksumValue(done, oek)) }
     }
     throw noSuchUpload(op.uploadId)
   }
@@ -109,9 +111,9 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   for (let attempt = 1; ; attempt++) {
     const { rec, checksum } = completedRecord(up, listed, await svc.meta.getParts(up.uploadId), oek)
     try {
-      const { garbage } = await svc.meta.commitObject(rec, { completeUpload: up.uploadId })
+      const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
       deleteGarbage(svc, garbage)
-      return { status: 200, headers: sseResponseHeaders(up.encryption), xml: resultXml(req, rec, checksum) }
+      return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version) }, xml: resultXml(req, rec, checksum) }
     } catch (err) {
       if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw err
     }
@@ -142,7 +144,7 @@ function completedRecord(up: UploadRecord, listed: ListedPart[], parts: UploadPa
   for (const p of chosen) md5.update(Buffer.from(p.etag, 'hex'))
   const checksum = wholeChecksum(up, chosen, oek)
   const rec: ObjectRecord = {
-    v: 1, bucket: up.bucket, key: up.key, size: chosen.reduce((n, p) => n + p.size, 0),
+    v: 2, bucket: up.bucket, key: up.key, versionId: up.versionId, size: chosen.reduce((n, p) => n + p.size, 0),
     etag: `${md5.digest('hex')}-${chosen.length}`, lastModified: Date.now(), ownerAccountId: up.ownerAccountId,
     contentType: up.contentType, headers: up.headers, userMeta: up.userMeta, storageClass: up.storageClass,
     checksum: checksum.stored, multipartCount: chosen.length, multipartUploadId: up.uploadId,

@@ -18,8 +18,9 @@ import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseR
 import { partChecksumValue, storePartChecksum } from '../stored-checksums.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
-import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
+import { newVersionId } from '../../../storage/versions.js'
 
 /** Largest part (contract §3.14). */
 const MAX_PART_SIZE = 5 * 1024 ** 3
@@ -94,9 +95,10 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
   const uploadId = newUploadId()
-  const { encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const versionId = newVersionId()
+  const { encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const up: UploadRecord = {
-    v: 1, uploadId, bucket: bucketName, key, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
   }
   await svc.meta.createUpload(up)
@@ -232,7 +234,7 @@ export async function uploadPartCopy(svc: Services, req: S3Request, op: { bucket
     LastModified: isoTime(now),
     [`Checksum${algorithm}`]: up.checksumAlgorithm ? d.checksum : undefined,
   })
-  return { status: 200, headers: sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }), xml }
+  return { status: 200, headers: { ...sseResponseHeaders(up.encryption, { customerKeyMd5: customer?.md5 }), ...copySourceVersionHeaders(src) }, xml }
 }
 
 export async function abortMultipartUpload(svc: Services, req: S3Request, op: { bucket: string; key: string; uploadId: string }): Promise<S3Result> {

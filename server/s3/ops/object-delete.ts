@@ -1,24 +1,40 @@
 /** @module DeleteObject and DeleteObjects (contract §3.10, §3.11). */
 import type { S3Request, S3Result, Services } from '../context.js'
-import { S3Error, invalidArgument, toS3Error } from '../errors.js'
+import { S3Error, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
-import { parseXmlBody, textOf, xmlDocument } from '../xml.js'
+import { parseXmlBody, textOf, xmlDocument, type XmlObject } from '../xml.js'
+import type { DeleteResult } from '../../../storage/types.js'
+import { externalVersionId } from '../../../storage/versions.js'
+import { AMZ_DELETE_MARKER, AMZ_VERSION_ID } from '../headers.js'
+import { queryValue } from '../route.js'
+import { parseVersionId } from './versioning.js'
 import { authorizeKey } from '../policy/authorize.js'
-import { checkVersionId } from '../route.js'
 import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
 
+/** What a delete answers about versions: the marker it made, or the version it removed. */
+function deleteOutcome(versionId: string | undefined, r: DeleteResult): { versionId?: string; marker?: true; markerVersionId?: string } {
+  if (r.marker) return { marker: true, markerVersionId: externalVersionId(r.marker) }
+  if (versionId === undefined) return {}
+  return r.removed?.deleteMarker ? { versionId, marker: true, markerVersionId: versionId } : { versionId }
+}
+
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
-  checkVersionId(req.query)
   await loadBucket(svc, req, bucketName)
+  const versionId = parseVersionId(queryValue(req.query, 'versionId'))
   const ifMatch = req.headers['if-match']
   const expect = ifMatch !== undefined && ifMatch.trim() !== '*' ? { etag: normalizeEtag(ifMatch) } : undefined
   if (ifMatch?.trim() === '*' && !(await svc.meta.getObject(bucketName, key))) {
     throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
   }
-  const { garbage } = await svc.meta.deleteObject(bucketName, key, expect)
-  deleteGarbage(svc, garbage)
-  return { status: 204 }
+  const result = await svc.meta.deleteObject(bucketName, key, { ...expect, versionId })
+  deleteGarbage(svc, result.garbage)
+  const out = deleteOutcome(versionId, result)
+  const headers: Record<string, string> = {}
+  if (out.marker) headers[AMZ_DELETE_MARKER] = 'true'
+  const shownId = out.versionId ?? out.markerVersionId
+  if (shownId !== undefined) headers[AMZ_VERSION_ID] = shownId
+  return { status: 204, headers }
 }
 
 /** Precondition: at most 1000 keys per DeleteObjects request (contract §3.11, MDEL-04). */
@@ -48,21 +64,22 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
   requireIntegrityHeader(h)
   const { bytes } = await readSmallBody(req)
   const { quiet, keys } = parseDeleteRequest(bytes.toString('utf8'))
-  const deleted: Array<{ Key: string }> = []
-  const errors: Array<{ Key: string; Code: string; Message: string }> = []
-  for (const { key, etag, versionId } of keys) {
+  const deleted: XmlObject[] = []
+  const errors: XmlObject[] = []
+  for (const { key, etag, versionId: versionIdRaw } of keys) {
     try {
-      // Every object is its key's "null" version (route.ts checkVersionId): another id names none.
-      if (versionId !== undefined && versionId !== 'null') throw invalidArgument('Invalid version id specified', 'versionId', versionId)
-      // Each key is authorized on its own under the bucket policy (s3:DeleteObject on bucket/key).
-      if (!authorizeKey(req, bucket, access, key)) throw new S3Error('AccessDenied')
-      const { garbage } = await svc.meta.deleteObject(bucketName, key, etag ? { etag } : undefined)
-      deleteGarbage(svc, garbage)
-      if (!quiet) deleted.push({ Key: key })
+      const versionId = parseVersionId(versionIdRaw)
+      // Each key is authorized on its own under the bucket policy (s3:DeleteObject[Version] on bucket/key).
+      const action = versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject'
+      if (!authorizeKey(req, bucket, access, key, action)) throw new S3Error('AccessDenied')
+      const result = await svc.meta.deleteObject(bucketName, key, { etag, versionId })
+      deleteGarbage(svc, result.garbage)
+      const out = deleteOutcome(versionId, result)
+      if (!quiet) deleted.push({ Key: key, VersionId: out.versionId, DeleteMarker: out.marker, DeleteMarkerVersionId: out.markerVersionId })
     } catch (err) {
       const e = toS3Error(err)
       if (e.status >= 500) svc.log.error('DeleteObjects entry failed', { requestId: req.requestId, err })
-      errors.push({ Key: key, Code: e.code, Message: e.message })
+      errors.push({ Key: key, VersionId: versionIdRaw, Code: e.code, Message: e.message })
     }
   }
   return { status: 200, xml: xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }) }

@@ -1,13 +1,14 @@
 /** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (contract §3.8, §3.9). */
 import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
-import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
+import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
 import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
-import { checkVersionId, queryValue } from '../route.js'
+import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
+import { readableVersion, versionHeaders } from './versioning.js'
 
 export type ByteRange = { start: number; end: number }
 
@@ -123,23 +124,21 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   const h = req.headers
   precheckSseC(h, req.secure)
   refuseSseOnRead(h)
-  checkVersionId(req.query)
   const partNumberRaw = queryValue(req.query, 'partNumber')
   if (partNumberRaw !== undefined && h.range !== undefined) {
     throw new S3Error('InvalidRequest', { message: 'Cannot specify both Range header and partNumber query parameter' })
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
-  await loadBucket(svc, req, bucketName)
+  const bucket = await loadBucket(svc, req, bucketName)
   const overrides = responseOverrides(req)
   const isHead = req.method === 'HEAD'
-  // A GET holds the blobs of the record it read until its answer is written or abandoned (so an
-  // overwrite committed meanwhile cannot delete them); HEAD reads no blob.
-  const rec = isHead ? await svc.meta.getObject(bucketName, key) : await getObjectForRead(svc, req, bucketName, key)
-  if (!rec) throw noSuchKey(key)
+  // A GET holds the blobs of the version it read until its answer is written or abandoned (so an
+  // overwrite or delete committed meanwhile cannot delete them); HEAD reads no blob.
+  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method, { hold: isHead ? undefined : req }, req)
   // A record whose parts do not add up to its size is corrupt: answering would send more (or
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
   if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
-  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: validatorHeaders(rec) }
+  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
   // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
   if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
@@ -149,6 +148,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   const headers: Record<string, string> = {
     ...metadataHeaders(rec),
     ...validatorHeaders(rec),
+    ...versionHeaders(bucket, rec),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }

@@ -1,17 +1,18 @@
 /** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
-import type { ObjectKey } from '../../../crypto/types.js'
-import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord, PartRecord } from '../../../storage/types.js'
+import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
 import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
-import { deleteGarbage, etagFor, newObjectKey, resealSseC, writePart } from '../object-io.js'
+import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
-import { checksumValue, storeChecksum, storePartChecksum, type ChecksumOwner } from '../stored-checksums.js'
+import { storeChecksum } from '../stored-checksums.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
-import { copySourceConditions, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
+import { newVersionId } from '../../../storage/versions.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -58,15 +59,17 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
   }
 }
 
-async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<void> {
-  let garbage: string[]
+/** Commits a new version; returns it as committed (the null version unless versioning is Enabled). */
+async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<ObjectRecord> {
+  let result: Awaited<ReturnType<Services['meta']['commitObject']>>
   try {
-    garbage = (await svc.meta.commitObject(rec, { expect })).garbage
+    result = await svc.meta.commitObject(placeObject(svc, rec), { expect })
   } catch (err) {
     deleteGarbage(svc, blobs)
     throw err
   }
-  deleteGarbage(svc, garbage)
+  deleteGarbage(svc, result.garbage)
+  return result.version
 }
 
 export async function putObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
@@ -80,7 +83,8 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   checkBodyLength(h, MAX_PUT_SIZE)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const versionId = newVersionId()
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const body = requestBody(req)
   const part = await writePart(svc, oek, 1, body.stream)
   const d = body.digests()
@@ -88,13 +92,13 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
-    v: 1, bucket: bucketName, key, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
   }
-  await commitNew(svc, rec, expect, [part.blobId])
+  const committed = await commitNew(svc, rec, expect, [part.blobId])
   const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
-  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum) } }
+  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum), ...versionHeaders(bucket, committed) } }
 }
 
 const customerMd5 = (sse: SseRequest): string | undefined => (sse.mode === 'SSE-C' ? sse.customer.md5 : undefined)
@@ -133,7 +137,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const src = await openCopySource(svc, req, source)
   if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
   copySourceConditions(h, src.record)
-  const self = source.bucket === bucketName && source.key === key
+  const self = source.bucket === bucketName && source.key === key && src.record.versionId === (await svc.meta.getObject(bucketName, key))?.versionId
   if (self) checkSelfCopy(h, bucket.encryption !== undefined, sse.mode !== src.record.encryption.mode)
   const srcKey = await openSourceKey(svc, src, req)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
@@ -145,28 +149,12 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     storageClass: h[AMZ_STORAGE_CLASS] ?? src.record.storageClass,
   }
   const sseOpts = { customerKeyMd5: customerMd5(sse), echoContext: true }
-  if (self && sse.mode === 'SSE-C' && src.record.encryption.mode === 'SSE-C') {
-    // In-place SSE-C key rotation: the object key is re-sealed under the new customer key; the
-    // data is not rewritten (the one metadata-only copy, issue #3 scope 4). Like any copy the
-    // result is a new single-part object (contract §3.13): its blobs stay, its part count goes.
-    const now = Date.now()
-    const encryption = resealSseC(svc, srcKey, sse.customer, bucketName, key, req)
-    // The object key is the same, so its sealed checksums still open; one combined from the parts
-    // (completed without the key) is sealed as the whole object's now, as the parts stop counting.
-    const checksum = checksumValue(src.record, srcKey)
-    const rec: ObjectRecord = {
-      ...src.record, ...meta, encryption, etag: etagFor(encryption, ''), lastModified: now, multipartCount: undefined, multipartUploadId: undefined,
-      checksum: checksum && storeChecksum({ bucket: bucketName, key, encryption }, srcKey, checksum),
-      parts: sealedParts({ bucket: bucketName, key, encryption }, srcKey, src.record),
-    }
-    // The record keeps the source's blobs, so it may only replace that very object: a PUT that
-    // replaced it meanwhile has released those blobs (SSE-C ETags are random, so they identify it).
-    await commitNew(svc, rec, { ...expect, etag: src.record.etag }, [])
-    const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(rec.etag), LastModified: isoTime(now), ...checksumXml(checksum) })
-    return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
-  }
+  // Every copy, also an SSE-C object copied onto itself under a new customer key, writes the data
+  // again under a fresh object key: whoever held the old key and an old record decrypts nothing
+  // of the new version, and the replaced version's blobs go after the commit.
   const algorithm = src.record.checksum?.algorithm ?? 'CRC64NVME'
-  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req)
+  const versionId = newVersionId()
+  const { oek, encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const digesting = readSourceDigesting(svc, src, srcKey, algorithm)
   const part = await writePart(svc, oek, 1, digesting.stream)
   const d = digesting.digests()
@@ -174,19 +162,14 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
-    v: 1, bucket: bucketName, key, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
   }
-  await commitNew(svc, rec, expect, [part.blobId])
+  const committed = await commitNew(svc, rec, expect, [part.blobId])
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })
-  return { status: 200, headers: sseResponseHeaders(encryption, sseOpts), xml }
-}
-
-/** The parts of an SSE-C record re-sealed in place, with any part checksum still in the clear sealed. */
-function sealedParts(owner: ChecksumOwner, oek: ObjectKey, rec: ObjectRecord): PartRecord[] {
-  const algorithm = rec.checksum?.algorithm ?? 'CRC64NVME'
-  return rec.parts.map(({ checksum, ...part }) => (checksum === undefined ? part : { ...part, ...storePartChecksum(owner, oek, algorithm, part.partNumber, checksum) }))
+  const headers = { ...sseResponseHeaders(encryption, sseOpts), ...versionHeaders(bucket, committed), ...copySourceVersionHeaders(src) }
+  return { status: 200, headers, xml }
 }
 
 function checksumXml(c: ChecksumValue | undefined): Record<string, string> {

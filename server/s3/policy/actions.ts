@@ -113,19 +113,22 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'PutBucketPolicy': return { action: 's3:PutBucketPolicy' }
     case 'DeleteBucketPolicy': return { action: 's3:DeleteBucketPolicy' }
     case 'GetBucketPolicyStatus': return { action: 's3:GetBucketPolicyStatus' }
+    case 'GetBucketVersioning': return { action: 's3:GetBucketVersioning' }
+    case 'PutBucketVersioning': return { action: 's3:PutBucketVersioning' }
+    case 'ListObjectVersions': return { action: 's3:ListBucketVersions' }
     case 'ListObjects':
     case 'ListObjectsV2': return { action: 's3:ListBucket' }
     case 'ListMultipartUploads': return { action: 's3:ListBucketMultipartUploads' }
     case 'DeleteObjects': return { action: 's3:DeleteObject', perKey: true }
     case 'GetObject':
-    case 'HeadObject': return { action: 's3:GetObject', key: op.key }
+    case 'HeadObject': return { action: op.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', key: op.key }
     case 'PutObject':
     case 'CopyObject':
     case 'CreateMultipartUpload':
     case 'UploadPart':
     case 'UploadPartCopy':
     case 'CompleteMultipartUpload': return { action: 's3:PutObject', key: op.key }
-    case 'DeleteObject': return { action: 's3:DeleteObject', key: op.key }
+    case 'DeleteObject': return { action: op.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', key: op.key }
     case 'AbortMultipartUpload': return { action: 's3:AbortMultipartUpload', key: op.key }
     case 'ListParts': return { action: 's3:ListMultipartUploadParts', key: op.key }
     default: {

@@ -175,8 +175,8 @@ function decision(req: S3Request, bucket: BucketRecord, region: string, a: Acces
 }
 
 /** DeleteObjects: whether one key may be deleted (its entry answers AccessDenied otherwise). */
-export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: AuthorizeOptions, key: string): boolean {
-  const a: Access = { action: 's3:DeleteObject', key }
+export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: AuthorizeOptions, key: string, action = 's3:DeleteObject'): boolean {
+  const a: Access = { action, key }
   const d = decision(req, bucket, opts.region, a)
   if (!d.allowed) auditDenial(opts.audit, req, a.action, resourceOf(bucket, a), d, bucket.name, key)
   return d.allowed

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RootKeyring } from '../../../crypto/keyring.js'
 import { openSseS3, sealForSseS3 } from '../../../crypto/modes/sse-s3.js'
 import { countUsage, rewrap } from '../../../server/admin/rewrap.js'
+import { checkPlacement } from '../../../crypto/manifest.js'
 import { MemoryMetadataStore } from '../../../storage/memory/metadata.js'
 import type { ObjectRecord } from '../../../storage/types.js'
 import { bucketRecord, objectRecord, uploadRecord } from '../../contract/fixtures.js'
@@ -38,6 +39,29 @@ describe('keys rewrap', () => {
 
   const versions = async () => Object.fromEntries([...(await countUsage(meta, []))].map(([v, u]) => [v, [u.objects, u.uploads]]))
 
+  it('covers every version of a versioned bucket, noncurrent ones too, each re-sealed in place', async () => {
+    await meta.createBucket(bucketRecord('vb'))
+    await meta.putBucket(bucketRecord('vb', { versioning: 'Enabled' }))
+    const keys: Buffer[] = []
+    for (let i = 0; i < 3; i++) {
+      const { oek, record } = sealForSseS3(keyring, { bucket: 'vb', key: 'doc' })
+      keys.push(Buffer.from(oek))
+      await meta.commitObject(objectRecord('vb', 'doc', { encryption: record }))
+    }
+    await keyring.rotate()
+    const res = await rewrap(meta, keyring, [])
+    expect(res).toMatchObject({ total: 24, rewrapped: 24, failed: [] })
+    const list = await meta.listObjectVersions('vb', { limit: 10 })
+    expect(list.entries).toHaveLength(3)
+    const opened: Buffer[] = []
+    for (const e of list.entries) {
+      if (e.kind !== 'version' || e.record.deleteMarker) throw new Error('expected a version')
+      expect(e.record.encryption.rootKeyVersion).toBe(2)
+      opened.push(openSseS3(keyring, e.record.encryption, e.record))
+    }
+    expect(opened.reverse().map((k) => k.toString('hex'))).toEqual(keys.map((k) => k.toString('hex')))
+  })
+
   it('moves every object and upload to the active version, keeping each object key and all other fields', async () => {
     await keyring.rotate()
     await put('new')
@@ -45,14 +69,18 @@ describe('keys rewrap', () => {
     const before = new Map<string, ObjectRecord>()
     for await (const o of meta.allObjects()) before.set(o.key, o)
     const res = await rewrap(meta, keyring, [])
-    expect(res).toMatchObject({ toVersion: 2, total: 21, rewrapped: 21, changed: 0, failed: [], stopped: false })
+    // The fixtures are format SR1: every object is also upgraded to SR2 (the upload is not: SR2
+    // objects are made by Complete).
+    expect(res).toMatchObject({ toVersion: 2, total: 22, rewrapped: 22, upgraded: 21, changed: 0, failed: [], stopped: false })
     expect(await versions()).toEqual({ 2: [21, 1] })
     for await (const o of meta.allObjects()) {
       expect(openSseS3(keyring, o.encryption, o).equals(oeks.get(o.key)!)).toBe(true)
       const { encryption: _a, ...rest } = o
       const { encryption: _b, ...old } = before.get(o.key)!
       expect(rest).toEqual(old)
-      expect(o.encryption.binding).toEqual(before.get(o.key)!.encryption.binding)
+      expect(o.encryption.binding).toEqual({ ...before.get(o.key)!.encryption.binding, versionId: o.versionId })
+      expect(o.encryption.format).toBe('SR2')
+      checkPlacement(keyring, o.encryption, o, o.parts)
       if (o.key !== 'new') expect(o.encryption.sealed.sealIV).not.toBe(before.get(o.key)!.encryption.sealed.sealIV)
     }
     expect((await rewrap(meta, keyring, [])).total).toBe(0)

@@ -230,8 +230,16 @@ describe('SSE-S3 mode', () => {
   it('a record of another format fails with unsupported-format', () => {
     const keyring = fakeKeyring()
     const { record } = sealForSseS3(keyring, at)
+    const sr3 = { ...record, format: 'SR3' } as unknown as EncryptionRecord
+    expectCryptoError(() => openSseS3(keyring, sr3, at), 'unsupported-format')
+    // An SR1 record relabelled SR2 (or the reverse) does not open: the seal labels differ.
     const sr2 = { ...record, format: 'SR2' } as unknown as EncryptionRecord
-    expectCryptoError(() => openSseS3(keyring, sr2, at), 'unsupported-format')
+    expectCryptoError(() => openSseS3(keyring, sr2, { ...at, versionId: 'a'.repeat(32) }), 'tampered')
+    const v2 = sealForSseS3(keyring, { ...at, versionId: 'a'.repeat(32) }).record
+    expect(v2.format).toBe('SR2')
+    expect(() => openSseS3(keyring, v2, { ...at, versionId: 'a'.repeat(32) })).not.toThrow()
+    expectCryptoError(() => openSseS3(keyring, v2, { ...at, versionId: 'b'.repeat(32) }), 'tampered')
+    expectCryptoError(() => openSseS3(keyring, { ...v2, format: 'SR1' }, at), 'tampered')
   })
 
   it('an SSE-C record cannot be opened as SSE-S3 with the same key bytes', () => {

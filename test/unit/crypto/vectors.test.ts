@@ -3,6 +3,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decryptPart } from '../../../crypto/aead-stream.js'
 import { deriveKek, derivePartKey, unsealObjectKey } from '../../../crypto/keys.js'
+import { manifestInput } from '../../../crypto/manifest.js'
 import type { ObjectKey, SealBinding, SealedKey } from '../../../crypto/types.js'
 import { byteRange, collect, encrypt, inPieces } from './helpers.js'
 
@@ -81,5 +82,36 @@ describe('README test vectors', () => {
     expect(createHash('sha256').update(stored).digest('hex')).toBe('2c339cfb49698d4f71a37031ae7863bc1b2256488a097ac04464c8918ad3b81d')
     expect(stored.subarray(65536, 65552).toString('hex')).toBe('a0f7980cf7d227d3244d563af9363b82')
     expect(stored.subarray(65552).toString('hex')).toBe('623ec80d416f7c45d9a8722cfc4bd28a03')
+  })
+})
+
+describe('README test vectors, format SR2 (§11)', () => {
+  const VERSION_ID = '0123456789abcdef0123456789abcdef'
+  const V2: SealBinding = { ...BINDING, versionId: VERSION_ID }
+  const at = { bucket: BINDING.bucket, key: BINDING.key, versionId: VERSION_ID }
+  const parts = [
+    { partNumber: 1, size: 65537, salt: byteRange(0x80, 0xa0).toString('base64') },
+    { partNumber: 3, size: 0, salt: byteRange(0xa0, 0xc0).toString('base64') },
+  ]
+
+  it('the SR2 KEK binds the version id; the sealed OEK opens only there', () => {
+    const kek = deriveKek(EK, V2, SEAL_IV)
+    expect(kek.toString('hex')).toBe('ec49293a7a36f07e1c4e7a84451bb1adee26ba05e5acd720320f18138fa952eb')
+    const sealed: SealedKey = { sealIV: SEALED.sealIV, nonce: SEALED.nonce, ciphertext: 'P3+SyjgNXJmIvdC6z44tvtdiC0bZdSKKd1Glqz2SN8w2B5hINxDjsMeYSWzikiWa' }
+    expect(Buffer.from(sealed.ciphertext, 'base64').toString('hex')).toBe('3f7f92ca380d5c9988bdd0bacf8e2dbed7620b46d975228a7751a5ab3d9237cc' + '360798483710e3b0c798496ce292259a')
+    expect(unsealObjectKey(EK, V2, sealed).equals(OEK)).toBe(true)
+    expect(() => unsealObjectKey(EK, { ...V2, versionId: 'f'.repeat(32) }, sealed)).toThrow()
+    expect(() => unsealObjectKey(EK, BINDING, sealed)).toThrow()
+  })
+
+  it('the placement tag input and tag are as the README prints them', () => {
+    const input = manifestInput({ mode: 'SSE-S3', binding: V2 }, at, parts)
+    expect(input.toString('hex')).toBe(
+      '7374726f6e67726f6f6d2f6d616e69666573742f7632' + '00000006' + '5353452d5333' + '0000000e' + '6578616d706c652d6275636b6574' +
+      '00000019' + '70686f746f732f323032362f636166c3a920e298952e6a7067' + '00000020' + Buffer.from(VERSION_ID).toString('hex') +
+      '00000016' + '41414543417751464267634943516f4c4441304f4477' + '00000002' +
+      '00000001' + '0000000000010001' + byteRange(0x80, 0xa0).toString('hex') + '00000003' + '0000000000000000' + byteRange(0xa0, 0xc0).toString('hex'),
+    )
+    expect(createHmac('sha256', EK).update(input).digest('hex')).toBe('15c8f6f1187a5037439d29b2477614ffa3344a08c24bf4675264cdbbf45191bc')
   })
 })

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { decide, isPublic, type Caller, type Decision } from '../../../server/s3/policy/evaluate.js'
 import { parsePolicy } from '../../../server/s3/policy/parse.js'
+import { accessFor } from '../../../server/s3/policy/actions.js'
 import { KEY_ARN, denyInsecureTransport, denySseC, denyUnencrypted, publicRead, requireKmsKey } from '../../support/policies.js'
 
 const B = 'bkt'
@@ -132,5 +133,25 @@ describe('keys an operation is not judged on (contract §5.6 [C])', () => {
     const req = { caller: OWNER, action: 's3:PutObject', resource: `arn:aws:s3:::${B}/k`, context: {} }
     expect(decide(policy, req)).toBe('deny')
     expect(decide(policy, { ...req, inapplicable: new Set(['s3:x-amz-server-side-encryption', 's3:x-amz-server-side-encryption-aws-kms-key-id']) })).toBe('implicit')
+  })
+})
+
+describe('the version family of actions', () => {
+  it('reads and deletes of a version, version listings and the versioning configuration are their own actions', () => {
+    const b = 'bkt'
+    expect(accessFor({ kind: 'GetObject', bucket: b, key: 'k' })?.action).toBe('s3:GetObject')
+    expect(accessFor({ kind: 'GetObject', bucket: b, key: 'k', versionId: 'null' })?.action).toBe('s3:GetObjectVersion')
+    expect(accessFor({ kind: 'HeadObject', bucket: b, key: 'k', versionId: 'null' })?.action).toBe('s3:GetObjectVersion')
+    expect(accessFor({ kind: 'DeleteObject', bucket: b, key: 'k' })?.action).toBe('s3:DeleteObject')
+    expect(accessFor({ kind: 'DeleteObject', bucket: b, key: 'k', versionId: 'null' })?.action).toBe('s3:DeleteObjectVersion')
+    expect(accessFor({ kind: 'ListObjectVersions', bucket: b })?.action).toBe('s3:ListBucketVersions')
+    expect(accessFor({ kind: 'GetBucketVersioning', bucket: b })?.action).toBe('s3:GetBucketVersioning')
+    expect(accessFor({ kind: 'PutBucketVersioning', bucket: b })?.action).toBe('s3:PutBucketVersioning')
+  })
+
+  it('a grant of s3:GetObject alone does not allow reading an older version', () => {
+    const policy = stmt({ Action: 's3:GetObject' })
+    expect(run({ name: 'current', policy, caller: ALICE, action: 's3:GetObject', want: 'allow' })).toBe('allow')
+    expect(run({ name: 'version', policy, caller: ALICE, action: 's3:GetObjectVersion', want: 'implicit' })).toBe('implicit')
   })
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../server/s3/errors.js'
 import { newUploadId } from '../../../server/s3/ops/multipart.js'
-import { bucketFromHost, canBeBucketName, canBeUploadId, checkVersionId, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import { bucketFromHost, canBeBucketName, canBeUploadId, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import { parseVersionId } from '../../../server/s3/ops/versioning.js'
 
 function kindOf(method: string, target: string, headers: Record<string, string> = {}, vhost?: string) {
   return parseOperation(method, parseTarget(target), headers, vhost)
@@ -51,7 +52,7 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?versioning', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes']) {
+    for (const t of ['/b?acl', '/b?object-lock', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?retention']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
   })
@@ -119,11 +120,12 @@ describe('identifiers no record can have', () => {
   it.each([
     [undefined, undefined],
     ['null', undefined],
+    ['0123456789abcdef0123456789abcdef', undefined],
     ['', 'Version id cannot be the empty string'],
     ['3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY', 'Invalid version id specified'],
-  ])('checkVersionId(%j): objects are only ever the "null" version', (versionId, message) => {
-    const query: Array<[string, string]> = versionId === undefined ? [] : [['versionId', versionId]]
-    if (message === undefined) expect(() => checkVersionId(query)).not.toThrow()
-    else expect(() => checkVersionId(query)).toThrow(expect.objectContaining({ code: 'InvalidArgument', message }))
+    ['0123456789ABCDEF0123456789ABCDEF', 'Invalid version id specified'],
+  ])('parseVersionId(%j): "null" or one of our ids, anything else refused', (versionId, message) => {
+    if (message === undefined) expect(parseVersionId(versionId)).toBe(versionId)
+    else expect(() => parseVersionId(versionId)).toThrow(expect.objectContaining({ code: 'InvalidArgument', message }))
   })
 })

@@ -1,6 +1,7 @@
 /** @module Versioned record encoding: stored fixtures of every version decode, migrations run in order. */
 import { describe, expect, it } from 'vitest'
-import { RecordVersionError, bucketCodec, defineCodec, objectCodec, partCodec } from '../../../storage/codec.js'
+import { RecordVersionError, bucketCodec, defineCodec, objectCodec, partCodec, uploadCodec } from '../../../storage/codec.js'
+import { legacyVersionId } from '../../../storage/versions.js'
 
 /** An object record as v1 wrote it. Never edit: it stands for data already on disks. */
 const OBJECT_V1 =
@@ -14,11 +15,28 @@ const OBJECT_V1 =
 const PART_V1 = '{"v":1,"partNumber":2,"blobId":"0123456789abcdef0123456789abcdef","size":5,"etag":"e","salt":"s","lastModified":1,"uploadId":"u1"}'
 
 describe('codec', () => {
-  it('decodes a stored v1 object record', () => {
+  it('decodes a stored v1 object record as the null version of its key (v2)', () => {
     const rec = objectCodec.decode(OBJECT_V1)
-    expect(rec).toMatchObject({ v: 1, bucket: 'photos', key: '2024/é.jpg', size: 11, userMeta: { a: 'b' } })
+    expect(rec).toMatchObject({ v: 2, bucket: 'photos', key: '2024/é.jpg', size: 11, userMeta: { a: 'b' }, nullVersion: true })
+    expect(rec.deleteMarker).toBeUndefined()
+    if (rec.deleteMarker) return
     expect(rec.parts[0].blobId).toBe('0123456789abcdef0123456789abcdef')
-    expect(objectCodec.encode(rec)).toBe(OBJECT_V1)
+    // The id is derived from the record (the same on every decode) and sorts by its time.
+    expect(rec.versionId).toBe(legacyVersionId(1717171717000, ''))
+    expect(objectCodec.decode(OBJECT_V1).versionId).toBe(rec.versionId)
+    expect(objectCodec.decode(objectCodec.encode(rec))).toEqual(rec)
+  })
+
+  it('decodes a stored v1 upload record with a version id derived from its upload id', () => {
+    const UPLOAD_V1 =
+      '{"v":1,"uploadId":"u1","bucket":"b","key":"k","initiated":1717171717000,"ownerAccountId":"1","encryption":{},' +
+      '"contentType":"x","headers":{},"userMeta":{},"storageClass":"STANDARD"}'
+    const a = uploadCodec.decode(UPLOAD_V1)
+    const b = uploadCodec.decode(UPLOAD_V1.replace('"u1"', '"u2"'))
+    expect(a).toMatchObject({ v: 2, uploadId: 'u1' })
+    expect(a.versionId).toMatch(/^[0-9a-f]{32}$/)
+    expect(a.versionId).not.toBe(b.versionId)
+    expect(uploadCodec.decode(UPLOAD_V1).versionId).toBe(a.versionId)
   })
 
   it('part records carry v on disk but not in the record type', () => {
@@ -29,7 +47,7 @@ describe('codec', () => {
   })
 
   it('refuses records from a newer build and records without a version', () => {
-    expect(() => objectCodec.decode(OBJECT_V1.replace('"v":1', '"v":2'))).toThrow(RecordVersionError)
+    expect(() => objectCodec.decode(OBJECT_V1.replace('"v":1', '"v":3'))).toThrow(RecordVersionError)
     expect(() => bucketCodec.decode('{"name":"x"}')).toThrow(RecordVersionError)
     expect(() => bucketCodec.decode('[1]')).toThrow(RecordVersionError)
     expect(() => bucketCodec.encode({ v: 2 } as never)).toThrow(RecordVersionError)

@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { FsBlobStore } from '../../../storage/fs/blobs.js'
 import { LevelMetadataStore } from '../../../storage/level/metadata.js'
@@ -69,6 +70,43 @@ describe('LevelMetadataStore group commit', () => {
       for (const r of recs) expect(await store.getObject('bkt', r.key)).toEqual(r)
     } finally {
       await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('LevelMetadataStore layout migration', () => {
+  it('object records of a database written before versions become null versions when it opens, and stay readable', async () => {
+    const dir = await tempDir('legacy')
+    try {
+      const db = new Level<Buffer, string>(dir, { keyEncoding: 'buffer', valueEncoding: 'utf8' })
+      await db.open()
+      const v1 = { ...objectRecord('bkt', 'k\0é'), v: 1 } as Record<string, unknown>
+      delete v1.versionId
+      delete v1.nullVersion
+      await db.put(Buffer.from('b\0bkt', 'utf8'), JSON.stringify(bucketRecord('bkt')))
+      await db.put(Buffer.from('o\0bkt\0k\0é', 'utf8'), JSON.stringify(v1))
+      await db.put(Buffer.from('o\0bkt\0other', 'utf8'), JSON.stringify({ ...v1, key: 'other' }))
+      await db.close()
+      const store = await LevelMetadataStore.open(dir)
+      try {
+        const rec = await store.getObject('bkt', 'k\0é')
+        expect(rec).toMatchObject({ v: 2, key: 'k\0é', nullVersion: true, etag: v1.etag })
+        expect((await store.getVersion('bkt', 'k\0é', 'null'))?.versionId).toBe(rec?.versionId)
+        const list = await store.listObjectVersions('bkt', { limit: 10 })
+        expect(list.entries.map((e) => (e.kind === 'version' ? [e.record.key, e.isLatest] : e.prefix))).toEqual([['k\0é', true], ['other', true]])
+        const keys: string[] = []
+        for await (const o of store.allObjects()) keys.push(o.key)
+        expect(keys).toEqual(['k\0é', 'other'])
+      } finally {
+        await store.close()
+      }
+      const raw = new Level<Buffer, string>(dir, { keyEncoding: 'buffer', valueEncoding: 'utf8' })
+      await raw.open()
+      const legacy = await raw.keys({ gte: Buffer.from('o\0'), lt: Buffer.from('o\x01') }).all()
+      await raw.close()
+      expect(legacy).toEqual([])
+    } finally {
       await rm(dir, { recursive: true, force: true })
     }
   })

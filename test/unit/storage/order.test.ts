@@ -1,7 +1,7 @@
 /** @module Byte-order helpers and the LevelDB key layout. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { bucketKey, objectKey, partKey, uploadKey, uploadRefKey } from '../../../storage/level/keys.js'
+import { bucketKey, nullVersionKey, partKey, uploadKey, uploadRefKey, versionKey } from '../../../storage/level/keys.js'
 import { compareUtf8, parseUploadSortKey, successor, uploadSortKey, uploadsOfKey, utf8 } from '../../../storage/order.js'
 import { byteOrder } from '../../contract/fixtures.js'
 
@@ -62,7 +62,10 @@ describe('LevelDB key layout', () => {
   const s = (b: Buffer) => b.toString('utf8')
   it('is the documented layout', () => {
     expect(s(bucketKey('bkt'))).toBe('b\0bkt')
-    expect(s(objectKey('bkt', 'a/é'))).toBe('o\0bkt\0a/é')
+    const vid = 'f'.repeat(14) + '0'.repeat(18)
+    expect(s(versionKey('bkt', 'a/é', vid))).toBe(`v\0bkt\0a/é\0${vid}`)
+    expect(s(versionKey('bkt', 'a\0b', vid))).toBe(`v\0bkt\0a\0\xffb\0${vid}`.replace('\xff', '\ufffd'))
+    expect(s(nullVersionKey('bkt', 'a/é'))).toBe('n\0bkt\0a/é')
     expect(s(uploadKey('bkt', 'a/é', 'id1'))).toBe('u\0bkt\0a/é\0id1')
     expect(s(uploadRefKey('id1'))).toBe('U\0id1')
     expect(s(partKey('id1', 7))).toBe('p\0id1\x0000007')
@@ -75,9 +78,17 @@ describe('LevelDB key layout', () => {
     expect(() => partKey('id', 0)).toThrow(RangeError)
   })
 
-  it('an object key sorts within its bucket only: bucket "a" keys never mix with bucket "ab"', () => {
-    const keys = [objectKey('a', '\u{1F600}'), objectKey('ab', ''), objectKey('a', 'zzz')]
+  it('a version key sorts within its bucket only: bucket "a" keys never mix with bucket "ab"', () => {
+    const vid = '0'.repeat(32)
+    const keys = [versionKey('a', '\u{1F600}', vid), versionKey('ab', '', vid), versionKey('a', 'zzz', vid)]
     const sorted = [...keys].sort(Buffer.compare)
-    expect(sorted.map(s)).toEqual(['o\0a\0zzz', 'o\0a\0\u{1F600}', 'o\0ab\0'])
+    expect(sorted.map(s)).toEqual([`v\0a\0zzz\0${vid}`, `v\0a\0\u{1F600}\0${vid}`, `v\0ab\0\0${vid}`])
+  })
+
+  it('versions of one key sort newest first, before any longer key', () => {
+    const older = '00000000000001' + '0'.repeat(18)
+    const newer = '00000000000000' + 'f'.repeat(18)
+    const keys = [versionKey('b', 'k', older), versionKey('b', 'k\0', newer), versionKey('b', 'k', newer), versionKey('b', 'k0', newer)]
+    expect([...keys].sort(Buffer.compare)).toEqual([keys[2], keys[0], keys[1], keys[3]])
   })
 })
