@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { md5Base64, parseXml, queryString, signRequest, type RawRequest, type RawResponse } from '../support/raw-s3.js'
+import { md5Base64, parseXml, signedSend, type RawRequest, type RawResponse } from '../support/raw-s3.js'
 import { startTestServer, type TestServer } from '../support/server.js'
 
 const TRIALS = 80
@@ -40,24 +40,8 @@ describe('concurrent bucket configuration changes', () => {
   let srv: TestServer
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
 
-  async function send(req: RawRequest): Promise<RawResponse> {
-    const signed = await signRequest(srv.port, req)
-    const body = req.body === undefined ? undefined : Buffer.from(req.body)
-    const headers = { ...signed.headers, 'content-length': String(body?.length ?? 0) }
-    return new Promise((resolve, reject) => {
-      const r = http.request({ host: '127.0.0.1', port: srv.port, method: req.method, path: req.path + queryString(req.query), headers, agent }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const b = Buffer.concat(chunks)
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString('utf8') })
-        })
-        res.on('error', reject)
-      })
-      r.on('error', reject)
-      r.end(body)
-    })
-  }
+  /** Signs and sends over the keep-alive agent (many requests: no new connection each). */
+  const send = (req: RawRequest): Promise<RawResponse> => signedSend(srv.port, req, {}, agent)
 
   const putPolicy = (bucket: string, text: string) => send({ method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: text })
   const deletePolicy = (bucket: string) => send({ method: 'DELETE', path: `/${bucket}`, query: { policy: '' } })

@@ -7,7 +7,7 @@
 import { createHash, randomInt } from 'node:crypto'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseXml, queryString, signRequest, type RawRequest, type RawResponse } from '../support/raw-s3.js'
+import { parseXml, signedSend, type RawRequest, type RawResponse } from '../support/raw-s3.js'
 import { startTestServer, type TestServer } from '../support/server.js'
 
 const BUCKET = 'mpu-race'
@@ -37,25 +37,8 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
   let srv: TestServer
   const agent = new http.Agent({ keepAlive: true, maxSockets: LANES * 3 })
 
-  /** Signs and sends over the keep-alive agent (many thousand requests: no new connection each). */
-  async function send(req: RawRequest): Promise<RawResponse> {
-    const signed = await signRequest(srv.port, req)
-    const body = req.body === undefined ? undefined : Buffer.from(req.body)
-    const headers = { ...signed.headers, 'content-length': String(body?.length ?? 0) }
-    return new Promise((resolve, reject) => {
-      const r = http.request({ host: '127.0.0.1', port: srv.port, method: req.method, path: req.path + queryString(req.query), headers, agent }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const b = Buffer.concat(chunks)
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString('utf8') })
-        })
-        res.on('error', reject)
-      })
-      r.on('error', reject)
-      r.end(body)
-    })
-  }
+  /** Signs and sends over the keep-alive agent (many requests: no new connection each). */
+  const send = (req: RawRequest): Promise<RawResponse> => signedSend(srv.port, req, {}, agent)
 
   const codeOf = (res: RawResponse) => (res.status >= 300 && res.text ? String(parseXml(res.text).Error?.Code) : undefined)
 

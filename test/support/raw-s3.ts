@@ -138,8 +138,11 @@ export interface RawResponse {
   text: string
 }
 
-/** Sends a request with node:http (no URL normalization: the path goes out as given). */
-export function send(port: number, req: RawRequest): Promise<RawResponse> {
+/**
+ * Sends a request with node:http (no URL normalization: the path goes out as given). Each request
+ * gets its own connection unless an `agent` (e.g. keep-alive, for loops of many requests) is given.
+ */
+export function send(port: number, req: RawRequest, agent: http.Agent | false = false): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers = { ...(req.headers ?? {}) }
     const body = req.body === undefined ? undefined : Buffer.from(req.body)
@@ -147,7 +150,7 @@ export function send(port: number, req: RawRequest): Promise<RawResponse> {
       headers['content-length'] = String(body.length)
     }
     const r = http.request(
-      { host: '127.0.0.1', port, method: req.method, path: req.path + queryString(req.query), headers, agent: false },
+      { host: '127.0.0.1', port, method: req.method, path: req.path + queryString(req.query), headers, agent },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -163,9 +166,9 @@ export function send(port: number, req: RawRequest): Promise<RawResponse> {
   })
 }
 
-/** Signs, then sends. */
-export async function signedSend(port: number, req: RawRequest, opts: SignOptions = {}): Promise<RawResponse> {
-  return send(port, await signRequest(port, req, opts))
+/** Signs, then sends (over `agent` when given, see send). */
+export async function signedSend(port: number, req: RawRequest, opts: SignOptions = {}, agent: http.Agent | false = false): Promise<RawResponse> {
+  return send(port, await signRequest(port, req, opts), agent)
 }
 
 /**
