@@ -3,7 +3,7 @@
  * SSE-S3, SSE-C and bucket-default destinations, for sizes around the SR1 chunk size, 8 MiB and a
  * multipart source; every copy is re-encrypted under the destination's own key (its blob differs
  * from the source's), also the SSE-C in-place key rotation, which writes the data again under a
- * fresh object key and deletes the old blobs, as AWS re-encrypts (issue #3 scope 7; contract §3.13, §4.8 "CopyObject", §4.11, §8.13 SSEC-25/26, §8.14 SELF-*).
+ * fresh object key and deletes the old blobs, as AWS re-encrypts (checklist rows SSEC-25/26 and SELF-*).
  * SSE-KMS sources and destinations belong to the SSE-KMS suite.
  */
 import {

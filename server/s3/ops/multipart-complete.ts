@@ -90,7 +90,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   let oek: ObjectKey | undefined
   if (up.encryption.mode === 'SSE-C') {
     refuseBlockedSseC(bucket, 's3:PutObject', up.key)
-    // The key is needed only when a checksum algorithm was declared at Create (contract §4.2);
+    // The key is needed only when a checksum algorithm was declared at Create (the part checksums are then checked against the sealed ones);
     // when sent anyway it opens the sealed part checksums, so the answer carries the checksum.
     if (up.checksumAlgorithm || presentsCustomerKey(req.headers)) oek = (await openUploadKey(svc, req, up, bucket)).oek
   }

@@ -257,7 +257,7 @@ export async function listParts(svc: Services, req: S3Request, op: { bucket: str
   precheckSseC(req.headers, req.secure, { tlsOnly: true })
   await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
-  // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared (contract §4.2, §4.8 [C]):
+  // Like Complete, ListParts needs the SSE-C key only when a checksum algorithm was declared, as on AWS:
   // then it answers the part checksums, which it opens with the key (crypto/README.md §10).
   const oek = up.encryption.mode === 'SSE-C' && up.checksumAlgorithm
     ? await openWithUploadKey(svc, up, uploadCustomerKey(req.headers, up.encryption, req.secure), req)
