@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
+import { versionContent as content } from '../support/content.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 
 const BUCKET = 'concurrency'
@@ -38,16 +39,6 @@ function rng(seed: number): () => number {
   }
 }
 
-/** Deterministic content of one version: every byte depends on (version id, offset). */
-function content(version: number, size: number): Buffer {
-  const b = Buffer.alloc(size)
-  let x = (version * 2654435761) >>> 0
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    b[i] = x >>> 24
-  }
-  return b
-}
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 

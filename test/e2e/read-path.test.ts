@@ -12,35 +12,19 @@ import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { blobFiles } from '../support/data-dir.js'
-import { encodeKeyPath, errorOf, queryString, requestHead, send, signRequest, signedSend } from '../support/raw-s3.js'
+import { encodeKeyPath, errorOf, requestHead, send, sendObserved, signRequest, signedSend, type ObservedResponse } from '../support/raw-s3.js'
 import { publicRead } from '../support/policies.js'
+import { versionContent as content } from '../support/content.js'
 import { startTestServer, type TestServer } from '../support/server.js'
 import { K1, K2, ssecHeaders } from '../support/sse-c.js'
 
 const BUCKET = 'reads'
 const MiB = 1024 * 1024
 
-/** Deterministic content of one version: every byte depends on (version, offset). */
-function content(version: number, size: number): Buffer {
-  const b = Buffer.alloc(size)
-  let x = (version * 2654435761) >>> 0
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    b[i] = x >>> 24
-  }
-  return b
-}
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
-interface Got {
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: Buffer
-  /** The whole declared body arrived. */
-  complete: boolean
-  code?: string
-}
+type Got = ObservedResponse
 
 interface GetOptions {
   method?: 'GET' | 'HEAD'
@@ -51,30 +35,8 @@ interface GetOptions {
 
 /** A signed GET (or HEAD) of `key` that also reports a response cut short. */
 async function get(port: number, key: string, opts: GetOptions = {}): Promise<Got> {
-  const method = opts.method ?? 'GET'
-  const req = await signRequest(port, { method, path: `/${BUCKET}/${encodeKeyPath(key)}`, query: opts.query, headers: opts.headers })
-  return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method, path: req.path + queryString(req.query), headers: req.headers, agent: opts.agent ?? false }, (res) => {
-      const chunks: Buffer[] = []
-      let settled = false
-      const done = (complete: boolean) => {
-        if (settled) return
-        settled = true
-        const body = Buffer.concat(chunks)
-        const declared = method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? body.length)
-        resolve({
-          status: res.statusCode ?? 0, headers: res.headers, body, complete: complete && body.length === declared,
-          code: /<Code>([^<]*)<\/Code>/.exec(body.toString('latin1'))?.[1],
-        })
-      }
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => done(true))
-      res.on('aborted', () => done(false))
-      res.on('error', () => done(false))
-    })
-    r.on('error', reject)
-    r.end()
-  })
+  const req = await signRequest(port, { method: opts.method ?? 'GET', path: `/${BUCKET}/${encodeKeyPath(key)}`, query: opts.query, headers: opts.headers })
+  return sendObserved(port, req, opts.agent ?? false)
 }
 
 async function put(port: number, key: string, body: Buffer, headers: Record<string, string> = {}): Promise<void> {

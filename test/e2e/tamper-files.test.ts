@@ -8,14 +8,13 @@ import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client
 import { Upload } from '@aws-sdk/lib-storage'
 import { mkdtemp, open, readFile, rm, stat, truncate, writeFile, appendFile } from 'node:fs/promises'
 import { execFile } from 'node:child_process'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHUNK_STORED } from '../../crypto/format.js'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
 import type { ObjectRecord } from '../../storage/types.js'
-import { encodeKeyPath, signRequest, type RawRequest } from '../support/raw-s3.js'
+import { encodeKeyPath, sendObserved, signRequest, type ObservedResponse } from '../support/raw-s3.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 import { K1, ssecHeaders } from '../support/sse-c.js'
 
@@ -35,33 +34,10 @@ function pattern(seed: number, size: number): Buffer {
   return b
 }
 
-interface Outcome {
-  status: number
-  /** The whole body arrived (false: the connection was cut mid-body). */
-  complete: boolean
-  body: Buffer
-  code?: string
-}
-
 /** A signed GET that also reports a response cut short. */
-async function rawGet(port: number, key: string, extra: Record<string, string> = {}, range?: string): Promise<Outcome> {
-  const req: RawRequest = await signRequest(port, { method: 'GET', path: `/${BUCKET}/${encodeKeyPath(key)}`, headers: { ...extra, ...(range ? { range } : {}) } })
-  return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method: 'GET', path: req.path, headers: req.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      const done = (complete: boolean) => {
-        const body = Buffer.concat(chunks)
-        const declared = Number(res.headers['content-length'] ?? body.length)
-        resolve({ status: res.statusCode ?? 0, complete: complete && body.length === declared, body, code: /<Code>([^<]*)<\/Code>/.exec(body.toString('latin1'))?.[1] })
-      }
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => done(true))
-      res.on('aborted', () => done(false))
-      res.on('error', () => done(false))
-    })
-    r.on('error', reject)
-    r.end()
-  })
+async function rawGet(port: number, key: string, extra: Record<string, string> = {}, range?: string): Promise<ObservedResponse> {
+  const req = await signRequest(port, { method: 'GET', path: `/${BUCKET}/${encodeKeyPath(key)}`, headers: { ...extra, ...(range ? { range } : {}) } })
+  return sendObserved(port, req)
 }
 
 describe('tampered blob files and records fail closed', () => {

@@ -166,6 +166,45 @@ export function send(port: number, req: RawRequest, agent: http.Agent | false = 
   })
 }
 
+/** A response that may have been cut short: `complete` says whether the whole declared body arrived. */
+export interface ObservedResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+  complete: boolean
+  /** The `<Code>` of an error body, if any. */
+  code?: string
+}
+
+/**
+ * Like send, but a response cut mid-body (the server aborts it, e.g. on an integrity failure)
+ * resolves with `complete: false` instead of failing.
+ */
+export function sendObserved(port: number, req: RawRequest, agent: http.Agent | false = false): Promise<ObservedResponse> {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path + queryString(req.query), headers: req.headers, agent }, (res) => {
+      const chunks: Buffer[] = []
+      let settled = false
+      const done = (complete: boolean) => {
+        if (settled) return
+        settled = true
+        const body = Buffer.concat(chunks)
+        const declared = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? body.length)
+        resolve({
+          status: res.statusCode ?? 0, headers: res.headers, body, complete: complete && body.length === declared,
+          code: /<Code>([^<]*)<\/Code>/.exec(body.toString('latin1'))?.[1],
+        })
+      }
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => done(true))
+      res.on('aborted', () => done(false))
+      res.on('error', () => done(false))
+    })
+    r.on('error', reject)
+    r.end(req.body === undefined ? undefined : Buffer.from(req.body))
+  })
+}
+
 /** Signs, then sends (over `agent` when given, see send). */
 export async function signedSend(port: number, req: RawRequest, opts: SignOptions = {}, agent: http.Agent | false = false): Promise<RawResponse> {
   return send(port, await signRequest(port, req, opts), agent)
