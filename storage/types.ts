@@ -5,6 +5,7 @@
  * their UTF-8 bytes (LevelDB gives this for free; a SQL backend must use a `C` collation).
  */
 import type { EncryptionRecord } from '../crypto/types.js'
+import type { ObjectLockConfig, Retention } from './object-lock.js'
 
 export type BlobId = string
 
@@ -54,6 +55,8 @@ export interface BucketRecord {
   policy?: string
   /** Versioning state; undefined = never enabled (only the null version exists per key). */
   versioning?: 'Enabled' | 'Suspended'
+  /** Object Lock: set at creation only (it also turns versioning on for good). */
+  objectLock?: ObjectLockConfig
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
@@ -118,6 +121,10 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
   encryption: EncryptionRecord
   /** Blobs in plaintext order. */
   parts: PartRecord[]
+  /** Object Lock retention of this version (storage/object-lock.ts). */
+  retention?: Retention
+  /** Object Lock legal hold: while set, the version cannot be deleted or overwritten by id. */
+  legalHold?: true
 }
 
 /** Any version of an object. */
