@@ -40,3 +40,18 @@ export class IntegrityError extends Error {
     super(message)
   }
 }
+
+/**
+ * A removal or in-place change refused because Object Lock holds the version (storage/object-lock.ts):
+ * a legal hold, COMPLIANCE retention, or GOVERNANCE retention without the bypass.
+ */
+export class ObjectLockedError extends Error {
+  override readonly name = 'ObjectLockedError'
+  constructor(
+    readonly hold: 'legal-hold' | 'GOVERNANCE' | 'COMPLIANCE',
+    /** The object key. */
+    readonly what: string,
+  ) {
+    super(`locked (${hold})`)
+  }
+}

@@ -8,6 +8,7 @@ import type {
   BlobId, BucketRecord, CommitExpectation, DeleteMarkerRecord, DeleteOptions, ObjectRecord, UploadPartRecord, VersionRecord,
 } from './types.js'
 import { newVersionId } from './versions.js'
+import { checkLockedReplace, checkRemovable } from './object-lock.js'
 
 /**
  * Checks a conditional write against the current object.
@@ -120,6 +121,7 @@ function nullIndexAfter(put: VersionRecord | undefined, remove: VersionRecord | 
 export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeyState, expect: CommitExpectation = {}, uploadBlobs: BlobId[] = []): KeyPlan & { put: ObjectRecord } {
   if (expect.record !== undefined) {
     checkExpectation(rec.key, state.addressed, expect)
+    checkLockedReplace(state.addressed, rec, Date.now(), { bypassGovernance: expect.bypassGovernance })
     const stored: ObjectRecord = { ...rec, nullVersion: state.addressed!.nullVersion }
     if (!stored.nullVersion) delete stored.nullVersion
     return { put: stored, remove: undefined, garbage: commitGarbage(stored, state.addressed, uploadBlobs) }
@@ -129,6 +131,7 @@ export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeySt
   delete stored.nullVersion
   if (bucket.versioning !== 'Enabled') stored.nullVersion = true
   const remove = stored.nullVersion ? state.nullVersion : undefined
+  checkRemovable(remove, Date.now())
   return { put: stored, remove, nullIndex: nullIndexAfter(stored, remove), garbage: commitGarbage(stored, remove, uploadBlobs) }
 }
 
@@ -141,11 +144,13 @@ export function planDelete(bucket: BucketRecord, key: string, state: KeyState, o
   if (opts.versionId !== undefined) {
     checkExpectation(key, state.addressed, { etag: opts.etag })
     const remove = state.addressed
+    checkRemovable(remove, Date.now(), { bypassGovernance: opts.bypassGovernance })
     return { remove, nullIndex: nullIndexAfter(undefined, remove), garbage: blobsOf(remove) }
   }
   checkExpectation(key, state.current, { etag: opts.etag })
   if (bucket.versioning === undefined) {
     const remove = state.nullVersion
+    checkRemovable(remove, Date.now(), { bypassGovernance: opts.bypassGovernance })
     return { remove, nullIndex: nullIndexAfter(undefined, remove), garbage: blobsOf(remove) }
   }
   const marker: DeleteMarkerRecord = {
@@ -153,5 +158,6 @@ export function planDelete(bucket: BucketRecord, key: string, state: KeyState, o
   }
   if (bucket.versioning === 'Suspended') marker.nullVersion = true
   const remove = marker.nullVersion ? state.nullVersion : undefined
+  checkRemovable(remove, Date.now(), { bypassGovernance: opts.bypassGovernance })
   return { put: marker, marker, remove, nullIndex: nullIndexAfter(marker, remove), garbage: blobsOf(remove) }
 }

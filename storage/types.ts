@@ -55,7 +55,11 @@ export interface BucketRecord {
   policy?: string
   /** Versioning state; undefined = never enabled (only the null version exists per key). */
   versioning?: 'Enabled' | 'Suspended'
-  /** Object Lock: set at creation only (it also turns versioning on for good). */
+  /**
+   * Object Lock: set at creation (which also turns versioning on) or later by
+   * PutObjectLockConfiguration on a versioning-enabled bucket; never removed, and versioning
+   * can no longer be suspended.
+   */
   objectLock?: ObjectLockConfig
 }
 
@@ -144,6 +148,9 @@ export interface UploadRecord extends ObjectMetadata {
   checksumType?: ChecksumType
   /** The object key is created and sealed at CreateMultipartUpload. */
   encryption: EncryptionRecord
+  /** Object Lock the completed object gets: from the Create headers or the bucket's default retention. */
+  retention?: Retention
+  legalHold?: true
 }
 
 export interface UploadPartRecord extends PartRecord {
@@ -216,6 +223,13 @@ export interface CommitExpectation {
    * another record, with other blobs). `etag` is then checked against that version.
    */
   record?: ObjectRecord
+  /**
+   * With `record`: the caller may bypass GOVERNANCE retention (a retention change sent with
+   * `x-amz-bypass-governance-retention: true` by a caller holding s3:BypassGovernanceRetention).
+   * The store refuses, in the same atomic section as the write, any in-place change that changes a
+   * locked version's data or weakens its running retention (storage/object-lock.ts checkLockedReplace).
+   */
+  bypassGovernance?: boolean
 }
 
 /** Blobs that a commit made unreferenced: the caller deletes them after the commit. */
@@ -232,6 +246,12 @@ export interface DeleteOptions {
   etag?: string
   /** Deletes this version for good ("null" = the null version) instead of the current object. */
   versionId?: string
+  /**
+   * The caller may bypass GOVERNANCE retention. Without it, removing a version that a legal hold
+   * or running retention holds throws ObjectLockedError, decided in the same atomic section as
+   * the delete (storage/object-lock.ts lockHold), so a hold set concurrently is never lost.
+   */
+  bypassGovernance?: boolean
 }
 
 export interface DeleteResult {

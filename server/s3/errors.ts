@@ -4,7 +4,7 @@
  */
 import { CryptoError } from '../../crypto/errors.js'
 import { KmsError } from '../../crypto/kms/types.js'
-import { ConflictError, NotFoundError } from '../../storage/errors.js'
+import { ConflictError, NotFoundError, ObjectLockedError } from '../../storage/errors.js'
 
 /** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
 const CODES = {
@@ -195,5 +195,7 @@ export function toS3Error(err: unknown): S3Error {
     if (err.kind === 'concurrent-change') return new S3Error('OperationAborted', { cause: err })
     return new S3Error('InternalError', { cause: err })
   }
+  // S3 refuses to delete, or weaken the retention of, a version Object Lock holds with a plain 403.
+  if (err instanceof ObjectLockedError) return new S3Error('AccessDenied', { cause: err })
   return new S3Error('InternalError', { cause: err })
 }

@@ -10,6 +10,7 @@ import { blobId, bucketRecord, completedObject, objectRecord, uploadPart, upload
 import type { MetadataContractOptions, MetadataHarness } from './harness.js'
 import { runListingContract } from './metadata-listing.js'
 import { runVersionsContract } from './metadata-versions.js'
+import { runLockContract } from './metadata-lock.js'
 
 export type { MetadataContractOptions, MetadataHarness } from './harness.js'
 
@@ -463,6 +464,7 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
 
     runListingContract(opts, harness)
     runVersionsContract(harness)
+    runLockContract(harness)
   })
 }
 
