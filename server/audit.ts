@@ -44,6 +44,8 @@ export interface AuditEvent extends AuditContext {
   count?: number
   /** A short, non-secret reason (an error name or policy statement id). */
   reason?: string
+  /** keys rewrap: what Object Lock held the version it re-sealed (legal-hold, GOVERNANCE, COMPLIANCE). */
+  objectLock?: string
   /** Denials (`deny`): who, the IAM action and resource judged, and what decided: the policy type and statement Sid. */
   principalArn?: string
   iamAction?: string
@@ -59,7 +61,7 @@ export interface AuditLog {
 
 const SCALARS = [
   'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'generation', 'mode', 'kmsKeyArn',
-  'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason',
+  'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason', 'objectLock',
   'principalArn', 'iamAction', 'resource', 'policyType', 'sid',
 ] as const
 

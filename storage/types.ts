@@ -127,8 +127,11 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
   parts: PartRecord[]
   /** Object Lock retention of this version (storage/object-lock.ts). */
   retention?: Retention
-  /** Object Lock legal hold: while set, the version cannot be deleted or overwritten by id. */
-  legalHold?: true
+  /**
+   * Object Lock legal hold: while true, the version cannot be deleted or overwritten by id.
+   * false = lifted (GetObjectLegalHold answers OFF); absent = never set.
+   */
+  legalHold?: boolean
 }
 
 /** Any version of an object. */
@@ -150,7 +153,7 @@ export interface UploadRecord extends ObjectMetadata {
   encryption: EncryptionRecord
   /** Object Lock the completed object gets: from the Create headers or the bucket's default retention. */
   retention?: Retention
-  legalHold?: true
+  legalHold?: boolean
 }
 
 export interface UploadPartRecord extends PartRecord {

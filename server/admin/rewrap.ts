@@ -15,6 +15,7 @@ import { resealSseKms } from '../../crypto/modes/sse-kms.js'
 import { resealSseS3 } from '../../crypto/modes/sse-s3.js'
 import type { EncryptionRecord, KmsKeyRecord } from '../../crypto/types.js'
 import { ConflictError, NotFoundError } from '../../storage/errors.js'
+import { lockHold } from '../../storage/object-lock.js'
 import type { MetadataStore, ObjectRecord, UploadRecord } from '../../storage/types.js'
 import { failureOutcome, type AuditLog } from '../audit.js'
 import type { ObjectDataKeys } from '../s3/kms-keys.js'
@@ -161,6 +162,8 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
       opts.audit?.audit({
         operation: 'keys rewrap', action: 'rewrap', outcome: ok ? 'ok' : 'changed-meanwhile', bucket: rec.bucket, key: rec.key,
         reason: upgrade ? 'format SR1 upgraded to SR2' : undefined,
+        // A locked version is re-sealed in place: its data and lock stay as they are.
+        objectLock: item.kind === 'object' ? lockHold(item.rec, Date.now()) : undefined,
         uploadId: item.kind === 'upload' ? item.rec.uploadId : undefined, generation: rec.encryption.binding?.generation,
         mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode, kmsKeyArn: enc.kms?.keyArn, fromVersion: from, toVersion,
       })

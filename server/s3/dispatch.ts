@@ -6,6 +6,9 @@ import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPo
 import { listObjects, listObjectsV2 } from './ops/list.js'
 import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './ops/versioning.js'
 import {
+  getObjectLegalHold, getObjectLockConfiguration, getObjectRetention, putObjectLegalHold, putObjectLockConfiguration, putObjectRetention,
+} from './ops/object-lock.js'
+import {
   abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy,
 } from './ops/multipart.js'
 import { completeMultipartUpload } from './ops/multipart-complete.js'
@@ -34,6 +37,12 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'GetBucketVersioning': return getBucketVersioning(svc, req, op.bucket)
     case 'PutBucketVersioning': return putBucketVersioning(svc, req, op.bucket)
     case 'ListObjectVersions': return listObjectVersions(svc, req, op.bucket)
+    case 'GetObjectLockConfiguration': return getObjectLockConfiguration(svc, req, op.bucket)
+    case 'PutObjectLockConfiguration': return putObjectLockConfiguration(svc, req, op.bucket)
+    case 'GetObjectRetention': return getObjectRetention(svc, req, op.bucket, op.key)
+    case 'PutObjectRetention': return putObjectRetention(svc, req, op.bucket, op.key)
+    case 'GetObjectLegalHold': return getObjectLegalHold(svc, req, op.bucket, op.key)
+    case 'PutObjectLegalHold': return putObjectLegalHold(svc, req, op.bucket, op.key)
     case 'ListObjects': return listObjects(svc, req, op.bucket)
     case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)

@@ -20,6 +20,12 @@ export type S3Operation =
   | { kind: 'GetBucketVersioning'; bucket: string }
   | { kind: 'PutBucketVersioning'; bucket: string }
   | { kind: 'ListObjectVersions'; bucket: string }
+  | { kind: 'GetObjectLockConfiguration'; bucket: string }
+  | { kind: 'PutObjectLockConfiguration'; bucket: string }
+  | { kind: 'GetObjectRetention'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectRetention'; bucket: string; key: string; versionId?: string }
+  | { kind: 'GetObjectLegalHold'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectLegalHold'; bucket: string; key: string; versionId?: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
@@ -100,7 +106,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
   'acl', 'tagging', 'lifecycle', 'cors', 'website',
-  'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
+  'replication', 'notification', 'logging', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
@@ -166,6 +172,11 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'PUT') return { kind: 'PutBucketVersioning', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'object-lock')) {
+    if (method === 'GET') return { kind: 'GetObjectLockConfiguration', bucket }
+    if (method === 'PUT') return { kind: 'PutObjectLockConfiguration', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'versions')) {
     if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -205,6 +216,16 @@ function objectOperation(
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
+  if (has(q, 'retention')) {
+    if (method === 'GET') return { kind: 'GetObjectRetention', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectRetention', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'legal-hold')) {
+    if (method === 'GET') return { kind: 'GetObjectLegalHold', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectLegalHold', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
   switch (method) {
     case 'GET':
       if (uploadId !== undefined) return { kind: 'ListParts', bucket, key, uploadId }

@@ -9,7 +9,6 @@ import { S3Error } from './errors.js'
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
 
 const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control']
-const OBJECT_LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold']
 
 type Check = (h: Record<string, string | undefined>) => string | undefined
 
@@ -23,13 +22,8 @@ const present = (names: string[], why: string): Check => (h) => {
   return name === undefined ? undefined : `${name} (${why})`
 }
 const tagging = present(['x-amz-tagging'], 'object tagging is not supported')
-const objectLock = present(OBJECT_LOCK_HEADERS, 'Object Lock is not supported')
 const appendWrite = present(['x-amz-write-offset-bytes'], 'appends are not supported')
 
-const bucketLock: Check = (h) => {
-  const v = h['x-amz-bucket-object-lock-enabled']
-  return v !== undefined && v.trim().toLowerCase() === 'true' ? 'x-amz-bucket-object-lock-enabled (Object Lock is not supported)' : undefined
-}
 const ownership: Check = (h) => {
   const v = h['x-amz-object-ownership']
   // Without ACLs every object belongs to the bucket owner: that is what BucketOwnerEnforced asks for.
@@ -37,10 +31,10 @@ const ownership: Check = (h) => {
 }
 
 const CHECKS: Partial<Record<S3Operation['kind'], Check[]>> = {
-  PutObject: [acl, tagging, objectLock, appendWrite],
-  CopyObject: [acl, tagging, objectLock],
-  CreateMultipartUpload: [acl, tagging, objectLock],
-  CreateBucket: [acl, bucketLock, ownership],
+  PutObject: [acl, tagging, appendWrite],
+  CopyObject: [acl, tagging],
+  CreateMultipartUpload: [acl, tagging],
+  CreateBucket: [acl, ownership],
 }
 
 /** Throws 501 NotImplemented when the request carries a header of a feature we do not implement. */

@@ -25,9 +25,6 @@ describe('headers of unimplemented features', () => {
     ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
     ['x-amz-grant-full-control', 'id="abc"'],
     ['x-amz-tagging', 'a=b'],
-    ['x-amz-object-lock-mode', 'GOVERNANCE'],
-    ['x-amz-object-lock-retain-until-date', '2030-01-01T00:00:00Z'],
-    ['x-amz-object-lock-legal-hold', 'ON'],
   ]
 
   it.each(objectHeaders)('PutObject with %s: %s answers 501 and writes nothing', async (name, value) => {
@@ -62,7 +59,6 @@ describe('headers of unimplemented features', () => {
   })
 
   it.each([
-    ['x-amz-bucket-object-lock-enabled', 'true'],
     ['x-amz-acl', 'public-read'],
     ['x-amz-grant-write', 'id="abc"'],
     ['x-amz-object-ownership', 'ObjectWriter'],

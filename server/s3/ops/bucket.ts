@@ -67,6 +67,12 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
     const { bytes } = await readSmallBody(req)
     if (bytes.length > 0) constraint = textOf(parseXmlBody(bytes.toString('utf8'), 'CreateBucketConfiguration'), 'LocationConstraint')
   }
+  // Object Lock at creation turns versioning on for good; AWS asks for both permissions it implies.
+  const objectLock = req.headers['x-amz-bucket-object-lock-enabled']?.trim().toLowerCase() === 'true'
+  if (objectLock) {
+    authorizeIdentity(req, 's3:PutBucketObjectLockConfiguration', `arn:aws:s3:::${name}`, svc.audit)
+    authorizeIdentity(req, 's3:PutBucketVersioning', `arn:aws:s3:::${name}`, svc.audit)
+  }
   const endpoint = signingRegion(req, svc.config.region)
   const region = bucketRegion(endpoint, constraint)
   const rec: BucketRecord = {
@@ -77,6 +83,7 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
     createdAt: Date.now(),
     // New buckets block SSE-C, as AWS does since April 2026, unless configured otherwise (design §9).
     blockedEncryptionTypes: svc.config.allowSseCOnNewBuckets ? [] : ['SSE-C'],
+    ...(objectLock ? { versioning: 'Enabled' as const, objectLock: { enabled: true as const } } : {}),
   }
   const res = await svc.meta.createBucket(rec)
   if (!res.created) {

@@ -13,6 +13,7 @@ import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { findUpload, openUploadKey, partAlgorithm } from './multipart.js'
 import { versionHeaders } from './versioning.js'
+import { versionLock } from './object-lock.js'
 
 /** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
 const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -109,7 +110,10 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   // completes with the new part, another ETag is 400 InvalidPart. Each retry needs yet another
   // re-upload in its window; after MAX_COMMIT_ATTEMPTS the conflict answers 409 OperationAborted.
   for (let attempt = 1; ; attempt++) {
-    const { rec, checksum } = completedRecord(up, listed, await svc.meta.getParts(up.uploadId), oek)
+    const completed = completedRecord(up, listed, await svc.meta.getParts(up.uploadId), oek)
+    const checksum = completed.checksum
+    // Lock headers given at Create, else the bucket's default retention counted from the Complete.
+    const rec: ObjectRecord = { ...completed.rec, ...versionLock(bucket, up, completed.rec.lastModified) }
     try {
       const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
       deleteGarbage(svc, garbage)

@@ -21,6 +21,7 @@ import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
 import { newVersionId } from '../../../storage/versions.js'
+import { lockFromHeaders, requireLockedWriteDigest } from './object-lock.js'
 
 /** Largest part (contract §3.14). */
 const MAX_PART_SIZE = 5 * 1024 ** 3
@@ -94,12 +95,14 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
+  const lock = lockFromHeaders(h, bucket, Date.now())
   const uploadId = newUploadId()
   const versionId = newVersionId()
   const { encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const up: UploadRecord = {
     v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
+    ...(lock?.retention ? { retention: lock.retention } : {}), ...(lock?.legalHold ? { legalHold: true } : {}),
   }
   await svc.meta.createUpload(up)
   const xml = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucketName, Key: key, UploadId: uploadId })
@@ -149,6 +152,7 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
   checkBodyLength(h, MAX_PART_SIZE)
   const bucket = await loadBucket(svc, req, op.bucket)
   const up = await loadUpload(svc, op.bucket, op.key, op.uploadId)
+  if (up.retention || up.legalHold || bucket.objectLock?.defaultRetention) requireLockedWriteDigest(h, 'Put Part')
   const algorithm = partAlgorithm(up)
   const { oek, customer } = await openUploadKey(svc, req, up, bucket)
   // UploadPart's BadDigest echoes the Content-MD5 as sent (base64), PutObject's as hex (contract §3.16, MD5-04).

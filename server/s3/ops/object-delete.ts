@@ -11,6 +11,7 @@ import { queryValue } from '../route.js'
 import { parseVersionId } from './versioning.js'
 import { authorizeKey } from '../policy/authorize.js'
 import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './common.js'
+import { bypassGovernance } from './object-lock.js'
 
 /** What a delete answers about versions: the marker it made, or the version it removed. */
 function deleteOutcome(versionId: string | undefined, r: DeleteResult): { versionId?: string; marker?: true; markerVersionId?: string } {
@@ -20,14 +21,16 @@ function deleteOutcome(versionId: string | undefined, r: DeleteResult): { versio
 }
 
 export async function deleteObject(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
-  await loadBucket(svc, req, bucketName)
+  const bucket = await loadBucket(svc, req, bucketName)
   const versionId = parseVersionId(queryValue(req.query, 'versionId'))
   const ifMatch = req.headers['if-match']
   const expect = ifMatch !== undefined && ifMatch.trim() !== '*' ? { etag: normalizeEtag(ifMatch) } : undefined
   if (ifMatch?.trim() === '*' && !(await svc.meta.getObject(bucketName, key))) {
     throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
   }
-  const result = await svc.meta.deleteObject(bucketName, key, { ...expect, versionId })
+  // A version Object Lock holds is refused by the store, in the delete's own atomic section.
+  const bypass = versionId !== undefined && bypassGovernance(svc, req, bucket, key)
+  const result = await svc.meta.deleteObject(bucketName, key, { ...expect, versionId, bypassGovernance: bypass })
   deleteGarbage(svc, result.garbage)
   const out = deleteOutcome(versionId, result)
   const headers: Record<string, string> = {}
@@ -72,7 +75,8 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
       // Each key is authorized on its own under the bucket policy (s3:DeleteObject[Version] on bucket/key).
       const action = versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject'
       if (!authorizeKey(req, bucket, access, key, action)) throw new S3Error('AccessDenied')
-      const result = await svc.meta.deleteObject(bucketName, key, { etag, versionId })
+      const bypass = versionId !== undefined && bypassGovernance(svc, req, bucket, key)
+      const result = await svc.meta.deleteObject(bucketName, key, { etag, versionId, bypassGovernance: bypass })
       deleteGarbage(svc, result.garbage)
       const out = deleteOutcome(versionId, result)
       if (!quiet) deleted.push({ Key: key, VersionId: out.versionId, DeleteMarker: out.marker, DeleteMarkerVersionId: out.markerVersionId })

@@ -9,6 +9,7 @@ import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 import { readableVersion, versionHeaders } from './versioning.js'
+import { lockHeaders } from './object-lock.js'
 
 export type ByteRange = { start: number; end: number }
 
@@ -149,6 +150,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     ...metadataHeaders(rec),
     ...validatorHeaders(rec),
     ...versionHeaders(bucket, rec),
+    ...lockHeaders(svc, req, bucket, rec),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }

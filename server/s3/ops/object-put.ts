@@ -13,6 +13,7 @@ import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSou
 import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { newVersionId } from '../../../storage/versions.js'
+import { lockFromHeaders, requireLockedWriteDigest, versionLock } from './object-lock.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -81,6 +82,8 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   checkBodyLength(h, MAX_PUT_SIZE)
+  const lock = lockFromHeaders(h, bucket, Date.now())
+  if (lock || bucket.objectLock?.defaultRetention) requireLockedWriteDigest(h, 'Put Object')
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
 
   const versionId = newVersionId()
@@ -95,6 +98,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
     v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
+    ...versionLock(bucket, lock, now),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
@@ -134,6 +138,8 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
+  // The copy's lock comes from its own headers or the destination's default, never from the source.
+  const lock = lockFromHeaders(h, bucket, Date.now())
   const src = await openCopySource(svc, req, source)
   if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
   copySourceConditions(h, src.record)
@@ -165,6 +171,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
+    ...versionLock(bucket, lock, now),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })

@@ -80,7 +80,14 @@ export async function putBucketVersioning(svc: Services, req: S3Request, bucketN
   if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw new S3Error('MalformedXML')
   if (mfa === 'Enabled') throw new S3Error('NotImplemented', { message: 'MFA delete is not supported.' })
   // No Status leaves the state as it is: a bucket never goes back to unversioned.
-  if (status !== undefined) await updateBucket(svc, req, bucketName, (b) => (b.versioning === status ? undefined : { ...b, versioning: status }))
+  if (status !== undefined) {
+    await updateBucket(svc, req, bucketName, (b) => {
+      if (b.versioning === status) return undefined
+      // Object Lock needs every version kept: its bucket's versioning can never be suspended.
+      if (b.objectLock) throw new S3Error('InvalidBucketState', { message: 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.' })
+      return { ...b, versioning: status }
+    })
+  }
   return { status: 200 }
 }
 

@@ -116,6 +116,12 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'GetBucketVersioning': return { action: 's3:GetBucketVersioning' }
     case 'PutBucketVersioning': return { action: 's3:PutBucketVersioning' }
     case 'ListObjectVersions': return { action: 's3:ListBucketVersions' }
+    case 'GetObjectLockConfiguration': return { action: 's3:GetBucketObjectLockConfiguration' }
+    case 'PutObjectLockConfiguration': return { action: 's3:PutBucketObjectLockConfiguration' }
+    case 'GetObjectRetention': return { action: 's3:GetObjectRetention', key: op.key }
+    case 'PutObjectRetention': return { action: 's3:PutObjectRetention', key: op.key }
+    case 'GetObjectLegalHold': return { action: 's3:GetObjectLegalHold', key: op.key }
+    case 'PutObjectLegalHold': return { action: 's3:PutObjectLegalHold', key: op.key }
     case 'ListObjects':
     case 'ListObjectsV2': return { action: 's3:ListBucket' }
     case 'ListMultipartUploads': return { action: 's3:ListBucketMultipartUploads' }

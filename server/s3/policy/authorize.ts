@@ -67,12 +67,32 @@ export function requestContext(req: S3Request, access: Access, region: string): 
   set('s3:x-amz-server-side-encryption-customer-algorithm', h[AMZ_SSE_C_ALGORITHM])
   if (req.op.kind === 'CopyObject' || req.op.kind === 'UploadPartCopy') set('s3:x-amz-copy-source', h[AMZ_COPY_SOURCE])
   if (req.op.kind === 'CopyObject') set('s3:x-amz-metadata-directive', h[AMZ_METADATA_DIRECTIVE])
+  if (!access.source && SSE_KEY_OPS.has(req.op.kind)) Object.assign(ctx, lockContext(h))
   if (req.op.kind === 'ListObjects' || req.op.kind === 'ListObjectsV2') {
     set('s3:prefix', queryValue(req.query, 'prefix') ?? '')
     set('s3:delimiter', queryValue(req.query, 'delimiter'))
     set('s3:max-keys', queryValue(req.query, 'max-keys'))
   }
   return ctx
+}
+
+/**
+ * The Object Lock condition keys of a write's lock headers: s3:object-lock-mode,
+ * -retain-until-date, -remaining-retention-days (whole days left) and -legal-hold.
+ */
+function lockContext(h: Record<string, string>): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  const mode = h['x-amz-object-lock-mode']
+  const until = h['x-amz-object-lock-retain-until-date']
+  const hold = h['x-amz-object-lock-legal-hold']
+  if (mode !== undefined) out['s3:object-lock-mode'] = [mode]
+  if (hold !== undefined) out['s3:object-lock-legal-hold'] = [hold]
+  if (until !== undefined) {
+    out['s3:object-lock-retain-until-date'] = [until]
+    const ms = Date.parse(until)
+    if (Number.isFinite(ms)) out['s3:object-lock-remaining-retention-days'] = [String(Math.max(0, Math.floor((ms - Date.now()) / 86_400_000)))]
+  }
+  return out
 }
 
 const SSE_KEYS: ReadonlySet<string> = new Set(['s3:x-amz-server-side-encryption', 's3:x-amz-server-side-encryption-aws-kms-key-id'])
@@ -180,6 +200,16 @@ export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: Authori
   const d = decision(req, bucket, opts.region, a)
   if (!d.allowed) auditDenial(opts.audit, req, a.action, resourceOf(bucket, a), d, bucket.name, key)
   return d.allowed
+}
+
+/**
+ * Whether the caller may perform `action` on one key, without a denial in the audit log: for what
+ * a request gains when allowed (the governance bypass, the lock headers of GET/HEAD), never for
+ * the request's own operation.
+ */
+export function mayPerform(req: S3Request, bucket: BucketRecord, opts: Pick<AuthorizeOptions, 'owner' | 'region'>, key: string, action: string): boolean {
+  if (bucket.policy === undefined && !(opts.owner && req.auth !== null)) return false
+  return decision(req, bucket, opts.region, { action, key }).allowed
 }
 
 /**

@@ -52,9 +52,19 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?object-lock', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?retention']) {
+    for (const t of ['/b?acl', '/b?cors', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?restore']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
+  })
+
+  it('?object-lock on a bucket, ?retention and ?legal-hold on an object are the Object Lock operations', () => {
+    expect(kindOf('GET', '/b?object-lock').kind).toBe('GetObjectLockConfiguration')
+    expect(kindOf('PUT', '/b?object-lock').kind).toBe('PutObjectLockConfiguration')
+    expect(kindOf('GET', '/b/k?retention&versionId=null')).toMatchObject({ kind: 'GetObjectRetention', key: 'k', versionId: 'null' })
+    expect(kindOf('PUT', '/b/k?retention').kind).toBe('PutObjectRetention')
+    expect(kindOf('GET', '/b/k?legal-hold').kind).toBe('GetObjectLegalHold')
+    expect(kindOf('PUT', '/b/k?legal-hold').kind).toBe('PutObjectLegalHold')
+    expect(() => kindOf('DELETE', '/b/k?retention')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
   })
 
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
