@@ -115,6 +115,14 @@ describe('Object Lock (JS SDK)', () => {
     await expectSdkError(s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Disabled' as 'Enabled' } })), { status: 400, code: 'MalformedXML' })
     await send({ Mode: 'GOVERNANCE', Years: 1 })
     expect((await s3.send(new GetObjectLockConfigurationCommand({ Bucket }))).ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Years: 1 })
+    // Years are calendar years from the write time.
+    const yearOn = (ms: number) => { const d = new Date(ms); d.setUTCFullYear(d.getUTCFullYear() + 1); return d.getTime() }
+    const before = Date.now()
+    const VersionId = await put(Bucket, 'y')
+    const after = Date.now()
+    const until = (await s3.send(new HeadObjectCommand({ Bucket, Key: 'y', VersionId }))).ObjectLockRetainUntilDate!.getTime()
+    expect(until).toBeGreaterThanOrEqual(yearOn(before))
+    expect(until).toBeLessThanOrEqual(yearOn(after))
   })
 
   it('COMPLIANCE: shown on GET/HEAD, never deleted by id (not even with the bypass), only extended; a plain DELETE adds a marker', async () => {
