@@ -62,6 +62,25 @@ describe('keys rewrap', () => {
     expect(opened.reverse().map((k) => k.toString('hex'))).toEqual(keys.map((k) => k.toString('hex')))
   })
 
+  it('re-seals a locked version in place (its data and lock unchanged) and its audit line says what held it', async () => {
+    await meta.createBucket(bucketRecord('lb'))
+    await meta.putBucket(bucketRecord('lb', { versioning: 'Enabled', objectLock: { enabled: true } }))
+    const { oek, record } = sealForSseS3(keyring, { bucket: 'lb', key: 'held' })
+    const rec = objectRecord('lb', 'held', { encryption: record, legalHold: true, retention: { mode: 'COMPLIANCE', retainUntil: Date.now() + 86_400_000 } })
+    await meta.commitObject(rec)
+    await keyring.rotate()
+    const lines: Array<Record<string, unknown>> = []
+    const res = await rewrap(meta, keyring, [], { audit: { audit: (e) => lines.push({ ...e }), close: async () => {} } })
+    expect(res.failed).toEqual([])
+    const after = await meta.getVersion('lb', 'held', rec.versionId)
+    if (!after || after.deleteMarker) throw new Error('expected the version')
+    expect(after.encryption.rootKeyVersion).toBe(2)
+    expect(after).toMatchObject({ etag: rec.etag, parts: rec.parts, legalHold: true, retention: rec.retention })
+    expect(openSseS3(keyring, after.encryption, after)).toEqual(Buffer.from(oek))
+    expect(lines.find((l) => l.key === 'held')).toMatchObject({ action: 'rewrap', outcome: 'ok', objectLock: 'legal-hold' })
+    expect(lines.find((l) => l.key === 'k00')?.objectLock).toBeUndefined()
+  })
+
   it('moves every object and upload to the active version, keeping each object key and all other fields', async () => {
     await keyring.rotate()
     await put('new')
