@@ -10,7 +10,7 @@ import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, GetObjectLegalHoldCommand, GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectLegalHoldCommand,
-  PutObjectLockConfigurationCommand, PutObjectRetentionCommand, UploadPartCommand, type S3Client,
+  PutBucketPolicyCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3'
 import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -278,6 +278,23 @@ describe('Object Lock (JS SDK)', () => {
     // A default retention makes every PutObject one with Object Lock parameters.
     await s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }))
     await expectSdkError(plain.send(new PutObjectCommand({ Bucket, Key: 'q', Body: 'x' })), { status: 400, code: 'InvalidRequest' })
+  })
+
+  it('the lock condition keys: a bucket policy can cap the retention a write asks for and demand COMPLIANCE', async () => {
+    const Bucket = await lockBucket()
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket,
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'AtMost30Days', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${Bucket}/*`, Condition: { NumericGreaterThan: { 's3:object-lock-remaining-retention-days': '30' } } },
+          { Sid: 'OnlyCompliance', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${Bucket}/*`, Condition: { StringEquals: { 's3:object-lock-mode': 'GOVERNANCE' } } },
+        ],
+      }),
+    }))
+    await expectSdkError(worker.send(new PutObjectCommand({ Bucket, Key: 'long', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(40) })), { status: 403, code: 'AccessDenied' })
+    await expectSdkError(worker.send(new PutObjectCommand({ Bucket, Key: 'gov', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(2) })), { status: 403, code: 'AccessDenied' })
+    await worker.send(new PutObjectCommand({ Bucket, Key: 'ok', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(2) }))
   })
 
   it('the policy actions: s3:PutObjectLegalHold and s3:GetObjectRetention are their own permissions; GET/HEAD show lock headers only to callers holding them', async () => {
