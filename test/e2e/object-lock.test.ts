@@ -19,7 +19,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectSdkError } from '../support/expect-s3.js'
 import { ACCT_A, allow, doc } from '../support/iam.js'
-import { makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
 
 const ADMIN = { accessKeyId: 'AADMINLOCK', secretAccessKey: 'admin-secret' }
 const WORKER = { accessKeyId: 'AWORKERLOCK', secretAccessKey: 'worker-secret' }
@@ -43,7 +43,7 @@ const accounts = {
 const inDays = (d: number) => new Date(Date.now() + d * DAY)
 const md5 = (s: string) => createHash('md5').update(s).digest('base64')
 
-describe('Object Lock (JS SDK)', () => {
+describe.each(CHECKSUM_MODES)('Object Lock (JS SDK, requestChecksumCalculation %s)', (checksumMode) => {
   let srv: TestServer
   let dir: string
   let s3: S3Client
@@ -51,22 +51,25 @@ describe('Object Lock (JS SDK)', () => {
   let supervisor: S3Client
   let plain: S3Client
   let n = 0
+  const mode = checksumMode.toLowerCase().replace('_', '-')
+  /** A write with Object Lock parameters carries a digest: WHEN_REQUIRED clients send Content-MD5 (AWS requires one). */
+  const digest = (body: string) => (checksumMode === 'WHEN_REQUIRED' ? { ContentMD5: md5(body) } : {})
   const lockBucket = async () => {
-    const Bucket = `lock-${++n}`
+    const Bucket = `lock-${mode}-${++n}`
     await s3.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }))
     return Bucket
   }
   const put = async (Bucket: string, Key: string, extra: Record<string, unknown> = {}) =>
-    (await s3.send(new PutObjectCommand({ Bucket, Key, Body: `body of ${Key}`, ...extra }))).VersionId!
+    (await s3.send(new PutObjectCommand({ Bucket, Key, Body: `body of ${Key}`, ...digest(`body of ${Key}`), ...extra }))).VersionId!
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'strongroom-lock-'))
     const file = path.join(dir, 'credentials.json')
     await writeFile(file, JSON.stringify(accounts), { mode: 0o600 })
     srv = await startTestServer({ args: ['--credentials-file', file] })
-    s3 = makeClient(srv.endpoint, { maxAttempts: 1, credentials: ADMIN })
-    worker = makeClient(srv.endpoint, { maxAttempts: 1, credentials: WORKER })
-    supervisor = makeClient(srv.endpoint, { maxAttempts: 1, credentials: SUPERVISOR })
+    s3 = makeClient(srv.endpoint, { maxAttempts: 1, credentials: ADMIN, requestChecksumCalculation: checksumMode })
+    worker = makeClient(srv.endpoint, { maxAttempts: 1, credentials: WORKER, requestChecksumCalculation: checksumMode })
+    supervisor = makeClient(srv.endpoint, { maxAttempts: 1, credentials: SUPERVISOR, requestChecksumCalculation: checksumMode })
     // Sends no checksum unless the operation requires one: PutObject carries no digest by default.
     plain = makeClient(srv.endpoint, { maxAttempts: 1, credentials: ADMIN, requestChecksumCalculation: 'WHEN_REQUIRED' })
   })
@@ -85,7 +88,7 @@ describe('Object Lock (JS SDK)', () => {
   })
 
   it('a bucket without lock: 404 on the configuration, 409 enabling it unversioned, enabled once versioning is on', async () => {
-    const Bucket = `lock-plain-${++n}`
+    const Bucket = `lock-plain-${mode}-${++n}`
     await s3.send(new CreateBucketCommand({ Bucket }))
     await expectSdkError(s3.send(new GetObjectLockConfigurationCommand({ Bucket })), { status: 404, code: 'ObjectLockConfigurationNotFoundError' })
     const config = { ObjectLockEnabled: 'Enabled' as const, Rule: { DefaultRetention: { Mode: 'GOVERNANCE' as const, Days: 2 } } }
@@ -201,7 +204,7 @@ describe('Object Lock (JS SDK)', () => {
     const copy = await s3.send(new CopyObjectCommand({ Bucket, Key: 'd-copy', CopySource: `${Bucket}/d` }))
     expect((await s3.send(new GetObjectRetentionCommand({ Bucket, Key: 'd-copy', VersionId: copy.VersionId }))).Retention?.Mode).toBe('COMPLIANCE')
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'd-mpu' }))
-    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'd-mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'part one' }))
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'd-mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'part one', ...digest('part one') }))
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'd-mpu', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] } }))
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key: 'd-mpu', VersionId: done.VersionId }))).ObjectLockMode).toBe('COMPLIANCE')
     // Explicit headers win over the default.
@@ -213,7 +216,7 @@ describe('Object Lock (JS SDK)', () => {
     const Bucket = await lockBucket()
     const until = inDays(2)
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'm', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: 'ON' }))
-    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'm', UploadId: up.UploadId, PartNumber: 1, Body: 'only part' }))
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'm', UploadId: up.UploadId, PartNumber: 1, Body: 'only part', ...digest('only part') }))
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'm', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] } }))
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'm', VersionId: done.VersionId }))
     expect({ mode: head.ObjectLockMode, until: head.ObjectLockRetainUntilDate?.toISOString(), hold: head.ObjectLockLegalHoldStatus }).toEqual({ mode: 'GOVERNANCE', until: until.toISOString(), hold: 'ON' })
@@ -294,7 +297,7 @@ describe('Object Lock (JS SDK)', () => {
     }))
     await expectSdkError(worker.send(new PutObjectCommand({ Bucket, Key: 'long', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(40) })), { status: 403, code: 'AccessDenied' })
     await expectSdkError(worker.send(new PutObjectCommand({ Bucket, Key: 'gov', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(2) })), { status: 403, code: 'AccessDenied' })
-    await worker.send(new PutObjectCommand({ Bucket, Key: 'ok', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(2) }))
+    await worker.send(new PutObjectCommand({ Bucket, Key: 'ok', Body: 'x', ...digest('x'), ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(2) }))
   })
 
   it('the policy actions: s3:PutObjectLegalHold and s3:GetObjectRetention are their own permissions; GET/HEAD show lock headers only to callers holding them', async () => {

@@ -11,6 +11,7 @@ import type { DefaultRetention, LockMode, ObjectLockConfig, Retention } from '..
 import type { BucketRecord, ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
+import { deleteGarbage } from '../object-io.js'
 import { mayPerform } from '../policy/authorize.js'
 import { readXml } from '../request-body.js'
 import { queryValue } from '../route.js'
@@ -210,7 +211,9 @@ async function changeVersion(svc: Services, req: S3Request, bucket: BucketRecord
   for (let attempt = 1; ; attempt++) {
     const rec = await lockedVersion(svc, req, bucket, key)
     try {
-      await svc.meta.commitObject(change(rec), { expect: { record: rec, bypassGovernance: bypass } })
+      const { garbage } = await svc.meta.commitObject(change(rec), { expect: { record: rec, bypassGovernance: bypass } })
+      // The version keeps its blobs (the store refuses otherwise for a locked one): normally none.
+      deleteGarbage(svc, garbage)
       return
     } catch (err) {
       if (!(err instanceof ConflictError && err.kind === 'precondition') || attempt >= MAX_ATTEMPTS) throw err
