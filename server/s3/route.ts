@@ -20,6 +20,9 @@ export type S3Operation =
   | { kind: 'GetBucketVersioning'; bucket: string }
   | { kind: 'PutBucketVersioning'; bucket: string }
   | { kind: 'ListObjectVersions'; bucket: string }
+  | { kind: 'GetBucketLifecycleConfiguration'; bucket: string }
+  | { kind: 'PutBucketLifecycleConfiguration'; bucket: string }
+  | { kind: 'DeleteBucketLifecycle'; bucket: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
@@ -99,7 +102,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'lifecycle', 'cors', 'website',
+  'acl', 'tagging', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
@@ -166,6 +169,12 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'PUT') return { kind: 'PutBucketVersioning', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'lifecycle')) {
+    if (method === 'GET') return { kind: 'GetBucketLifecycleConfiguration', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketLifecycleConfiguration', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketLifecycle', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'versions')) {
     if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -203,6 +212,8 @@ function objectOperation(
 ): S3Operation {
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
+  // Lifecycle is a bucket subresource; S3 defines no ?lifecycle on an object.
+  if (has(q, 'lifecycle')) throw new S3Error('NotImplemented', { message: 'The ?lifecycle subresource exists on buckets only.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
   switch (method) {

@@ -8,6 +8,7 @@ import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
+import { expirationHeaders } from './lifecycle.js'
 import { readableVersion, versionHeaders } from './versioning.js'
 
 export type ByteRange = { start: number; end: number }
@@ -149,6 +150,8 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     ...metadataHeaders(rec),
     ...validatorHeaders(rec),
     ...versionHeaders(bucket, rec),
+    // The current version only: a version read by id is not the one an Expiration rule expires.
+    ...(queryValue(req.query, 'versionId') === undefined ? expirationHeaders(svc, bucket, rec) : {}),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }

@@ -116,6 +116,9 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'GetBucketVersioning': return { action: 's3:GetBucketVersioning' }
     case 'PutBucketVersioning': return { action: 's3:PutBucketVersioning' }
     case 'ListObjectVersions': return { action: 's3:ListBucketVersions' }
+    case 'GetBucketLifecycleConfiguration': return { action: 's3:GetLifecycleConfiguration' }
+    case 'PutBucketLifecycleConfiguration':
+    case 'DeleteBucketLifecycle': return { action: 's3:PutLifecycleConfiguration' }
     case 'ListObjects':
     case 'ListObjectsV2': return { action: 's3:ListBucket' }
     case 'ListMultipartUploads': return { action: 's3:ListBucketMultipartUploads' }
