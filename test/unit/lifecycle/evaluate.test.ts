@@ -1,6 +1,11 @@
 /** @module The lifecycle rule evaluation (pure: versions + rules + now -> actions) and the conditional delete the sweeper relies on. */
 import { describe, expect, it } from 'vitest'
 import { dueAt, expirationOf, planKeyLifecycle, uploadAbortRule, type LifecycleRule } from '../../../storage/lifecycle.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll } from 'vitest'
+import { LevelMetadataStore } from '../../../storage/level/metadata.js'
 import { MemoryMetadataStore } from '../../../storage/memory/metadata.js'
 import { ConflictError } from '../../../storage/errors.js'
 import type { DeleteMarkerRecord, ObjectRecord, UploadRecord, VersionRecord } from '../../../storage/types.js'
@@ -106,9 +111,23 @@ describe('lifecycle evaluation', () => {
   })
 })
 
-describe('the conditional delete the sweeper makes', () => {
+const dirs: string[] = []
+const stores: LevelMetadataStore[] = []
+afterAll(async () => {
+  for (const s of stores) await s.close()
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+describe.each(['memory', 'level'] as const)('the conditional delete the sweeper makes (%s store)', (kind) => {
   async function storeWith(versioning: 'Enabled' | undefined) {
-    const meta = new MemoryMetadataStore()
+    let meta: MemoryMetadataStore | LevelMetadataStore
+    if (kind === 'memory') meta = new MemoryMetadataStore()
+    else {
+      const dir = await mkdtemp(path.join(tmpdir(), 'strongroom-lc-unit-'))
+      dirs.push(dir)
+      meta = await LevelMetadataStore.open(dir)
+      stores.push(meta)
+    }
     await meta.createBucket({ v: 1, name: 'b', region: 'us-east-1', ownerAccountId: '000000000000', createdAt: 0, blockedEncryptionTypes: [], versioning })
     return meta
   }
