@@ -151,6 +151,12 @@ describe('the sweeper with --lifecycle-day-seconds 1', () => {
     // Phase 2: one-second days.
     server = await startTestServer({ dataDir, args: DAY_ARGS })
     s3 = makeClient(server.endpoint)
+    // The upload exists before the rules do: a one-second day could end between its two requests.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp/u' }))
+    const before = new Set(await blobFiles(dataDir))
+    await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp/u', UploadId: up.UploadId, PartNumber: 1, Body: Buffer.alloc(70_000, 1) }))
+    const partBlobs = (await blobFiles(dataDir)).filter((f) => !before.has(f))
+    expect(partBlobs).toHaveLength(1)
     const days = { Days: 1 }
     await s3.send(new PutBucketLifecycleConfigurationCommand({
       Bucket: B,
@@ -173,11 +179,6 @@ describe('the sweeper with --lifecycle-day-seconds 1', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'dm/z' }))
     await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'dm/z', VersionId: dmData }))
     const keep = (await s3.send(new PutObjectCommand({ Bucket: B, Key: 'keep/k', Body: 'kept' }))).VersionId!
-    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp/u' }))
-    const before = new Set(await blobFiles(dataDir))
-    await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp/u', UploadId: up.UploadId, PartNumber: 1, Body: Buffer.alloc(70_000, 1) }))
-    const partBlobs = (await blobFiles(dataDir)).filter((f) => !before.has(f))
-    expect(partBlobs).toHaveLength(1)
 
     await eventually('exp/x gets a delete marker', async () => {
       const v = await versionsOf(s3, B, 'exp/x')
