@@ -13,6 +13,8 @@ export type AuditAction =
   /** Other KMS API calls (Encrypt, CreateKey, RotateKeyOnDemand…). */
   | `kms:${string}`
   | 'rotate' | 'rewrap' | 'retire' | 'deny'
+  /** A version, delete marker or upload a lifecycle rule removed (`reason`: what it did). */
+  | 'lifecycle'
 
 /** Who asked and in which request (an S3 request, or an admin command run by the operator). */
 export interface AuditContext {
@@ -29,6 +31,10 @@ export interface AuditEvent extends AuditContext {
   bucket?: string
   key?: string
   uploadId?: string
+  /** The version removed or the delete marker made (lifecycle). */
+  versionId?: string
+  /** The lifecycle rule that acted. */
+  ruleId?: string
   generation?: string
   mode?: string
   kmsKeyArn?: string
@@ -60,8 +66,8 @@ export interface AuditLog {
 }
 
 const SCALARS = [
-  'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'generation', 'mode', 'kmsKeyArn',
-  'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason', 'objectLock',
+  'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'versionId', 'ruleId', 'generation', 'mode',
+  'kmsKeyArn', 'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason', 'objectLock',
   'principalArn', 'iamAction', 'resource', 'policyType', 'sid',
 ] as const
 

@@ -45,6 +45,8 @@ export interface Config {
   auditLog?: string
   /** Rotate the root keyring when its active version is older than this many days (0 = never). */
   keyRotationDays: number
+  /** Length of a lifecycle "day" in seconds (86400; shorter to watch rules act, server/lifecycle-sweeper.ts). */
+  lifecycleDaySeconds: number
   /** Serve plain HTTP on `port` (false with --no-http; then HTTPS must be on). */
   http: boolean
   /** HTTPS listener port (0 picks a free one); undefined = no HTTPS listener. */
@@ -80,6 +82,7 @@ const FLAGS = {
   'kms-keys': { type: 'string', env: 'STRONGROOM_KMS_KEYS', default: '' },
   'audit-log': { type: 'string', env: 'STRONGROOM_AUDIT_LOG', default: '' },
   'key-rotation-days': { type: 'string', env: 'STRONGROOM_KEY_ROTATION_DAYS', default: '0' },
+  'lifecycle-day-seconds': { type: 'string', env: 'STRONGROOM_LIFECYCLE_DAY_SECONDS', default: '86400' },
   'credentials-file': { type: 'string', env: 'STRONGROOM_CREDENTIALS_FILE', default: '' },
   'https-port': { type: 'string', env: 'STRONGROOM_HTTPS_PORT', default: '' },
   'tls-cert': { type: 'string', env: 'STRONGROOM_TLS_CERT', default: '' },
@@ -120,6 +123,9 @@ Options (each also readable from the environment variable shown):
   --key-rotation-days N
                    rotate the root key when the active one is older than N days; 0 = never
                                                    STRONGROOM_KEY_ROTATION_DAYS (default 0)
+  --lifecycle-day-seconds N
+                   length of a lifecycle-rule "day" in seconds (shorter to watch rules act)
+                                                   STRONGROOM_LIFECYCLE_DAY_SECONDS (default 86400)
   --credentials-file F  accounts and their access keys (JSON, README "Accounts")
                                                    STRONGROOM_CREDENTIALS_FILE
   --tls-cert F --tls-key F
@@ -207,6 +213,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kmsKeys: parseKmsKeys(get('kms-keys')),
     auditLog: get('audit-log') || undefined,
     keyRotationDays: parseRotationDays(get('key-rotation-days')),
+    lifecycleDaySeconds: parseDaySeconds(get('lifecycle-day-seconds') || '86400'),
     ...tls,
     limits: parseLimits(get),
   }
@@ -253,6 +260,13 @@ function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof 
 function parseRotationDays(v: string): number {
   const n = Number(v)
   if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n)) throw new ConfigError(`invalid key rotation interval: ${v} (days, 0 = never)`)
+  return n
+}
+
+/** A whole number of seconds, 1 to 86400 (a lifecycle day is never longer than a real one). */
+function parseDaySeconds(v: string): number {
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || n < 1 || n > 86_400) throw new ConfigError(`invalid --lifecycle-day-seconds: ${v} (whole seconds, 1 to 86400)`)
   return n
 }
 

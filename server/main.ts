@@ -20,6 +20,7 @@ import { openKms } from './kms/setup.js'
 import { createLogger } from './log.js'
 import { openAuditLog } from './audit.js'
 import { scheduleKeyRotation } from './key-rotation.js'
+import { startLifecycleSweeper, type LifecycleSweeper } from './lifecycle-sweeper.js'
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin } from './admin/cli.js'
 import type { Services } from './s3/context.js'
 import { ObjectDataKeys } from './s3/kms-keys.js'
@@ -54,6 +55,8 @@ export interface RunningServer {
   port: number
   /** The HTTPS listener, when TLS is on. */
   https?: { url: string; port: number; certPath: string }
+  /** The background lifecycle sweeper (tests may run a pass at once with sweepNow). */
+  lifecycle: LifecycleSweeper
   close(): Promise<void>
 }
 
@@ -99,6 +102,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     await kms.close()
     throw err
   }
+  const lifecycle = startLifecycleSweeper(svc)
   const primary = (listeners.http ?? listeners.https)!
   log.info('config', { config: redactConfig(cfg) })
   let closing: Promise<void> | undefined
@@ -106,10 +110,12 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     url: primary.url,
     port: primary.port,
     https: listeners.https,
+    lifecycle,
     close() {
       closing ??= (async () => {
         stopRotation()
         await listeners.close(shutdownGraceMs())
+        await lifecycle.stop()
         await readiness.close()
         await meta.close()
         await kms.close()

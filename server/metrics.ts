@@ -41,6 +41,7 @@ export class Metrics {
   readonly #kmsLatency: Histogram<string>
   readonly #cache: Counter<string>
   readonly #integrity: Counter<string>
+  readonly #lifecycle: Counter<string>
   /** op → status → [requests child, latency child]. */
   readonly #children = new Map<string, Map<number, [CounterChild, HistogramChild]>>()
   readonly #kmsChildren = new Map<string, [CounterChild, CounterChild, HistogramChild]>()
@@ -62,6 +63,12 @@ export class Metrics {
     this.#kmsLatency = new Histogram({ name: 'strongroom_kms_call_duration_seconds', help: 'KMS call latency, by operation', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers })
     this.#cache = new Counter({ name: 'strongroom_data_key_cache_total', help: 'Data-key cache lookups, by cache and result (hit or miss)', labelNames: ['cache', 'result'], registers })
     this.#integrity = new Counter({ name: 'strongroom_integrity_failures_total', help: 'Stored data or records that failed authentication (tampered or corrupt)', registers })
+    this.#lifecycle = new Counter({
+      name: 'strongroom_lifecycle_actions_total',
+      help: 'What lifecycle rules did: expire-current, expire-noncurrent, remove-marker, abort-upload; skipped = a concurrent change won',
+      labelNames: ['action'],
+      registers,
+    })
     this.#cacheChildren = {
       decrypt: [this.#cache.labels('decrypt', 'hit'), this.#cache.labels('decrypt', 'miss')],
       'bucket-key': [this.#cache.labels('bucket-key', 'hit'), this.#cache.labels('bucket-key', 'miss')],
@@ -101,6 +108,11 @@ export class Metrics {
 
   dataKeyCache(cache: DataKeyCacheName, hit: boolean): void {
     this.#cacheChildren[cache][hit ? 0 : 1].inc()
+  }
+
+  /** One lifecycle action taken by the sweeper (or skipped because the key changed meanwhile). */
+  lifecycleAction(action: string): void {
+    this.#lifecycle.labels(action).inc()
   }
 
   integrityFailure(): void {

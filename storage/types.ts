@@ -5,6 +5,7 @@
  * their UTF-8 bytes (LevelDB gives this for free; a SQL backend must use a `C` collation).
  */
 import type { EncryptionRecord } from '../crypto/types.js'
+import type { LifecycleConfiguration } from './lifecycle.js'
 import type { ObjectLockConfig, Retention } from './object-lock.js'
 
 export type BlobId = string
@@ -61,6 +62,8 @@ export interface BucketRecord {
    * can no longer be suspended.
    */
   objectLock?: ObjectLockConfig
+  /** Lifecycle rules (storage/lifecycle.ts); undefined = none configured. */
+  lifecycle?: LifecycleConfiguration
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
@@ -255,6 +258,14 @@ export interface DeleteOptions {
    * the delete (storage/object-lock.ts lockHold), so a hold set concurrently is never lost.
    */
   bypassGovernance?: boolean
+  /**
+   * A delete decided on what the caller read (the lifecycle sweeper): the key's versions, newest
+   * first, must still be exactly `versions` (internal ids), and the version addressed (or, without
+   * `versionId`, the current one) exactly `record`, else ConflictError('precondition') and nothing
+   * changes. A version that storage/object-lock.ts lockHold holds at `nowMs` is never removed by
+   * such a delete (ConflictError('precondition') too).
+   */
+  unchanged?: { versions: readonly string[]; record: VersionRecord; nowMs: number }
 }
 
 export interface DeleteResult {

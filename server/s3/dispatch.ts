@@ -3,6 +3,7 @@ import type { S3Request, S3Result, Services } from './context.js'
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js'
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/bucket-policy.js'
+import { deleteBucketLifecycle, getBucketLifecycleConfiguration, putBucketLifecycleConfiguration } from './ops/lifecycle.js'
 import { listObjects, listObjectsV2 } from './ops/list.js'
 import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './ops/versioning.js'
 import {
@@ -43,6 +44,9 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'PutObjectRetention': return putObjectRetention(svc, req, op.bucket, op.key)
     case 'GetObjectLegalHold': return getObjectLegalHold(svc, req, op.bucket, op.key)
     case 'PutObjectLegalHold': return putObjectLegalHold(svc, req, op.bucket, op.key)
+    case 'GetBucketLifecycleConfiguration': return getBucketLifecycleConfiguration(svc, req, op.bucket)
+    case 'PutBucketLifecycleConfiguration': return putBucketLifecycleConfiguration(svc, req, op.bucket)
+    case 'DeleteBucketLifecycle': return deleteBucketLifecycle(svc, req, op.bucket)
     case 'ListObjects': return listObjects(svc, req, op.bucket)
     case 'ListObjectsV2': return listObjectsV2(svc, req, op.bucket)
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)

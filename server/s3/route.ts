@@ -26,6 +26,9 @@ export type S3Operation =
   | { kind: 'PutObjectRetention'; bucket: string; key: string; versionId?: string }
   | { kind: 'GetObjectLegalHold'; bucket: string; key: string; versionId?: string }
   | { kind: 'PutObjectLegalHold'; bucket: string; key: string; versionId?: string }
+  | { kind: 'GetBucketLifecycleConfiguration'; bucket: string }
+  | { kind: 'PutBucketLifecycleConfiguration'; bucket: string }
+  | { kind: 'DeleteBucketLifecycle'; bucket: string }
   | { kind: 'ListObjects'; bucket: string }
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
@@ -105,7 +108,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'lifecycle', 'cors', 'website',
+  'acl', 'tagging', 'cors', 'website',
   'replication', 'notification', 'logging', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
@@ -175,6 +178,10 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
   if (has(q, 'object-lock')) {
     if (method === 'GET') return { kind: 'GetObjectLockConfiguration', bucket }
     if (method === 'PUT') return { kind: 'PutObjectLockConfiguration', bucket }
+  if (has(q, 'lifecycle')) {
+    if (method === 'GET') return { kind: 'GetBucketLifecycleConfiguration', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketLifecycleConfiguration', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketLifecycle', bucket }
     throw new S3Error('MethodNotAllowed')
   }
   if (has(q, 'versions')) {
@@ -214,6 +221,8 @@ function objectOperation(
 ): S3Operation {
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
+  // Lifecycle is a bucket subresource; S3 defines no ?lifecycle on an object.
+  if (has(q, 'lifecycle')) throw new S3Error('NotImplemented', { message: 'The ?lifecycle subresource exists on buckets only.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
   if (has(q, 'retention')) {

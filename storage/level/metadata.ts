@@ -192,6 +192,7 @@ export class LevelMetadataStore implements MetadataStore {
       const rec = await this.getBucket(bucket)
       if (!rec) throw new NotFoundError('bucket', bucket)
       const state = await this.keyState(bucket, key, opts.versionId)
+      if (opts.unchanged) state.versions = await this.versionIds(bucket, key)
       const plan = planDelete(rec, key, state, opts)
       const ops = this.planOps(bucket, key, plan)
       if (ops.length > 0) await this.queue.write(ops)
@@ -217,6 +218,13 @@ export class LevelMetadataStore implements MetadataStore {
     const [first] = await this.db.iterator({ ...versionsOfKey(bucket, key), limit: 1 }).all()
     if (first === undefined) return undefined
     return decodeAt(first[1], bucket, parseUploadSortKey(first[0].subarray(versionSpace(bucket).prefix.length)))
+  }
+
+  /** Every version id of a key, newest first (a range read of its keys only). */
+  private async versionIds(bucket: string, key: string): Promise<string[]> {
+    const prefix = versionSpace(bucket).prefix.length
+    const keys = await this.db.keys(versionsOfKey(bucket, key)).all()
+    return keys.map((k) => parseUploadSortKey(k.subarray(prefix)).uploadId)
   }
 
   private async nullVersion(bucket: string, key: string): Promise<VersionRecord | undefined> {

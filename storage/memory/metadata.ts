@@ -98,7 +98,9 @@ export class MemoryMetadataStore implements MetadataStore {
   async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const rec = this.buckets.get(bucket)
     if (!rec) throw new NotFoundError('bucket', bucket)
-    const plan = planDelete(rec, key, this.keyState(bucket, key, opts.versionId), opts)
+    const state = this.keyState(bucket, key, opts.versionId)
+    if (opts.unchanged) state.versions = this.versionIds(bucket, key)
+    const plan = planDelete(rec, key, state, opts)
     this.apply(bucket, key, plan)
     return { removed: copy(plan.remove), marker: copy(plan.marker), garbage: plan.garbage }
   }
@@ -125,6 +127,11 @@ export class MemoryMetadataStore implements MetadataStore {
     if (versionId === undefined) return this.current(bucket, key)
     const id = versionId === NULL_VERSION ? this.nulls.get(bucket)?.get(key) : isVersionId(versionId) ? versionId : undefined
     return id === undefined ? undefined : this.objects.get(bucket)?.get(uploadSortKey(key, id))
+  }
+
+  private versionIds(bucket: string, key: string): string[] {
+    const r = uploadsOfKey(key)
+    return (this.objects.get(bucket)?.range(r.start, r.end) ?? []).map(([, v]) => v.versionId)
   }
 
   private keyState(bucket: string, key: string, versionId: string | undefined): KeyState {

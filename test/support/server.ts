@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadConfig, type Config } from '../../server/config.js'
+import type { LifecycleSweeper } from '../../server/lifecycle-sweeper.js'
 import { startServer } from '../../server/main.js'
 
 export const TEST_ACCESS_KEY_ID = 'test'
@@ -15,6 +16,8 @@ export interface TestServer {
   port: number
   dataDir: string
   config: Config
+  /** The server's lifecycle sweeper (sweepNow runs a whole pass at once). */
+  lifecycle: LifecycleSweeper
   /** Stops the server; removes the data directory unless `keepData`. */
   close(opts?: { keepData?: boolean }): Promise<void>
 }
@@ -29,6 +32,7 @@ export async function startTestServer(opts: { dataDir?: string; args?: string[] 
     port: running.port,
     dataDir,
     config,
+    lifecycle: running.lifecycle,
     async close(closeOpts = {}) {
       await running.close()
       if (!closeOpts.keepData && !opts.dataDir) await rm(dataDir, { recursive: true, force: true })

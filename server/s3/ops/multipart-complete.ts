@@ -12,6 +12,7 @@ import { checksumValue, combinePartChecksums, partChecksumValue, storeChecksum }
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { findUpload, openUploadKey, partAlgorithm } from './multipart.js'
+import { expirationHeaders } from './lifecycle.js'
 import { versionHeaders } from './versioning.js'
 import { versionLock } from './object-lock.js'
 
@@ -83,7 +84,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
       const oek = done.encryption.mode === 'SSE-C' && presentsCustomerKey(req.headers)
         ? await openObjectKey(svc, done.encryption, done, uploadCustomerKey(req.headers, done.encryption, req.secure), req)
         : undefined
-      const headers = { ...sseResponseHeaders(done.encryption), ...versionHeaders(bucket, done) }
+      const headers = { ...sseResponseHeaders(done.encryption), ...versionHeaders(bucket, done), ...expirationHeaders(svc, bucket, done) }
       return { status: 200, headers, xml: resultXml(req, done, checksumValue(done, oek)) }
     }
     throw noSuchUpload(op.uploadId)
@@ -117,7 +118,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
     try {
       const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
       deleteGarbage(svc, garbage)
-      return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version) }, xml: resultXml(req, rec, checksum) }
+      return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version), ...expirationHeaders(svc, bucket, version) }, xml: resultXml(req, rec, checksum) }
     } catch (err) {
       if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw err
     }

@@ -8,6 +8,7 @@ import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
+import { expirationHeaders } from './lifecycle.js'
 import { readableVersion, versionHeaders } from './versioning.js'
 import { lockHeaders } from './object-lock.js'
 
@@ -151,6 +152,8 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     ...validatorHeaders(rec),
     ...versionHeaders(bucket, rec),
     ...lockHeaders(svc, req, bucket, rec),
+    // The current version only: a version read by id is not the one an Expiration rule expires.
+    ...(queryValue(req.query, 'versionId') === undefined ? expirationHeaders(svc, bucket, rec) : {}),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
   }

@@ -10,6 +10,7 @@ import { storeChecksum } from '../stored-checksums.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
 import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import { expirationHeaders } from './lifecycle.js'
 import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { newVersionId } from '../../../storage/versions.js'
@@ -102,7 +103,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
-  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum), ...versionHeaders(bucket, committed) } }
+  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum), ...versionHeaders(bucket, committed), ...expirationHeaders(svc, bucket, committed) } }
 }
 
 const customerMd5 = (sse: SseRequest): string | undefined => (sse.mode === 'SSE-C' ? sse.customer.md5 : undefined)
@@ -175,7 +176,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })
-  const headers = { ...sseResponseHeaders(encryption, sseOpts), ...versionHeaders(bucket, committed), ...copySourceVersionHeaders(src) }
+  const headers = { ...sseResponseHeaders(encryption, sseOpts), ...versionHeaders(bucket, committed), ...expirationHeaders(svc, bucket, committed), ...copySourceVersionHeaders(src) }
   return { status: 200, headers, xml }
 }
 

@@ -122,6 +122,9 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'PutObjectRetention': return { action: 's3:PutObjectRetention', key: op.key }
     case 'GetObjectLegalHold': return { action: 's3:GetObjectLegalHold', key: op.key }
     case 'PutObjectLegalHold': return { action: 's3:PutObjectLegalHold', key: op.key }
+    case 'GetBucketLifecycleConfiguration': return { action: 's3:GetLifecycleConfiguration' }
+    case 'PutBucketLifecycleConfiguration':
+    case 'DeleteBucketLifecycle': return { action: 's3:PutLifecycleConfiguration' }
     case 'ListObjects':
     case 'ListObjectsV2': return { action: 's3:ListBucket' }
     case 'ListMultipartUploads': return { action: 's3:ListBucketMultipartUploads' }

@@ -52,7 +52,7 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?cors', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?restore']) {
+    for (const t of ['/b?website', '/b?replication', '/b?notification', '/b/k?lifecycle', '/b/k?restore', '/b/k?select']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
   })
