@@ -104,7 +104,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 }
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
-const UNSUPPORTED_SUBRESOURCES = new Set([
+export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'acl', 'tagging', 'lifecycle', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
