@@ -90,6 +90,7 @@ describe('bucket CORS', () => {
     ['two MaxAgeSeconds', 'MalformedXML', rule('<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>1</MaxAgeSeconds><MaxAgeSeconds>2</MaxAgeSeconds>')],
     ['101 rules', 'MalformedXML', `<CORSConfiguration>${'<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'.repeat(101)}</CORSConfiguration>`],
     ['a body that is not XML', 'MalformedXML', 'not xml'],
+    ['a body over 64 KB', 'MalformedXML', rule(`${'<AllowedOrigin>http://o.example</AllowedOrigin>'.repeat(1400)}<AllowedMethod>GET</AllowedMethod>`)],
   ]
   it.each(invalid)('PutBucketCors with %s is 400 %s and stores nothing', async (_what, code, body, message) => {
     const bucket = `cors-bad-${invalid.findIndex((r) => r[2] === body)}`
