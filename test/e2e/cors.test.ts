@@ -127,6 +127,44 @@ describe('bucket CORS', () => {
     expect(raw.text).toContain('<AllowedOrigin>https://b&amp;c</AllowedOrigin>')
   })
 
+  it('bucket policies judge PutBucketCors and DeleteBucketCors as s3:PutBucketCORS, GetBucketCors as s3:GetBucketCORS', async () => {
+    await bucketWith('cors-policy', [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }])
+    const deny = (action: string) => JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: action, Resource: 'arn:aws:s3:::cors-policy' }],
+    })
+    const putPolicy = (text: string) => signedSend(srv.port, { method: 'PUT', path: '/cors-policy', query: { policy: '' }, body: text })
+    expect((await putPolicy(deny('s3:PutBucketCORS'))).status).toBe(204)
+    const body = rule('<AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>')
+    expect((await putCorsRaw('cors-policy', body)).status).toBe(403)
+    expect((await signedSend(srv.port, { method: 'DELETE', path: '/cors-policy', query: { cors: '' } })).status).toBe(403)
+    expect((await signedSend(srv.port, { method: 'GET', path: '/cors-policy', query: { cors: '' } })).status).toBe(200)
+    expect((await putPolicy(deny('s3:GetBucketCORS'))).status).toBe(204)
+    expect((await signedSend(srv.port, { method: 'GET', path: '/cors-policy', query: { cors: '' } })).status).toBe(403)
+    expect((await putCorsRaw('cors-policy', body)).status).toBe(200)
+  })
+
+  it('PutBucketCors sent together with PutBucketPolicy and PutBucketEncryption: every change is kept', async () => {
+    await bucketWith('cors-race')
+    for (let n = 0; n < 10; n++) {
+      const corsXml = rule(`<ID>trial-${n}</ID><AllowedOrigin>https://t${n}.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod>`)
+      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: `T${n}`, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::cors-race/p${n}/*` }] })
+      const algorithm = n % 2 === 0 ? 'AES256' : 'aws:kms'
+      const encXml = `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>${algorithm}</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`
+      const answers = await Promise.all([
+        putCorsRaw('cors-race', corsXml),
+        signedSend(srv.port, { method: 'PUT', path: '/cors-race', query: { policy: '' }, body: policy }),
+        signedSend(srv.port, { method: 'PUT', path: '/cors-race', query: { encryption: '' }, headers: { 'content-md5': md5Base64(encXml) }, body: encXml }),
+      ])
+      expect(answers.map((a) => a.status)).toEqual([200, 204, 200])
+      expect((await s3.send(new GetBucketCorsCommand({ Bucket: 'cors-race' }))).CORSRules?.[0]?.ID).toBe(`trial-${n}`)
+      const gotPolicy = await signedSend(srv.port, { method: 'GET', path: '/cors-race', query: { policy: '' } })
+      expect(gotPolicy.text).toContain(`"T${n}"`)
+      const gotEnc = await signedSend(srv.port, { method: 'GET', path: '/cors-race', query: { encryption: '' } })
+      expect(gotEnc.text).toContain(`<SSEAlgorithm>${algorithm}</SSEAlgorithm>`)
+    }
+  })
+
   describe('preflight (OPTIONS)', () => {
     beforeAll(async () => {
       await bucketWith('pfl', [
