@@ -64,6 +64,18 @@ export interface BucketRecord {
   objectLock?: ObjectLockConfig
   /** Lifecycle rules (storage/lifecycle.ts); undefined = none configured. */
   lifecycle?: LifecycleConfiguration
+  /** CORS rules in the order given (PutBucketCors); undefined = no CORS configuration. */
+  cors?: CorsRule[]
+}
+
+/** One CORSRule of a bucket's CORS configuration, as PutBucketCors received it. */
+export interface CorsRule {
+  id?: string
+  allowedOrigins: string[]
+  allowedMethods: string[]
+  allowedHeaders: string[]
+  exposeHeaders: string[]
+  maxAgeSeconds?: number
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */

@@ -1,5 +1,6 @@
 /** @module S3Operation -> handler: the only big switch. Adding an operation without a handler fails to compile. */
 import type { S3Request, S3Result, Services } from './context.js'
+import { deleteBucketCors, getBucketCors, optionsPreflight, putBucketCors } from './ops/bucket-cors.js'
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js'
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/bucket-policy.js'
@@ -62,6 +63,10 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'CompleteMultipartUpload': return completeMultipartUpload(svc, req, op)
     case 'AbortMultipartUpload': return abortMultipartUpload(svc, req, op)
     case 'ListParts': return listParts(svc, req, op)
+    case 'GetBucketCors': return getBucketCors(svc, req, op.bucket)
+    case 'PutBucketCors': return putBucketCors(svc, req, op.bucket)
+    case 'DeleteBucketCors': return deleteBucketCors(svc, req, op.bucket)
+    case 'OptionsPreflight': return optionsPreflight(svc, req, op)
     default: {
       const unreachable: never = op
       throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`)

@@ -9,8 +9,15 @@ import { ConflictError, NotFoundError, ObjectLockedError } from '../../storage/e
 /** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
 const CODES = {
   AccessDenied: { status: 403, message: 'Access Denied' },
+  /** A CORS preflight (OPTIONS) that the bucket's CORS configuration does not allow. */
+  AccessForbidden: {
+    status: 403,
+    message:
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the query-string authentication parameters.' },
+  BadRequest: { status: 400, message: 'Bad Request' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   BucketAlreadyExists: {
     status: 409,
@@ -70,6 +77,7 @@ const CODES = {
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
   MissingSecurityHeader: { status: 400, message: 'Your request was missing a required header' },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS configuration does not exist' },
   NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
   NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
@@ -108,6 +116,11 @@ export interface S3ErrorDetail {
   /** Extra response headers (e.g. Content-Range on 416). */
   headers?: Record<string, string>
   cause?: unknown
+  /**
+   * A request refused before it became an S3Operation (a subresource we do not implement): the
+   * operation it asked for (e.g. GetBucketWebsite) and the subresource, for the log and metrics.
+   */
+  refused?: { operation: string; subresource?: string }
 }
 
 export class S3Error extends Error {
@@ -115,6 +128,7 @@ export class S3Error extends Error {
   readonly status: number
   readonly fields: ErrorFields
   readonly headers: Record<string, string>
+  readonly refused?: { operation: string; subresource?: string }
   constructor(
     readonly code: S3ErrorCode,
     detail: S3ErrorDetail = {},
@@ -123,6 +137,7 @@ export class S3Error extends Error {
     this.status = CODES[code].status
     this.fields = detail.fields ?? []
     this.headers = detail.headers ?? {}
+    this.refused = detail.refused
   }
 }
 

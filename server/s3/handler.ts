@@ -3,10 +3,12 @@
  * dispatch, and write the result or the error. Every request ends here as an S3 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BucketRecord } from '../../storage/types.js'
 import { s3Principal } from '../iam/request.js'
 import { sessionsOf } from '../iam/sessions.js'
 import { authenticate } from './auth/sigv4.js'
 import type { Principal, S3Request, Services } from './context.js'
+import { actualRequestCorsHeaders } from './cors.js'
 import { dispatch } from './dispatch.js'
 import { S3Error, toS3Error } from './errors.js'
 import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
@@ -34,14 +36,16 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
  * The region the request must be signed for (contract §2.10 A7): the bucket's region if it
  * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
  */
-async function expectedRegion(svc: Services, op: S3Operation, headers: Record<string, string>, query: Array<[string, string]>): Promise<string> {
-  const bucket = bucketOf(op)
-  if (bucket && canBeBucketName(bucket)) {
-    const rec = await svc.meta.getBucket(bucket)
-    if (rec) return rec.region
-    if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
-  }
+function expectedRegion(svc: Services, op: S3Operation, rec: BucketRecord | undefined, headers: Record<string, string>, query: Array<[string, string]>): string {
+  if (rec) return rec.region
+  if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
   return svc.config.region
+}
+
+/** The record of the bucket an operation addresses, if it exists (read once per request). */
+async function bucketRecordOf(svc: Services, op: S3Operation): Promise<BucketRecord | undefined> {
+  const bucket = bucketOf(op)
+  return bucket && canBeBucketName(bucket) ? svc.meta.getBucket(bucket) : undefined
 }
 
 /** The principal of an unsigned request: no account, so it owns nothing (policy/authorize.ts). */
@@ -66,14 +70,22 @@ function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
 /**
  * Logs a request that ended in an error. Only the server's own failures (5xx but 501) are errors,
  * with their cause and stack. A refusal is the client's doing — any 4xx, and 501 NotImplemented
- * for a feature the store lacks — and is never logged as an error nor with a stack: 501 at info
- * (an operator wants to know what clients ask for), 4xx at debug (routine: a HEAD that finds
- * nothing is a 404).
+ * for a feature the store lacks — and is never logged as an error nor with a stack: 501 at warn
+ * with method, path and subresource (an operator wants to know what clients ask for that the
+ * store lacks), 4xx at debug (routine: a HEAD that finds nothing is a 404).
  */
-function logFailure(svc: Pick<Services, 'log'>, err: S3Error, fields: { requestId: string; op: string }): void {
-  if (err.code === 'NotImplemented') svc.log.info('request refused', { ...fields, code: err.code, message: err.message })
-  else if (err.status >= 500) svc.log.error('request failed', { ...fields, code: err.code, err: err.cause ?? err })
+function logFailure(svc: Pick<Services, 'log'>, err: S3Error, fields: { requestId: string; op: string }, request: { method: string; path: string }): void {
+  if (err.code === 'NotImplemented') {
+    svc.log.warn('request refused: not implemented', { ...fields, ...request, subresource: err.refused?.subresource, code: err.code, message: err.message })
+  } else if (err.status >= 500) svc.log.error('request failed', { ...fields, code: err.code, err: err.cause ?? err })
   else svc.log.debug('request refused', { ...fields, code: err.code })
+}
+
+/** The path of a request target, without its query (which may hold a presigned signature). */
+function requestPath(url: string | undefined): string {
+  const u = url ?? '/'
+  const q = u.indexOf('?')
+  return q < 0 ? u : u.slice(0, q)
 }
 
 export async function handleS3(svc: Services, incoming: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -91,9 +103,16 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const vhost = bucketFromHost(headers.host, svc.config.virtualHostBaseDomains)
     const op = parseOperation(method, target, headers, vhost)
     opKind = op.kind
-    const region = await expectedRegion(svc, op, headers, target.query)
+    const rec = await bucketRecordOf(svc, op)
+    // CORS headers go on every answer to a request a rule allows, errors (a 403 signature
+    // mismatch, a 404) included; a preflight computes its own.
+    if (op.kind !== 'OptionsPreflight') {
+      for (const [k, v] of Object.entries(actualRequestCorsHeaders(rec?.cors, method, headers))) res.setHeader(k, v)
+    }
+    const region = expectedRegion(svc, op, rec, headers, target.query)
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
-    const auth = authenticate(
+    // A preflight is unauthenticated: a browser sends it without credentials or signature.
+    const auth = op.kind === 'OptionsPreflight' ? null : authenticate(
       { method, path: target.path, query: target.query, headers, now: new Date() },
       { lookup, sessions: sessionsOf(svc.config), region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
     )
@@ -121,8 +140,9 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     svc.log.debug('request', { requestId, op: opKind, status: result.status, ms: Math.round(performance.now() - started) })
   } catch (err) {
     const s3err = toS3Error(err)
+    if (s3err.refused) opKind = s3err.refused.operation
     svc.metrics?.countIfIntegrityFailure(err)
-    logFailure(svc, s3err, { requestId, op: opKind })
+    logFailure(svc, s3err, { requestId, op: opKind }, { method, path: requestPath(incoming.url) })
     writeError(res, s3err, ids, isHead)
   } finally {
     for (const release of releases) release()

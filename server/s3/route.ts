@@ -3,6 +3,7 @@
  * before anything else looks at the request (Garage's Endpoint enum).
  */
 import { S3Error, invalidArgument } from './errors.js'
+import { refusedOperationName } from './refused-operations.js'
 
 export type S3Operation =
   | { kind: 'ListBuckets' }
@@ -44,6 +45,11 @@ export type S3Operation =
   | { kind: 'CompleteMultipartUpload'; bucket: string; key: string; uploadId: string }
   | { kind: 'AbortMultipartUpload'; bucket: string; key: string; uploadId: string }
   | { kind: 'ListParts'; bucket: string; key: string; uploadId: string }
+  | { kind: 'GetBucketCors'; bucket: string }
+  | { kind: 'PutBucketCors'; bucket: string }
+  | { kind: 'DeleteBucketCors'; bucket: string }
+  /** A CORS preflight: `OPTIONS` on a bucket or object path, answered unauthenticated from the bucket's CORS rules. */
+  | { kind: 'OptionsPreflight'; bucket: string; key: string }
 
 export type OperationKind = S3Operation['kind']
 
@@ -107,8 +113,8 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 }
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
-const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'cors', 'website',
+export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'acl', 'tagging', 'website',
   'replication', 'notification', 'logging', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
   'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
@@ -146,8 +152,13 @@ export function parseOperation(
     key = slash < 0 ? '' : p.slice(slash + 1)
   }
   const q = target.query
+  // A preflight asks about the request it precedes, whatever subresource that names.
+  if (method === 'OPTIONS') return { kind: 'OptionsPreflight', bucket, key }
   for (const [name] of q) {
-    if (UNSUPPORTED_SUBRESOURCES.has(name)) throw new S3Error('NotImplemented', { message: `The ?${name} subresource is not implemented.` })
+    if (UNSUPPORTED_SUBRESOURCES.has(name)) {
+      const operation = refusedOperationName(method, name, key !== '')
+      throw new S3Error('NotImplemented', { message: `The ?${name} subresource is not implemented.`, refused: { operation, subresource: name } })
+    }
   }
   if (!bucket) {
     if (method === 'GET') return { kind: 'ListBuckets' }
@@ -168,6 +179,12 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'GET') return { kind: 'GetBucketPolicy', bucket }
     if (method === 'PUT') return { kind: 'PutBucketPolicy', bucket }
     if (method === 'DELETE') return { kind: 'DeleteBucketPolicy', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'cors')) {
+    if (method === 'GET') return { kind: 'GetBucketCors', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketCors', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketCors', bucket }
     throw new S3Error('MethodNotAllowed')
   }
   if (has(q, 'versioning')) {
@@ -206,7 +223,7 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
       return { kind: 'DeleteBucket', bucket }
     case 'POST':
       if (has(q, 'delete')) return { kind: 'DeleteObjects', bucket }
-      throw new S3Error('NotImplemented', { message: 'POST Object (browser form uploads) is not implemented.' })
+      throw new S3Error('NotImplemented', { message: 'POST Object (browser form uploads) is not implemented.', refused: { operation: 'PostObject' } })
     default:
       throw new S3Error('MethodNotAllowed')
   }
@@ -220,7 +237,11 @@ function objectOperation(
   headers: Record<string, string>,
 ): S3Operation {
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
-  if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
+  if (has(q, 'encryption')) {
+    throw new S3Error('NotImplemented', {
+      message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.', refused: { operation: 'UpdateObjectEncryption', subresource: 'encryption' },
+    })
+  }
   // Lifecycle is a bucket subresource; S3 defines no ?lifecycle on an object.
   if (has(q, 'lifecycle')) throw new S3Error('NotImplemented', { message: 'The ?lifecycle subresource exists on buckets only.' })
   const uploadId = queryValue(q, 'uploadId')
@@ -257,7 +278,7 @@ function objectOperation(
     case 'POST':
       if (has(q, 'uploads')) return { kind: 'CreateMultipartUpload', bucket, key }
       if (uploadId !== undefined) return { kind: 'CompleteMultipartUpload', bucket, key, uploadId }
-      throw new S3Error('NotImplemented')
+      throw new S3Error('NotImplemented', { message: 'POST on an object without ?uploads or ?uploadId is not implemented.', refused: { operation: 'PostObject' } })
     default:
       throw new S3Error('MethodNotAllowed')
   }

@@ -140,6 +140,11 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'DeleteObject': return { action: op.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', key: op.key }
     case 'AbortMultipartUpload': return { action: 's3:AbortMultipartUpload', key: op.key }
     case 'ListParts': return { action: 's3:ListMultipartUploadParts', key: op.key }
+    case 'GetBucketCors': return { action: 's3:GetBucketCORS' }
+    case 'PutBucketCors':
+    case 'DeleteBucketCors': return { action: 's3:PutBucketCORS' }
+    // A preflight is answered from the CORS rules alone, unauthenticated, as S3 answers it.
+    case 'OptionsPreflight': return undefined
     default: {
       const unreachable: never = op
       throw new Error(`no action for ${JSON.stringify(unreachable)}`)

@@ -31,6 +31,12 @@ describe('parseOperation', () => {
     ['POST', '/b/k?uploadId=u', {}, 'CompleteMultipartUpload'],
     ['DELETE', '/b/k?uploadId=u', {}, 'AbortMultipartUpload'],
     ['GET', '/b/k?uploadId=u', {}, 'ListParts'],
+    ['GET', '/b?cors', {}, 'GetBucketCors'],
+    ['PUT', '/b?cors', {}, 'PutBucketCors'],
+    ['DELETE', '/b?cors', {}, 'DeleteBucketCors'],
+    ['OPTIONS', '/b/k', {}, 'OptionsPreflight', { bucket: 'b', key: 'k' }],
+    ['OPTIONS', '/b', {}, 'OptionsPreflight', { bucket: 'b', key: '' }],
+    ['OPTIONS', '/b/k?acl', {}, 'OptionsPreflight'],
   ]
   it.each(rows)('%s %s is %s', (method, target, headers, kind, extra) => {
     const op = kindOf(method, target, headers)
@@ -65,6 +71,22 @@ describe('parseOperation', () => {
     expect(kindOf('GET', '/b/k?legal-hold').kind).toBe('GetObjectLegalHold')
     expect(kindOf('PUT', '/b/k?legal-hold').kind).toBe('PutObjectLegalHold')
     expect(() => kindOf('DELETE', '/b/k?retention')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+  })
+
+  it('a refused subresource names the operation it asked for (for logs and metrics)', () => {
+    const refusal = (method: string, t: string) => {
+      try {
+        kindOf(method, t)
+      } catch (err) {
+        return (err as S3Error).refused
+      }
+      return undefined
+    }
+    expect(refusal('GET', '/b?website')).toEqual({ operation: 'GetBucketWebsite', subresource: 'website' })
+    expect(refusal('PUT', '/b/k?acl')).toEqual({ operation: 'PutObjectAcl', subresource: 'acl' })
+    expect(refusal('POST', '/b/k?select&select-type=2')).toEqual({ operation: 'SelectObjectContent', subresource: 'select' })
+    expect(refusal('POST', '/b')).toEqual({ operation: 'PostObject' })
+    expect(refusal('PUT', '/b/k?encryption')).toEqual({ operation: 'UpdateObjectEncryption', subresource: 'encryption' })
   })
 
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
