@@ -76,6 +76,7 @@ const CODES = {
     message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented' },
+  ConditionalRequestConflict: { status: 409, message: 'The conditional request cannot succeed due to a conflicting operation against this resource.' },
   OperationAborted: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },

@@ -12,6 +12,9 @@ import { checksumValue, combinePartChecksums, partChecksumValue, storeChecksum }
 import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { findUpload, openUploadKey, partAlgorithm } from './multipart.js'
+import { conditionalConflict, precheckExpectation, writeExpectation } from './object-put.js'
+import { checksumMismatch, parseChecksumHeaders, type SentChecksum } from '../checksums.js'
+import { AMZ_CHECKSUM_TYPE } from '../headers.js'
 import { versionHeaders } from './versioning.js'
 
 /** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
@@ -94,7 +97,10 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
     // when sent anyway it opens the sealed part checksums, so the answer carries the checksum.
     if (up.checksumAlgorithm || presentsCustomerKey(req.headers)) oek = (await openUploadKey(svc, req, up, bucket)).oek
   }
-  const listed = parseParts(await readXml(req, 'CompleteMultipartUpload'), up)
+  const sent = sentWholeChecksum(req.headers, up)
+  if (sent && up.encryption.mode === 'SSE-C' && !oek) oek = (await openUploadKey(svc, req, up, bucket)).oek
+  const conditions = writeExpectation(req.headers)
+  const listed = parseParts(await readXml(req, 'CompleteMultipartUpload', { objectChecksum: true }), up)
   if (listed.length === 0) throw new S3Error('InvalidRequest', { message: 'You must specify at least one part' })
   // Part checksums listed for an SSE-C upload can be compared only with the key: it is required then.
   if (up.encryption.mode === 'SSE-C' && !oek && listed.some((l) => l.checksum !== undefined)) oek = (await openUploadKey(svc, req, up, bucket)).oek
@@ -108,16 +114,42 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   // overwrites the part, AWS UploadPart docs): the listed ETag still matching (the same bytes)
   // completes with the new part, another ETag is 400 InvalidPart. Each retry needs yet another
   // re-upload in its window; after MAX_COMMIT_ATTEMPTS the conflict answers 409 OperationAborted.
+  // If-None-Match: * / If-Match are checked here and again in the commit's atomic section.
+  const expect = await precheckExpectation(svc, op.bucket, op.key, conditions)
   for (let attempt = 1; ; attempt++) {
     const { rec, checksum } = completedRecord(up, listed, await svc.meta.getParts(up.uploadId), oek)
+    if (sent) checkWholeChecksum(sent, checksum)
     try {
-      const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
+      const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId, expect })
       deleteGarbage(svc, garbage)
       return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version) }, xml: resultXml(req, rec, checksum) }
     } catch (err) {
-      if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw err
+      if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw conditionalConflict(err, expect)
     }
   }
+}
+
+/**
+ * The `x-amz-checksum-*` header of a Complete: the checksum of the whole object, of the upload's
+ * algorithm (400 InvalidRequest otherwise); `x-amz-checksum-type`, when sent, must be the upload's.
+ */
+function sentWholeChecksum(h: Record<string, string>, up: UploadRecord): SentChecksum | undefined {
+  const sent = parseChecksumHeaders(h)
+  const type = h[AMZ_CHECKSUM_TYPE]?.toUpperCase()
+  const upType = up.checksumType ?? 'FULL_OBJECT'
+  if (type !== undefined && up.checksumAlgorithm && type !== upType) {
+    throw new S3Error('InvalidRequest', { message: `The upload was created using the ${upType} checksum mode. The complete request must use the same checksum mode.` })
+  }
+  if (sent && sent.algorithm !== partAlgorithm(up)) {
+    throw new S3Error('InvalidRequest', { message: `The upload was created using the ${partAlgorithm(up).toLowerCase()} checksum algorithm. The complete request must use the same checksum algorithm.` })
+  }
+  return sent
+}
+
+/** The sent whole-object checksum must be the one the parts make (COMPOSITE: without the `-N` suffix). */
+function checkWholeChecksum(sent: SentChecksum, computed: ChecksumValue | undefined): void {
+  const bare = computed?.value.replace(/-\d+$/, '')
+  if (bare !== sent.value) throw checksumMismatch(sent.algorithm)
 }
 
 /**

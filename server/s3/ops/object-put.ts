@@ -13,6 +13,7 @@ import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSou
 import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { newVersionId } from '../../../storage/versions.js'
+import { NotFoundError } from '../../../storage/errors.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -30,7 +31,7 @@ export function writeExpectation(h: Record<string, string>): { etag?: string; ab
  * Checks the write conditions against the current object and returns what the commit must still
  * find: If-Match may be quoted, a list or `*`, so the commit expects the exact ETag that matched.
  */
-async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
+export async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
   if (!expect) return undefined
   const cur = await svc.meta.getObject(bucket, key)
   if (expect.absent && cur) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-None-Match']] })
@@ -59,6 +60,16 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
   }
 }
 
+/**
+ * A conditional commit whose object was removed after its If-Match held at the precheck: the
+ * write conflicted with a concurrent delete, which AWS answers 409 ConditionalRequestConflict
+ * (AWS S3 User Guide, conditional writes). Every other error is returned as it is.
+ */
+export function conditionalConflict(err: unknown, expect: CommitExpectation | undefined): unknown {
+  if (expect?.etag !== undefined && err instanceof NotFoundError && err.kind === 'object') return new S3Error('ConditionalRequestConflict', { cause: err })
+  return err
+}
+
 /** Commits a new version; returns it as committed (the null version unless versioning is Enabled). */
 async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<ObjectRecord> {
   let result: Awaited<ReturnType<Services['meta']['commitObject']>>
@@ -66,7 +77,7 @@ async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpecta
     result = await svc.meta.commitObject(placeObject(svc, rec), { expect })
   } catch (err) {
     deleteGarbage(svc, blobs)
-    throw err
+    throw conditionalConflict(err, expect)
   }
   deleteGarbage(svc, result.garbage)
   return result.version
