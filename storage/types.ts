@@ -57,6 +57,8 @@ export interface BucketRecord {
   versioning?: 'Enabled' | 'Suspended'
   /** Object Lock: set at creation only (it also turns versioning on for good). */
   objectLock?: ObjectLockConfig
+  /** Bucket tags (PutBucketTagging), key -> value; undefined = no tag set. */
+  tags?: Record<string, string>
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
@@ -125,6 +127,8 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
   retention?: Retention
   /** Object Lock legal hold: while set, the version cannot be deleted or overwritten by id. */
   legalHold?: true
+  /** This version's tags, key -> value (absent = none); PutObjectTagging replaces the version in place. */
+  tags?: Record<string, string>
 }
 
 /** Any version of an object. */
@@ -144,6 +148,8 @@ export interface UploadRecord extends ObjectMetadata {
   checksumType?: ChecksumType
   /** The object key is created and sealed at CreateMultipartUpload. */
   encryption: EncryptionRecord
+  /** Tags sent with CreateMultipartUpload, given to the object at Complete. */
+  tags?: Record<string, string>
 }
 
 export interface UploadPartRecord extends PartRecord {

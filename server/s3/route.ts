@@ -35,6 +35,13 @@ export type S3Operation =
   | { kind: 'CompleteMultipartUpload'; bucket: string; key: string; uploadId: string }
   | { kind: 'AbortMultipartUpload'; bucket: string; key: string; uploadId: string }
   | { kind: 'ListParts'; bucket: string; key: string; uploadId: string }
+  | { kind: 'GetBucketTagging'; bucket: string }
+  | { kind: 'PutBucketTagging'; bucket: string }
+  | { kind: 'DeleteBucketTagging'; bucket: string }
+  | { kind: 'GetObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'DeleteObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'GetObjectAttributes'; bucket: string; key: string; versionId?: string }
 
 export type OperationKind = S3Operation['kind']
 
@@ -99,10 +106,10 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'lifecycle', 'cors', 'website',
+  'acl', 'lifecycle', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
-  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
+  'publicAccessBlock', 'restore', 'select', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
 ])
 
@@ -170,6 +177,12 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'tagging')) {
+    if (method === 'GET') return { kind: 'GetBucketTagging', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketTagging', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketTagging', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'policyStatus')) {
     if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -205,6 +218,16 @@ function objectOperation(
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
+  if (has(q, 'tagging')) {
+    if (method === 'GET') return { kind: 'GetObjectTagging', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectTagging', bucket, key, versionId }
+    if (method === 'DELETE') return { kind: 'DeleteObjectTagging', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'attributes')) {
+    if (method === 'GET') return { kind: 'GetObjectAttributes', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
   switch (method) {
     case 'GET':
       if (uploadId !== undefined) return { kind: 'ListParts', bucket, key, uploadId }

@@ -22,7 +22,6 @@ const present = (names: string[], why: string): Check => (h) => {
   const name = names.find((n) => h[n] !== undefined)
   return name === undefined ? undefined : `${name} (${why})`
 }
-const tagging = present(['x-amz-tagging'], 'object tagging is not supported')
 const objectLock = present(OBJECT_LOCK_HEADERS, 'Object Lock is not supported')
 const appendWrite = present(['x-amz-write-offset-bytes'], 'appends are not supported')
 
@@ -37,9 +36,9 @@ const ownership: Check = (h) => {
 }
 
 const CHECKS: Partial<Record<S3Operation['kind'], Check[]>> = {
-  PutObject: [acl, tagging, objectLock, appendWrite],
-  CopyObject: [acl, tagging, objectLock],
-  CreateMultipartUpload: [acl, tagging, objectLock],
+  PutObject: [acl, objectLock, appendWrite],
+  CopyObject: [acl, objectLock],
+  CreateMultipartUpload: [acl, objectLock],
   CreateBucket: [acl, bucketLock, ownership],
 }
 

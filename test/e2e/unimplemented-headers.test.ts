@@ -24,7 +24,6 @@ describe('headers of unimplemented features', () => {
     ['x-amz-acl', 'authenticated-read'],
     ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
     ['x-amz-grant-full-control', 'id="abc"'],
-    ['x-amz-tagging', 'a=b'],
     ['x-amz-object-lock-mode', 'GOVERNANCE'],
     ['x-amz-object-lock-retain-until-date', '2030-01-01T00:00:00Z'],
     ['x-amz-object-lock-legal-hold', 'ON'],

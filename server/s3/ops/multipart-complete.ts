@@ -182,6 +182,7 @@ function completedRecord(up: UploadRecord, listed: ListedPart[], parts: UploadPa
     checksum: checksum.stored, multipartCount: chosen.length, multipartUploadId: up.uploadId,
     encryption: up.encryption,
     parts: chosen.map(({ uploadId: _u, ...part }) => part),
+    ...(up.tags ? { tags: up.tags } : {}),
   }
   return { rec, checksum: checksum.value }
 }

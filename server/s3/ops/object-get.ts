@@ -7,6 +7,7 @@ import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
+import { tagCountHeader } from '../tags.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 import { readableVersion, versionHeaders } from './versioning.js'
 
@@ -151,6 +152,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     ...versionHeaders(bucket, rec),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
+    ...tagCountHeader(rec.tags),
   }
   let range: ByteRange | undefined
   let status = 200

@@ -3,7 +3,8 @@ import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord } f
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
-import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
+import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_TAGGING_DIRECTIVE, AMZ_WEBSITE_REDIRECT } from '../headers.js'
+import { requestedTags, storedTags } from '../tags.js'
 import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
 import { storeChecksum } from '../stored-checksums.js'
@@ -87,6 +88,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const h = req.headers
   checkKeyLength(key)
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
+  const tags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
   precheckBodyHeaders(h)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
@@ -105,7 +107,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const rec: ObjectRecord = {
     v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
-    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
+    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }], ...storedTags(tags),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
@@ -141,7 +143,10 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const source = parseCopySource(h)
   const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
+  const tagDirective = h[AMZ_TAGGING_DIRECTIVE] ?? 'COPY'
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown tagging directive.', fields: [['ArgumentName', AMZ_TAGGING_DIRECTIVE], ['ArgumentValue', tagDirective]] })
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true, copySource: true })
+  const headerTags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
@@ -176,6 +181,8 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
+    // COPY keeps the source version's tags, REPLACE takes the request's x-amz-tagging (none without it).
+    ...storedTags(tagDirective === 'REPLACE' ? headerTags : src.record.tags),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })

@@ -131,6 +131,13 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'DeleteObject': return { action: op.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', key: op.key }
     case 'AbortMultipartUpload': return { action: 's3:AbortMultipartUpload', key: op.key }
     case 'ListParts': return { action: 's3:ListMultipartUploadParts', key: op.key }
+    case 'GetBucketTagging': return { action: 's3:GetBucketTagging' }
+    case 'PutBucketTagging':
+    case 'DeleteBucketTagging': return { action: 's3:PutBucketTagging' }
+    case 'GetObjectTagging': return { action: op.versionId !== undefined ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', key: op.key }
+    case 'PutObjectTagging': return { action: op.versionId !== undefined ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging', key: op.key }
+    case 'DeleteObjectTagging': return { action: op.versionId !== undefined ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging', key: op.key }
+    case 'GetObjectAttributes': return { action: op.versionId !== undefined ? 's3:GetObjectVersionAttributes' : 's3:GetObjectAttributes', key: op.key }
     default: {
       const unreachable: never = op
       throw new Error(`no action for ${JSON.stringify(unreachable)}`)

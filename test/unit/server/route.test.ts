@@ -52,9 +52,20 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?object-lock', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?retention']) {
+    for (const t of ['/b?acl', '/b?object-lock', '/b?lifecycle', '/b/k?retention']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
+  })
+
+  it('?tagging is object or bucket tagging by method; ?attributes is GetObjectAttributes', () => {
+    expect(kindOf('GET', '/b/k?tagging&versionId=null')).toMatchObject({ kind: 'GetObjectTagging', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('PUT', '/b/k?tagging').kind).toBe('PutObjectTagging')
+    expect(kindOf('DELETE', '/b/k?tagging').kind).toBe('DeleteObjectTagging')
+    expect(kindOf('GET', '/b?tagging').kind).toBe('GetBucketTagging')
+    expect(kindOf('PUT', '/b?tagging').kind).toBe('PutBucketTagging')
+    expect(kindOf('DELETE', '/b?tagging').kind).toBe('DeleteBucketTagging')
+    expect(kindOf('GET', '/b/k?attributes').kind).toBe('GetObjectAttributes')
+    expect(() => kindOf('POST', '/b/k?tagging')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
   })
 
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
