@@ -51,7 +51,7 @@ function objectParts(rec: ObjectRecord, h: Record<string, string>, checksums: ((
   const truncated = after.length > page.length
   const algorithm = rec.checksum?.algorithm
   return {
-    TotalPartsCount: rec.multipartCount,
+    PartsCount: rec.multipartCount,
     PartNumberMarker: marker,
     NextPartNumberMarker: page.length > 0 ? page[page.length - 1].partNumber : marker,
     MaxParts: maxParts,
