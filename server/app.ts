@@ -9,6 +9,7 @@
  * works on the raw request target, as SigV4 requires (contract §2.2).
  */
 import { getRequestListener, type HttpBindings } from '@hono/node-server'
+import { releaseBody } from './expect-continue.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Hono } from 'hono'
@@ -72,6 +73,8 @@ function isAdminRequest(req: IncomingMessage): boolean {
 export function createRequestListener(svc: Services): (req: IncomingMessage, res: ServerResponse) => void {
   const admin = getRequestListener(buildAdminApp(svc).fetch)
   return (req, res) => {
+    // Only the S3 handler reads a body after authorizing it; the others read theirs at once.
+    if (isAdminRequest(req) || isStsRequest(req) || isKmsRequest(req)) releaseBody(req)
     if (isAdminRequest(req)) {
       void admin(req, res)
       return

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { handleClientError } from './app.js'
+import { holdContinue } from './expect-continue.js'
 import type { Config } from './config.js'
 import { ConnectionPolicy, applyHttpLimits, httpServerOptions } from './http-limits.js'
 import type { Logger } from './log.js'
@@ -76,6 +77,10 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
     policy.watch(req, res)
     handler(req, res)
   }
+  const serveAfterCheck: Handler = (req, res) => {
+    holdContinue(req, res)
+    serve(req, res)
+  }
   // A refused request's connection is destroyed shortly after its answer, never left half-open.
   const onClientError = (err: NodeJS.ErrnoException, socket: Duplex) => {
     handleClientError(err, socket)
@@ -86,6 +91,7 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
   try {
     if (cfg.http) {
       const server = applyHttpLimits(createServer(httpServerOptions(limits), serve), limits)
+      server.on('checkContinue', serveAfterCheck)
       server.on('clientError', onClientError)
       policy.attach(server)
       servers.push(server)
@@ -95,6 +101,7 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
     if (tls && cfg.httpsPort !== undefined) {
       const https = createHttpsServer({ ...httpServerOptions(limits), cert: tls.cert, key: tls.key }, serve)
       const server = applyHttpLimits(https as unknown as Server, limits)
+      server.on('checkContinue', serveAfterCheck)
       server.on('clientError', onClientError)
       policy.attach(server)
       // Failed handshakes (a client that does not trust the certificate) are the client's business.

@@ -66,6 +66,8 @@ export interface BucketRecord {
   lifecycle?: LifecycleConfiguration
   /** CORS rules in the order given (PutBucketCors); undefined = no CORS configuration. */
   cors?: CorsRule[]
+  /** Bucket tags (PutBucketTagging), key -> value; undefined = no tag set. */
+  tags?: Record<string, string>
 }
 
 /** One CORSRule of a bucket's CORS configuration, as PutBucketCors received it. */
@@ -147,6 +149,8 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
    * false = lifted (GetObjectLegalHold answers OFF); absent = never set.
    */
   legalHold?: boolean
+  /** This version's tags, key -> value (absent = none); PutObjectTagging replaces the version in place. */
+  tags?: Record<string, string>
 }
 
 /** Any version of an object. */
@@ -169,6 +173,8 @@ export interface UploadRecord extends ObjectMetadata {
   /** Object Lock the completed object gets: from the Create headers or the bucket's default retention. */
   retention?: Retention
   legalHold?: boolean
+  /** Tags sent with CreateMultipartUpload, given to the object at Complete. */
+  tags?: Record<string, string>
 }
 
 export interface UploadPartRecord extends PartRecord {

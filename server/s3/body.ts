@@ -18,6 +18,7 @@ import {
 } from './checksums.js'
 import { S3Error } from './errors.js'
 import { OFFLOAD_THRESHOLD, offloadedHash } from './hash-offload.js'
+import { releaseBody } from '../expect-continue.js'
 
 /** What a completely read, verified body was. */
 export interface BodyDigests {
@@ -130,6 +131,8 @@ export function verifyBody(
 ): { stream: AsyncGenerator<Buffer>; digests(): BodyDigests } {
   const info = precheckBodyHeaders(opts.headers)
   const payload = payloadOf(opts)
+  // The handler reads the body now: a client waiting on Expect: 100-continue may send it.
+  releaseBody(source)
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer'
   if (streaming && info.decodedLength === undefined) throw new S3Error('MissingContentLength')
   const trailer = streaming ? info.trailer : undefined

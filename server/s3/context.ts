@@ -66,6 +66,10 @@ export interface S3Request {
    * the answer was written or abandoned, whichever way the request ended.
    */
   defer(release: () => void): void
+  /** Tags the request gives an object (x-amz-tagging, a PutObjectTagging body): s3:RequestObjectTag/<key>. */
+  requestTags?: Record<string, string>
+  /** Tags of the object the request addresses, loaded only for a policy that asks (s3:ExistingObjectTag/<key>). */
+  existingTags?: Record<string, string>
 }
 
 /** A streamed response body of known length. */

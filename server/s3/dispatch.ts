@@ -19,6 +19,8 @@ import { getObject } from './ops/object-get.js'
 import { copyObject, putObject } from './ops/object-put.js'
 import { listBuckets } from './ops/service.js'
 import { refuseUnimplementedHeaders } from './unsupported-headers.js'
+import { deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging } from './ops/tagging.js'
+import { getObjectAttributes } from './ops/object-attributes.js'
 
 export async function dispatch(svc: Services, req: S3Request): Promise<S3Result> {
   const op = req.op
@@ -67,6 +69,13 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'PutBucketCors': return putBucketCors(svc, req, op.bucket)
     case 'DeleteBucketCors': return deleteBucketCors(svc, req, op.bucket)
     case 'OptionsPreflight': return optionsPreflight(svc, req, op)
+    case 'GetBucketTagging': return getBucketTagging(svc, req, op.bucket)
+    case 'PutBucketTagging': return putBucketTagging(svc, req, op.bucket)
+    case 'DeleteBucketTagging': return deleteBucketTagging(svc, req, op.bucket)
+    case 'GetObjectTagging': return getObjectTagging(svc, req, op)
+    case 'PutObjectTagging': return putObjectTagging(svc, req, op)
+    case 'DeleteObjectTagging': return deleteObjectTagging(svc, req, op)
+    case 'GetObjectAttributes': return getObjectAttributes(svc, req, op)
     default: {
       const unreachable: never = op
       throw new Error(`unhandled operation ${JSON.stringify(unreachable)}`)

@@ -13,6 +13,7 @@ import { dispatch } from './dispatch.js'
 import { S3Error, toS3Error } from './errors.js'
 import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
 import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, type S3Operation } from './route.js'
+import { closeIfBodyWithheld } from '../expect-continue.js'
 
 /** Header map with lowercase names; repeated headers joined with ',' (contract §2.2). */
 export function headerMap(incoming: IncomingMessage): Record<string, string> {
@@ -136,6 +137,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       },
     }
     const result = await dispatch(svc, req)
+    closeIfBodyWithheld(incoming, res)
     await writeResult(res, result, ids, isHead, svc.log, svc.metrics)
     svc.log.debug('request', { requestId, op: opKind, status: result.status, ms: Math.round(performance.now() - started) })
   } catch (err) {
@@ -143,6 +145,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     if (s3err.refused) opKind = s3err.refused.operation
     svc.metrics?.countIfIntegrityFailure(err)
     logFailure(svc, s3err, { requestId, op: opKind }, { method, path: requestPath(incoming.url) })
+    closeIfBodyWithheld(incoming, res)
     writeError(res, s3err, ids, isHead)
   } finally {
     for (const release of releases) release()

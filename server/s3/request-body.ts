@@ -31,11 +31,24 @@ export function requestBody(req: S3Request, opts: { defaultChecksum?: ChecksumAl
   return verifyBody(req.incoming, { auth: req.auth, headers: req.headers, contentLength: contentLength(req), ...opts })
 }
 
-/** Reads a whole (small) body; bodies above `limit` are refused without reading further. */
-export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promise<{ bytes: Buffer; digests: BodyDigests }> {
+/**
+ * Request headers without the `x-amz-checksum-*` ones: on CompleteMultipartUpload they carry the
+ * checksum of the whole object, not of the XML body (AWS CompleteMultipartUpload API reference).
+ */
+function withoutChecksumHeaders(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('x-amz-checksum-')))
+}
+
+/**
+ * Reads a whole (small) body; bodies above `limit` are refused without reading further. With
+ * `objectChecksum`, `x-amz-checksum-*` headers describe the object, and the body is not checked against them.
+ */
+export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, opts: { objectChecksum?: boolean } = {}): Promise<{ bytes: Buffer; digests: BodyDigests }> {
   const declared = contentLength(req)
   if (declared !== undefined && declared > limit) throw new S3Error('MalformedXML')
-  const body = requestBody(req)
+  const body = opts.objectChecksum
+    ? verifyBody(req.incoming, { auth: req.auth, headers: withoutChecksumHeaders(req.headers), contentLength: contentLength(req) })
+    : requestBody(req)
   const parts: Buffer[] = []
   let size = 0
   for await (const chunk of body.stream) {
@@ -47,7 +60,7 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promi
 }
 
 /** Reads and parses an XML request body with the given root element (MalformedXML otherwise). */
-export async function readXml(req: S3Request, root: string): Promise<Record<string, unknown>> {
-  const { bytes } = await readSmallBody(req)
+export async function readXml(req: S3Request, root: string, opts: { objectChecksum?: boolean } = {}): Promise<Record<string, unknown>> {
+  const { bytes } = await readSmallBody(req, MAX_XML_BODY, opts)
   return parseXmlBody(bytes.toString('utf8'), root)
 }

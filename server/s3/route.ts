@@ -50,6 +50,13 @@ export type S3Operation =
   | { kind: 'DeleteBucketCors'; bucket: string }
   /** A CORS preflight: `OPTIONS` on a bucket or object path, answered unauthenticated from the bucket's CORS rules. */
   | { kind: 'OptionsPreflight'; bucket: string; key: string }
+  | { kind: 'GetBucketTagging'; bucket: string }
+  | { kind: 'PutBucketTagging'; bucket: string }
+  | { kind: 'DeleteBucketTagging'; bucket: string }
+  | { kind: 'GetObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'DeleteObjectTagging'; bucket: string; key: string; versionId?: string }
+  | { kind: 'GetObjectAttributes'; bucket: string; key: string; versionId?: string }
 
 export type OperationKind = S3Operation['kind']
 
@@ -114,10 +121,10 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
-  'acl', 'tagging', 'website',
+  'acl', 'website',
   'replication', 'notification', 'logging', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
-  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
+  'publicAccessBlock', 'restore', 'select', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
 ])
 
@@ -205,6 +212,12 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'tagging')) {
+    if (method === 'GET') return { kind: 'GetBucketTagging', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketTagging', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketTagging', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'policyStatus')) {
     if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -254,6 +267,16 @@ function objectOperation(
   if (has(q, 'legal-hold')) {
     if (method === 'GET') return { kind: 'GetObjectLegalHold', bucket, key, versionId }
     if (method === 'PUT') return { kind: 'PutObjectLegalHold', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'tagging')) {
+    if (method === 'GET') return { kind: 'GetObjectTagging', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectTagging', bucket, key, versionId }
+    if (method === 'DELETE') return { kind: 'DeleteObjectTagging', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'attributes')) {
+    if (method === 'GET') return { kind: 'GetObjectAttributes', bucket, key, versionId }
     throw new S3Error('MethodNotAllowed')
   }
   switch (method) {

@@ -21,7 +21,6 @@ const present = (names: string[], why: string): Check => (h) => {
   const name = names.find((n) => h[n] !== undefined)
   return name === undefined ? undefined : `${name} (${why})`
 }
-const tagging = present(['x-amz-tagging'], 'object tagging is not supported')
 const appendWrite = present(['x-amz-write-offset-bytes'], 'appends are not supported')
 
 const ownership: Check = (h) => {
@@ -31,9 +30,9 @@ const ownership: Check = (h) => {
 }
 
 const CHECKS: Partial<Record<S3Operation['kind'], Check[]>> = {
-  PutObject: [acl, tagging, appendWrite],
-  CopyObject: [acl, tagging],
-  CreateMultipartUpload: [acl, tagging],
+  PutObject: [acl, appendWrite],
+  CopyObject: [acl],
+  CreateMultipartUpload: [acl],
   CreateBucket: [acl, ownership],
 }
 

@@ -10,7 +10,7 @@ export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false })
 
 /** Elements that repeat in request bodies and must always parse as arrays. */
-const ARRAY_ELEMENTS = new Set(['Part', 'Object', 'Rule', 'EncryptionType'])
+const ARRAY_ELEMENTS = new Set(['Part', 'Object', 'Rule', 'EncryptionType', 'Tag'])
 
 const parser = new XMLParser({
   ignoreAttributes: true,

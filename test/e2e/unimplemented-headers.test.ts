@@ -24,7 +24,6 @@ describe('headers of unimplemented features', () => {
     ['x-amz-acl', 'authenticated-read'],
     ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
     ['x-amz-grant-full-control', 'id="abc"'],
-    ['x-amz-tagging', 'a=b'],
   ]
 
   it.each(objectHeaders)('PutObject with %s: %s answers 501 and writes nothing', async (name, value) => {

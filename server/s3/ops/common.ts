@@ -19,10 +19,30 @@ export async function loadBucket(svc: Services, req: S3Request, name: string, ac
   const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
+  if (!access && usesExistingObjectTag(req, bucket)) req.existingTags = await existingTags(svc, req, name)
   authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit })
   const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
   if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
   return bucket
+}
+
+/** Operations a policy may judge on the addressed version's tags (AWS: s3:ExistingObjectTag/<key>). */
+const EXISTING_TAG_OPS = new Set(['GetObject', 'HeadObject', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectAttributes'])
+const EXISTING_TAG_KEY = /s3:existingobjecttag\//i
+
+/** Whether a policy judging this request may name s3:ExistingObjectTag: only then is the version read first. */
+function usesExistingObjectTag(req: S3Request, bucket: BucketRecord): boolean {
+  if (!EXISTING_TAG_OPS.has(req.op.kind)) return false
+  if (bucket.policy !== undefined && EXISTING_TAG_KEY.test(bucket.policy)) return true
+  const identity = req.principal.identity
+  return [...(identity?.policies ?? []), ...(identity?.sessionPolicy ? [identity.sessionPolicy] : [])].some((p) => EXISTING_TAG_KEY.test(JSON.stringify(p)))
+}
+
+/** The tags of the version the request addresses (none when it does not exist: the operation answers that). */
+async function existingTags(svc: Services, req: S3Request, bucket: string): Promise<Record<string, string> | undefined> {
+  const op = req.op as { key: string; versionId?: string }
+  const rec = await svc.meta.getVersion(bucket, op.key, op.versionId)
+  return rec && !rec.deleteMarker ? rec.tags ?? {} : undefined
 }
 
 /**

@@ -13,6 +13,9 @@ import { textOf, xmlDocument } from '../xml.js'
 import { loadBucket, normalizeEtag, quoteEtag } from './common.js'
 import { findUpload, openUploadKey, partAlgorithm } from './multipart.js'
 import { expirationHeaders } from './lifecycle.js'
+import { conditionalConflict, precheckExpectation, writeExpectation } from './object-put.js'
+import { checksumMismatch, parseChecksumHeaders, type SentChecksum } from '../checksums.js'
+import { AMZ_CHECKSUM_TYPE } from '../headers.js'
 import { versionHeaders } from './versioning.js'
 import { versionLock } from './object-lock.js'
 
@@ -96,7 +99,10 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
     // when sent anyway it opens the sealed part checksums, so the answer carries the checksum.
     if (up.checksumAlgorithm || presentsCustomerKey(req.headers)) oek = (await openUploadKey(svc, req, up, bucket)).oek
   }
-  const listed = parseParts(await readXml(req, 'CompleteMultipartUpload'), up)
+  const sent = sentWholeChecksum(req.headers, up)
+  if (sent && up.encryption.mode === 'SSE-C' && !oek) oek = (await openUploadKey(svc, req, up, bucket)).oek
+  const conditions = writeExpectation(req.headers)
+  const listed = parseParts(await readXml(req, 'CompleteMultipartUpload', { objectChecksum: true }), up)
   if (listed.length === 0) throw new S3Error('InvalidRequest', { message: 'You must specify at least one part' })
   // Part checksums listed for an SSE-C upload can be compared only with the key: it is required then.
   if (up.encryption.mode === 'SSE-C' && !oek && listed.some((l) => l.checksum !== undefined)) oek = (await openUploadKey(svc, req, up, bucket)).oek
@@ -110,19 +116,45 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   // overwrites the part, AWS UploadPart docs): the listed ETag still matching (the same bytes)
   // completes with the new part, another ETag is 400 InvalidPart. Each retry needs yet another
   // re-upload in its window; after MAX_COMMIT_ATTEMPTS the conflict answers 409 OperationAborted.
+  // If-None-Match: * / If-Match are checked here and again in the commit's atomic section.
+  const expect = await precheckExpectation(svc, op.bucket, op.key, conditions)
   for (let attempt = 1; ; attempt++) {
     const completed = completedRecord(up, listed, await svc.meta.getParts(up.uploadId), oek)
     const checksum = completed.checksum
+    if (sent) checkWholeChecksum(sent, checksum)
     // Lock headers given at Create, else the bucket's default retention counted from the Complete.
     const rec: ObjectRecord = { ...completed.rec, ...versionLock(bucket, up, completed.rec.lastModified) }
     try {
-      const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId })
+      const { garbage, version } = await svc.meta.commitObject(placeObject(svc, rec), { completeUpload: up.uploadId, expect })
       deleteGarbage(svc, garbage)
       return { status: 200, headers: { ...sseResponseHeaders(up.encryption), ...versionHeaders(bucket, version), ...expirationHeaders(svc, bucket, version) }, xml: resultXml(req, rec, checksum) }
     } catch (err) {
-      if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw err
+      if (!(err instanceof ConflictError && err.kind === 'concurrent-change') || attempt >= MAX_COMMIT_ATTEMPTS) throw conditionalConflict(err, expect)
     }
   }
+}
+
+/**
+ * The `x-amz-checksum-*` header of a Complete: the checksum of the whole object, of the upload's
+ * algorithm (400 InvalidRequest otherwise); `x-amz-checksum-type`, when sent, must be the upload's.
+ */
+function sentWholeChecksum(h: Record<string, string>, up: UploadRecord): SentChecksum | undefined {
+  const sent = parseChecksumHeaders(h)
+  const type = h[AMZ_CHECKSUM_TYPE]?.toUpperCase()
+  const upType = up.checksumType ?? 'FULL_OBJECT'
+  if (type !== undefined && up.checksumAlgorithm && type !== upType) {
+    throw new S3Error('InvalidRequest', { message: `The upload was created using the ${upType} checksum mode. The complete request must use the same checksum mode.` })
+  }
+  if (sent && sent.algorithm !== partAlgorithm(up)) {
+    throw new S3Error('InvalidRequest', { message: `The upload was created using the ${partAlgorithm(up).toLowerCase()} checksum algorithm. The complete request must use the same checksum algorithm.` })
+  }
+  return sent
+}
+
+/** The sent whole-object checksum must be the one the parts make (COMPOSITE: without the `-N` suffix). */
+function checkWholeChecksum(sent: SentChecksum, computed: ChecksumValue | undefined): void {
+  const bare = computed?.value.replace(/-\d+$/, '')
+  if (bare !== sent.value) throw checksumMismatch(sent.algorithm)
 }
 
 /**
@@ -155,6 +187,7 @@ function completedRecord(up: UploadRecord, listed: ListedPart[], parts: UploadPa
     checksum: checksum.stored, multipartCount: chosen.length, multipartUploadId: up.uploadId,
     encryption: up.encryption,
     parts: chosen.map(({ uploadId: _u, ...part }) => part),
+    ...(up.tags ? { tags: up.tags } : {}),
   }
   return { rec, checksum: checksum.value }
 }

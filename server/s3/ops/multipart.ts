@@ -10,6 +10,7 @@ import { precheckBodyHeaders, storedContentEncoding, verifyBody } from '../body.
 import { CHECKSUM_ALGORITHMS, createChecksum, type Hasher } from '../checksums.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchUpload } from '../errors.js'
+import { requestedTags, storedTags } from '../tags.js'
 import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, openObjectKey, writePart } from '../object-io.js'
 import { contentLength } from '../request-body.js'
@@ -91,6 +92,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const h = req.headers
   checkKeyLength(key)
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
+  const tags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
@@ -101,7 +103,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const { encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const up: UploadRecord = {
     v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
-    ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption,
+    ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption, ...storedTags(tags),
     ...(lock?.retention ? { retention: lock.retention } : {}), ...(lock?.legalHold ? { legalHold: true } : {}),
   }
   await svc.meta.createUpload(up)

@@ -7,6 +7,7 @@ import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
+import { tagCountHeader } from '../tags.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 import { expirationHeaders } from './lifecycle.js'
 import { readableVersion, versionHeaders } from './versioning.js'
@@ -156,6 +157,7 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     ...(queryValue(req.query, 'versionId') === undefined ? expirationHeaders(svc, bucket, rec) : {}),
     'Accept-Ranges': 'bytes',
     ...sseResponseHeaders(rec.encryption, { customerKeyMd5: customer?.md5 }),
+    ...tagCountHeader(rec.tags),
   }
   let range: ByteRange | undefined
   let status = 200

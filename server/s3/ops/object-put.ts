@@ -3,7 +3,8 @@ import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord } f
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, noSuchKey } from '../errors.js'
-import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_WEBSITE_REDIRECT } from '../headers.js'
+import { AMZ_METADATA_DIRECTIVE, AMZ_STORAGE_CLASS, AMZ_TAGGING_DIRECTIVE, AMZ_WEBSITE_REDIRECT } from '../headers.js'
+import { requestedTags, storedTags } from '../tags.js'
 import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
 import { storeChecksum } from '../stored-checksums.js'
@@ -15,6 +16,7 @@ import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
 import { newVersionId } from '../../../storage/versions.js'
 import { lockFromHeaders, requireLockedWriteDigest, versionLock } from './object-lock.js'
+import { NotFoundError } from '../../../storage/errors.js'
 
 /** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -32,7 +34,7 @@ export function writeExpectation(h: Record<string, string>): { etag?: string; ab
  * Checks the write conditions against the current object and returns what the commit must still
  * find: If-Match may be quoted, a list or `*`, so the commit expects the exact ETag that matched.
  */
-async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
+export async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
   if (!expect) return undefined
   const cur = await svc.meta.getObject(bucket, key)
   if (expect.absent && cur) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-None-Match']] })
@@ -61,6 +63,16 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
   }
 }
 
+/**
+ * A conditional commit whose object was removed after its If-Match held at the precheck: the
+ * write conflicted with a concurrent delete, which AWS answers 409 ConditionalRequestConflict
+ * (AWS S3 User Guide, conditional writes). Every other error is returned as it is.
+ */
+export function conditionalConflict(err: unknown, expect: CommitExpectation | undefined): unknown {
+  if (expect?.etag !== undefined && err instanceof NotFoundError && err.kind === 'object') return new S3Error('ConditionalRequestConflict', { cause: err })
+  return err
+}
+
 /** Commits a new version; returns it as committed (the null version unless versioning is Enabled). */
 async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<ObjectRecord> {
   let result: Awaited<ReturnType<Services['meta']['commitObject']>>
@@ -68,7 +80,7 @@ async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpecta
     result = await svc.meta.commitObject(placeObject(svc, rec), { expect })
   } catch (err) {
     deleteGarbage(svc, blobs)
-    throw err
+    throw conditionalConflict(err, expect)
   }
   deleteGarbage(svc, result.garbage)
   return result.version
@@ -78,6 +90,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const h = req.headers
   checkKeyLength(key)
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
+  const tags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
   precheckBodyHeaders(h)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
@@ -98,7 +111,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const rec: ObjectRecord = {
     v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
-    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
+    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }], ...storedTags(tags),
     ...versionLock(bucket, lock, now),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
@@ -135,7 +148,10 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const source = parseCopySource(h)
   const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
+  const tagDirective = h[AMZ_TAGGING_DIRECTIVE] ?? 'COPY'
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown tagging directive.', fields: [['ArgumentName', AMZ_TAGGING_DIRECTIVE], ['ArgumentValue', tagDirective]] })
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true, copySource: true })
+  const headerTags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
@@ -173,6 +189,8 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
     ...versionLock(bucket, lock, now),
+    // COPY keeps the source version's tags, REPLACE takes the request's x-amz-tagging (none without it).
+    ...storedTags(tagDirective === 'REPLACE' ? headerTags : src.record.tags),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })

@@ -145,6 +145,13 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'DeleteBucketCors': return { action: 's3:PutBucketCORS' }
     // A preflight is answered from the CORS rules alone, unauthenticated, as S3 answers it.
     case 'OptionsPreflight': return undefined
+    case 'GetBucketTagging': return { action: 's3:GetBucketTagging' }
+    case 'PutBucketTagging':
+    case 'DeleteBucketTagging': return { action: 's3:PutBucketTagging' }
+    case 'GetObjectTagging': return { action: op.versionId !== undefined ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', key: op.key }
+    case 'PutObjectTagging': return { action: op.versionId !== undefined ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging', key: op.key }
+    case 'DeleteObjectTagging': return { action: op.versionId !== undefined ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging', key: op.key }
+    case 'GetObjectAttributes': return { action: op.versionId !== undefined ? 's3:GetObjectVersionAttributes' : 's3:GetObjectAttributes', key: op.key }
     default: {
       const unreachable: never = op
       throw new Error(`no action for ${JSON.stringify(unreachable)}`)

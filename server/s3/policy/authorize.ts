@@ -68,6 +68,11 @@ export function requestContext(req: S3Request, access: Access, region: string): 
   if (req.op.kind === 'CopyObject' || req.op.kind === 'UploadPartCopy') set('s3:x-amz-copy-source', h[AMZ_COPY_SOURCE])
   if (req.op.kind === 'CopyObject') set('s3:x-amz-metadata-directive', h[AMZ_METADATA_DIRECTIVE])
   if (!access.source && SSE_KEY_OPS.has(req.op.kind)) Object.assign(ctx, lockContext(h))
+  if (!access.source) {
+    for (const [k, v] of Object.entries(req.requestTags ?? {})) set(`s3:requestobjecttag/${k.toLowerCase()}`, v)
+    if (req.requestTags) ctx['s3:requestobjecttagkeys'] = Object.keys(req.requestTags)
+    for (const [k, v] of Object.entries(req.existingTags ?? {})) set(`s3:existingobjecttag/${k.toLowerCase()}`, v)
+  }
   if (req.op.kind === 'ListObjects' || req.op.kind === 'ListObjectsV2') {
     set('s3:prefix', queryValue(req.query, 'prefix') ?? '')
     set('s3:delimiter', queryValue(req.query, 'delimiter'))

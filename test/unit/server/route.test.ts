@@ -89,6 +89,17 @@ describe('parseOperation', () => {
     expect(refusal('PUT', '/b/k?encryption')).toEqual({ operation: 'UpdateObjectEncryption', subresource: 'encryption' })
   })
 
+  it('?tagging is object or bucket tagging by method; ?attributes is GetObjectAttributes', () => {
+    expect(kindOf('GET', '/b/k?tagging&versionId=null')).toMatchObject({ kind: 'GetObjectTagging', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('PUT', '/b/k?tagging').kind).toBe('PutObjectTagging')
+    expect(kindOf('DELETE', '/b/k?tagging').kind).toBe('DeleteObjectTagging')
+    expect(kindOf('GET', '/b?tagging').kind).toBe('GetBucketTagging')
+    expect(kindOf('PUT', '/b?tagging').kind).toBe('PutBucketTagging')
+    expect(kindOf('DELETE', '/b?tagging').kind).toBe('DeleteBucketTagging')
+    expect(kindOf('GET', '/b/k?attributes').kind).toBe('GetObjectAttributes')
+    expect(() => kindOf('POST', '/b/k?tagging')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+  })
+
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
     expect(kindOf('GET', '/b?policy').kind).toBe('GetBucketPolicy')
     expect(kindOf('PUT', '/b?policy').kind).toBe('PutBucketPolicy')
