@@ -37,7 +37,6 @@ const CODES = {
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
-  BadRequest: { status: 400, message: 'Bad Request' },
   NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },

@@ -202,6 +202,8 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
   if (has(q, 'object-lock')) {
     if (method === 'GET') return { kind: 'GetObjectLockConfiguration', bucket }
     if (method === 'PUT') return { kind: 'PutObjectLockConfiguration', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'lifecycle')) {
     if (method === 'GET') return { kind: 'GetBucketLifecycleConfiguration', bucket }
     if (method === 'PUT') return { kind: 'PutBucketLifecycleConfiguration', bucket }
