@@ -40,6 +40,28 @@ export interface BucketEncryptionConfig {
   bucketKeyEnabled: boolean
 }
 
+/** An ACL permission (S3 "Access control list (ACL) overview"). */
+export type AclPermission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP'
+
+/** Who a grant names: an account by canonical user ID, or one of S3's predefined groups by URI. */
+export type AclGrantee = { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string }
+
+export interface AclGrant {
+  grantee: AclGrantee
+  permission: AclPermission
+}
+
+/** S3 Object Ownership of a bucket; 'none' after DeleteBucketOwnershipControls (behaves as ObjectWriter). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter' | 'none'
+
+/** The four Block Public Access settings of a bucket. */
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean
+  ignorePublicAcls: boolean
+  blockPublicPolicy: boolean
+  restrictPublicBuckets: boolean
+}
+
 export interface BucketRecord {
   v: 1
   name: string
@@ -57,6 +79,18 @@ export interface BucketRecord {
   versioning?: 'Enabled' | 'Suspended'
   /** Object Lock: set at creation only (it also turns versioning on for good). */
   objectLock?: ObjectLockConfig
+  /**
+   * Object Ownership; undefined = BucketOwnerEnforced (buckets created before ownership controls
+   * existed here never accepted an ACL, which is what BucketOwnerEnforced means).
+   */
+  objectOwnership?: ObjectOwnership
+  /**
+   * Block Public Access; undefined = none configured (new buckets get all four set; buckets created
+   * before Block Public Access existed here keep answering their policies as they did).
+   */
+  publicAccessBlock?: PublicAccessBlock
+  /** The bucket ACL's grants; undefined = private (the owner's FULL_CONTROL only). */
+  acl?: AclGrant[]
 }
 
 /** One part write of an object: one blob of SR1 ciphertext. A single PUT is part 1. */
@@ -125,6 +159,8 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
   retention?: Retention
   /** Object Lock legal hold: while set, the version cannot be deleted or overwritten by id. */
   legalHold?: true
+  /** The version's ACL grants; undefined = private (its owner's FULL_CONTROL only). */
+  acl?: AclGrant[]
 }
 
 /** Any version of an object. */
@@ -144,6 +180,8 @@ export interface UploadRecord extends ObjectMetadata {
   checksumType?: ChecksumType
   /** The object key is created and sealed at CreateMultipartUpload. */
   encryption: EncryptionRecord
+  /** The ACL the completed object gets (CreateMultipartUpload's x-amz-acl / grant headers). */
+  acl?: AclGrant[]
 }
 
 export interface UploadPartRecord extends PartRecord {

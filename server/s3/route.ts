@@ -17,6 +17,16 @@ export type S3Operation =
   | { kind: 'PutBucketPolicy'; bucket: string }
   | { kind: 'DeleteBucketPolicy'; bucket: string }
   | { kind: 'GetBucketPolicyStatus'; bucket: string }
+  | { kind: 'GetBucketAcl'; bucket: string }
+  | { kind: 'PutBucketAcl'; bucket: string }
+  | { kind: 'GetBucketOwnershipControls'; bucket: string }
+  | { kind: 'PutBucketOwnershipControls'; bucket: string }
+  | { kind: 'DeleteBucketOwnershipControls'; bucket: string }
+  | { kind: 'GetPublicAccessBlock'; bucket: string }
+  | { kind: 'PutPublicAccessBlock'; bucket: string }
+  | { kind: 'DeletePublicAccessBlock'; bucket: string }
+  | { kind: 'GetObjectAcl'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectAcl'; bucket: string; key: string; versionId?: string }
   | { kind: 'GetBucketVersioning'; bucket: string }
   | { kind: 'PutBucketVersioning'; bucket: string }
   | { kind: 'ListObjectVersions'; bucket: string }
@@ -99,10 +109,9 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'acl', 'tagging', 'lifecycle', 'cors', 'website',
+  'tagging', 'lifecycle', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
-  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
-  'publicAccessBlock', 'restore', 'select', 'attributes', 'torrent', 'session',
+  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'restore', 'select', 'attributes', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
 ])
 
@@ -170,6 +179,23 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'GET') return { kind: 'ListObjectVersions', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'acl')) {
+    if (method === 'GET') return { kind: 'GetBucketAcl', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketAcl', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'ownershipControls')) {
+    if (method === 'GET') return { kind: 'GetBucketOwnershipControls', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketOwnershipControls', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketOwnershipControls', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'publicAccessBlock')) {
+    if (method === 'GET') return { kind: 'GetPublicAccessBlock', bucket }
+    if (method === 'PUT') return { kind: 'PutPublicAccessBlock', bucket }
+    if (method === 'DELETE') return { kind: 'DeletePublicAccessBlock', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'policyStatus')) {
     if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -205,6 +231,11 @@ function objectOperation(
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
+  if (has(q, 'acl')) {
+    if (method === 'GET') return { kind: 'GetObjectAcl', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectAcl', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
   switch (method) {
     case 'GET':
       if (uploadId !== undefined) return { kind: 'ListParts', bucket, key, uploadId }
