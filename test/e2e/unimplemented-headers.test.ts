@@ -1,4 +1,7 @@
-/** @module E2E: headers of features we do not implement answer 501 NotImplemented and change nothing. */
+/**
+ * @module E2E: headers of features we do not implement answer 501 NotImplemented and change nothing.
+ * (ACL and Object Ownership headers are implemented: test/e2e/access-control.test.ts.)
+ */
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signedSend } from '../support/raw-s3.js'
@@ -20,10 +23,6 @@ describe('headers of unimplemented features', () => {
   })
 
   const objectHeaders: Array<[string, string]> = [
-    ['x-amz-acl', 'public-read'],
-    ['x-amz-acl', 'authenticated-read'],
-    ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
-    ['x-amz-grant-full-control', 'id="abc"'],
     ['x-amz-tagging', 'a=b'],
     ['x-amz-object-lock-mode', 'GOVERNANCE'],
     ['x-amz-object-lock-retain-until-date', '2030-01-01T00:00:00Z'],
@@ -63,9 +62,6 @@ describe('headers of unimplemented features', () => {
 
   it.each([
     ['x-amz-bucket-object-lock-enabled', 'true'],
-    ['x-amz-acl', 'public-read'],
-    ['x-amz-grant-write', 'id="abc"'],
-    ['x-amz-object-ownership', 'ObjectWriter'],
   ])('CreateBucket with %s: %s answers 501 and creates no bucket', async (name, value) => {
     const b = `unimpl-${name.length}-${value.length}`
     const res = await signedSend(srv.port, { method: 'PUT', path: `/${b}`, headers: { [name]: value } })

@@ -52,7 +52,7 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?acl', '/b?object-lock', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?retention']) {
+    for (const t of ['/b?accelerate', '/b?object-lock', '/b/k?tagging', '/b?lifecycle', '/b/k?attributes', '/b/k?retention']) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
   })
