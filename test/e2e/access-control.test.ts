@@ -159,6 +159,12 @@ describe('access control: Object Ownership, ACLs, Block Public Access, policy st
       await alice.send(new PutObjectCommand({ Bucket: b, Key: 'mine', Body: 'alice only' }))
       expect(await text(await bob.send(new GetObjectCommand({ Bucket: b, Key: 'shared' })))).toBe('for bob')
       await expectSdkError(bob.send(new GetObjectCommand({ Bucket: b, Key: 'mine' })), DENIED)
+      // The object's READ grant also lets bob copy it into a bucket of his own; the other object stays closed.
+      const bobs = `bob-${b}`
+      await bob.send(new CreateBucketCommand({ Bucket: bobs }))
+      await bob.send(new CopyObjectCommand({ Bucket: bobs, Key: 'copy', CopySource: `${b}/shared` }))
+      expect(await text(await bob.send(new GetObjectCommand({ Bucket: bobs, Key: 'copy' })))).toBe('for bob')
+      await expectSdkError(bob.send(new CopyObjectCommand({ Bucket: bobs, Key: 'copy2', CopySource: `${b}/mine` })), DENIED)
       await expectSdkError(bob.send(new PutObjectCommand({ Bucket: b, Key: 'drop', Body: 'x' })), DENIED)
       await expectSdkError(bob.send(new ListObjectsV2Command({ Bucket: b })), DENIED)
 

@@ -57,6 +57,20 @@ describe('parseOperation', () => {
     }
   })
 
+  it('?acl, ?ownershipControls and ?publicAccessBlock are the access-control operations', () => {
+    expect(kindOf('GET', '/b?acl')).toMatchObject({ kind: 'GetBucketAcl', bucket: 'b' })
+    expect(kindOf('PUT', '/b?acl')).toMatchObject({ kind: 'PutBucketAcl', bucket: 'b' })
+    expect(kindOf('GET', '/b/k?acl&versionId=null')).toMatchObject({ kind: 'GetObjectAcl', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('PUT', '/b/k?acl')).toMatchObject({ kind: 'PutObjectAcl', bucket: 'b', key: 'k' })
+    for (const [method, kind] of [['GET', 'GetBucketOwnershipControls'], ['PUT', 'PutBucketOwnershipControls'], ['DELETE', 'DeleteBucketOwnershipControls']]) {
+      expect(kindOf(method, '/b?ownershipControls')).toMatchObject({ kind })
+    }
+    for (const [method, kind] of [['GET', 'GetPublicAccessBlock'], ['PUT', 'PutPublicAccessBlock'], ['DELETE', 'DeletePublicAccessBlock']]) {
+      expect(kindOf(method, '/b?publicAccessBlock')).toMatchObject({ kind })
+    }
+    expect(() => kindOf('DELETE', '/b?acl')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+  })
+
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
     expect(kindOf('GET', '/b?policy').kind).toBe('GetBucketPolicy')
     expect(kindOf('PUT', '/b?policy').kind).toBe('PutBucketPolicy')
