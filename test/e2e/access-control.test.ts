@@ -9,7 +9,7 @@ import {
   DeletePublicAccessBlockCommand, GetBucketAclCommand, GetBucketOwnershipControlsCommand, GetBucketPolicyStatusCommand,
   GetObjectAclCommand, GetObjectCommand, GetPublicAccessBlockCommand, HeadObjectCommand, ListObjectsV2Command,
   PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutObjectAclCommand, PutObjectCommand,
-  PutPublicAccessBlockCommand, type S3Client,
+  PutPublicAccessBlockCommand, UploadPartCommand, CompleteMultipartUploadCommand, type S3Client,
 } from '@aws-sdk/client-s3'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -140,6 +140,17 @@ describe('access control: Object Ownership, ACLs, Block Public Access, policy st
       expect(codeOf(await anonGet(b, 'pub'))).toEqual([403, 'AccessDenied'])
       // The ACL change kept the object as it was.
       expect(await text(await alice.send(new GetObjectCommand({ Bucket: b, Key: 'pub' })))).toBe('public bytes')
+    })
+
+    it('a multipart upload started with public-read completes into a public object; CopyObject takes the request ACL, not the source one', async () => {
+      const b = await aclBucket()
+      const up = await alice.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ACL: 'public-read' }))
+      const part = await alice.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'one part' }))
+      await alice.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))
+      const got = await anonGet(b, 'mp')
+      expect([got.status, got.text]).toEqual([200, 'one part'])
+      await alice.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/mp` }))
+      expect(codeOf(await anonGet(b, 'copy'))).toEqual([403, 'AccessDenied'])
     })
 
     it('a public-read bucket ACL lets anyone list the bucket, not read its private objects', async () => {
