@@ -198,6 +198,22 @@ describe('access control: Object Ownership, ACLs, Block Public Access, policy st
       await expectSdkError(bob.send(new GetBucketAclCommand({ Bucket: b })), DENIED)
     })
 
+    it('s3:x-amz-acl in a policy: another account may write only with bucket-owner-full-control, and then the bucket owner owns it', async () => {
+      const b = `acl-${++n}`
+      await alice.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'BucketOwnerPreferred' }))
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow', Principal: { AWS: ACCT_B }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/*`,
+          Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+        }],
+      }
+      await alice.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(policy) }))
+      await expectSdkError(bob.send(new PutObjectCommand({ Bucket: b, Key: 'up', Body: 'x' })), DENIED)
+      await bob.send(new PutObjectCommand({ Bucket: b, Key: 'up', Body: 'x', ACL: 'bucket-owner-full-control' }))
+      expect((await alice.send(new GetObjectAclCommand({ Bucket: b, Key: 'up' }))).Owner?.ID).toBe(canonicalId(ACCT_A))
+    })
+
     it('an explicit Deny in the bucket policy wins over an ACL grant', async () => {
       const b = await aclBucket()
       await alice.send(new PutObjectCommand({ Bucket: b, Key: 'shared', Body: 'x', GrantRead: `id=${canonicalId(ACCT_B)}` }))

@@ -1,7 +1,8 @@
 /** Unit: ACLs from canned names, grant headers and AccessControlPolicy XML (acl.ts); their policy statements. */
 import { describe, expect, it } from 'vitest'
 import {
-  ALL_USERS, AUTHENTICATED_USERS, aclFromHeaders, cannedAcl, canonicalId, isPublicAcl, newObjectAcl, parseAccessControlPolicy,
+  ALL_USERS, AUTHENTICATED_USERS, aclFromHeaders, cannedAcl, canonicalId, isPublicAcl, newObjectAcl, ownershipOf,
+  parseAccessControlPolicy, refusePublicAcl,
 } from '../../../server/s3/acl.js'
 import { aclStatements } from '../../../server/s3/policy/acl-grants.js'
 import type { BucketRecord } from '../../../storage/types.js'
@@ -102,6 +103,15 @@ describe('ownership and Block Public Access on a new object', () => {
   it('BlockPublicAcls refuses a public ACL with 403', () => {
     const b = bucket({ objectOwnership: 'ObjectWriter', publicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false } })
     expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, b, OWNER))).toBe('AccessDenied')
+  })
+})
+
+describe('a bucket record written before ownership controls and Block Public Access existed', () => {
+  it('is BucketOwnerEnforced (ACL headers refused as before) and has no Block Public Access (public ACL checks do not apply)', () => {
+    const legacy = bucket()
+    expect(ownershipOf(legacy)).toBe('BucketOwnerEnforced')
+    expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, legacy, OWNER))).toBe('AccessControlListNotSupported')
+    expect(codeOf(() => refusePublicAcl(legacy, cannedAcl('public-read', 'bucket', OWNER, OWNER)))).toBe('no error')
   })
 })
 
