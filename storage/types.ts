@@ -41,6 +41,28 @@ export interface BucketEncryptionConfig {
   bucketKeyEnabled: boolean
 }
 
+/** An ACL permission (S3 "Access control list (ACL) overview"). */
+export type AclPermission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP'
+
+/** Who a grant names: an account by canonical user ID, or one of S3's predefined groups by URI. */
+export type AclGrantee = { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string }
+
+export interface AclGrant {
+  grantee: AclGrantee
+  permission: AclPermission
+}
+
+/** S3 Object Ownership of a bucket; 'none' after DeleteBucketOwnershipControls (behaves as ObjectWriter). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter' | 'none'
+
+/** The four Block Public Access settings of a bucket. */
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean
+  ignorePublicAcls: boolean
+  blockPublicPolicy: boolean
+  restrictPublicBuckets: boolean
+}
+
 export interface BucketRecord {
   v: 1
   name: string
@@ -68,6 +90,18 @@ export interface BucketRecord {
   cors?: CorsRule[]
   /** Bucket tags (PutBucketTagging), key -> value; undefined = no tag set. */
   tags?: Record<string, string>
+  /**
+   * Object Ownership; undefined = BucketOwnerEnforced (buckets created before ownership controls
+   * existed here never accepted an ACL, which is what BucketOwnerEnforced means).
+   */
+  objectOwnership?: ObjectOwnership
+  /**
+   * Block Public Access; undefined = none configured (new buckets get all four set; buckets created
+   * before Block Public Access existed here keep answering their policies as they did).
+   */
+  publicAccessBlock?: PublicAccessBlock
+  /** The bucket ACL's grants; undefined = private (the owner's FULL_CONTROL only). */
+  acl?: AclGrant[]
 }
 
 /** One CORSRule of a bucket's CORS configuration, as PutBucketCors received it. */
@@ -151,6 +185,8 @@ export interface ObjectRecord extends ObjectMetadata, VersionFields {
   legalHold?: boolean
   /** This version's tags, key -> value (absent = none); PutObjectTagging replaces the version in place. */
   tags?: Record<string, string>
+  /** The version's ACL grants; undefined = private (its owner's FULL_CONTROL only). */
+  acl?: AclGrant[]
 }
 
 /** Any version of an object. */
@@ -175,6 +211,8 @@ export interface UploadRecord extends ObjectMetadata {
   legalHold?: boolean
   /** Tags sent with CreateMultipartUpload, given to the object at Complete. */
   tags?: Record<string, string>
+  /** The ACL the completed object gets (CreateMultipartUpload's x-amz-acl / grant headers). */
+  acl?: AclGrant[]
 }
 
 export interface UploadPartRecord extends PartRecord {

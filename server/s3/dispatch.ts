@@ -1,6 +1,11 @@
 /** @module S3Operation -> handler: the only big switch. Adding an operation without a handler fails to compile. */
 import type { S3Request, S3Result, Services } from './context.js'
 import { deleteBucketCors, getBucketCors, optionsPreflight, putBucketCors } from './ops/bucket-cors.js'
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js'
+import {
+  deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock,
+  putBucketOwnershipControls, putPublicAccessBlock,
+} from './ops/bucket-ownership.js'
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js'
 import { createBucket, deleteBucket, getBucketLocation, headBucket } from './ops/bucket.js'
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/bucket-policy.js'
@@ -38,6 +43,16 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'PutBucketPolicy': return putBucketPolicy(svc, req, op.bucket)
     case 'DeleteBucketPolicy': return deleteBucketPolicy(svc, req, op.bucket)
     case 'GetBucketPolicyStatus': return getBucketPolicyStatus(svc, req, op.bucket)
+    case 'GetBucketAcl': return getBucketAcl(svc, req, op.bucket)
+    case 'PutBucketAcl': return putBucketAcl(svc, req, op.bucket)
+    case 'GetBucketOwnershipControls': return getBucketOwnershipControls(svc, req, op.bucket)
+    case 'PutBucketOwnershipControls': return putBucketOwnershipControls(svc, req, op.bucket)
+    case 'DeleteBucketOwnershipControls': return deleteBucketOwnershipControls(svc, req, op.bucket)
+    case 'GetPublicAccessBlock': return getPublicAccessBlock(svc, req, op.bucket)
+    case 'PutPublicAccessBlock': return putPublicAccessBlock(svc, req, op.bucket)
+    case 'DeletePublicAccessBlock': return deletePublicAccessBlock(svc, req, op.bucket)
+    case 'GetObjectAcl': return getObjectAcl(svc, req, op.bucket, op.key, op.versionId)
+    case 'PutObjectAcl': return putObjectAcl(svc, req, op.bucket, op.key, op.versionId)
     case 'GetBucketVersioning': return getBucketVersioning(svc, req, op.bucket)
     case 'PutBucketVersioning': return putBucketVersioning(svc, req, op.bucket)
     case 'ListObjectVersions': return listObjectVersions(svc, req, op.bucket)

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ObjectLockedError } from '../../storage/e
 
 /** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
 const CODES = {
+  AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
   AccessDenied: { status: 403, message: 'Access Denied' },
   /** A CORS preflight (OPTIONS) that the bucket's CORS configuration does not allow. */
   AccessForbidden: {
@@ -38,6 +39,7 @@ const CODES = {
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
   NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },
+  InvalidBucketAclWithObjectOwnership: { status: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },
   InvalidChunkSizeError: { status: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
@@ -69,6 +71,7 @@ const CODES = {
     status: 400,
     message: 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   },
+  MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
   MalformedPolicy: { status: 400, message: "Policies must be valid JSON and the first byte must be '{'" },
   MalformedXML: {
     status: 400,
@@ -85,6 +88,7 @@ const CODES = {
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
   NoSuchObjectLockConfiguration: { status: 404, message: 'The specified object does not have a ObjectLock configuration' },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
   NoSuchUpload: {
     status: 404,
     message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
@@ -92,6 +96,7 @@ const CODES = {
   ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented' },
   ConditionalRequestConflict: { status: 409, message: 'The conditional request cannot succeed due to a conflicting operation against this resource.' },
+  OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found' },
   OperationAborted: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
@@ -104,6 +109,8 @@ const CODES = {
     status: 403,
     message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
   },
+  UnexpectedContent: { status: 400, message: 'This request does not support content' },
+  UnresolvableGrantByEmailAddress: { status: 400, message: 'The email address you provided does not match any account on record.' },
   XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
 } as const satisfies Record<string, { status: number; message: string }>
 

@@ -18,6 +18,16 @@ export type S3Operation =
   | { kind: 'PutBucketPolicy'; bucket: string }
   | { kind: 'DeleteBucketPolicy'; bucket: string }
   | { kind: 'GetBucketPolicyStatus'; bucket: string }
+  | { kind: 'GetBucketAcl'; bucket: string }
+  | { kind: 'PutBucketAcl'; bucket: string }
+  | { kind: 'GetBucketOwnershipControls'; bucket: string }
+  | { kind: 'PutBucketOwnershipControls'; bucket: string }
+  | { kind: 'DeleteBucketOwnershipControls'; bucket: string }
+  | { kind: 'GetPublicAccessBlock'; bucket: string }
+  | { kind: 'PutPublicAccessBlock'; bucket: string }
+  | { kind: 'DeletePublicAccessBlock'; bucket: string }
+  | { kind: 'GetObjectAcl'; bucket: string; key: string; versionId?: string }
+  | { kind: 'PutObjectAcl'; bucket: string; key: string; versionId?: string }
   | { kind: 'GetBucketVersioning'; bucket: string }
   | { kind: 'PutBucketVersioning'; bucket: string }
   | { kind: 'ListObjectVersions'; bucket: string }
@@ -121,10 +131,8 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
 export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
-  'acl', 'website',
-  'replication', 'notification', 'logging', 'requestPayment',
-  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
-  'publicAccessBlock', 'restore', 'select', 'torrent', 'session',
+  'website', 'replication', 'notification', 'logging', 'requestPayment',
+  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'restore', 'select', 'torrent', 'session',
   'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
 ])
 
@@ -220,6 +228,23 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
     if (method === 'DELETE') return { kind: 'DeleteBucketTagging', bucket }
     throw new S3Error('MethodNotAllowed')
   }
+  if (has(q, 'acl')) {
+    if (method === 'GET') return { kind: 'GetBucketAcl', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketAcl', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'ownershipControls')) {
+    if (method === 'GET') return { kind: 'GetBucketOwnershipControls', bucket }
+    if (method === 'PUT') return { kind: 'PutBucketOwnershipControls', bucket }
+    if (method === 'DELETE') return { kind: 'DeleteBucketOwnershipControls', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'publicAccessBlock')) {
+    if (method === 'GET') return { kind: 'GetPublicAccessBlock', bucket }
+    if (method === 'PUT') return { kind: 'PutPublicAccessBlock', bucket }
+    if (method === 'DELETE') return { kind: 'DeletePublicAccessBlock', bucket }
+    throw new S3Error('MethodNotAllowed')
+  }
   if (has(q, 'policyStatus')) {
     if (method === 'GET') return { kind: 'GetBucketPolicyStatus', bucket }
     throw new S3Error('MethodNotAllowed')
@@ -279,6 +304,11 @@ function objectOperation(
   }
   if (has(q, 'attributes')) {
     if (method === 'GET') return { kind: 'GetObjectAttributes', bucket, key, versionId }
+    throw new S3Error('MethodNotAllowed')
+  }
+  if (has(q, 'acl')) {
+    if (method === 'GET') return { kind: 'GetObjectAcl', bucket, key, versionId }
+    if (method === 'PUT') return { kind: 'PutObjectAcl', bucket, key, versionId }
     throw new S3Error('MethodNotAllowed')
   }
   switch (method) {

@@ -331,8 +331,8 @@ describe('authentication and error framing', () => {
 
     it('an unsupported method answers 405 MethodNotAllowed; an unimplemented sub-resource 501 NotImplemented', async () => {
       expectRawError(await signedSend(srv.port, { method: 'PATCH', path: `/${bucket}/obj`, body: 'x' }), { status: 405, code: 'MethodNotAllowed' })
-      expectRawError(await signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query: { acl: '' } }), {
-        status: 501, code: 'NotImplemented', message: 'The ?acl subresource is not implemented.',
+      expectRawError(await signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query: { torrent: '' } }), {
+        status: 501, code: 'NotImplemented', message: 'The ?torrent subresource is not implemented.',
       })
     })
 

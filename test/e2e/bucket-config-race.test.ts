@@ -62,6 +62,8 @@ describe('concurrent bucket configuration changes', () => {
       const bucket = `cfg-race-${n}`
       const mix = MIXES[n % MIXES.length]
       expect((await send({ method: 'PUT', path: `/${bucket}` })).status).toBe(200)
+      // The trial policies grant `*`: new buckets block public policies until this is removed.
+      expect((await send({ method: 'DELETE', path: `/${bucket}`, query: { publicAccessBlock: '' } })).status).toBe(204)
       // What a delete removes is there first.
       if (mix.startsWith('delete')) expect((await putPolicy(bucket, policyOf(bucket, 1000 + n))).status).toBe(204)
       if (mix.endsWith('delete')) expect((await putEncryption(bucket, ruleOf(4 * n + 2).xml)).status).toBe(200)

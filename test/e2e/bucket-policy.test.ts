@@ -8,7 +8,7 @@
  */
 import { CreateKeyCommand } from '@aws-sdk/client-kms'
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketPolicyCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand,
   GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand, ListObjectsV2Command, PutBucketEncryptionCommand,
   PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3'
@@ -218,6 +218,8 @@ describe('bucket policies (contract §5.6)', () => {
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'pub.txt', Body: 'hello' }))
       const before = await send(srv.port, { method: 'GET', path: `/${b}/pub.txt` })
       expectRawError(before, DENIED)
+      // New buckets block public policies (as AWS creates them); this one opts out.
+      await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }))
       await setPolicy(b, publicRead(b))
       expect((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic).toBe(true)
       const got = await send(srv.port, { method: 'GET', path: `/${b}/pub.txt` })
@@ -235,6 +237,7 @@ describe('bucket policies (contract §5.6)', () => {
       // Anonymous callers have no KMS keys, so this variant of "deny unencrypted uploads" requires AES256.
       const requireAes = denyUnencrypted(b).Statement.map((st) =>
         st.Condition.StringNotEquals ? { ...st, Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } } : st)
+      await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }))
       await setPolicy(b, {
         Version: '2012-10-17',
         Statement: [

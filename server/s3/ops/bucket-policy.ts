@@ -1,8 +1,8 @@
 /** @module Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus (contract §5.6, POL-05/06). */
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error } from '../errors.js'
-import { isPublic } from '../policy/evaluate.js'
-import { MAX_POLICY_BYTES, PolicyError, parsePolicy } from '../policy/parse.js'
+import { isPublic } from '../policy/public.js'
+import { MAX_POLICY_BYTES, PolicyError, parsePolicy, type Policy } from '../policy/parse.js'
 import { readSmallBody } from '../request-body.js'
 import { xmlDocument } from '../xml.js'
 import { updateBucket } from './bucket-update.js'
@@ -21,13 +21,18 @@ export async function putBucketPolicy(svc: Services, req: S3Request, name: strin
     if (err instanceof S3Error && err.code === 'MalformedXML') throw new S3Error('MalformedPolicy', { message: 'Policy exceeds the maximum allowed document size.' })
     throw err
   }
+  let policy: Policy
   try {
-    parsePolicy(text, name)
+    policy = parsePolicy(text, name)
   } catch (err) {
     if (err instanceof PolicyError) throw new S3Error('MalformedPolicy', { message: err.message })
     throw err
   }
-  await updateBucket(svc, req, name, (current) => ({ ...current, policy: text }))
+  await updateBucket(svc, req, name, (current) => {
+    // BlockPublicPolicy: a public policy is refused, whoever sends it (S3 User Guide, Block Public Access).
+    if (current.publicAccessBlock?.blockPublicPolicy && isPublic(policy)) throw new S3Error('AccessDenied')
+    return { ...current, policy: text }
+  })
   return { status: 204 }
 }
 

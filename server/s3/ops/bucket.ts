@@ -10,6 +10,8 @@ import { parseXmlBody, textOf, xmlTextDocument } from '../xml.js'
 import { isOwner, loadBucket } from './common.js'
 import { authorizeIdentity } from '../policy/authorize.js'
 import { deleteGarbage } from '../object-io.js'
+import { NEW_BUCKET_PUBLIC_ACCESS_BLOCK, aclFromHeaders, isPublicAcl, onlyFullControlOf } from '../acl.js'
+import { parseOwnership } from './bucket-ownership.js'
 
 const FORBIDDEN_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-']
 const FORBIDDEN_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']
@@ -57,6 +59,24 @@ function bucketRegion(endpoint: string, constraint: string | undefined): string 
   return constraint
 }
 
+/**
+ * Object Ownership, Block Public Access and ACL of a new bucket, as AWS creates buckets since April
+ * 2023: BucketOwnerEnforced unless `x-amz-object-ownership` says otherwise, all four Block Public
+ * Access settings on. An ACL header is accepted under BucketOwnerEnforced only if it grants the
+ * owner alone (private, bucket-owner-full-control), else InvalidBucketAclWithObjectOwnership; a
+ * public ACL is refused by the Block Public Access the bucket is created with (403).
+ */
+function newBucketAccess(h: Record<string, string>, owner: string): Pick<BucketRecord, 'objectOwnership' | 'publicAccessBlock' | 'acl'> {
+  const header = h['x-amz-object-ownership']
+  const objectOwnership = header === undefined ? 'BucketOwnerEnforced' : parseOwnership(header, 'header')
+  const publicAccessBlock = { ...NEW_BUCKET_PUBLIC_ACCESS_BLOCK }
+  const grants = aclFromHeaders(h, 'bucket', owner, owner)
+  if (grants === undefined || onlyFullControlOf(grants, owner)) return { objectOwnership, publicAccessBlock }
+  if (objectOwnership === 'BucketOwnerEnforced') throw new S3Error('InvalidBucketAclWithObjectOwnership')
+  if (isPublicAcl(grants)) throw new S3Error('AccessDenied')
+  return { objectOwnership, publicAccessBlock, acl: grants }
+}
+
 export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   const problem = bucketNameProblem(name)
   if (problem) throw new S3Error('InvalidBucketName', { message: `The specified bucket is not valid. ${problem}`, fields: [['BucketName', name]] })
@@ -75,6 +95,7 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
   }
   const endpoint = signingRegion(req, svc.config.region)
   const region = bucketRegion(endpoint, constraint)
+  const access = newBucketAccess(req.headers, req.principal.accountId)
   const rec: BucketRecord = {
     v: 1,
     name,
@@ -84,6 +105,7 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
     // New buckets block SSE-C, as AWS does since April 2026, unless configured otherwise (design §9).
     blockedEncryptionTypes: svc.config.allowSseCOnNewBuckets ? [] : ['SSE-C'],
     ...(objectLock ? { versioning: 'Enabled' as const, objectLock: { enabled: true as const } } : {}),
+    ...access,
   }
   const res = await svc.meta.createBucket(rec)
   if (!res.created) {

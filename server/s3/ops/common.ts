@@ -2,25 +2,31 @@
  * @module Helpers shared by the operation families: bucket access checks, object metadata from
  * request headers and back to response headers, ETag and date formatting.
  */
-import { createHash } from 'node:crypto'
 import type { BucketRecord, ChecksumValue, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import type { Principal, S3Request, Services } from '../context.js'
 import { S3Error, noSuchBucket } from '../errors.js'
 import { AMZ_CHECKSUM_TYPE, AMZ_EXPECTED_BUCKET_OWNER, AMZ_META_PREFIX, AMZ_STORAGE_CLASS, STORED_SYSTEM_HEADERS } from '../headers.js'
-import { authorize, type Access } from '../policy/authorize.js'
+import { authorize, type Access, type ObjectAcl } from '../policy/authorize.js'
+import { aclsEnabled } from '../acl.js'
 import { canBeBucketName } from '../route.js'
 
 /**
  * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied unless the owner's
  * account or its bucket policy allows `access` (default: the request's own operation; policy/authorize.ts),
  * or if `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18, §5.6).
+ * `object`: reads the ACL of the object version the request addresses, judged with the bucket's.
  */
-export async function loadBucket(svc: Services, req: S3Request, name: string, access?: Access): Promise<BucketRecord> {
+export async function loadBucket(
+  svc: Services, req: S3Request, name: string, access?: Access,
+  object?: () => Promise<ObjectAcl | undefined>,
+): Promise<BucketRecord> {
   const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   if (!access && usesExistingObjectTag(req, bucket)) req.existingTags = await existingTags(svc, req, name)
-  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit })
+  // The addressed object's ACL counts only where Object Ownership allows ACLs (policy/acl-grants.ts).
+  const objectAcl = object && aclsEnabled(bucket) ? await object() : undefined
+  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit, object: objectAcl })
   const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
   if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
   return bucket
@@ -53,9 +59,14 @@ export function isOwner(bucket: Pick<BucketRecord, 'ownerAccountId'>, principal:
   return bucket.ownerAccountId === principal.accountId
 }
 
-/** The 64-hex canonical user ID of an account (ListBuckets Owner/ID). */
-export function canonicalId(accountId: string): string {
-  return createHash('sha256').update(`strongroom-canonical-id:${accountId}`).digest('hex')
+export { canonicalId } from '../acl.js'
+
+/**
+ * The account a new object is written by (its owner where Object Ownership makes writers owners);
+ * an anonymous write, which only a public ACL or policy allows, is the bucket owner's.
+ */
+export function writerOf(req: S3Request, bucket: BucketRecord): string {
+  return req.auth ? req.principal.accountId : bucket.ownerAccountId
 }
 
 export const quoteEtag = (etag: string): string => `"${etag}"`

@@ -12,6 +12,7 @@ import { getObjectForRead, openObjectKey, readPlaintext, type KeyOpContext } fro
 import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
+import { objectAclOf } from './acl.js'
 import { checkConditions } from './object-get.js'
 import { parseVersionId, readableVersion } from './versioning.js'
 import { externalVersionId } from '../../../storage/versions.js'
@@ -67,7 +68,8 @@ export interface OpenedSource {
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
   // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
-  const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true })
+  // Where the source bucket allows ACLs, the source object's ACL may grant the read.
+  const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true }, objectAclOf(svc, src.bucket, src.key, src.versionId))
   const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true, hold: req }, req)
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
   return { bucket, record, customer }

@@ -185,7 +185,7 @@ function completedRecord(up: UploadRecord, listed: ListedPart[], parts: UploadPa
     etag: `${md5.digest('hex')}-${chosen.length}`, lastModified: Date.now(), ownerAccountId: up.ownerAccountId,
     contentType: up.contentType, headers: up.headers, userMeta: up.userMeta, storageClass: up.storageClass,
     checksum: checksum.stored, multipartCount: chosen.length, multipartUploadId: up.uploadId,
-    encryption: up.encryption,
+    encryption: up.encryption, ...(up.acl ? { acl: up.acl } : {}),
     parts: chosen.map(({ uploadId: _u, ...part }) => part),
     ...(up.tags ? { tags: up.tags } : {}),
   }

@@ -18,7 +18,8 @@ import { canBeUploadId, queryValue } from '../route.js'
 import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { partChecksumValue, storePartChecksum } from '../stored-checksums.js'
 import { isoTime, xmlDocument } from '../xml.js'
-import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
+import { canonicalId, checkKeyLength, loadBucket, metadataFromHeaders, quoteEtag, writerOf } from './common.js'
+import { newObjectAcl } from '../acl.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { checkBodyLength } from './object-put.js'
 import { newVersionId } from '../../../storage/versions.js'
@@ -94,6 +95,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
   const tags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
+  const owned = newObjectAcl(h, bucket, writerOf(req, bucket))
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
   const { algorithm, type } = declaredChecksum(h)
@@ -102,7 +104,7 @@ export async function createMultipartUpload(svc: Services, req: S3Request, bucke
   const versionId = newVersionId()
   const { encryption } = await newObjectKey(svc, sse, bucketName, key, req, versionId)
   const up: UploadRecord = {
-    v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    v: 2, uploadId, bucket: bucketName, key, versionId, initiated: Date.now(), ...owned,
     ...meta, checksumAlgorithm: algorithm, checksumType: type, encryption, ...storedTags(tags),
     ...(lock?.retention ? { retention: lock.retention } : {}), ...(lock?.legalHold ? { legalHold: true } : {}),
   }

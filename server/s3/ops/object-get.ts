@@ -8,6 +8,7 @@ import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { tagCountHeader } from '../tags.js'
+import { objectAclOf } from './acl.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
 import { expirationHeaders } from './lifecycle.js'
 import { readableVersion, versionHeaders } from './versioning.js'
@@ -132,7 +133,8 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     throw new S3Error('InvalidRequest', { message: 'Cannot specify both Range header and partNumber query parameter' })
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
-  const bucket = await loadBucket(svc, req, bucketName)
+  // Where Object Ownership allows ACLs, the object's own ACL may grant the read (ops/acl.ts).
+  const bucket = await loadBucket(svc, req, bucketName, undefined, objectAclOf(svc, bucketName, key, queryValue(req.query, 'versionId')))
   const overrides = responseOverrides(req)
   const isHead = req.method === 'HEAD'
   // A GET holds the blobs of the version it read until its answer is written or abandoned (so an

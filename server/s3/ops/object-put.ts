@@ -9,7 +9,8 @@ import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '..
 import { requestBody } from '../request-body.js'
 import { storeChecksum } from '../stored-checksums.js'
 import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
-import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag } from './common.js'
+import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag, writerOf } from './common.js'
+import { newObjectAcl } from '../acl.js'
 import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
 import { expirationHeaders } from './lifecycle.js'
 import { versionHeaders } from './versioning.js'
@@ -92,6 +93,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true })
   const tags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
+  const owned = newObjectAcl(h, bucket, writerOf(req, bucket))
   precheckBodyHeaders(h)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
@@ -109,7 +111,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
-    v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ...owned,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }], ...storedTags(tags),
     ...versionLock(bucket, lock, now),
@@ -153,6 +155,8 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true, copySource: true })
   const headerTags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
+  // The copy's ACL comes from this request, never from the source (S3 User Guide, "Copying objects").
+  const owned = newObjectAcl(h, bucket, writerOf(req, bucket))
   const sse = resolveWriteSse(h, bucket, { secure: req.secure, copy: true }, 's3:CopyObject', key)
   const replaced = directive === 'REPLACE' ? metadataFromHeaders(h, h['content-encoding']) : undefined
   // The copy's lock comes from its own headers or the destination's default, never from the source.
@@ -185,7 +189,7 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
-    v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ownerAccountId: bucket.ownerAccountId,
+    v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ...owned,
     ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
     ...versionLock(bucket, lock, now),

@@ -113,6 +113,16 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'PutBucketPolicy': return { action: 's3:PutBucketPolicy' }
     case 'DeleteBucketPolicy': return { action: 's3:DeleteBucketPolicy' }
     case 'GetBucketPolicyStatus': return { action: 's3:GetBucketPolicyStatus' }
+    case 'GetBucketAcl': return { action: 's3:GetBucketAcl' }
+    case 'PutBucketAcl': return { action: 's3:PutBucketAcl' }
+    case 'GetBucketOwnershipControls': return { action: 's3:GetBucketOwnershipControls' }
+    case 'PutBucketOwnershipControls':
+    case 'DeleteBucketOwnershipControls': return { action: 's3:PutBucketOwnershipControls' }
+    case 'GetPublicAccessBlock': return { action: 's3:GetBucketPublicAccessBlock' }
+    case 'PutPublicAccessBlock':
+    case 'DeletePublicAccessBlock': return { action: 's3:PutBucketPublicAccessBlock' }
+    case 'GetObjectAcl': return { action: op.versionId !== undefined ? 's3:GetObjectVersionAcl' : 's3:GetObjectAcl', key: op.key }
+    case 'PutObjectAcl': return { action: op.versionId !== undefined ? 's3:PutObjectVersionAcl' : 's3:PutObjectAcl', key: op.key }
     case 'GetBucketVersioning': return { action: 's3:GetBucketVersioning' }
     case 'PutBucketVersioning': return { action: 's3:PutBucketVersioning' }
     case 'ListObjectVersions': return { action: 's3:ListBucketVersions' }

@@ -5,7 +5,7 @@
  * sees from the parsed request — the encryption keys are the REQUEST HEADERS, never the bucket
  * default — and runs before any data is written or any KMS call is made.
  */
-import type { BucketRecord } from '../../../storage/types.js'
+import type { AclGrant, BucketRecord } from '../../../storage/types.js'
 import type { S3Request } from '../context.js'
 import { S3Error } from '../errors.js'
 import { AMZ_COPY_SOURCE, AMZ_METADATA_DIRECTIVE, AMZ_SSE, AMZ_SSE_C_ALGORITHM, AMZ_SSE_KMS_KEY_ID } from '../headers.js'
@@ -14,7 +14,10 @@ import { resolveWriteSse } from '../sse-headers.js'
 import { globalContext } from '../../iam/request.js'
 import { accessFor, type Access } from './actions.js'
 import type { RequestContext } from './conditions.js'
-import { parsePolicy, type Policy } from './parse.js'
+import { parsePolicy, type Policy, type Statement } from './parse.js'
+import { aclStatements } from './acl-grants.js'
+import { isPublic } from './public.js'
+import { AMZ_ACL, GRANT_HEADERS, aclsEnabled } from '../acl.js'
 import type { AuditLog } from '../../audit.js'
 import { denialMessage, evaluateAccess, type AccessDecision } from '../../iam/engine.js'
 import { defaultIdentity } from '../../iam/identity.js'
@@ -25,6 +28,8 @@ export type { Access } from './actions.js'
 const SSE_KEY_OPS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload'])
 /** The owner account's root can always manage the policy, even if it denies (AWS's lockout rule). */
 const POLICY_ACTIONS = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy'])
+/** Operations whose ACL headers are condition keys (s3:x-amz-acl, s3:x-amz-grant-*). */
+const ACL_HEADER_OPS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl', 'CreateBucket'])
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Parsed policies by bucket and text: a stored policy is parsed once, not per request. */
@@ -65,6 +70,7 @@ export function requestContext(req: S3Request, access: Access, region: string): 
     set('s3:x-amz-server-side-encryption-aws-kms-key-id', kid !== undefined && UUID.test(kid) ? `arn:aws:kms:${region}:${req.principal.accountId}:key/${kid}` : kid)
   }
   set('s3:x-amz-server-side-encryption-customer-algorithm', h[AMZ_SSE_C_ALGORITHM])
+  if (ACL_HEADER_OPS.has(req.op.kind)) for (const name of [AMZ_ACL, ...GRANT_HEADERS.map(([g]) => g)]) set(`s3:${name}`, h[name])
   if (req.op.kind === 'CopyObject' || req.op.kind === 'UploadPartCopy') set('s3:x-amz-copy-source', h[AMZ_COPY_SOURCE])
   if (req.op.kind === 'CopyObject') set('s3:x-amz-metadata-directive', h[AMZ_METADATA_DIRECTIVE])
   if (!access.source && SSE_KEY_OPS.has(req.op.kind)) Object.assign(ctx, lockContext(h))
@@ -120,12 +126,22 @@ function validateBeforePolicy(req: S3Request, bucket: BucketRecord, access: Acce
   resolveWriteSse(req.headers, bucket, { secure: req.secure, copy }, copy ? 's3:CopyObject' : 's3:PutObject', req.op.key)
 }
 
-/** Options of authorize: ownership (ops/common.ts `isOwner`), region, the access judged, where denials are logged. */
+/** The ACL of the object version a request addresses (its grants; undefined = private to its owner). */
+export interface ObjectAcl {
+  ownerAccountId: string
+  acl?: AclGrant[]
+}
+
+/**
+ * Options of authorize: ownership (ops/common.ts `isOwner`), region, the access judged, where
+ * denials are logged, and the ACL of the object addressed (GetObject, Get/PutObjectAcl).
+ */
 export interface AuthorizeOptions {
   owner: boolean
   region: string
   access?: Access
   audit?: AuditLog
+  object?: ObjectAcl
 }
 
 /**
@@ -143,10 +159,10 @@ export function authorize(req: S3Request, bucket: BucketRecord, opts: AuthorizeO
   if (!a) throw new S3Error('AccessDenied')
   const owner = opts.owner && req.auth !== null
   // Another account with no bucket policy to grant it anything is refused before any work.
-  if (bucket.policy === undefined && !owner) throw denied(req, bucket, a, { allowed: false, reason: 'implicit-deny', policyType: 'bucket', detail: '' }, opts)
+  if (bucket.policy === undefined && !owner && !aclsEnabled(bucket)) throw denied(req, bucket, a, { allowed: false, reason: 'implicit-deny', policyType: 'bucket', detail: '' }, opts)
   if (bucket.policy !== undefined) validateBeforePolicy(req, bucket, a)
   if (a.perKey) return
-  const d = decision(req, bucket, opts.region, a)
+  const d = decision(req, bucket, opts.region, a, opts.object)
   if (d.allowed) {
     // Another account never manages the bucket policy, whatever the policy says.
     if (POLICY_ACTIONS.has(a.action.toLowerCase()) && !owner) throw new S3Error('AccessDenied')
@@ -185,8 +201,34 @@ export function auditDenial(audit: AuditLog | undefined, req: S3Request, action:
   })
 }
 
-function decision(req: S3Request, bucket: BucketRecord, region: string, a: Access): AccessDecision {
+/**
+ * The resource policy a request is judged by: the bucket policy and, where Object Ownership allows
+ * ACLs, the grants of the bucket ACL and of the addressed object's ACL (policy/acl-grants.ts).
+ * RestrictPublicBuckets: while the bucket policy is public, only its Deny statements apply to
+ * callers outside the bucket owner's account. IgnorePublicAcls: grants to AllUsers and
+ * AuthenticatedUsers count for nothing.
+ */
+function resourcePolicy(req: S3Request, bucket: BucketRecord, a: Access, object?: ObjectAcl): Policy | undefined {
   const policy = bucket.policy === undefined ? undefined : policyOf(bucket, bucket.policy)
+  const acls = aclsEnabled(bucket)
+  if (!acls && !bucket.publicAccessBlock?.restrictPublicBuckets) return policy
+  const pab = bucket.publicAccessBlock
+  const outsider = !req.auth || req.principal.accountId !== bucket.ownerAccountId
+  let statements: Statement[] = policy?.statements ?? []
+  if (policy && pab?.restrictPublicBuckets && outsider && isPublic(policy)) statements = statements.filter((st) => st.effect === 'Deny')
+  if (acls) {
+    const resource = resourceOf(bucket, a)
+    const caller = { accountId: req.auth ? req.principal.accountId : undefined }
+    const ignore = pab?.ignorePublicAcls === true
+    statements = [...statements, ...aclStatements(bucket.acl, bucket.ownerAccountId, 'bucket', resource, caller, ignore)]
+    if (object && a.key !== undefined) statements = [...statements, ...aclStatements(object.acl, object.ownerAccountId, 'object', resource, caller, ignore)]
+  }
+  if (statements.length === 0) return undefined
+  return { version: policy?.version, statements }
+}
+
+function decision(req: S3Request, bucket: BucketRecord, region: string, a: Access, object?: ObjectAcl): AccessDecision {
+  const policy = resourcePolicy(req, bucket, a, object)
   const identity = req.auth ? (req.principal.identity ?? defaultIdentity(req.principal.accountId, req.principal.principalArn)) : null
   return evaluateAccess({
     identity,

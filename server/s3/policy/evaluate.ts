@@ -58,22 +58,4 @@ export function decide(policy: Policy, req: PolicyRequest): Decision {
   return allowed ? 'allow' : 'implicit'
 }
 
-/**
- * Keys whose condition limits a statement to fixed principals or networks, so a `*` grant with one
- * of them is not public (S3's "public" rules, simplified).
- */
-const RESTRICTING_KEYS = new Set([
-  'aws:sourceip', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:principalaccount', 'aws:principalarn', 'aws:principalorgid',
-  'aws:principalorgpaths', 'aws:sourcearn', 'aws:sourceaccount', 'aws:sourceowner', 'aws:userid', 'aws:username',
-  's3:dataaccesspointaccount', 's3:dataaccesspointarn', 'aws:principalservicename',
-])
-
-/** GetBucketPolicyStatus: some Allow grants `*` without a condition restricting who or where. */
-export function isPublic(policy: Policy): boolean {
-  return policy.statements.some(
-    (st) =>
-      st.effect === 'Allow' &&
-      st.principal?.any === true &&
-      !st.conditions.some((c) => RESTRICTING_KEYS.has(c.key.toLowerCase()) && !c.ifExists),
-  )
-}
+export { isPublic } from './public.js'

@@ -76,8 +76,13 @@ export interface Policy {
 const TOP_FIELDS = new Set(['Version', 'Id', 'Statement'])
 const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'])
 const ACCOUNT_ID = /^\d{12}$/
-/** IAM principal ARNs S3 accepts: the account root, users, roles, assumed-role sessions. */
-const IAM_ARN = /^arn:aws:(iam|sts)::(\d{12}|\*):(root|user\/.+|role\/.+|assumed-role\/.+|federated-user\/.+)$/
+/**
+ * IAM principal ARNs S3 accepts: the account root, users, roles, assumed-role sessions. A wildcard
+ * anywhere inside an ARN (`arn:aws:iam::*:root`, `…:user/*`) is refused, as IAM refuses it ("You
+ * cannot use a wildcard to match part of a principal name or ARN", IAM JSON policy reference,
+ * Principal): only the whole principal may be `*`.
+ */
+const IAM_ARN = /^arn:aws:(iam|sts)::\d{12}:(root|user\/[^*?]+|role\/[^*?]+|assumed-role\/[^*?]+|federated-user\/[^*?]+)$/
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'CanonicalUser', 'Federated'])
 /** `prefix:name` keys; the name may carry a `/tag-key` (aws:PrincipalTag/x, s3:ExistingObjectTag/x). */
 const CONDITION_KEY = /^[A-Za-z0-9-]+:[A-Za-z0-9._\-/:*]+$/

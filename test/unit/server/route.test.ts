@@ -83,7 +83,7 @@ describe('parseOperation', () => {
       return undefined
     }
     expect(refusal('GET', '/b?website')).toEqual({ operation: 'GetBucketWebsite', subresource: 'website' })
-    expect(refusal('PUT', '/b/k?acl')).toEqual({ operation: 'PutObjectAcl', subresource: 'acl' })
+    expect(refusal('PUT', '/b?logging')).toEqual({ operation: 'PutBucketLogging', subresource: 'logging' })
     expect(refusal('POST', '/b/k?select&select-type=2')).toEqual({ operation: 'SelectObjectContent', subresource: 'select' })
     expect(refusal('POST', '/b')).toEqual({ operation: 'PostObject' })
     expect(refusal('PUT', '/b/k?encryption')).toEqual({ operation: 'UpdateObjectEncryption', subresource: 'encryption' })
@@ -98,6 +98,20 @@ describe('parseOperation', () => {
     expect(kindOf('DELETE', '/b?tagging').kind).toBe('DeleteBucketTagging')
     expect(kindOf('GET', '/b/k?attributes').kind).toBe('GetObjectAttributes')
     expect(() => kindOf('POST', '/b/k?tagging')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
+  })
+
+  it('?acl, ?ownershipControls and ?publicAccessBlock are the access-control operations', () => {
+    expect(kindOf('GET', '/b?acl')).toMatchObject({ kind: 'GetBucketAcl', bucket: 'b' })
+    expect(kindOf('PUT', '/b?acl')).toMatchObject({ kind: 'PutBucketAcl', bucket: 'b' })
+    expect(kindOf('GET', '/b/k?acl&versionId=null')).toMatchObject({ kind: 'GetObjectAcl', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('PUT', '/b/k?acl')).toMatchObject({ kind: 'PutObjectAcl', bucket: 'b', key: 'k' })
+    for (const [method, kind] of [['GET', 'GetBucketOwnershipControls'], ['PUT', 'PutBucketOwnershipControls'], ['DELETE', 'DeleteBucketOwnershipControls']]) {
+      expect(kindOf(method, '/b?ownershipControls')).toMatchObject({ kind })
+    }
+    for (const [method, kind] of [['GET', 'GetPublicAccessBlock'], ['PUT', 'PutPublicAccessBlock'], ['DELETE', 'DeletePublicAccessBlock']]) {
+      expect(kindOf(method, '/b?publicAccessBlock')).toMatchObject({ kind })
+    }
+    expect(() => kindOf('DELETE', '/b?acl')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
   })
 
   it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
