@@ -103,7 +103,7 @@ export function signV2(secret: string, stringToSign: string): string {
 }
 
 /** Constant-time comparison of two base64 signatures (different lengths are simply unequal). */
-function sameSignature(provided: string, expected: string): boolean {
+export function sameSignature(provided: string, expected: string): boolean {
   const a = Buffer.from(provided, 'utf8')
   const b = Buffer.from(expected, 'utf8')
   const len = Math.max(a.length, b.length, 1)
