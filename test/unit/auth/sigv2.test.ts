@@ -110,6 +110,21 @@ describe('SigV2 verification', () => {
     expectS3Error(() => authenticate({ ...req, query: [...query.slice(0, 2), ['Signature', 'bad']] }, deps()), 'SignatureDoesNotMatch')
   })
 
+  it('session credentials: x-amz-security-token (signed among the x-amz-* headers, or in the presigned query) selects the temporary key', () => {
+    const session = { secretAccessKey: 'tmp-secret', accountId: '111122223333', principalArn: 'arn:aws:sts::111122223333:assumed-role/r/s', sessionToken: 'TOKEN', expiresAt: Date.parse('2026-01-02T04:00:00Z') }
+    const withSessions = { ...deps(), sessions: { find: (id: string) => (id === 'ASIATEMP' ? session : undefined) } }
+    const req = v2Request({ secret: 'tmp-secret', headers: { 'x-amz-security-token': 'TOKEN' } })
+    const temp = { ...req, headers: { ...req.headers, authorization: req.headers.authorization.replace(AKID, 'ASIATEMP') } }
+    expect(authenticate(temp, withSessions)).toMatchObject({ accessKeyId: 'ASIATEMP', sessionToken: true, signatureVersion: 2 })
+    expectS3Error(() => authenticate({ ...temp, headers: { ...temp.headers, 'x-amz-security-token': 'OTHER' } }, withSessions), 'InvalidToken')
+    expectS3Error(() => authenticate({ ...temp, now: new Date('2026-01-02T04:00:00Z'), headers: { ...temp.headers, date: new Date('2026-01-02T04:00:00Z').toUTCString() } }, withSessions), 'ExpiredToken')
+    const expires = '1767326000'
+    const sig = signV2('tmp-secret', `GET\n\n\n${expires}\nx-amz-security-token:TOKEN\n/bucket/k`)
+    const presigned: AuthRequest = { method: 'GET', path: '/bucket/k', rawPath: '/bucket/k', headers: {}, now: new Date('2026-01-02T03:00:00Z'),
+      query: [['AWSAccessKeyId', 'ASIATEMP'], ['Expires', expires], ['Signature', sig], ['x-amz-security-token', 'TOKEN']] }
+    expect(authenticate(presigned, withSessions)).toMatchObject({ mode: 'presigned', sessionToken: true })
+  })
+
   it('--sigv4-only: header and presigned SigV2 answer 400 InvalidRequest', () => {
     const strict = { ...deps(), sigv4Only: true }
     const err = expectS3Error(() => authenticate(v2Request(), strict), 'InvalidRequest', { message: REFUSED })

@@ -20,6 +20,7 @@ describe('parseOperation', () => {
     ['GET', '/b?list-type=2&prefix=a', {}, 'ListObjectsV2'],
     ['GET', '/b?uploads', {}, 'ListMultipartUploads'],
     ['POST', '/b?delete', {}, 'DeleteObjects'],
+    ['POST', '/b', {}, 'PostObject'],
     ['PUT', '/b/k', {}, 'PutObject', { key: 'k' }],
     ['PUT', '/b/k', { 'x-amz-copy-source': '/s/k' }, 'CopyObject'],
     ['GET', '/b/k', {}, 'GetObject'],
