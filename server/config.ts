@@ -31,6 +31,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   /** Refuse SSE-C/SSE-KMS over plain HTTP from loopback peers too (full AWS parity, design §9). */
   strictTls: boolean
+  /** Refuse Signature V2 (header, presigned, POST forms) with AWS's answer for SigV4-only regions. */
+  sigv4Only?: boolean
   /** New buckets start without the SSE-C block (AWS blocks SSE-C on new buckets since April 2026). */
   allowSseCOnNewBuckets: boolean
   /** An external KMS speaking the AWS KMS JSON API; undefined = the embedded KMS. */
@@ -76,6 +78,7 @@ const FLAGS = {
   region: { type: 'string', env: 'AWS_REGION', default: 'us-east-1' },
   'log-level': { type: 'string', env: 'STRONGROOM_LOG_LEVEL', default: 'info' },
   'strict-tls': { type: 'boolean', env: 'STRONGROOM_STRICT_TLS', default: false },
+  'sigv4-only': { type: 'boolean', env: 'STRONGROOM_SIGV4_ONLY', default: false },
   'allow-sse-c-on-new-buckets': { type: 'boolean', env: 'STRONGROOM_ALLOW_SSE_C_ON_NEW_BUCKETS', default: false },
   'kms-endpoint': { type: 'string', env: 'STRONGROOM_KMS_ENDPOINT', default: '' },
   'kms-region': { type: 'string', env: 'STRONGROOM_KMS_REGION', default: '' },
@@ -110,6 +113,8 @@ Options (each also readable from the environment variable shown):
   --log-level L    debug|info|warn|error|silent    STRONGROOM_LOG_LEVEL  (default info)
   --strict-tls     refuse SSE-C/SSE-KMS over plain HTTP even from loopback
                                                    STRONGROOM_STRICT_TLS
+  --sigv4-only     refuse Signature V2 (400 InvalidRequest, as AWS regions that accept only SigV4)
+                                                   STRONGROOM_SIGV4_ONLY
   --allow-sse-c-on-new-buckets
                    new buckets do not block SSE-C  STRONGROOM_ALLOW_SSE_C_ON_NEW_BUCKETS
   --kms-endpoint U an external KMS (AWS KMS JSON API) for SSE-KMS; default: the embedded KMS
@@ -205,6 +210,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     maxClockSkewSeconds: 900,
     logLevel: logLevel as Config['logLevel'],
     strictTls: flag('strict-tls'),
+    sigv4Only: flag('sigv4-only'),
     allowSseCOnNewBuckets: flag('allow-sse-c-on-new-buckets'),
     kmsEndpoint: get('kms-endpoint') || undefined,
     kmsRegion: get('kms-region') || region,

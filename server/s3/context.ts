@@ -61,6 +61,8 @@ export interface S3Request {
   /** The Host header as received. */
   host: string
   incoming: IncomingMessage
+  /** The object body when it is not the request body itself (POST Object: the form's file field). */
+  bodySource?: AsyncIterable<Uint8Array>
   /**
    * Registers a release of something the request holds (the blobs it reads): called once, after
    * the answer was written or abandoned, whichever way the request ended.

@@ -22,6 +22,7 @@ import { completeMultipartUpload } from './ops/multipart-complete.js'
 import { deleteObject, deleteObjects } from './ops/object-delete.js'
 import { getObject } from './ops/object-get.js'
 import { copyObject, putObject } from './ops/object-put.js'
+import { postObject } from './ops/object-post.js'
 import { listBuckets } from './ops/service.js'
 import { refuseUnimplementedHeaders } from './unsupported-headers.js'
 import { deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging } from './ops/tagging.js'
@@ -70,6 +71,7 @@ export async function dispatch(svc: Services, req: S3Request): Promise<S3Result>
     case 'ListMultipartUploads': return listMultipartUploads(svc, req, op.bucket)
     case 'DeleteObjects': return deleteObjects(svc, req, op.bucket)
     case 'PutObject': return putObject(svc, req, op.bucket, op.key)
+    case 'PostObject': return postObject(svc, req, op.bucket)
     case 'CopyObject': return copyObject(svc, req, op.bucket, op.key)
     case 'GetObject': return getObject(svc, req, op.bucket, op.key)
     case 'HeadObject': return getObject(svc, req, op.bucket, op.key)

@@ -72,6 +72,9 @@ const CODES = {
     message: 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   },
   MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
+  MaxPostPreDataLengthExceeded: { status: 400, message: 'Your POST request fields preceding the upload file were too large.' },
+  InvalidPolicyDocument: { status: 400, message: 'The content of the form does not meet the conditions specified in the policy document.' },
   MalformedPolicy: { status: 400, message: "Policies must be valid JSON and the first byte must be '{'" },
   MalformedXML: {
     status: 400,

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BucketRecord } from '../../storage/types.js'
 import { s3Principal } from '../iam/request.js'
 import { sessionsOf } from '../iam/sessions.js'
+import { refuseKmsOverSigV2 } from './auth/sigv2.js'
 import { authenticate } from './auth/sigv4.js'
 import type { Principal, S3Request, Services } from './context.js'
 import { actualRequestCorsHeaders } from './cors.js'
@@ -112,11 +113,13 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     }
     const region = expectedRegion(svc, op, rec, headers, target.query)
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
+    const rawPath = (incoming.url ?? '/').split('?')[0] || '/'
     // A preflight is unauthenticated: a browser sends it without credentials or signature.
     const auth = op.kind === 'OptionsPreflight' ? null : authenticate(
-      { method, path: target.path, query: target.query, headers, now: new Date() },
-      { lookup, sessions: sessionsOf(svc.config), region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
+      { method, path: target.path, query: target.query, headers, now: new Date(), rawPath, vhostBucket: vhost },
+      { lookup, sessions: sessionsOf(svc.config), region, maxSkewSeconds: svc.config.maxClockSkewSeconds, sigv4Only: svc.config.sigv4Only },
     )
+    refuseKmsOverSigV2(auth, headers)
     // Anonymous requests reach only bucket-scoped operations, where a bucket policy granting
     // Principal "*" may allow them (contract §2.9, §5.6; policy/authorize.ts); no account matches them.
     if (!auth && (bucketOf(op) === undefined || op.kind === 'CreateBucket')) throw new S3Error('AccessDenied')

@@ -28,6 +28,7 @@ export function contentLength(req: S3Request): number | undefined {
  * UploadPart reports a bad Content-MD5's ExpectedDigest in base64, PutObject in hex (contract §3.16).
  */
 export function requestBody(req: S3Request, opts: { defaultChecksum?: ChecksumAlgorithm; md5ExpectedAs?: 'hex' | 'base64' } = {}): VerifiedBody {
+  if (req.bodySource) return verifyBody(req.bodySource, { auth: req.auth, headers: req.headers, ...opts })
   return verifyBody(req.incoming, { auth: req.auth, headers: req.headers, contentLength: contentLength(req), ...opts })
 }
 

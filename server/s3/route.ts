@@ -44,6 +44,7 @@ export type S3Operation =
   | { kind: 'ListObjectsV2'; bucket: string }
   | { kind: 'ListMultipartUploads'; bucket: string }
   | { kind: 'DeleteObjects'; bucket: string }
+  | { kind: 'PostObject'; bucket: string }
   | { kind: 'PutObject'; bucket: string; key: string }
   | { kind: 'CopyObject'; bucket: string; key: string }
   | { kind: 'GetObject'; bucket: string; key: string; versionId?: string }
@@ -263,7 +264,7 @@ function bucketOperation(method: string, bucket: string, q: ParsedTarget['query'
       return { kind: 'DeleteBucket', bucket }
     case 'POST':
       if (has(q, 'delete')) return { kind: 'DeleteObjects', bucket }
-      throw new S3Error('NotImplemented', { message: 'POST Object (browser form uploads) is not implemented.', refused: { operation: 'PostObject' } })
+      return { kind: 'PostObject', bucket }
     default:
       throw new S3Error('MethodNotAllowed')
   }

@@ -356,15 +356,21 @@ describe('aws CLI v1 against strongroom', () => {
       expect(sha256(back)).toBe(sha256(data))
     })
 
-    it('the CLI v1 default SigV2 presigned URL is refused with 400 InvalidRequest (contract §2.9, contract-defined)', async () => {
-      const { file } = await randomFile('presign/v2.bin', 10)
-      await aws('s3', 'cp', '--no-progress', file, 's3://cli-main/presign/v2.bin')
-      const url = (await aws('s3', 'presign', 's3://cli-main/presign/v2.bin')).trim()
+    it('the CLI v1 default (SigV2) presigned URL fetched with curl -f returns the exact bytes', async () => {
+      const key = 'presign/v2 ☕+plus.bin'
+      const { file, data } = await randomFile('presign/v2.bin', 100_000)
+      await aws('s3', 'cp', '--no-progress', file, `s3://cli-main/${key}`)
+      const url = (await aws('s3', 'presign', `s3://cli-main/${key}`, '--expires-in', '600')).trim()
       expect(url).toContain('AWSAccessKeyId=')
-      const res = await run('curl', ['--silent', '--show-error', '--write-out', '\n%{http_code}', url], env)
-      const status = res.stdout.slice(res.stdout.lastIndexOf('\n') + 1)
-      expect(status).toBe('400')
-      expect(res.stdout).toContain('<Code>InvalidRequest</Code>')
+      const out = path.join(work, 'presign', 'got-v2.bin')
+      const res = await run('curl', ['--silent', '--show-error', '--fail', '--output', out, '--write-out', '%{http_code}', url], env)
+      expect(res.stdout).toBe('200')
+      expect(sha256(await readFile(out))).toBe(sha256(data))
+      // A changed signature fails (curl -f exits non-zero and writes no file).
+      const bad = url.replace(/Signature=[^&]+/, 'Signature=AAAA')
+      const denied = await run('curl', ['--silent', '--write-out', '\n%{http_code}', bad], env)
+      expect(denied.stdout.slice(denied.stdout.lastIndexOf('\n') + 1)).toBe('403')
+      expect(denied.stdout).toContain('<Code>SignatureDoesNotMatch</Code>')
     })
   })
 

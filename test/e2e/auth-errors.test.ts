@@ -253,9 +253,9 @@ describe('authentication and error framing', () => {
       expectRawError(await send(srv.port, { method: 'PUT', path: `/${bucket}/anon`, body: 'x' }), { status: 403, code: 'AccessDenied' })
     })
 
-    it('AUTH-21 Authorization: AWS AKID:sig (SigV2) answers 400 InvalidRequest (please use AWS4-HMAC-SHA256)', async () => {
+    it('AUTH-21 Authorization: AWS AKID:sig (SigV2) is verified: a wrong signature answers 403 SignatureDoesNotMatch (--sigv4-only: test/e2e/sigv2.test.ts)', async () => {
       expectRawError(await send(srv.port, { ...getObj(), headers: { authorization: 'AWS test:c2lnbmF0dXJl', date: new Date().toUTCString() } }), {
-        status: 400, code: 'InvalidRequest', message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+        status: 403, code: 'SignatureDoesNotMatch', fields: { AWSAccessKeyId: 'test', SignatureProvided: 'c2lnbmF0dXJl' },
       })
     })
 

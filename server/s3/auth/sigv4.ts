@@ -15,11 +15,12 @@ import {
   verifySignature,
 } from './common.js'
 import { hasQueryAuth, verifyPresigned } from './presign.js'
+import { isSigV2Header, isSigV2Query, SIGV2_REFUSED_MESSAGE, verifySigV2Header, verifySigV2Presigned } from './sigv2.js'
 import type { AuthContext, AuthDeps, AuthRequest, PayloadMode } from './types.js'
 
 export type { AuthContext, AuthDeps, AuthRequest, PayloadMode } from './types.js'
 
-const SIGV2_MESSAGE = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.'
+const SIGV2_MESSAGE = SIGV2_REFUSED_MESSAGE
 
 /**
  * Authenticates a request. Returns null for an anonymous request (no Authorization header and
@@ -38,8 +39,10 @@ export function authenticate(req: AuthRequest, deps: AuthDeps): AuthContext | nu
       fields: [['ArgumentName', 'Authorization']],
     })
   }
-  if (authorization !== undefined) return verifyHeaderAuth(req, deps)
-  if (query) return verifyPresigned(req, deps)
+  const v2 = authorization !== undefined ? isSigV2Header(authorization) : query && isSigV2Query(req.query)
+  if (v2 && deps.sigv4Only) throw new S3Error('InvalidRequest', { message: SIGV2_MESSAGE })
+  if (authorization !== undefined) return v2 ? verifySigV2Header(req, deps) : verifyHeaderAuth(req, deps)
+  if (query) return v2 ? verifySigV2Presigned(req, deps) : verifyPresigned(req, deps)
   return null
 }
 

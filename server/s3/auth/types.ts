@@ -11,6 +11,10 @@ export interface AuthRequest {
   /** Lowercase names; repeated headers joined with `,`. */
   headers: Record<string, string>
   now: Date
+  /** The path as sent, still percent-encoded (SigV2 signs it so); default: `path` encoded once. */
+  rawPath?: string
+  /** The bucket a virtual-hosted Host names (SigV2 signs `/<bucket>` before the path). */
+  vhostBucket?: string
 }
 
 /** A credential as the store knows it. The secret never leaves the auth code. */
@@ -36,6 +40,8 @@ export interface AuthDeps {
   /** The region the request must be signed for (the bucket's, or the endpoint's). */
   region: string
   maxSkewSeconds: number
+  /** Refuse Signature V2 with AWS's 400 InvalidRequest, as regions that accept only SigV4 do. */
+  sigv4Only?: boolean
   /** Signing service name; default `s3`. */
   service?: 's3' | 'kms' | 'sts'
 }
@@ -57,6 +63,8 @@ export interface AuthContext {
   /** The request was signed with temporary credentials. */
   sessionToken?: boolean
   mode: 'header' | 'presigned'
+  /** 2 for Signature V2 (then amzDate, scope, signingKey and signedHeaders are empty); absent for SigV4. */
+  signatureVersion?: 2
   payload: PayloadMode
   /** The request time as signed (`YYYYMMDDTHHMMSSZ`). */
   amzDate: string

@@ -97,7 +97,8 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   precheckBodyHeaders(h)
   const sse = resolveWriteSse(h, bucket, { secure: req.secure }, 's3:PutObject', key)
   const meta = metadataFromHeaders(h, storedContentEncoding(h))
-  checkBodyLength(h, MAX_PUT_SIZE)
+  // A POST Object file has no length of its own: its form limits it while it streams.
+  if (!req.bodySource) checkBodyLength(h, MAX_PUT_SIZE)
   const lock = lockFromHeaders(h, bucket, Date.now())
   if (lock || bucket.objectLock?.defaultRetention) requireLockedWriteDigest(h, 'Put Object')
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))

@@ -139,6 +139,8 @@ export function accessFor(op: S3Operation): Access | undefined {
     case 'ListObjectsV2': return { action: 's3:ListBucket' }
     case 'ListMultipartUploads': return { action: 's3:ListBucketMultipartUploads' }
     case 'DeleteObjects': return { action: 's3:DeleteObject', perKey: true }
+    // Authorized as the PutObject it becomes, once its form names the key (ops/object-post.ts).
+    case 'PostObject': return undefined
     case 'GetObject':
     case 'HeadObject': return { action: op.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', key: op.key }
     case 'PutObject':

@@ -218,13 +218,16 @@ describe('authenticate (header auth)', () => {
     expect(authenticate(withQuery(req, { 'list-type': '2', prefix: 'X-Amz-' }), deps())).toBeNull()
   })
 
-  it('AUTH-21 Authorization: AWS AKID:sig answers 400 InvalidRequest (use AWS4-HMAC-SHA256)', () => {
-    const err = expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), deps()), 'InvalidRequest', {
+  it('AUTH-21 with --sigv4-only, Authorization: AWS AKID:sig answers 400 InvalidRequest (use AWS4-HMAC-SHA256)', () => {
+    const strict = { ...deps(), sigv4Only: true }
+    const err = expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), strict), 'InvalidRequest', {
       message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
     })
     expect(err.status).toBe(400)
     const v2query = withQuery(withHeaders(v1Request(), { authorization: undefined }), { AWSAccessKeyId: AKID, Signature: 'x', Expires: '1' })
-    expectS3Error(() => authenticate(v2query, deps()), 'InvalidRequest', { message: /Please use AWS4-HMAC-SHA256\.$/ })
+    expectS3Error(() => authenticate(v2query, strict), 'InvalidRequest', { message: /Please use AWS4-HMAC-SHA256\.$/ })
+    // By default SigV2 is verified (auth/sigv2.ts): a bad signature is then SignatureDoesNotMatch.
+    expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), deps()), 'SignatureDoesNotMatch')
   })
 
   it('AUTH-21 any other scheme answers 400 InvalidArgument Unsupported Authorization Type (contract-defined)', () => {

@@ -20,6 +20,7 @@ describe('parseOperation', () => {
     ['GET', '/b?list-type=2&prefix=a', {}, 'ListObjectsV2'],
     ['GET', '/b?uploads', {}, 'ListMultipartUploads'],
     ['POST', '/b?delete', {}, 'DeleteObjects'],
+    ['POST', '/b', {}, 'PostObject'],
     ['PUT', '/b/k', {}, 'PutObject', { key: 'k' }],
     ['PUT', '/b/k', { 'x-amz-copy-source': '/s/k' }, 'CopyObject'],
     ['GET', '/b/k', {}, 'GetObject'],
@@ -85,7 +86,6 @@ describe('parseOperation', () => {
     expect(refusal('GET', '/b?website')).toEqual({ operation: 'GetBucketWebsite', subresource: 'website' })
     expect(refusal('PUT', '/b?logging')).toEqual({ operation: 'PutBucketLogging', subresource: 'logging' })
     expect(refusal('POST', '/b/k?select&select-type=2')).toEqual({ operation: 'SelectObjectContent', subresource: 'select' })
-    expect(refusal('POST', '/b')).toEqual({ operation: 'PostObject' })
     expect(refusal('PUT', '/b/k?encryption')).toEqual({ operation: 'UpdateObjectEncryption', subresource: 'encryption' })
   })
 
