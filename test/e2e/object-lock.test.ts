@@ -17,7 +17,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectSdkError } from '../support/expect-s3.js'
+import { expectRawError, expectSdkError } from '../support/expect-s3.js'
+import { signedSend } from '../support/raw-s3.js'
 import { ACCT_A, allow, doc } from '../support/iam.js'
 import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
 
@@ -281,6 +282,23 @@ describe.each(CHECKSUM_MODES)('Object Lock (JS SDK, requestChecksumCalculation %
     // A default retention makes every PutObject one with Object Lock parameters.
     await s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }))
     await expectSdkError(plain.send(new PutObjectCommand({ Bucket, Key: 'q', Body: 'x' })), { status: 400, code: 'InvalidRequest' })
+  })
+
+  it('PutObjectRetention, PutObjectLegalHold and PutObjectLockConfiguration bodies need Content-MD5 or a checksum (the SDKs always send one)', async () => {
+    const Bucket = await lockBucket()
+    await put(Bucket, 'k')
+    const sign = { accessKeyId: ADMIN.accessKeyId, secretAccessKey: ADMIN.secretAccessKey }
+    const bodies: Array<[Record<string, string>, string]> = [
+      [{ retention: '' }, `<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>${inDays(1).toISOString()}</RetainUntilDate></Retention>`],
+      [{ 'legal-hold': '' }, '<LegalHold><Status>ON</Status></LegalHold>'],
+    ]
+    for (const [query, body] of bodies) {
+      expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${Bucket}/k`, query, body }, sign), { status: 400, code: 'InvalidRequest' })
+      const ok = await signedSend(srv.port, { method: 'PUT', path: `/${Bucket}/k`, query, body, headers: { 'content-md5': md5(body) } }, sign)
+      expect(ok.status).toBe(200)
+    }
+    const config = '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>'
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${Bucket}`, query: { 'object-lock': '' }, body: config }, sign), { status: 400, code: 'InvalidRequest' })
   })
 
   it('the lock condition keys: a bucket policy can cap the retention a write asks for and demand COMPLIANCE', async () => {
