@@ -230,5 +230,5 @@ describe('the sweeper with --lifecycle-day-seconds 1', () => {
     } finally {
       await after.close()
     }
-  })
+  }, 300_000)
 })
