@@ -91,7 +91,7 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
     await s3api('delete-bucket-lifecycle', '--bucket', 'cli-lc-api')
     const after = await run('aws', ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api']).catch((e: ToolFailure) => e)
     expect((after as ToolFailure).stderr).toMatch(/NoSuchLifecycleConfiguration/)
-  })
+  }, 300_000)
 
   it('rules expire objects, noncurrent versions, lone markers and stale uploads', async () => {
     await s3api('create-bucket', '--bucket', 'cli-lc')
@@ -120,5 +120,5 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
     await eventually('gone/x has no version left', async () => (await versions('gone/x')).length === 0)
     await eventually('the upload is aborted', async () => ((await s3api('list-multipart-uploads', '--bucket', 'cli-lc')).Uploads ?? []).length === 0)
     await eventually('its part blob is deleted', async () => !existsSync(partBlobs[0]))
-  })
+  }, 300_000)
 })

@@ -7,7 +7,7 @@
  * while the server is stopped.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketLifecycleCommand, DeleteObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketLifecycleCommand, DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand, type LifecycleRule, type S3Client,
 } from '@aws-sdk/client-s3'
@@ -113,6 +113,8 @@ describe('lifecycle configuration API', () => {
     const part = await s3.send(new UploadPartCommand({ Bucket: 'lc-hdr', Key: 'pics/mp', UploadId: up.UploadId, PartNumber: 1, Body: 'y' }))
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'lc-hdr', Key: 'pics/mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))
     expect(done.Expiration).toMatch(/rule-id="picture-deletion-rule"/)
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: 'lc-hdr', Key: 'pics/copy', CopySource: 'lc-hdr/pics/a.jpg' }))
+    expect(copy.Expiration).toMatch(/rule-id="picture-deletion-rule"/)
     // Outside the rule's prefix: no header.
     expect((await s3.send(new PutObjectCommand({ Bucket: 'lc-hdr', Key: 'other', Body: 'x' }))).Expiration).toBeUndefined()
   })
@@ -209,5 +211,24 @@ describe('the sweeper with --lifecycle-day-seconds 1', () => {
     expect(await ret.Body!.transformToString()).toBe('retained')
     // The disabled rule did nothing.
     expect((await versionsOf(s3, B, 'keep/k')).map((v) => v.id)).toEqual([keep])
-  })
+
+    // The blobs of what the rules removed are gone, and every blob a record names is there.
+    await server.close()
+    server = undefined
+    const after = await LevelMetadataStore.open(path.join(dataDir, 'meta'))
+    try {
+      const referenced = new Set<string>()
+      for await (const id of after.referencedBlobs()) referenced.add(id)
+      let files: string[] = []
+      for (let i = 0; i < 100; i++) {
+        files = (await blobFiles(dataDir)).map((f) => path.basename(f))
+        if (files.every((f) => referenced.has(f))) break
+        await sleep(100)
+      }
+      expect(files.filter((f) => !referenced.has(f))).toEqual([])
+      expect([...referenced].filter((id) => !files.includes(id))).toEqual([])
+    } finally {
+      await after.close()
+    }
+  }, 300_000)
 })
