@@ -13,7 +13,7 @@ import { actualRequestCorsHeaders } from './cors.js'
 import { dispatch } from './dispatch.js'
 import { S3Error, toS3Error } from './errors.js'
 import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
-import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, type S3Operation } from './route.js'
+import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, splitPath, type S3Operation } from './route.js'
 import { closeIfBodyWithheld } from '../expect-continue.js'
 
 /** Header map with lowercase names; repeated headers joined with ',' (contract §2.2). */
@@ -44,10 +44,9 @@ function expectedRegion(svc: Services, op: S3Operation, rec: BucketRecord | unde
   return svc.config.region
 }
 
-/** The record of the bucket an operation addresses, if it exists (read once per request). */
-async function bucketRecordOf(svc: Services, op: S3Operation): Promise<BucketRecord | undefined> {
-  const bucket = bucketOf(op)
-  return bucket && canBeBucketName(bucket) ? svc.meta.getBucket(bucket) : undefined
+/** The record of the bucket a request path names, if it exists (read once per request). */
+async function bucketRecordOf(svc: Services, bucket: string): Promise<BucketRecord | undefined> {
+  return canBeBucketName(bucket) ? svc.meta.getBucket(bucket) : undefined
 }
 
 /** The principal of an unsigned request: no account, so it owns nothing (policy/authorize.ts). */
@@ -103,14 +102,14 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const headers = headerMap(incoming)
     const target = parseTarget(incoming.url ?? '/')
     const vhost = bucketFromHost(headers.host, svc.config.virtualHostBaseDomains)
-    const op = parseOperation(method, target, headers, vhost)
-    opKind = op.kind
-    const rec = await bucketRecordOf(svc, op)
+    const rec = await bucketRecordOf(svc, splitPath(target, vhost).bucket)
     // CORS headers go on every answer to a request a rule allows, errors (a 403 signature
-    // mismatch, a 404) included; a preflight computes its own.
-    if (op.kind !== 'OptionsPreflight') {
+    // mismatch, a 404, a 501 refusal) included; a preflight computes its own.
+    if (method !== 'OPTIONS') {
       for (const [k, v] of Object.entries(actualRequestCorsHeaders(rec?.cors, method, headers))) res.setHeader(k, v)
     }
+    const op = parseOperation(method, target, headers, vhost)
+    opKind = op.kind
     const region = expectedRegion(svc, op, rec, headers, target.query)
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
     const rawPath = (incoming.url ?? '/').split('?')[0] || '/'

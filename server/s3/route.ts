@@ -146,6 +146,14 @@ export function queryValue(query: ParsedTarget['query'], name: string): string |
   return undefined
 }
 
+/** The bucket and key a request path names ('' for none); `vhostBucket` as for parseOperation. */
+export function splitPath(target: ParsedTarget, vhostBucket?: string): { bucket: string; key: string } {
+  const p = target.path.startsWith('/') ? target.path.slice(1) : target.path
+  if (vhostBucket !== undefined) return { bucket: vhostBucket, key: p }
+  const slash = p.indexOf('/')
+  return slash < 0 ? { bucket: p, key: '' } : { bucket: p.slice(0, slash), key: p.slice(slash + 1) }
+}
+
 /**
  * Parses one request into an S3Operation. `vhostBucket` is the bucket named by the Host header, if
  * any. Throws S3Error MethodNotAllowed / NotImplemented for combinations S3 does not define here.
@@ -156,17 +164,7 @@ export function parseOperation(
   headers: Record<string, string>,
   vhostBucket?: string,
 ): S3Operation {
-  let bucket: string
-  let key: string
-  if (vhostBucket !== undefined) {
-    bucket = vhostBucket
-    key = target.path.startsWith('/') ? target.path.slice(1) : target.path
-  } else {
-    const p = target.path.startsWith('/') ? target.path.slice(1) : target.path
-    const slash = p.indexOf('/')
-    bucket = slash < 0 ? p : p.slice(0, slash)
-    key = slash < 0 ? '' : p.slice(slash + 1)
-  }
+  const { bucket, key } = splitPath(target, vhostBucket)
   const q = target.query
   // A preflight asks about the request it precedes, whatever subresource that names.
   if (method === 'OPTIONS') return { kind: 'OptionsPreflight', bucket, key }

@@ -298,7 +298,7 @@ describe('bucket CORS', () => {
       expect(corsOf(res)).toEqual(expected)
     })
 
-    it('errors carry them too: 404 NoSuchKey, 403 from an unsigned request, 403 SignatureDoesNotMatch', async () => {
+    it('errors carry them too: 404 NoSuchKey, 403 from an unsigned request, 403 SignatureDoesNotMatch, 501 NotImplemented', async () => {
       const missing = await signedSend(srv.port, { method: 'GET', path: '/act/missing', headers: { origin: APP } })
       expect(missing.status).toBe(404)
       expect(corsOf(missing)).toEqual(expected)
@@ -309,6 +309,9 @@ describe('bucket CORS', () => {
       expect(badSig.status).toBe(403)
       expect(errorOf(badSig).Code).toBe('SignatureDoesNotMatch')
       expect(corsOf(badSig)).toEqual(expected)
+      const refused = await signedSend(srv.port, { method: 'GET', path: '/act', query: { website: '' }, headers: { origin: APP } })
+      expect(refused.status).toBe(501)
+      expect(corsOf(refused)).toEqual(expected)
       const head = await signedSend(srv.port, { method: 'HEAD', path: '/act/missing', headers: { origin: APP } })
       expect(head.status).toBe(404)
       expect(corsOf(head)).toEqual(expected)
