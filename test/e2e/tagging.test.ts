@@ -158,7 +158,9 @@ describe('object and bucket tagging', () => {
     }
     await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(policy) }))
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'x', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
+    await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'x', Tagging: 'class=public' }))
+    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/doc`, TaggingDirective: 'REPLACE', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
     expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))).Body!.transformToString()).toBe('x')
     await expectSdkError(s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'doc', Tagging: { TagSet: tagSet({ forbidden: '1' }) } })), { status: 403, code: 'AccessDenied' })
     await s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'doc', Tagging: { TagSet: tagSet({ class: 'secret' }) } }))
