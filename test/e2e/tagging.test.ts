@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
-import { signedSend } from '../support/raw-s3.js'
+import { md5Base64, signedSend } from '../support/raw-s3.js'
 import { K1, sdkSsec } from '../support/sse-c.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 
@@ -79,7 +79,12 @@ describe('object and bucket tagging', () => {
     await expectSdkError(s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'nope', Tagging: { TagSet: [] } })), { status: 404, code: 'NoSuchKey' })
     await expectSdkError(s3.send(new DeleteObjectTaggingCommand({ Bucket: BUCKET, Key: 'nope' })), { status: 404, code: 'NoSuchKey' })
     await expectSdkError(s3.send(new GetObjectTaggingCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })), { status: 404, code: 'NoSuchBucket' })
-    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, body: '<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>' }), { status: 400, code: 'MalformedXML' })
+    const bad = '<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>'
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, headers: { 'content-md5': md5Base64(bad) }, body: bad }), { status: 400, code: 'MalformedXML' })
+    // As on AWS, the body must carry Content-MD5 or an x-amz-checksum-*.
+    const good = '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>'
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, body: good }), { status: 400, code: 'InvalidRequest' })
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}`, query: { tagging: '' }, body: good }), { status: 400, code: 'InvalidRequest' })
   })
 
   it('versioned bucket: tags belong to each version; versionId names one; a delete marker by id is 405; an unknown version is 404 NoSuchVersion', async () => {

@@ -11,7 +11,7 @@ import { S3Error } from '../errors.js'
 import { placeObject } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { parseTaggingXml, taggingXml, type TagSet } from '../tags.js'
-import { loadBucket } from './common.js'
+import { loadBucket, requireIntegrityHeader } from './common.js'
 import { updateBucket } from './bucket-update.js'
 import { readableVersion, versionHeaders } from './versioning.js'
 
@@ -22,6 +22,8 @@ type KeyOp = { bucket: string; key: string; versionId?: string }
 
 /** Reads and parses a Tagging document; the request's tags are then known to policy conditions. */
 async function readTagging(req: S3Request, target: 'object' | 'bucket'): Promise<TagSet> {
+  // Like PutBucketEncryption and DeleteObjects, a tagging body must carry Content-MD5 or a checksum.
+  requireIntegrityHeader(req.headers)
   const { bytes } = await readSmallBody(req)
   return parseTaggingXml(bytes.toString('utf8'), target)
 }
