@@ -76,7 +76,7 @@ export function parseTaggingXml(text: string, target: TagTarget): TagSet {
   const doc = parseXmlBody(text, 'Tagging')
   const tagSet = doc.TagSet
   if (tagSet === undefined) throw new S3Error('MalformedXML')
-  if (tagSet === '' ) return validateTags([], target)
+  if (tagSet === '') return validateTags([], target)
   if (typeof tagSet !== 'object' || tagSet === null || Array.isArray(tagSet)) throw new S3Error('MalformedXML')
   const raw = (tagSet as Record<string, unknown>).Tag ?? []
   if (!Array.isArray(raw)) throw new S3Error('MalformedXML')

@@ -10,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checksumOf } from '../../server/s3/checksums.js'
 import { expectSdkError } from '../support/expect-s3.js'
+import { K1, sdkSsec } from '../support/sse-c.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 
 const MiB = 1024 * 1024
@@ -21,7 +22,7 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
   let srv: TestServer
   let s3: S3Client
   beforeAll(async () => {
-    srv = await startTestServer()
+    srv = await startTestServer({ args: ['--allow-sse-c-on-new-buckets'] })
     s3 = makeClient(srv.endpoint, { requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
   })
@@ -68,6 +69,22 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
       expect(listed.Parts?.length).toBe(3)
     })
   }
+
+  it('SSE-C: the whole-object CRC32 completes with the customer key, and HEAD with the key answers it', async () => {
+    const key = 'ssec-crc32'
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT', ...sdkSsec(K1) }))
+    const parts = []
+    for (const [i, Body] of PARTS.entries()) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body, ChecksumCRC32: checksumOf('CRC32', Body), ...sdkSsec(K1) }))
+      parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 })
+    }
+    const done = await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts }, ChecksumType: 'FULL_OBJECT', ChecksumCRC32: 'WgDhBQ==', ...sdkSsec(K1),
+    }))
+    expect(done.ChecksumCRC32).toBe('WgDhBQ==')
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED', ...sdkSsec(K1) }))
+    expect(head.ChecksumCRC32).toBe('WgDhBQ==')
+  })
 
   it('a checksum header of another algorithm than the upload\'s answers 400 InvalidRequest', async () => {
     const { UploadId, parts } = await upload('CRC32', 'other-alg')

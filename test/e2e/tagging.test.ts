@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
-import { signedSend } from '../support/raw-s3.js'
+import { md5Base64, signedSend } from '../support/raw-s3.js'
 import { K1, sdkSsec } from '../support/sse-c.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 
@@ -79,7 +79,12 @@ describe('object and bucket tagging', () => {
     await expectSdkError(s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'nope', Tagging: { TagSet: [] } })), { status: 404, code: 'NoSuchKey' })
     await expectSdkError(s3.send(new DeleteObjectTaggingCommand({ Bucket: BUCKET, Key: 'nope' })), { status: 404, code: 'NoSuchKey' })
     await expectSdkError(s3.send(new GetObjectTaggingCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })), { status: 404, code: 'NoSuchBucket' })
-    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, body: '<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>' }), { status: 400, code: 'MalformedXML' })
+    const bad = '<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>'
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, headers: { 'content-md5': md5Base64(bad) }, body: bad }), { status: 400, code: 'MalformedXML' })
+    // As on AWS, the body must carry Content-MD5 or an x-amz-checksum-*.
+    const good = '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>'
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}/plain`, query: { tagging: '' }, body: good }), { status: 400, code: 'InvalidRequest' })
+    expectRawError(await signedSend(srv.port, { method: 'PUT', path: `/${BUCKET}`, query: { tagging: '' }, body: good }), { status: 400, code: 'InvalidRequest' })
   })
 
   it('versioned bucket: tags belong to each version; versionId names one; a delete marker by id is 405; an unknown version is 404 NoSuchVersion', async () => {
@@ -158,7 +163,9 @@ describe('object and bucket tagging', () => {
     }
     await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(policy) }))
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'x', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
+    await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'x', Tagging: 'class=public' }))
+    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/doc`, TaggingDirective: 'REPLACE', Tagging: 'class=secret' })), { status: 403, code: 'AccessDenied' })
     expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))).Body!.transformToString()).toBe('x')
     await expectSdkError(s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'doc', Tagging: { TagSet: tagSet({ forbidden: '1' }) } })), { status: 403, code: 'AccessDenied' })
     await s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'doc', Tagging: { TagSet: tagSet({ class: 'secret' }) } }))

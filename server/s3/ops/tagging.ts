@@ -11,7 +11,7 @@ import { S3Error } from '../errors.js'
 import { placeObject } from '../object-io.js'
 import { readSmallBody } from '../request-body.js'
 import { parseTaggingXml, taggingXml, type TagSet } from '../tags.js'
-import { loadBucket } from './common.js'
+import { loadBucket, requireIntegrityHeader } from './common.js'
 import { updateBucket } from './bucket-update.js'
 import { readableVersion, versionHeaders } from './versioning.js'
 
@@ -22,6 +22,8 @@ type KeyOp = { bucket: string; key: string; versionId?: string }
 
 /** Reads and parses a Tagging document; the request's tags are then known to policy conditions. */
 async function readTagging(req: S3Request, target: 'object' | 'bucket'): Promise<TagSet> {
+  // Like PutBucketEncryption and DeleteObjects, a tagging body must carry Content-MD5 or a checksum.
+  requireIntegrityHeader(req.headers)
   const { bytes } = await readSmallBody(req)
   return parseTaggingXml(bytes.toString('utf8'), target)
 }
@@ -31,7 +33,7 @@ async function readTagging(req: S3Request, target: 'object' | 'bucket'): Promise
  * `expect.record`, so a concurrent change of the record (an overwrite of the null version, a key
  * rewrap, another tag change) makes this round start over instead of being lost.
  */
-async function retag(svc: Services, req: S3Request, op: KeyOp, method: string, tags: TagSet | undefined): Promise<ObjectRecord> {
+async function retag(svc: Services, op: KeyOp, method: string, tags: TagSet | undefined): Promise<ObjectRecord> {
   for (let attempt = 1; ; attempt++) {
     const rec = await readableVersion(svc, op.bucket, op.key, op.versionId, method)
     const next: ObjectRecord = { ...rec }
@@ -51,7 +53,7 @@ export async function putObjectTagging(svc: Services, req: S3Request, op: KeyOp)
   // The body is read before authorization: s3:RequestObjectTag/<key> conditions judge its tags.
   req.requestTags = await readTagging(req, 'object')
   const bucket = await loadBucket(svc, req, op.bucket)
-  const rec = await retag(svc, req, op, 'PUT', req.requestTags)
+  const rec = await retag(svc, op, 'PUT', req.requestTags)
   return { status: 200, headers: versionHeaders(bucket, rec) }
 }
 
@@ -63,7 +65,7 @@ export async function getObjectTagging(svc: Services, req: S3Request, op: KeyOp)
 
 export async function deleteObjectTagging(svc: Services, req: S3Request, op: KeyOp): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, op.bucket)
-  const rec = await retag(svc, req, op, 'DELETE', undefined)
+  const rec = await retag(svc, op, 'DELETE', undefined)
   return { status: 204, headers: versionHeaders(bucket, rec) }
 }
 
