@@ -22,14 +22,15 @@ import type { S3Request, Services } from './context.js'
 import { S3Error } from './errors.js'
 import type { ObjectDataKeys } from './kms-keys.js'
 import { kmsContext, type CustomerKey, type SseRequest } from './sse-headers.js'
+import { kmsNeedsSigV4 } from './auth/sigv2.js'
 
 function dataKeys(svc: Services) {
   if (!svc.dataKeys) throw new S3Error('ServiceUnavailable', { message: 'No KMS is configured for SSE-KMS.' })
   return svc.dataKeys
 }
 
-/** What the audit log needs of the request a key operation serves (pass the S3Request). */
-export type KeyOpContext = Pick<S3Request, 'requestId' | 'principal' | 'op'>
+/** What the audit log needs of the request a key operation serves (pass the S3Request; `auth`: SSE-KMS refuses SigV2). */
+export type KeyOpContext = Pick<S3Request, 'requestId' | 'principal' | 'op'> & { auth?: S3Request['auth'] }
 
 function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent): void {
   if (!svc.audit) return
@@ -62,6 +63,7 @@ async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string;
       return { oek, encryption: record }
     }
     case 'SSE-KMS': {
+      if (ctx?.auth?.signatureVersion === 2) throw kmsNeedsSigV4()
       const context = kmsContext(sse, bucket, key)
       let got: Awaited<ReturnType<ObjectDataKeys['forWrite']>>
       try {
@@ -110,6 +112,7 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
       if (!customer || customer.key.length !== 32) throw new CryptoError('wrong-key')
       return openSseC(customer.key, enc, at)
     case 'SSE-KMS': {
+      if (ctx?.auth?.signatureVersion === 2) throw kmsNeedsSigV4()
       if (!enc.kms) throw new CryptoError('tampered', 'SSE-KMS record without KMS details')
       let dataKey: Buffer
       try {

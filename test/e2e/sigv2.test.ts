@@ -83,6 +83,14 @@ out["keys"] = [o["Key"] for o in v2.list_objects_v2(Bucket=bucket, Prefix="")["C
 out["versioning"] = code_of(lambda: v2.get_bucket_versioning(Bucket=bucket))
 out["kms_put"] = code_of(lambda: v2.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms"))
 out["kms_mpu"] = code_of(lambda: v2.create_multipart_upload(Bucket=bucket, Key="kms", ServerSideEncryption="aws:kms"))
+# An SSE-KMS object written with SigV4 cannot be read with SigV2; nor can a bucket default SSE-KMS be used.
+v4 = boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}), **kw)
+v4.put_object(Bucket=bucket, Key="kms-v4", Body=b"kms", ServerSideEncryption="aws:kms")
+out["kms_get"] = code_of(lambda: v2.get_object(Bucket=bucket, Key="kms-v4"))
+out["kms_get_v4"] = v4.get_object(Bucket=bucket, Key="kms-v4")["Body"].read().decode()
+v4.create_bucket(Bucket=bucket + "-kms")
+v4.put_bucket_encryption(Bucket=bucket + "-kms", ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+out["kms_default"] = code_of(lambda: v2.put_object(Bucket=bucket + "-kms", Key="k", Body=b"x"))
 
 # A default client presigns with SigV2.
 url = default.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
@@ -160,6 +168,9 @@ describe('Signature V2', () => {
       versioning: 'ok',
       kms_put: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
       kms_mpu: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_get: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_get_v4: 'kms',
+      kms_default: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
       presigned_is_v2: true,
       presigned_get: [200, true],
       presigned_put: [200, 'via presigned put'],

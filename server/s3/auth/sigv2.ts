@@ -240,13 +240,18 @@ export function verifySigV2Presigned(req: AuthRequest, deps: AuthDeps): AuthCont
   return context(req, accessKeyId, known, token, 'presigned', provided)
 }
 
+/** AWS's answer when SSE-KMS meets a SigV2 request (asked for, a bucket default, or an object read). */
+export function kmsNeedsSigV4(): S3Error {
+  return new S3Error('InvalidArgument', {
+    message: 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+    fields: [['ArgumentName', 'Authorization'], ['ArgumentValue', 'null']],
+  })
+}
+
 /** SSE-KMS needs SigV4 on AWS: a SigV2 request asking for it answers 400 InvalidArgument. */
 export function refuseKmsOverSigV2(auth: AuthContext | null, headers: Readonly<Record<string, string>>): void {
   if (auth?.signatureVersion !== 2) return
   const sse = headers['x-amz-server-side-encryption']
   if (sse === undefined || !sse.startsWith('aws:kms')) return
-  throw new S3Error('InvalidArgument', {
-    message: 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
-    fields: [['ArgumentName', 'Authorization'], ['ArgumentValue', 'null']],
-  })
+  throw kmsNeedsSigV4()
 }
