@@ -13,7 +13,7 @@ import { lockHold } from './object-lock.js'
 import type { DeleteMarkerRecord, ObjectRecord, UploadRecord, VersionRecord } from './types.js'
 
 /** How a rule's filter was written, so GetBucketLifecycleConfiguration answers in the same form. */
-export type LifecycleFilterForm = 'legacy-prefix' | 'empty' | 'prefix' | 'size-greater' | 'size-less' | 'and'
+export type LifecycleFilterForm = 'legacy-prefix' | 'empty' | 'prefix' | 'tag' | 'size-greater' | 'size-less' | 'and'
 
 export interface LifecycleRule {
   /** 1..255 characters, unique within the configuration. */
@@ -22,6 +22,8 @@ export interface LifecycleRule {
   filterForm: LifecycleFilterForm
   /** Keys that start with this (absent = every key). */
   prefix?: string
+  /** Versions whose tags include every one of these (key -> value); absent = no tag condition. */
+  tags?: Record<string, string>
   /** Versions strictly larger than this many bytes. */
   sizeGreaterThan?: number
   /** Versions strictly smaller than this many bytes. */
@@ -71,8 +73,10 @@ function matchesKey(rule: LifecycleRule, key: string): boolean {
 /** Size filters match data versions only: a delete marker has no size. */
 function matchesVersion(rule: LifecycleRule, rec: VersionRecord): boolean {
   if (!matchesKey(rule, rec.key)) return false
-  if (rule.sizeGreaterThan === undefined && rule.sizeLessThan === undefined) return true
+  if (rule.tags === undefined && rule.sizeGreaterThan === undefined && rule.sizeLessThan === undefined) return true
+  // A delete marker has neither tags nor a size: a rule that asks for either never selects it.
   if (rec.deleteMarker) return false
+  if (rule.tags !== undefined && !Object.entries(rule.tags).every(([k, v]) => rec.tags?.[k] === v)) return false
   if (rule.sizeGreaterThan !== undefined && !(rec.size > rule.sizeGreaterThan)) return false
   if (rule.sizeLessThan !== undefined && !(rec.size < rule.sizeLessThan)) return false
   return true

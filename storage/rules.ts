@@ -7,7 +7,6 @@ import { ConflictError, NotFoundError } from './errors.js'
 import type {
   BlobId, BucketRecord, CommitExpectation, DeleteMarkerRecord, DeleteOptions, ObjectRecord, UploadPartRecord, VersionRecord,
 } from './types.js'
-import { lockHold } from './object-lock.js'
 import { newVersionId } from './versions.js'
 import { checkLockedReplace, checkRemovable } from './object-lock.js'
 
@@ -144,15 +143,14 @@ export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeySt
  * If-Match (`opts.etag`) is checked against the addressed version, else the current object.
  */
 export function planDelete(bucket: BucketRecord, key: string, state: KeyState, opts: DeleteOptions = {}): KeyPlan & { marker?: DeleteMarkerRecord } {
-  const plan = planPlainDelete(bucket, key, state, opts)
   const u = opts.unchanged
   if (u) {
     const target = opts.versionId !== undefined ? state.addressed : state.current
     const same = state.versions !== undefined && state.versions.length === u.versions.length && state.versions.every((id, i) => id === u.versions[i])
     if (!same || JSON.stringify(target) !== JSON.stringify(u.record)) throw new ConflictError('precondition', key)
-    if (plan.remove && lockHold(plan.remove, u.nowMs) !== undefined) throw new ConflictError('precondition', key)
   }
-  return plan
+  // A version Object Lock holds is refused here for every delete, the sweeper's included (ObjectLockedError).
+  return planPlainDelete(bucket, key, state, opts)
 }
 
 function planPlainDelete(bucket: BucketRecord, key: string, state: KeyState, opts: DeleteOptions): KeyPlan & { marker?: DeleteMarkerRecord } {

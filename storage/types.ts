@@ -318,8 +318,8 @@ export interface DeleteOptions {
    * A delete decided on what the caller read (the lifecycle sweeper): the key's versions, newest
    * first, must still be exactly `versions` (internal ids), and the version addressed (or, without
    * `versionId`, the current one) exactly `record`, else ConflictError('precondition') and nothing
-   * changes. A version that storage/object-lock.ts lockHold holds at `nowMs` is never removed by
-   * such a delete (ConflictError('precondition') too).
+   * changes. A version Object Lock holds is refused as by every delete (ObjectLockedError).
+   * `nowMs` is when the caller evaluated the rules.
    */
   unchanged?: { versions: readonly string[]; record: VersionRecord; nowMs: number }
 }

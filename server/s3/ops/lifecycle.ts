@@ -10,6 +10,7 @@ import { S3Error, invalidArgument } from '../errors.js'
 import { readXml } from '../request-body.js'
 import { isoTime, textOf, xmlDocument, type XmlObject } from '../xml.js'
 import { updateBucket } from './bucket-update.js'
+import { validateTags } from '../tags.js'
 import { httpDate, loadBucket, requireIntegrityHeader } from './common.js'
 
 export const AMZ_EXPIRATION = 'x-amz-expiration'
@@ -56,10 +57,24 @@ function sizeOf(el: Record<string, unknown>, name: string): number | undefined {
   return n
 }
 
-const tagsRefused = (): S3Error =>
-  new S3Error('NotImplemented', { message: 'Lifecycle rules with a Tag filter are not implemented: object tagging is not supported.' })
+type ParsedFilter = Pick<LifecycleRule, 'filterForm' | 'prefix' | 'tags' | 'sizeGreaterThan' | 'sizeLessThan'>
 
-type ParsedFilter = Pick<LifecycleRule, 'filterForm' | 'prefix' | 'sizeGreaterThan' | 'sizeLessThan'>
+/** A filter's `Tag` elements (one, or several inside `And`), validated as object tags are. */
+function filterTags(v: unknown): Record<string, string> {
+  const pairs = (Array.isArray(v) ? v : [v]).map((t): [string, string] => {
+    const tag = element(t)
+    onlyElements(tag, ['Key', 'Value'])
+    const key = textOf(tag, 'Key')
+    if (key === undefined) throw new S3Error('MalformedXML')
+    return [key, textOf(tag, 'Value') ?? '']
+  })
+  const seen = new Set<string>()
+  for (const [k] of pairs) {
+    if (seen.has(k)) throw new S3Error('InvalidRequest', { message: 'Duplicate Tag Keys are not allowed.' })
+    seen.add(k)
+  }
+  return validateTags(pairs, 'bucket')
+}
 
 function parseFilter(rule: Record<string, unknown>): ParsedFilter {
   const hasFilter = rule.Filter !== undefined
@@ -69,16 +84,19 @@ function parseFilter(rule: Record<string, unknown>): ParsedFilter {
   const given = Object.keys(f)
   if (given.length === 0) return { filterForm: 'empty' }
   if (given.length > 1) throw new S3Error('MalformedXML')
-  if (f.Tag !== undefined) throw tagsRefused()
+  if (f.Tag !== undefined) {
+    // A Filter holds one Tag; several need an And.
+    if (Array.isArray(f.Tag) && f.Tag.length !== 1) throw new S3Error('MalformedXML')
+    return { filterForm: 'tag', tags: filterTags(f.Tag) }
+  }
   if (f.Prefix !== undefined) return { filterForm: 'prefix', prefix: textOf(f, 'Prefix') }
   if (f.ObjectSizeGreaterThan !== undefined) return { filterForm: 'size-greater', sizeGreaterThan: sizeOf(f, 'ObjectSizeGreaterThan') }
   if (f.ObjectSizeLessThan !== undefined) return { filterForm: 'size-less', sizeLessThan: sizeOf(f, 'ObjectSizeLessThan') }
   if (f.And === undefined) throw new S3Error('MalformedXML')
   const and = element(f.And)
   onlyElements(and, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'])
-  if (and.Tag !== undefined) throw tagsRefused()
   const out: ParsedFilter = {
-    filterForm: 'and', prefix: textOf(and, 'Prefix'), sizeGreaterThan: sizeOf(and, 'ObjectSizeGreaterThan'), sizeLessThan: sizeOf(and, 'ObjectSizeLessThan'),
+    filterForm: 'and', prefix: textOf(and, 'Prefix'), ...(and.Tag !== undefined ? { tags: filterTags(and.Tag) } : {}), sizeGreaterThan: sizeOf(and, 'ObjectSizeGreaterThan'), sizeLessThan: sizeOf(and, 'ObjectSizeLessThan'),
   }
   if (out.sizeGreaterThan !== undefined && out.sizeLessThan !== undefined && out.sizeGreaterThan >= out.sizeLessThan) {
     throw new S3Error('InvalidRequest', { message: 'ObjectSizeGreaterThan must be less than ObjectSizeLessThan.' })
@@ -158,6 +176,8 @@ function parseRule(v: unknown): LifecycleRule {
     if (out.sizeGreaterThan !== undefined || out.sizeLessThan !== undefined) {
       throw new S3Error('InvalidRequest', { message: 'AbortIncompleteMultipartUpload cannot be specified with an object size filter.' })
     }
+    // Nor can a tag filter: an upload has no tags of its own (AWS refuses the combination).
+    if (out.tags !== undefined) throw new S3Error('InvalidRequest', { message: 'AbortIncompleteMultipartUpload cannot be specified with Tags.' })
   }
   if (!out.expiration && !out.noncurrentExpiration && out.abortIncompleteDays === undefined) {
     throw new S3Error('InvalidRequest', { message: 'At least one action needs to be specified in a rule' })
@@ -181,15 +201,20 @@ export function parseLifecycleConfiguration(doc: Record<string, unknown>, transi
   return { rules: parsed, transitionDefaultMinimumObjectSize: transitionDefault as LifecycleConfiguration['transitionDefaultMinimumObjectSize'] }
 }
 
+function tagXml(tags: Record<string, string> | undefined): XmlObject[] {
+  return Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }))
+}
+
 function filterXml(r: LifecycleRule): XmlObject {
   const form: LifecycleFilterForm = r.filterForm
   switch (form) {
     case 'legacy-prefix': return { Prefix: r.prefix ?? '' }
     case 'empty': return { Filter: '' }
     case 'prefix': return { Filter: { Prefix: r.prefix ?? '' } }
+    case 'tag': return { Filter: { Tag: tagXml(r.tags) } }
     case 'size-greater': return { Filter: { ObjectSizeGreaterThan: r.sizeGreaterThan } }
     case 'size-less': return { Filter: { ObjectSizeLessThan: r.sizeLessThan } }
-    case 'and': return { Filter: { And: { Prefix: r.prefix, ObjectSizeGreaterThan: r.sizeGreaterThan, ObjectSizeLessThan: r.sizeLessThan } } }
+    case 'and': return { Filter: { And: { Prefix: r.prefix, Tag: r.tags && tagXml(r.tags), ObjectSizeGreaterThan: r.sizeGreaterThan, ObjectSizeLessThan: r.sizeLessThan } } }
   }
 }
 

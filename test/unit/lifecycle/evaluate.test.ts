@@ -7,7 +7,7 @@ import path from 'node:path'
 import { afterAll } from 'vitest'
 import { LevelMetadataStore } from '../../../storage/level/metadata.js'
 import { MemoryMetadataStore } from '../../../storage/memory/metadata.js'
-import { ConflictError } from '../../../storage/errors.js'
+import { ConflictError, ObjectLockedError } from '../../../storage/errors.js'
 import type { DeleteMarkerRecord, ObjectRecord, UploadRecord, VersionRecord } from '../../../storage/types.js'
 import { newVersionId } from '../../../storage/versions.js'
 
@@ -58,6 +58,20 @@ describe('lifecycle evaluation', () => {
     expect(plan([obj('k', T0, { size: 11 })], [rule({ sizeGreaterThan: 10, expiration: { days: 1 } })], now)).toHaveLength(1)
     expect(plan([obj('k', T0, { size: 10 })], [rule({ sizeLessThan: 10, expiration: { days: 1 } })], now)).toEqual([])
     expect(plan([obj('k', T0)], [rule({ status: 'Disabled', expiration: { days: 1 } })], now)).toEqual([])
+  })
+
+  it('matches tag filters: every tag of the rule, with its value, must be on the version', () => {
+    const now = T0 + 100 * DAY
+    const r = [rule({ filterForm: 'and', tags: { tier: 'tmp', team: 'a' }, expiration: { days: 1 } })]
+    expect(plan([obj('k', T0, { tags: { tier: 'tmp', team: 'a', x: 'y' } })], r, now)).toHaveLength(1)
+    expect(plan([obj('k', T0, { tags: { tier: 'tmp' } })], r, now)).toEqual([])
+    expect(plan([obj('k', T0, { tags: { tier: 'tmp', team: 'b' } })], r, now)).toEqual([])
+    expect(plan([obj('k', T0)], r, now)).toEqual([])
+    // A noncurrent version is judged by its own tags.
+    const old = obj('k', T0, { tags: { tier: 'tmp', team: 'a' } })
+    const cur = obj('k', T0 + 1)
+    const nr = [rule({ filterForm: 'tag', tags: { tier: 'tmp', team: 'a' }, noncurrentExpiration: { noncurrentDays: 1 } })]
+    expect(plan([cur, old], nr, now)).toEqual([['expire-noncurrent', old.versionId]])
   })
 
   it('counts noncurrent days from when the successor was written', () => {
@@ -148,7 +162,7 @@ describe.each(['memory', 'level'] as const)('the conditional delete the sweeper 
     const meta = await storeWith('Enabled')
     const a = (await meta.commitObject(obj('k', Date.now(), { legalHold: true }))).version
     const b = (await meta.commitObject(obj('k', Date.now()))).version
-    await expect(meta.deleteObject('b', 'k', { versionId: a.versionId, unchanged: { versions: [b.versionId, a.versionId], record: a, nowMs: Date.now() } })).rejects.toThrow(ConflictError)
+    await expect(meta.deleteObject('b', 'k', { versionId: a.versionId, unchanged: { versions: [b.versionId, a.versionId], record: a, nowMs: Date.now() } })).rejects.toThrow(ObjectLockedError)
     expect(await meta.getVersion('b', 'k', a.versionId)).toBeDefined()
   })
 

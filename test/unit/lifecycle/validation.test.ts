@@ -48,8 +48,12 @@ const TABLE: Array<[string, string, string, string?]> = [
   ['NewerNoncurrentVersions 100', doc(rule(`<Filter></Filter>${ENABLED}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>100</NewerNoncurrentVersions></NoncurrentVersionExpiration>`)), 'ok'],
   ['DaysAfterInitiation 0', doc(rule(`<Filter></Filter>${ENABLED}<AbortIncompleteMultipartUpload><DaysAfterInitiation>0</DaysAfterInitiation></AbortIncompleteMultipartUpload>`)), 'InvalidArgument', "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer"],
   ['AbortIncompleteMultipartUpload with a size filter', doc(rule(`<Filter><ObjectSizeGreaterThan>5</ObjectSizeGreaterThan></Filter>${ENABLED}<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>`)), 'InvalidRequest'],
-  ['Tag filter (object tags are not on this store)', doc(rule(`<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>${ENABLED}${EXPIRE}`)), 'NotImplemented', 'Tag filter'],
-  ['Tag inside And', doc(rule(`<Filter><And><Prefix>p</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter>${ENABLED}${EXPIRE}`)), 'NotImplemented', 'Tag filter'],
+  ['Tag filter', doc(rule(`<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>${ENABLED}${EXPIRE}`)), 'ok'],
+  ['two Tags outside And', doc(rule(`<Filter><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value>2</Value></Tag></Filter>${ENABLED}${EXPIRE}`)), 'MalformedXML'],
+  ['Tags inside And', doc(rule(`<Filter><And><Prefix>p</Prefix><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value>2</Value></Tag></And></Filter>${ENABLED}${EXPIRE}`)), 'ok'],
+  ['a repeated Tag key inside And', doc(rule(`<Filter><And><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></And></Filter>${ENABLED}${EXPIRE}`)), 'InvalidRequest', 'Duplicate Tag Keys'],
+  ['a Tag key with aws: prefix', doc(rule(`<Filter><Tag><Key>aws:x</Key><Value>v</Value></Tag></Filter>${ENABLED}${EXPIRE}`)), 'InvalidTag'],
+  ['AbortIncompleteMultipartUpload with a Tag filter', doc(rule(`<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>${ENABLED}<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>`)), 'InvalidRequest', 'Tags'],
   ['And with prefix and sizes', doc(rule(`<Filter><And><Prefix>p</Prefix><ObjectSizeGreaterThan>1</ObjectSizeGreaterThan><ObjectSizeLessThan>9</ObjectSizeLessThan></And></Filter>${ENABLED}${EXPIRE}`)), 'ok'],
   ['And with sizes the wrong way round', doc(rule(`<Filter><And><ObjectSizeGreaterThan>9</ObjectSizeGreaterThan><ObjectSizeLessThan>1</ObjectSizeLessThan></And></Filter>${ENABLED}${EXPIRE}`)), 'InvalidRequest'],
   ['Transition to GLACIER (a class this store does not have)', doc(rule(`<Filter></Filter>${ENABLED}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`)), 'NotImplemented', 'Transition to GLACIER'],
@@ -85,6 +89,13 @@ describe('PutBucketLifecycleConfiguration validation', () => {
     expect(cfg.rules[0].id).toMatch(/^\S{1,255}$/)
     expect(cfg.rules[0]).toMatchObject({ status: 'Enabled', filterForm: 'prefix', prefix: 'logs/', expiration: { days: 3 }, noncurrentExpiration: { noncurrentDays: 2, newerNoncurrentVersions: 1 } })
     expect(cfg.transitionDefaultMinimumObjectSize).toBe('all_storage_classes_128K')
+  })
+
+  it('keeps a Tag filter, alone or inside And, in the form it was written', () => {
+    const one = parse(doc(rule(`<ID>t</ID><Filter><Tag><Key>k&#43;1</Key><Value>v</Value></Tag></Filter>${ENABLED}${EXPIRE}`)))
+    expect(one.rules[0]).toMatchObject({ filterForm: 'tag', tags: { 'k+1': 'v' } })
+    const and = parse(doc(rule(`<ID>t</ID><Filter><And><Prefix>p/</Prefix><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value></Tag></And></Filter>${ENABLED}${EXPIRE}`)))
+    expect(and.rules[0]).toMatchObject({ filterForm: 'and', prefix: 'p/', tags: { a: '1', b: '' } })
   })
 
   it('refuses an unknown x-amz-transition-default-minimum-object-size', () => {
