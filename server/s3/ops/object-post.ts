@@ -11,7 +11,7 @@ import { sessionsOf } from '../../iam/sessions.js'
 import { s3Principal } from '../../iam/request.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error } from '../errors.js'
-import { formBoundary, readPostForm, type PostForm } from '../form-data.js'
+import { formBoundary, readPostForm } from '../form-data.js'
 import { checkPolicy, parsePolicy, type LengthRange } from '../post-policy.js'
 import { refuseUnimplementedHeaders } from '../unsupported-headers.js'
 import { canBeBucketName } from '../route.js'
@@ -26,14 +26,16 @@ const NOT_HEADERS = new Set([
 /** The standard headers a form may set on the object. */
 const OBJECT_HEADERS = new Set(['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'content-md5'])
 
-/** The form's fields as PutObject request headers (x-amz-*, Content-Type, Cache-Control, …). */
-function headersOf(fields: ReadonlyMap<string, string>, file: PostForm['file']): Record<string, string> {
+/**
+ * The form's fields as PutObject request headers (x-amz-*, Content-Type, Cache-Control, …). The
+ * file part's own Content-Type is not used: as on AWS, only the Content-Type field sets it.
+ */
+function headersOf(fields: ReadonlyMap<string, string>): Record<string, string> {
   const h: Record<string, string> = {}
   for (const [name, value] of fields) {
     if (NOT_HEADERS.has(name) || name.startsWith('x-ignore-')) continue
     if (OBJECT_HEADERS.has(name) || name.startsWith('x-amz-')) h[name] = value
   }
-  if (h['content-type'] === undefined && file.contentType !== undefined) h['content-type'] = file.contentType
   const acl = fields.get('acl')
   if (acl !== undefined) h['x-amz-acl'] = acl
   return h
@@ -83,7 +85,7 @@ export async function postObject(svc: Services, req: S3Request, bucketName: stri
   const range = policyText !== undefined ? checkPolicy(parsePolicy(policyText), fields, bucketName, now) : undefined
   if (fields.has('tagging')) throw new S3Error('NotImplemented', { message: 'A header you provided implies functionality that is not implemented: the tagging form field (object tagging)' })
   const key = rawKey.split('${filename}').join(form.file.filename)
-  const headers = headersOf(fields, form.file)
+  const headers = headersOf(fields)
   refuseKmsOverSigV2(auth, headers)
   refuseUnimplementedHeaders('PutObject', headers)
   const put: S3Request = {
