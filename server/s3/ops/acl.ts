@@ -18,7 +18,7 @@ import { contentLength, readSmallBody } from '../request-body.js'
 import { xmlDocument } from '../xml.js'
 import { updateBucket } from './bucket-update.js'
 import { loadBucket } from './common.js'
-import { parseVersionId, readableVersion, versionHeaders } from './versioning.js'
+import { parseVersionId, readableVersion } from './versioning.js'
 
 /** Attempts before an object ACL change that keeps losing to concurrent writes of the version gives up. */
 const MAX_ATTEMPTS = 20
@@ -82,7 +82,7 @@ export async function getObjectAcl(svc: Services, req: S3Request, name: string, 
   const bucket = await loadBucket(svc, req, name, undefined, objectAclOf(svc, name, key, versionId))
   const rec = await readableVersion(svc, name, key, versionId, req.method)
   const { owner, acl } = effectiveObjectAcl(bucket, rec)
-  return { status: 200, headers: versionHeaders(bucket, rec), xml: xmlDocument('AccessControlPolicy', aclDocument(owner, acl)) }
+  return { status: 200, xml: xmlDocument('AccessControlPolicy', aclDocument(owner, acl)) }
 }
 
 export async function putObjectAcl(svc: Services, req: S3Request, name: string, key: string, versionId?: string): Promise<S3Result> {
@@ -99,7 +99,7 @@ export async function putObjectAcl(svc: Services, req: S3Request, name: string, 
     if (next.acl === undefined) delete next.acl
     try {
       await svc.meta.commitObject(next, { expect: { record: rec } })
-      return { status: 200, headers: versionHeaders(bucket, rec) }
+      return { status: 200 }
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw err
     }
