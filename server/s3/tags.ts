@@ -112,6 +112,11 @@ export function requestedTags(req: { headers: Record<string, string>; requestTag
   return req.requestTags
 }
 
+/** A TagSet as an `x-amz-tagging` header value (each key and value URL-encoded), which parseTaggingHeader reads back. */
+export function taggingHeaderValue(tags: TagSet): string {
+  return Object.entries(tags).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+}
+
 /** A TagSet as a record keeps it: absent when empty. */
 export function storedTags(tags: TagSet | undefined): { tags?: TagSet } {
   return tags && Object.keys(tags).length > 0 ? { tags } : {}

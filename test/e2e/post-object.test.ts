@@ -3,7 +3,7 @@
  * default client, SigV4 with s3v4) posted with python requests, forms signed here and posted with
  * Node's fetch + FormData, the policy refusals, success_action_*, SSE fields and --sigv4-only.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, DeletePublicAccessBlockCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
@@ -155,8 +155,8 @@ describe('POST Object', () => {
     { name: 'no key field', build: () => signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }] }), status: 400, code: 'InvalidArgument', message: "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields." },
     { name: 'a policy that is not JSON', build: () => ({ key: 'f/x', policy: Buffer.from('nope').toString('base64'), AWSAccessKeyId: 'test', signature: createHmac('sha1', SECRET).update(Buffer.from('nope').toString('base64')).digest('base64') }), status: 400, code: 'InvalidPolicyDocument' },
     { name: 'a policy without expiration', build: () => ({ key: 'f/x', ...signedV2({ conditions: [] }) }), status: 400, code: 'InvalidPolicyDocument', message: 'Invalid Policy: Policy missing expiration.' },
-    { name: 'the tagging field (tagging not implemented)', build: () => ({ key: 'f/x', tagging: '<Tagging><TagSet></TagSet></Tagging>', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { tagging: '<Tagging><TagSet></TagSet></Tagging>' }] }) }), status: 501, code: 'NotImplemented' },
-    { name: 'a public-read acl (ACLs not implemented)', build: () => ({ key: 'f/x', acl: 'public-read', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { acl: 'public-read' }] }) }), status: 501, code: 'NotImplemented' },
+    { name: 'a tagging field that is not a Tagging document', build: () => ({ key: 'f/x', tagging: '<Tagging><Nope/></Tagging>', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { tagging: '<Tagging><Nope/></Tagging>' }] }) }), status: 400, code: 'MalformedXML' },
+    { name: 'a public-read acl on a BucketOwnerEnforced bucket', build: () => ({ key: 'f/x', acl: 'public-read', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { acl: 'public-read' }] }) }), status: 400, code: 'AccessControlListNotSupported' },
     { name: 'an anonymous form on a private bucket', build: () => ({ key: 'f/x' }), status: 403, code: 'AccessDenied' },
   ]
   it.each(refusals)('$name answers $status $code', async ({ build, file, status, code, message }) => {
@@ -164,6 +164,14 @@ describe('POST Object', () => {
     expect(r.status, r.text).toBe(status)
     expect(r.text).toContain(`<Code>${code}</Code>`)
     if (message) expect(r.text).toContain(`<Message>${message.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')}</Message>`)
+  })
+
+  it('the tagging field tags the object as x-amz-tagging does on PutObject', async () => {
+    const tagging = '<Tagging><TagSet><Tag><Key>team</Key><Value>a b</Value></Tag><Tag><Key>k&#43;1</Key><Value>v=1</Value></Tag></TagSet></Tagging>'
+    const r = await postForm(url, { key: 'f/tagged', tagging, ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/tagged' }, { tagging }] }) }, 'tagged')
+    expect(r.status, r.text).toBe(204)
+    const got = await s3.send(new GetObjectTaggingCommand({ Bucket: 'post-form', Key: 'f/tagged' }))
+    expect(got.TagSet).toEqual([{ Key: 'team', Value: 'a b' }, { Key: 'k+1', Value: 'v=1' }])
   })
 
   it('a body that is not multipart/form-data, and a form without a file, are refused', async () => {
@@ -177,6 +185,8 @@ describe('POST Object', () => {
   })
 
   it('an anonymous form is accepted where the bucket policy allows anonymous s3:PutObject', async () => {
+    // New buckets block public policies, as on AWS: lift that first.
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'post-public' }))
     await s3.send(new PutBucketPolicyCommand({
       Bucket: 'post-public',
       Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::post-public/drop/*' }] }),

@@ -16,6 +16,8 @@ import { checkPolicy, parsePolicy, type LengthRange } from '../post-policy.js'
 import { refuseUnimplementedHeaders } from '../unsupported-headers.js'
 import { canBeBucketName } from '../route.js'
 import { xmlDocument } from '../xml.js'
+import { AMZ_TAGGING } from '../headers.js'
+import { parseTaggingXml, taggingHeaderValue } from '../tags.js'
 import { MAX_PUT_SIZE, putObject } from './object-put.js'
 
 /** Form fields that are not object headers (authentication, policy, response control). */
@@ -83,9 +85,11 @@ export async function postObject(svc: Services, req: S3Request, bucketName: stri
   const auth = authenticateForm(fields, { lookup, sessions: sessionsOf(svc.config), region: rec?.region ?? svc.config.region, maxSkewSeconds: svc.config.maxClockSkewSeconds, sigv4Only: svc.config.sigv4Only }, now)
   const policyText = fields.get('policy')
   const range = policyText !== undefined ? checkPolicy(parsePolicy(policyText), fields, bucketName, now) : undefined
-  if (fields.has('tagging')) throw new S3Error('NotImplemented', { message: 'A header you provided implies functionality that is not implemented: the tagging form field (object tagging)' })
   const key = rawKey.split('${filename}').join(form.file.filename)
   const headers = headersOf(fields)
+  // The `tagging` field is a Tagging document; PutObject takes the same tags as its x-amz-tagging header.
+  const tagging = fields.get('tagging')
+  if (tagging !== undefined) headers[AMZ_TAGGING] = taggingHeaderValue(parseTaggingXml(tagging, 'object'))
   refuseKmsOverSigV2(auth, headers)
   refuseUnimplementedHeaders('PutObject', headers)
   const put: S3Request = {
