@@ -38,7 +38,7 @@ export type S3Operation =
 
 export type OperationKind = S3Operation['kind']
 
-/** The request target split and decoded once (contract §1.1: no normalization of `//`, `./`, `../`). */
+/** The request target split and decoded once (docs/s3-sse-rules.md §1.1: no normalization of `//`, `./`, `../`). */
 export interface ParsedTarget {
   /** Decoded path as received, e.g. `/bucket/a b+c` (path-style) or `/a b+c` (virtual-hosted). */
   path: string
@@ -56,7 +56,7 @@ function decodeComponent(s: string): string {
 
 /**
  * Splits a raw request-target (`/b/k%20x?uploads&partNumber=1`) into a decoded path and query.
- * `+` stays a plus sign in both (contract §2.2 [C]).
+ * `+` stays a plus sign in both (docs/s3-sse-rules.md §2.2 [C]).
  */
 export function parseTarget(rawTarget: string): ParsedTarget {
   const q = rawTarget.indexOf('?')
@@ -97,7 +97,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
   return undefined
 }
 
-/** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
+/** Sub-resources that exist in S3 but that this store does not implement (docs/s3-sse-rules.md §3, §7). */
 const UNSUPPORTED_SUBRESOURCES = new Set([
   'acl', 'tagging', 'lifecycle', 'cors', 'website',
   'replication', 'notification', 'logging', 'object-lock', 'retention', 'legal-hold', 'requestPayment',
@@ -201,7 +201,7 @@ function objectOperation(
   q: ParsedTarget['query'],
   headers: Record<string, string>,
 ): S3Operation {
-  // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
+  // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (docs/s3-sse-rules.md §4.11).
   if (has(q, 'encryption')) throw new S3Error('NotImplemented', { message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')

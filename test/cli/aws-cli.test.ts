@@ -356,7 +356,7 @@ describe('aws CLI v1 against strongroom', () => {
       expect(sha256(back)).toBe(sha256(data))
     })
 
-    it('the CLI v1 default SigV2 presigned URL is refused with 400 InvalidRequest (contract §2.9, contract-defined)', async () => {
+    it('the CLI v1 default SigV2 presigned URL is refused with 400 InvalidRequest (docs/s3-sse-rules.md §2.9, contract-defined)', async () => {
       const { file } = await randomFile('presign/v2.bin', 10)
       await aws('s3', 'cp', '--no-progress', file, 's3://cli-main/presign/v2.bin')
       const url = (await aws('s3', 'presign', 's3://cli-main/presign/v2.bin')).trim()

@@ -217,7 +217,7 @@ describe.each(CHECKSUM_MODES)('copy matrix (requestChecksumCalculation %s)', (ch
   })
 })
 
-describe('copy onto itself (contract §4.11, §8.14 SELF-*)', () => {
+describe('copy onto itself (docs/s3-sse-rules.md §4.11, §8.14 SELF-*)', () => {
   let srv: TestServer
   let s3: S3Client
   const bucket = 'self'

@@ -1,5 +1,5 @@
 /**
- * @module Hardening (issue 5 §7): hostile bytes against the real server. Every request gets an
+ * @module Hardening: hostile bytes against the real server. Every request gets an
  * HTTP answer — an S3 error document when the request reached the S3 layer, a bare 4xx when
  * Node's HTTP parser refused it — and the server keeps answering afterwards. Also the limits of
  * README "Limits": slow-loris headers are cut after the headers timeout, oversized headers get

@@ -1,5 +1,5 @@
 /**
- * @module compose.yaml and the Dockerfile (issue 5 item 5). No container engine runs here, so the
+ * @module compose.yaml and the Dockerfile. No container engine runs here, so the
  * compose file is validated with `docker-compose config` (Debian's docker-compose package; .ci/run
  * installs it). A machine without docker-compose FAILS this suite, it never skips.
  */

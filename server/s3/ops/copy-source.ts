@@ -24,7 +24,7 @@ export interface CopySource {
 }
 
 /**
- * Parses `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=…]` (contract §3.13): the
+ * Parses `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=…]` (docs/s3-sse-rules.md §3.13): the
  * versionId is split off before the key is decoded, once.
  */
 export function parseCopySource(h: Record<string, string>): CopySource {
@@ -65,7 +65,7 @@ export interface OpenedSource {
  * blobs are held until the request ends, so an overwrite of the source cannot delete them.
  */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
-  // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
+  // The source is read: s3:GetObject on it, under the source bucket's policy (docs/s3-sse-rules.md §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
   const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true })
   const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true, hold: req }, req)
@@ -83,7 +83,7 @@ export function openSourceKey(svc: Services, src: OpenedSource, ctx?: KeyOpConte
   return openObjectKey(svc, src.record.encryption, src.record, src.customer, ctx)
 }
 
-/** x-amz-copy-source-if-* (contract §3.13): evaluated like GET's conditions, but never 304: 412. */
+/** x-amz-copy-source-if-* (docs/s3-sse-rules.md §3.13): evaluated like GET's conditions, but never 304: 412. */
 export function copySourceConditions(h: Record<string, string>, rec: ObjectRecord): void {
   const mapped: Record<string, string> = {}
   const pairs: Array<[string, string]> = [
