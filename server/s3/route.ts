@@ -2,7 +2,7 @@
  * @module Parses (method, raw request-target, Host, headers) into one typed S3Operation, up front,
  * before anything else looks at the request (Garage's Endpoint enum).
  */
-import { S3Error, invalidArgument } from './errors.js'
+import { S3Error } from './errors.js'
 
 export type S3Operation =
   | { kind: 'ListBuckets' }

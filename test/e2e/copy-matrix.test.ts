@@ -77,7 +77,6 @@ describe.each(CHECKSUM_MODES)('copy matrix (requestChecksumCalculation %s)', (ch
   const explicitBucket = `${bucket}-enc`
   const sources = new Map<string, Source>()
   const sourceKey = (mode: Mode, name: SourceName) => `src/${mode}/${name}`
-  const srcRead = (mode: Mode) => (mode === 'SSE-C' ? sdkSsec(K1) : {})
   const srcCopy = (mode: Mode) => (mode === 'SSE-C' ? sdkCopySsec(K1) : {})
   const destBucket = (d: Dest) => (d.explicitDefault ? explicitBucket : bucket)
 

@@ -8,7 +8,7 @@ import {
   AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_VERSION_ID, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
-import { getObjectForRead, openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
+import { openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
 import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
