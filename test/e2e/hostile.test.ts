@@ -158,9 +158,14 @@ describe('hostile inputs against the real server', () => {
     for (let i = 0; i < 900; i++) headers[`x-f${i}`] = 'v'
     const req = await signRequest(port, { method: 'GET', path: `/${BUCKET}`, query: { 'list-type': '2' }, headers }, { unsigned: Object.keys(headers) })
     const res = await send(port, req)
-    // Headers beyond maxHeadersCount are dropped by the parser; the signed ones come first here.
-    expect([200, 403]).toContain(res.status)
-    if (res.status !== 200) expectS3ErrorAnswer(res, 403)
+    if (Number(process.versions.node.split('.')[0]) >= 24) {
+      // Node 24's parser refuses a head with more headers than maxHeadersCount (README "Limits").
+      expect(res.status).toBe(431)
+    } else {
+      // Node 20's parser drops the headers beyond maxHeadersCount; the signed ones come first here.
+      expect([200, 403]).toContain(res.status)
+      if (res.status !== 200) expectS3ErrorAnswer(res, 403)
+    }
     await alive()
   })
 
