@@ -1,5 +1,5 @@
-# strongroom: the S3-compatible encrypting object store (Node.js 20).
-FROM node:20-bookworm-slim
+# strongroom: the S3-compatible encrypting object store, on Node.js 24 (the LTS line CI tests besides the machine's Node).
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force

@@ -45,7 +45,6 @@ function decodeMappings(mappings: string): Mappings {
   const lines: Mappings = []
   let srcLine = 0
   let srcCol = 0
-  let src = 0
   for (const lineText of mappings.split(';')) {
     const segs: Array<[number, number, number]> = []
     let genCol = 0
@@ -66,7 +65,7 @@ function decodeMappings(mappings: string): Mappings {
       }
       genCol += vals[0]
       if (vals.length >= 4) {
-        src += vals[1]
+        // vals[1] is the source index: each map here has one source, so it is not tracked.
         srcLine += vals[2]
         srcCol += vals[3]
         segs.push([genCol, srcLine, srcCol])
@@ -126,7 +125,6 @@ function tsxCache(): Map<string, Compiled[]> {
       list.push({ code: text, mappings: decodeMappings(map.mappings), mtime: statSync(file).mtimeMs })
       out.set(source, list)
     } catch {
-      continue
     }
   }
   return out

@@ -1,4 +1,4 @@
-/** @module SR1 chunked AES-256-GCM (design §5) as async-iterable transforms for stream.pipeline. */
+/** @module SR1 chunked AES-256-GCM (crypto/README.md §5) as async-iterable transforms for stream.pipeline. */
 import assert from 'node:assert/strict'
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { CryptoError } from './errors.js'

@@ -43,10 +43,10 @@ export const SEAL_IV_SIZE = 32
 /** Bytes of the random salt of every part write. */
 export const PART_SALT_SIZE = 32
 
-/** Domain-separation label of the KEK derivation (design §4). */
+/** Domain-separation label of the KEK derivation (crypto/README.md §1). */
 export const SEAL_LABEL = 'strongroom/seal/v1'
 
-/** Domain-separation label of the part-key derivation (design §5). */
+/** Domain-separation label of the part-key derivation (crypto/README.md §4). */
 export const PART_LABEL = 'strongroom/part/v1'
 
 /** Additional authenticated data of every SR1 chunk: the 3 ASCII bytes "SR1". */

@@ -1,4 +1,4 @@
-/** @module Object keys (design §4): generate, seal under an external key, unseal; derive part keys (§5). */
+/** @module Object keys (crypto/README.md §1): generate, seal under an external key, unseal; derive part keys (§4). */
 import assert from 'node:assert/strict'
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import { CryptoError } from './errors.js'
@@ -48,7 +48,7 @@ export function newPartSalt(): Buffer {
 /**
  * KEK = HMAC-SHA256(EK, "strongroom/seal/v1" ‖ mode ‖ 0x00 ‖ bucket ‖ 0x00 ‖ key ‖ 0x00 ‖
  * generation ‖ sealIV), every string as UTF-8 (crypto/README.md step S2); with a version id in
- * the binding (SR2, README §10) "strongroom/seal/v2" and `versionId ‖ 0x00` before generation.
+ * the binding (SR2, crypto/README.md §11) "strongroom/seal/v2" and `versionId ‖ 0x00` before generation.
  *
  * Exported for test vectors and offline verification; callers seal with sealObjectKey.
  * Throws AssertionError when the binding breaks a precondition (the encoding would be ambiguous).

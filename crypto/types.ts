@@ -13,7 +13,7 @@ declare const partKeyBrand: unique symbol
 /** A 256-bit key for one part write, derived from the OEK. Secret. */
 export type PartKey = Buffer & { readonly [partKeyBrand]: true }
 
-/** What a sealed object key is bound to (design §4): moving it anywhere else fails to open. */
+/** What a sealed object key is bound to (crypto/README.md §1): moving it anywhere else fails to open. */
 export interface SealBinding {
   mode: SseMode
   bucket: string
@@ -41,7 +41,7 @@ export interface KmsKeyRecord {
   ciphertextBlob: string
   /** The encryption context sent to KMS (aws:s3:arn merged with the client's). */
   context: Record<string, string>
-  /** The exact base64 context header the client sent, echoed on writes (contract §4.3). */
+  /** The exact base64 context header the client sent, echoed on writes (docs/s3-sse-rules.md §4.3). */
   clientContextHeader?: string
   dsse?: boolean
   bucketKeyEnabled?: boolean

@@ -4,9 +4,9 @@
  *
  * Why S3 traffic bypasses Hono's node adapter: the adapter turns each request into a WHATWG
  * Request first and refuses, with plain-text 400s, request targets that are valid S3 — keys with
- * a backslash, a mixed-case virtual-host Host header (contract §1.1 says matching is
+ * a backslash, a mixed-case virtual-host Host header (docs/s3-sse-rules.md §1.1 says matching is
  * case-insensitive) — and it costs a Request object per call on the hot path. The S3 pipeline
- * works on the raw request target, as SigV4 requires (contract §2.2).
+ * works on the raw request target, as SigV4 requires (docs/s3-sse-rules.md §2.2).
  */
 import { getRequestListener, type HttpBindings } from '@hono/node-server'
 import { releaseBody } from './expect-continue.js'
@@ -102,7 +102,7 @@ export function createRequestListener(svc: Services): (req: IncomingMessage, res
 
 /**
  * Answers HTTP-level faults Node's parser finds. A request whose body ends before its declared
- * length is answered 400 IncompleteBody as S3 does (contract §3.7, PUT-08); other malformed
+ * length is answered 400 IncompleteBody as S3 does (docs/s3-sse-rules.md §3.7, PUT-08); other malformed
  * requests get a plain 400 and the connection is closed.
  */
 export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

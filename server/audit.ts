@@ -1,5 +1,5 @@
 /**
- * @module The audit log (design §8): one JSON line per key operation — seal, unseal, KMS calls,
+ * @module The audit log (docs/architecture.md#operating-it): one JSON line per key operation — seal, unseal, KMS calls,
  * root key rotate/rewrap/retire, failed unseals and policy denials. Events are copied field by
  * field from a fixed list, so nothing else a caller passes (a key, a header) can reach the log;
  * encryption contexts are reduced to their keys. Never key material, customer keys or their MD5.

@@ -29,7 +29,7 @@ export interface Config {
   virtualHostBaseDomains: string[]
   maxClockSkewSeconds: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
-  /** Refuse SSE-C/SSE-KMS over plain HTTP from loopback peers too (full AWS parity, design §9). */
+  /** Refuse SSE-C/SSE-KMS over plain HTTP from loopback peers too (full AWS parity, docs/s3-behaviour.md). */
   strictTls: boolean
   /** Refuse Signature V2 (header, presigned, POST forms) with AWS's answer for SigV4-only regions. */
   sigv4Only?: boolean

@@ -74,7 +74,7 @@ export interface BucketRecord {
   encryption?: BucketEncryptionConfig
   /** BlockedEncryptionTypes (e.g. ["SSE-C"]); empty = nothing blocked. */
   blockedEncryptionTypes: string[]
-  /** Bucket policy JSON as stored (issue on policies). */
+  /** Bucket policy JSON as stored (PutBucketPolicy; README "Bucket policies that demand encryption"). */
   policy?: string
   /** Versioning state; undefined = never enabled (only the null version exists per key). */
   versioning?: 'Enabled' | 'Suspended'

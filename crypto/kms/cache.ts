@@ -1,5 +1,5 @@
 /**
- * @module A bounded, TTL'd in-memory cache of decrypted KMS data keys (design §4), keyed by the
+ * @module A bounded, TTL'd in-memory cache of decrypted KMS data keys (crypto/README.md §1), keyed by the
  * ciphertext blob + encryption context + requested key id; entries are zeroed when evicted.
  */
 import { createHash } from 'node:crypto'

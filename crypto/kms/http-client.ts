@@ -152,7 +152,7 @@ function str(value: unknown, member: string, op: string): string {
   return value
 }
 
-/** Only non-empty contexts are sent: an empty map is the same as none (contract §6.4). */
+/** Only non-empty contexts are sent: an empty map is the same as none (docs/s3-sse-rules.md §6.4). */
 function withContext(body: Json, member: string, context: EncryptionContext | undefined): Json {
   if (context && Object.keys(context).length > 0) body[member] = context
   return body

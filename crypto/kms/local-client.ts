@@ -1,6 +1,6 @@
 /**
  * @module The KMS client for the embedded KMS, in-process: same KmsClient interface and the same
- * key-state and permission rules as the HTTP API (contract §4.6 allows it), no network, no cache
+ * key-state and permission rules as the HTTP API (docs/s3-sse-rules.md §4.6 allows it), no network, no cache
  * (a decrypt costs microseconds here, and every call sees the key's current state).
  */
 import { EmbeddedKmsAccounts } from './embedded/accounts.js'

@@ -4,7 +4,7 @@
  * Implemented over HTTP by http-client.ts and in-process over the embedded KMS by local-client.ts.
  */
 
-/** Encryption context: string → string pairs bound as additional authenticated data (contract §6.4). */
+/** Encryption context: string → string pairs bound as additional authenticated data (docs/s3-sse-rules.md §6.4). */
 export type EncryptionContext = Record<string, string>
 
 /**
@@ -22,7 +22,7 @@ export interface KmsCaller {
   requestContext?: Readonly<Record<string, readonly string[]>>
 }
 
-/** Key states the contract uses (§6.2). An external KMS may report others (e.g. `PendingImport`). */
+/** Key states docs/s3-sse-rules.md uses (§6.2). An external KMS may report others (e.g. `PendingImport`). */
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | (string & {})
 
 export interface GenerateDataKeyInput {
@@ -107,7 +107,7 @@ export interface KmsClient {
 
 /**
  * Why a KMS call failed, independent of transport. S3 answers most of them as
- * 400 `KMS.<exception>` with `kmsMessage` (contract §4.6); `unavailable` is its own answer.
+ * 400 `KMS.<exception>` with `kmsMessage` (docs/s3-sse-rules.md §4.6); `unavailable` is its own answer.
  */
 export type KmsErrorReason =
   /** NotFoundException: malformed id, unknown key or alias, ARN of another region. */
@@ -204,7 +204,7 @@ export function reasonOfException(exception: string, message = ''): KmsErrorReas
 
 /**
  * The canonical form of an encryption context: JSON of the pairs sorted by key (UTF-16 code
- * unit order), `{}` for none. Equal contexts in any order give equal strings (contract §6.4).
+ * unit order), `{}` for none. Equal contexts in any order give equal strings (docs/s3-sse-rules.md §6.4).
  */
 export function canonicalContext(context: EncryptionContext | undefined): string {
   if (!context) return '{}'

@@ -1,4 +1,4 @@
-/** @module SSE-C: object keys sealed under the customer's key, which is never stored (design §4). */
+/** @module SSE-C: object keys sealed under the customer's key, which is never stored (crypto/README.md §1). */
 import assert from 'node:assert/strict'
 import { KEY_SIZE } from '../format.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'

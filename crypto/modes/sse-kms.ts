@@ -1,5 +1,5 @@
 /**
- * @module SSE-KMS and DSSE-KMS: object keys sealed under a KMS data key (design §4). DSSE-KMS adds
+ * @module SSE-KMS and DSSE-KMS: object keys sealed under a KMS data key (crypto/README.md §1). DSSE-KMS adds
  * a store-managed layer: its external key combines the KMS data key with the active root key,
  * so opening the object key needs both the KMS and the root keyring.
  */

@@ -1,4 +1,4 @@
-/** @module SSE-S3: object keys sealed under the root keyring's active key (design §4). */
+/** @module SSE-S3: object keys sealed under the root keyring's active key (crypto/README.md §7). */
 import { CryptoError } from '../errors.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'

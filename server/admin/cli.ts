@@ -1,5 +1,5 @@
 /**
- * @module The operator commands of `strongroom` (design §8): `keys list|rotate|rewrap|retire`,
+ * @module The operator commands of `strongroom` (docs/architecture.md#operating-it): `keys list|rotate|rewrap|retire`,
  * `kms create-key|list-keys|rotate-key`, `verify`. Each parses its own flags (node:util parseArgs)
  * and answers `--help`; which of them need the server stopped is stated in their help.
  */

@@ -1,4 +1,4 @@
-/** @module `strongroom keys list|rotate|rewrap|retire`: the root keyring (design §4). */
+/** @module `strongroom keys list|rotate|rewrap|retire`: the root keyring (crypto/README.md §7). */
 import { openAuditLog } from '../audit.js'
 import { COMMON_USAGE, commonArgs, parseCommand } from './args.js'
 import { liveRewrap } from './live-client.js'

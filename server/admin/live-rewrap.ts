@@ -1,5 +1,5 @@
 /**
- * @module `POST /admin/keys/rewrap` (design §4): the live rewrap, run by the server over its own
+ * @module `POST /admin/keys/rewrap` (crypto/README.md §7): the live rewrap, run by the server over its own
  * open metadata store while it serves traffic. Only the root credentials may call it (SigV4
  * header auth, signed payload). Each record is replaced by a conditional commit on the record as
  * read, so traffic always wins and a rerun continues. The answer streams text lines:

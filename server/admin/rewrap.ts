@@ -1,5 +1,5 @@
 /**
- * @module Root key usage and rewrap (design §4). Usage counts what each root key version seals:
+ * @module Root key usage and rewrap (crypto/README.md §7). Usage counts what each root key version seals:
  * SSE-S3 object keys, the root layer of DSSE-KMS object keys (objects and multipart uploads), and
  * embedded-KMS key material. Rewrap re-seals those under the active version — metadata only, the
  * object key and so the data stay the same. Each record is replaced by a conditional commit on

@@ -1,5 +1,5 @@
 /**
- * @module The embedded KMS on the wire (contract §6.1): `POST /` with `X-Amz-Target:
+ * @module The embedded KMS on the wire (docs/s3-sse-rules.md §6.1): `POST /` with `X-Amz-Target:
  * TrentService.<Op>` on the S3 listener. Reads a bounded JSON body, verifies SigV4 for service
  * `kms` (5-minute skew), runs the operation, answers `application/x-amz-json-1.1` with
  * `x-amzn-RequestId`; errors as `{"__type","message"}`.
@@ -50,7 +50,7 @@ function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, in
 
 /** Largest request body read; KMS requests are small (a 4 KiB plaintext is ~5.5 KiB of JSON). */
 export const MAX_KMS_BODY = 1024 * 1024
-/** JSON services allow five minutes of clock skew, not S3's fifteen (contract §6.1). */
+/** JSON services allow five minutes of clock skew, not S3's fifteen (docs/s3-sse-rules.md §6.1). */
 const KMS_SKEW_SECONDS = 300
 const TARGET_PREFIX = 'TrentService.'
 const CONTENT_TYPE = 'application/x-amz-json-1.1'
@@ -61,7 +61,7 @@ export function isKmsRequest(incoming: IncomingMessage): boolean {
   return incoming.method === 'POST' && typeof target === 'string' && target.startsWith(TARGET_PREFIX)
 }
 
-/** HTTP status of a KMS exception: 400 except the server-side faults (contract §6.1). */
+/** HTTP status of a KMS exception: 400 except the server-side faults (docs/s3-sse-rules.md §6.1). */
 export function statusOf(exception: string): number {
   if (exception === 'KMSInternalException' || exception === 'KeyUnavailableException') return 500
   if (exception === 'DependencyTimeoutException') return 503

@@ -15,7 +15,7 @@ import { kmsJudge } from '../iam/kms-judge.js'
 export interface KmsServices {
   /** The embedded KMS of the store's own account; absent when delegating to an external KMS. */
   service?: EmbeddedKms
-  /** The embedded KMS of every account (keys per account, contract §6.2), served on the S3 listener. */
+  /** The embedded KMS of every account (keys per account, docs/s3-sse-rules.md §6.2), served on the S3 listener. */
   accounts?: EmbeddedKmsAccounts
   /** GenerateDataKey/Decrypt for SSE-KMS: in-process for the embedded KMS, HTTP otherwise. */
   client: KmsClient

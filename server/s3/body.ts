@@ -1,5 +1,5 @@
 /**
- * @module Request-body verification (contract §2.5–§2.7, §3.7, §3.16): decodes aws-chunked, computes
+ * @module Request-body verification (docs/s3-sse-rules.md §2.5–§2.7, §3.7, §3.16): decodes aws-chunked, computes
  * MD5 / the object checksum / SHA-256 while streaming, and fails the stream before it completes.
  */
 import { createHash } from 'node:crypto'

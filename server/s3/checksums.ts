@@ -1,5 +1,5 @@
 /**
- * @module The object checksums of contract §3.16: incremental CRC32 / CRC32C / CRC64NVME / SHA1 /
+ * @module The object checksums of docs/s3-sse-rules.md §3.16: incremental CRC32 / CRC32C / CRC64NVME / SHA1 /
  * SHA256 hashers (base64 of the big-endian digest), header parsing, BadDigest, multipart combination.
  */
 import { createHash, type Hash } from 'node:crypto'

@@ -6,7 +6,7 @@ import { CryptoError } from '../../crypto/errors.js'
 import { KmsError } from '../../crypto/kms/types.js'
 import { ConflictError, NotFoundError, ObjectLockedError } from '../../storage/errors.js'
 
-/** Every S3 error code we emit: status and AWS's default message (contract §1.3, §2, §3, §4). */
+/** Every S3 error code we emit: status and AWS's default message (docs/s3-sse-rules.md §1.3, §2, §3, §4). */
 const CODES = {
   AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
   AccessDenied: { status: 403, message: 'Access Denied' },
@@ -202,7 +202,7 @@ export function toS3Error(err: unknown): S3Error {
   }
   if (err instanceof KmsError) {
     // S3 answers KMS refusals with the KMS exception name prefixed `KMS.` and KMS's own message
-    // (contract §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
+    // (docs/s3-sse-rules.md §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
     // A principal the KMS refuses (key policy, grants, its IAM policies): 403 AccessDenied with
     // KMS's message, as S3 answers "… is not authorized to perform: kms:Decrypt …".
     if (err.exception === 'AccessDeniedException') return new S3Error('AccessDenied', { message: err.kmsMessage || undefined, cause: err })

@@ -1,5 +1,5 @@
 /**
- * @module The S3 request pipeline (contract §1.4): parse the operation, authenticate, authorize,
+ * @module The S3 request pipeline (docs/s3-sse-rules.md §1.4): parse the operation, authenticate, authorize,
  * dispatch, and write the result or the error. Every request ends here as an S3 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -16,7 +16,7 @@ import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
 import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, splitPath, type S3Operation } from './route.js'
 import { closeIfBodyWithheld } from '../expect-continue.js'
 
-/** Header map with lowercase names; repeated headers joined with ',' (contract §2.2). */
+/** Header map with lowercase names; repeated headers joined with ',' (docs/s3-sse-rules.md §2.2). */
 export function headerMap(incoming: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {}
   const raw = incoming.rawHeaders
@@ -35,7 +35,7 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
 }
 
 /**
- * The region the request must be signed for (contract §2.10 A7): the bucket's region if it
+ * The region the request must be signed for (docs/s3-sse-rules.md §2.10 A7): the bucket's region if it
  * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
  */
 function expectedRegion(svc: Services, op: S3Operation, rec: BucketRecord | undefined, headers: Record<string, string>, query: Array<[string, string]>): string {
@@ -60,7 +60,7 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /**
- * Whether SSE-C and SSE-KMS may be used on this request (contract §4.9): TLS, or — by design §9 —
+ * Whether SSE-C and SSE-KMS may be used on this request (docs/s3-sse-rules.md §4.9): TLS, or — by docs/s3-behaviour.md —
  * plain HTTP from a loopback peer, which never leaves the machine, unless --strict-tls.
  */
 function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
@@ -120,7 +120,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     )
     refuseKmsOverSigV2(auth, headers)
     // Anonymous requests reach only bucket-scoped operations, where a bucket policy granting
-    // Principal "*" may allow them (contract §2.9, §5.6; policy/authorize.ts); no account matches them.
+    // Principal "*" may allow them (docs/s3-sse-rules.md §2.9, §5.6; policy/authorize.ts); no account matches them.
     if (!auth && (bucketOf(op) === undefined || op.kind === 'CreateBucket')) throw new S3Error('AccessDenied')
     const principal: Principal = auth ? s3Principal(auth, incoming, svc.config.region) : ANONYMOUS
     const req: S3Request = {

@@ -7,17 +7,25 @@ import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import { tsImport } from 'tsx/esm/api'
 
+/** @type {typeof import('./checksums.ts')} */
 const { createChecksum } = await tsImport('./checksums.ts', import.meta.url)
 
-/** `md5`, `sha256`, `sha1` are node:crypto hashes; `checksum:<ALG>` is an S3 checksum algorithm. */
+if (!parentPort) throw new Error('hash-worker.js runs only as a worker thread (server/s3/hash-offload.ts)')
+const port = parentPort
+
+/**
+ * `md5`, `sha256`, `sha1` are node:crypto hashes; `checksum:<ALG>` is an S3 checksum algorithm.
+ * @param {string} name
+ */
 function hasherFor(name) {
-  return name.startsWith('checksum:') ? createChecksum(name.slice('checksum:'.length)) : createHash(name)
+  if (!name.startsWith('checksum:')) return createHash(name)
+  return createChecksum(/** @type {import('./checksums.ts').ChecksumAlgorithm} */ (name.slice('checksum:'.length)))
 }
 
 /** @type {Map<number, Array<{ update(b: Uint8Array): void, digest(): Buffer }>>} */
 const jobs = new Map()
 
-parentPort.on('message', (msg) => {
+port.on('message', (msg) => {
   switch (msg.type) {
     case 'start':
       jobs.set(msg.id, msg.algorithms.map(hasherFor))
@@ -26,7 +34,7 @@ parentPort.on('message', (msg) => {
       const hashes = jobs.get(msg.id)
       const bytes = new Uint8Array(msg.buffer)
       if (hashes) for (const h of hashes) h.update(bytes)
-      parentPort.postMessage({ type: 'ack', id: msg.id, bytes: bytes.byteLength })
+      port.postMessage({ type: 'ack', id: msg.id, bytes: bytes.byteLength })
       break
     }
     case 'end': {
@@ -39,7 +47,7 @@ parentPort.on('message', (msg) => {
         out.set(d)
         return out.buffer
       })
-      parentPort.postMessage({ type: 'digests', id: msg.id, digests }, digests)
+      port.postMessage({ type: 'digests', id: msg.id, digests }, digests)
       break
     }
     case 'drop':

@@ -1,7 +1,7 @@
 /**
  * @module SSE-KMS data keys for objects: GenerateDataKey on write, Decrypt on read, and S3 Bucket
  * Keys — one KMS data key per (bucket, KMS key) reused for a bounded time, so PUTs into a bucket
- * with BucketKeyEnabled stop costing a KMS round trip each (contract §4.6, design §4).
+ * with BucketKeyEnabled stop costing a KMS round trip each (docs/s3-sse-rules.md §4.6, crypto/README.md §1).
  */
 import type { KmsCaller } from '../../crypto/kms/types.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
@@ -13,7 +13,7 @@ export interface DataKeySource {
   decrypt(req: { ciphertextBlob: Buffer; context: Record<string, string>; keyId?: string; caller?: KmsCaller }): Promise<{ plaintext: Buffer; keyArn: string }>
 }
 
-/** A bucket key is reused for at most this long (contract §4.6: ≤ 10 minutes). */
+/** A bucket key is reused for at most this long (docs/s3-sse-rules.md §4.6: ≤ 10 minutes). */
 const BUCKET_KEY_TTL_MS = 5 * 60 * 1000
 const MAX_BUCKET_KEYS = 1024
 

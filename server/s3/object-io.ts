@@ -67,7 +67,7 @@ async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string;
       const context = kmsContext(sse, bucket, key)
       let got: Awaited<ReturnType<ObjectDataKeys['forWrite']>>
       try {
-        // The requester's account calls the KMS (keys per account, contract §6.2).
+        // The requester's account calls the KMS (keys per account, docs/s3-sse-rules.md §6.2).
         got = await dataKeys(svc).forWrite({ ...sse, context, bucket, caller: ctx?.principal })
       } catch (err) {
         audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: failureOutcome(err), bucket, key, mode: 'SSE-KMS', encryptionContext: context, ...denialFields(err) })
@@ -108,7 +108,7 @@ async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string
     case 'SSE-S3':
       return openSseS3(svc.keyring, enc, at)
     case 'SSE-C':
-      // A key of the wrong length is simply not the key (contract §4.8, SSEC-14): 403.
+      // A key of the wrong length is simply not the key (docs/s3-sse-rules.md §4.8, SSEC-14): 403.
       if (!customer || customer.key.length !== 32) throw new CryptoError('wrong-key')
       return openSseC(customer.key, enc, at)
     case 'SSE-KMS': {
@@ -155,7 +155,7 @@ export function checkObjectPlacement(svc: Services, rec: ObjectRecord, ctx?: Key
 }
 
 /**
- * The ETag of a single-part write (contract §3.17): the plaintext MD5 for SSE-S3; for SSE-KMS and
+ * The ETag of a single-part write (docs/s3-sse-rules.md §3.17): the plaintext MD5 for SSE-S3; for SSE-KMS and
  * SSE-C 16 random bytes, so the ETag reveals nothing of the plaintext and differs between writes.
  */
 export function etagFor(enc: EncryptionRecord, md5: Buffer | string): string {

@@ -25,7 +25,7 @@ export function contentLength(req: S3Request): number | undefined {
 
 /**
  * The verified body. `defaultChecksum` is computed when the client sent none (CRC64NVME otherwise);
- * UploadPart reports a bad Content-MD5's ExpectedDigest in base64, PutObject in hex (contract §3.16).
+ * UploadPart reports a bad Content-MD5's ExpectedDigest in base64, PutObject in hex (docs/s3-sse-rules.md §3.16).
  */
 export function requestBody(req: S3Request, opts: { defaultChecksum?: ChecksumAlgorithm; md5ExpectedAs?: 'hex' | 'base64' } = {}): VerifiedBody {
   if (req.bodySource) return verifyBody(req.bodySource, { auth: req.auth, headers: req.headers, ...opts })

@@ -1,5 +1,5 @@
 /**
- * @module The one place that writes S3 answers to the wire: common headers (contract §1.2),
+ * @module The one place that writes S3 answers to the wire: common headers (docs/s3-sse-rules.md §1.2),
  * HEAD-without-body, XML error bodies (§1.3) and streamed object bodies that fail closed.
  */
 import { randomBytes } from 'node:crypto'
@@ -27,7 +27,7 @@ function randomSlice(n: number): Buffer {
   return out
 }
 
-/** 16 characters of [0-9A-Z], unique per request (contract §1.2). */
+/** 16 characters of [0-9A-Z], unique per request (docs/s3-sse-rules.md §1.2). */
 export function newRequestId(): string {
   const bytes = randomSlice(16)
   let out = ''

@@ -71,7 +71,7 @@ export type S3Operation =
 
 export type OperationKind = S3Operation['kind']
 
-/** The request target split and decoded once (contract §1.1: no normalization of `//`, `./`, `../`). */
+/** The request target split and decoded once (docs/s3-sse-rules.md §1.1: no normalization of `//`, `./`, `../`). */
 export interface ParsedTarget {
   /** Decoded path as received, e.g. `/bucket/a b+c` (path-style) or `/a b+c` (virtual-hosted). */
   path: string
@@ -89,7 +89,7 @@ function decodeComponent(s: string): string {
 
 /**
  * Splits a raw request-target (`/b/k%20x?uploads&partNumber=1`) into a decoded path and query.
- * `+` stays a plus sign in both (contract §2.2 [C]).
+ * `+` stays a plus sign in both (docs/s3-sse-rules.md §2.2 [C]).
  */
 export function parseTarget(rawTarget: string): ParsedTarget {
   const q = rawTarget.indexOf('?')
@@ -130,7 +130,7 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
   return undefined
 }
 
-/** Sub-resources that exist in S3 but that this store does not implement (contract §3, §7). */
+/** Sub-resources that exist in S3 but that this store does not implement (docs/s3-sse-rules.md §3, §7). */
 export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'website', 'replication', 'notification', 'logging', 'requestPayment',
   'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'restore', 'select', 'torrent', 'session',
@@ -275,7 +275,7 @@ function objectOperation(
   q: ParsedTarget['query'],
   headers: Record<string, string>,
 ): S3Operation {
-  // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (contract §4.11).
+  // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (docs/s3-sse-rules.md §4.11).
   if (has(q, 'encryption')) {
     throw new S3Error('NotImplemented', {
       message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.', refused: { operation: 'UpdateObjectEncryption', subresource: 'encryption' },

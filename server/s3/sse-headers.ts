@@ -1,5 +1,5 @@
 /**
- * @module SSE request headers -> the typed encryption a request asks for (contract §4.2-§4.9),
+ * @module SSE request headers -> the typed encryption a request asks for (docs/s3-sse-rules.md §4.2-§4.9),
  * and an object's encryption record -> SSE response headers (§4.3). The only file that knows SSE
  * header names besides headers.ts.
  */
@@ -29,10 +29,10 @@ export interface KmsRequest {
   contextHeader?: string
 }
 
-/** What a write asks for once headers and the bucket default are resolved (contract §4.4). */
+/** What a write asks for once headers and the bucket default are resolved (docs/s3-sse-rules.md §4.4). */
 export type SseRequest = { mode: 'SSE-S3' } | { mode: 'SSE-C'; customer: CustomerKey } | KmsRequest
 
-/** The AWS managed key S3 uses when no key is named (contract §4.4). */
+/** The AWS managed key S3 uses when no key is named (docs/s3-sse-rules.md §4.4). */
 export const AWS_MANAGED_S3_ALIAS = 'alias/aws/s3'
 
 const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
@@ -61,7 +61,7 @@ export function hasEncryptionHeaders(h: Record<string, string>): boolean {
 }
 
 /**
- * Validates an SSE-C trio, steps 1 and 3-8 of contract §4.8 (step 2 is the caller's: only writes
+ * Validates an SSE-C trio, steps 1 and 3-8 of docs/s3-sse-rules.md §4.8 (step 2 is the caller's: only writes
  * refuse an `x-amz-server-side-encryption` beside it). `write` applies step 8's length rule; on
  * reads a key of the wrong length is simply the wrong key (403, SSEC-14).
  */
@@ -85,7 +85,7 @@ function parseTrio(h: Record<string, string>, t: TrioNames, secure: boolean, wri
 }
 
 /**
- * The SSE-C checks that come before authorization and resource existence (contract §1.4 step 3):
+ * The SSE-C checks that come before authorization and resource existence (docs/s3-sse-rules.md §1.4 step 3):
  * any SSE-C or copy-source SSE-C header over a connection that is not secure is refused first
  * (§4.8 step 1, §4.9), then each trio present must be well-formed (§4.8 steps 2-8). `write`: the
  * destination trio belongs to a write (PutObject, CopyObject, CreateMultipartUpload, UploadPart,
@@ -130,7 +130,7 @@ function parseBucketKeyHeader(h: Record<string, string>): boolean | undefined {
   return lower === 'true'
 }
 
-/** Base64 of a UTF-8 JSON object of string values (contract §4.5, KMS-14). */
+/** Base64 of a UTF-8 JSON object of string values (docs/s3-sse-rules.md §4.5, KMS-14). */
 function parseContext(header: string | undefined): Record<string, string> {
   if (header === undefined) return {}
   const invalid = () => invalidArgument(CONTEXT_INVALID, AMZ_SSE_CONTEXT)
@@ -147,7 +147,7 @@ function parseContext(header: string | undefined): Record<string, string> {
 }
 
 export interface WriteSseOptions {
-  /** Counts as secure for SSE-C/SSE-KMS (TLS, or loopback per design §9). */
+  /** Counts as secure for SSE-C/SSE-KMS (TLS, or loopback per docs/s3-behaviour.md). */
   secure: boolean
   /** CopyObject destination: the copy-source trio belongs to the source, not to this decision. */
   copy?: boolean
@@ -188,7 +188,7 @@ export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord,
   return { mode: 'SSE-KMS', dsse, keyId, bucketKey, clientContext: parseContext(contextHeader), contextHeader }
 }
 
-/** 403 for an SSE-C write into a bucket that blocks SSE-C (contract §5.4). */
+/** 403 for an SSE-C write into a bucket that blocks SSE-C (docs/s3-sse-rules.md §5.4). */
 export function refuseBlockedSseC(bucket: BucketRecord, action: string, key: string): void {
   if (!bucket.blockedEncryptionTypes.includes('SSE-C')) return
   throw new S3Error('AccessDenied', {
@@ -201,7 +201,7 @@ export function refuseBlockedSseC(bucket: BucketRecord, action: string, key: str
   })
 }
 
-/** The full KMS encryption context of an object (contract §4.6): aws:s3:arn merged with the client's. */
+/** The full KMS encryption context of an object (docs/s3-sse-rules.md §4.6): aws:s3:arn merged with the client's. */
 export function kmsContext(req: KmsRequest, bucket: string, key: string): Record<string, string> {
   const arn = req.bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`
   const given = req.clientContext['aws:s3:arn']
@@ -209,7 +209,7 @@ export function kmsContext(req: KmsRequest, bucket: string, key: string): Record
   return { ...req.clientContext, 'aws:s3:arn': arn }
 }
 
-/** Reads (GET/HEAD) and UploadPart(Copy) refuse SSE-S3/KMS headers (contract §4.2 E1-E3). */
+/** Reads (GET/HEAD) and UploadPart(Copy) refuse SSE-S3/KMS headers (docs/s3-sse-rules.md §4.2 E1-E3). */
 export function refuseSseOnRead(h: Record<string, string>): void {
   if (h[AMZ_SSE] !== undefined) throw invalidArgument('x-amz-server-side-encryption header is not supported for this operation.', AMZ_SSE, h[AMZ_SSE])
   if (h[AMZ_SSE_KMS_KEY_ID] !== undefined) throw invalidArgument(E2, AMZ_SSE)
@@ -218,7 +218,7 @@ export function refuseSseOnRead(h: Record<string, string>): void {
 
 /**
  * The customer key a read of an object (or an UploadPart into an upload) must present, per the
- * record's mode: the key for SSE-C, none otherwise (contract §4.8 "Reads", E4).
+ * record's mode: the key for SSE-C, none otherwise (docs/s3-sse-rules.md §4.8 "Reads", E4).
  */
 export function readCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean, source = false): CustomerKey | undefined {
   const trio = source ? SOURCE_TRIO : DEST_TRIO
@@ -233,7 +233,7 @@ export function readCustomerKey(h: Record<string, string>, enc: EncryptionRecord
 
 /**
  * The customer key an UploadPart(Copy) or a Complete/ListParts with a declared checksum presents
- * for an upload (contract §4.8 "Multipart").
+ * for an upload (docs/s3-sse-rules.md §4.8 "Multipart").
  */
 export function uploadCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean): CustomerKey | undefined {
   const present = hasTrio(h, DEST_TRIO)
@@ -257,7 +257,7 @@ export interface ResponseSseOptions {
   echoContext?: boolean
 }
 
-/** SSE response headers of an object or upload (contract §4.3). */
+/** SSE response headers of an object or upload (docs/s3-sse-rules.md §4.3). */
 export function sseResponseHeaders(enc: EncryptionRecord, opts: ResponseSseOptions = {}): Record<string, string> {
   switch (enc.mode) {
     case 'SSE-S3':

@@ -40,7 +40,7 @@ function clean(v: XmlValue): unknown {
   return typeof v === 'boolean' ? String(v) : v
 }
 
-/** A success document: XML prolog and the root element in the S3 namespace (contract §1.2). */
+/** A success document: XML prolog and the root element in the S3 namespace (docs/s3-sse-rules.md §1.2). */
 export function xmlDocument(root: string, body: XmlObject, opts: { namespace?: boolean } = {}): string {
   const content = clean(body) as Record<string, unknown>
   const rootValue = opts.namespace === false ? content : { '@_xmlns': S3_NS, ...content }
@@ -52,7 +52,7 @@ export function xmlTextDocument(root: string, text: string): string {
   return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: { '@_xmlns': S3_NS, '#text': text } })
 }
 
-/** The `<Error>` body of contract §1.3. */
+/** The `<Error>` body of docs/s3-sse-rules.md §1.3. */
 export function xmlError(code: string, message: string, fields: ReadonlyArray<readonly [string, string | number]>, requestId: string, hostId: string): string {
   const body: Record<string, unknown> = { Code: code, Message: message }
   for (const [k, v] of fields) body[k] = v

@@ -1,5 +1,5 @@
 /**
- * @module End-to-end: two accounts with the real aws CLI (v1) (issue 4 item 1). Alice creates a
+ * @module End-to-end: two accounts with the real aws CLI (v1), from a credentials file. Alice creates a
  * bucket and uploads; bob, another account from the credentials file, gets AccessDenied on
  * `s3 ls`, `s3 cp` (both ways) and `s3api head-bucket`, sees none of alice's buckets, cannot take
  * her bucket name (BucketAlreadyExists), and is refused alice's KMS key by ARN. A missing aws CLI

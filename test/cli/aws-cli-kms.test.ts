@@ -1,8 +1,8 @@
 /**
- * @module End-to-end: the user session of issue #3 with the real aws CLI (v1) against the embedded
+ * @module End-to-end: a user's SSE-KMS session with the real aws CLI (v1) against the embedded
  * KMS on the S3 endpoint — `kms create-key`, `kms create-alias`, `s3 cp --sse aws:kms
  * --sse-kms-key-id alias/app`, `s3api head-object`, `s3api put-bucket-encryption` with aws:kms and
- * BucketKeyEnabled, and an SSE-C → SSE-KMS copy (contract §4.3, §4.4, §4.6, §4.11, §5). A missing
+ * BucketKeyEnabled, and an SSE-C → SSE-KMS copy (docs/s3-sse-rules.md §4.3, §4.4, §4.6, §4.11, §5). A missing
  * aws CLI fails the suite (it never skips).
  */
 import { execFile } from 'node:child_process'
@@ -38,7 +38,7 @@ async function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
-describe('aws CLI v1: SSE-KMS with the embedded KMS (issue #3 session)', () => {
+describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start to end)', () => {
   let server: TestServer
   let work: string
   let env: NodeJS.ProcessEnv
@@ -138,7 +138,7 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (issue #3 session)', () => {
   })
 
   it('SSE-C -> SSE-KMS: s3 cp --sse-c-copy-source AES256 --sse-c-copy-source-key fileb://k.bin --sse aws:kms (small and multipart-sized)', async () => {
-    // New buckets block SSE-C (contract §5.4): unblock this one first.
+    // New buckets block SSE-C (docs/s3-sse-rules.md §5.4): unblock this one first.
     await aws('s3', 'mb', 's3://kms-c')
     await aws('s3api', 'put-bucket-encryption', '--bucket', 'kms-c', '--server-side-encryption-configuration',
       JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['NONE'] } }] }))

@@ -1,6 +1,6 @@
 /**
  * @module End-to-end: bucket policies with the real aws CLI (v1) against strongroom on 127.0.0.1
- * (contract §5.6, POL-01/03/05; issue 4 "aws-cli"): put/get/delete-bucket-policy and
+ * (docs/s3-sse-rules.md §5.6, POL-01/03/05, driven by aws-cli): put/get/delete-bucket-policy and
  * get-bucket-policy-status, and the published "deny unencrypted object uploads" policy enforced on
  * `aws s3 cp` of a single-part and a multipart (16 MiB) upload. A missing `aws` fails the suite.
  */

@@ -1,7 +1,7 @@
 /**
  * @module End-to-end tests of SSE-S3, SSE-C and bucket default encryption with the real aws CLI
  * (v1) against strongroom on 127.0.0.1 over plain HTTP, where SSE-C works because a loopback peer
- * counts as secure (design §9). Contract §4.8, §4.11, §5; issue #3 "aws-cli". A missing `aws`
+ * counts as secure (docs/s3-behaviour.md). docs/s3-sse-rules.md §4.8, §4.11, §5. A missing `aws`
  * fails the suite; nothing is skipped.
  */
 import { execFile } from 'node:child_process'
@@ -129,7 +129,7 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
       expect(sha256(await download(`s3/${size}`))).toBe(sha256(data))
     })
 
-    it('SSEC-01 SSEC-02 s3 cp --sse-c AES256 --sse-c-key fileb://k.bin up and down over plain HTTP to 127.0.0.1 (TLS-05, design §9)', async () => {
+    it('SSEC-01 SSEC-02 s3 cp --sse-c AES256 --sse-c-key fileb://k.bin up and down over plain HTTP to 127.0.0.1 (TLS-05, docs/s3-behaviour.md)', async () => {
       const { file, data } = await randomFile(`c-${size}.bin`, size)
       await aws('s3', 'cp', '--no-progress', file, `s3://${bucket}/c/${size}`, ...sseC(k1File))
       const head = await s3api('head-object', '--bucket', bucket, '--key', `c/${size}`, ...customer(k1File))

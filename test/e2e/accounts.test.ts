@@ -1,5 +1,5 @@
 /**
- * @module E2E: several accounts (issue 4 item 1; contract §0.2, §3.2, §3.3, §6.2; BKT-05, BKT-18).
+ * @module E2E: several accounts (docs/s3-sse-rules.md §0.2, §3.2, §3.3, §6.2; BKT-05, BKT-18).
  * Two accounts from a credentials file, alice and bob, through @aws-sdk/client-s3 and
  * @aws-sdk/client-kms: a bucket and its objects belong to the account that created it and every
  * other account gets 403 AccessDenied on every operation family; ListBuckets shows only the
@@ -171,7 +171,7 @@ describe('accounts: ownership, isolation and per-account KMS keys', () => {
         message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
         fields: { BucketName: bucket },
       })
-      // us-east-1: the owner re-creating its own bucket succeeds (contract §3.3).
+      // us-east-1: the owner re-creating its own bucket succeeds (docs/s3-sse-rules.md §3.3).
       await alice.send(new CreateBucketCommand({ Bucket: bucket }))
     })
 

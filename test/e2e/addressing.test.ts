@@ -1,4 +1,4 @@
-/** @module E2E: path-style and virtual-hosted addressing, awkward and hostile keys (contract §1.1, §8.1 ADDR-01..03). */
+/** @module E2E: path-style and virtual-hosted addressing, awkward and hostile keys (docs/s3-sse-rules.md §1.1, §8.1 ADDR-01..03). */
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutObjectCommand, type S3Client,

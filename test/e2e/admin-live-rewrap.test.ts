@@ -1,6 +1,6 @@
 /**
- * @module E2E: the live rewrap (issue 5 "rotate and re-wrap keys on a live server with a progress
- * bar"). A server child process holds objects (SSE-S3, DSSE-KMS) under root key version 1;
+ * @module E2E: the live rewrap: rotate and re-wrap keys on a live server, with a progress
+ * bar. A server child process holds objects (SSE-S3, DSSE-KMS) under root key version 1;
  * `keys rotate` runs beside it, then `keys rewrap --endpoint URL` makes the server re-seal them
  * while a traffic loop keeps writing, overwriting (same bytes: same ETag, another record) and
  * reading. Everything reads back byte-exact, a rerun finds nothing left, only the root

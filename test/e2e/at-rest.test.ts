@@ -1,5 +1,5 @@
 /**
- * @module Encryption at rest, seen from the data directory (contract §4.13, REST-01 and REST-02):
+ * @module Encryption at rest, seen from the data directory (docs/s3-sse-rules.md §4.13, REST-01 and REST-02):
  * no plaintext object bytes in any file the server writes, and a flipped ciphertext byte never
  * reaches a client as data.
  */
@@ -28,7 +28,7 @@ async function allFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
 }
 
-/** Blob files of a data directory: `blobs/<2 hex>/<id>` (design §6). */
+/** Blob files of a data directory: `blobs/<2 hex>/<id>` (docs/architecture.md#storage-on-disk). */
 async function blobFiles(dataDir: string): Promise<string[]> {
   const root = path.join(dataDir, 'blobs')
   const out: string[] = []
@@ -123,7 +123,7 @@ describe.each(CHECKSUM_MODES)('REST-01 SSE-S3: no plaintext in the data director
     client = makeClient(server.endpoint, { requestChecksumCalculation: mode })
     await client.send(new CreateBucketCommand({ Bucket: bucket }))
 
-    // Metadata is never encrypted (contract §3.15): the marker goes only into object bodies.
+    // Metadata is never encrypted (docs/s3-sse-rules.md §3.15): the marker goes only into object bodies.
     const small = withMarkers(randomBytes(300), marker, [100])
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'small.bin', Body: small, Metadata: { purpose: 'rest-01' } }))
     written.set('small.bin', small)
@@ -176,7 +176,7 @@ describe.each(CHECKSUM_MODES)('REST-01 SSE-S3: no plaintext in the data director
     expect(names.some((n) => n.startsWith(`meta${path.sep}`) && /\.log$|\.ldb$/.test(n))).toBe(true)
     const plaintextBytes = [...written.values()].reduce((n, b) => n + b.length, 0)
     expect(cold.bytes).toBeGreaterThan(plaintextBytes)
-    // One blob per part write: small, five-mib, 2 multipart parts, 2 copies (design §6).
+    // One blob per part write: small, five-mib, 2 multipart parts, 2 copies (docs/architecture.md#storage-on-disk).
     expect(await blobFiles(server.dataDir)).toHaveLength(6)
   })
 
@@ -311,7 +311,7 @@ describe('REST-02 SSE-S3: a flipped ciphertext byte is never served as data', ()
     expect(raw.body.toString('utf8')).toContain('<Code>InternalError</Code>')
   })
 
-  it('range reads: a range covering the bad chunk fails with 500; a range before it is served intact (design §5)', async () => {
+  it('range reads: a range covering the bad chunk fails with 500; a range before it is served intact (crypto/README.md §5)', async () => {
     const data = randomBytes(5 * CHUNK_PLAIN)
     const blob = await putAndFindBlob('ranged.bin', data)
     await flipByte(blob, 3 * CHUNK_STORED + 10)

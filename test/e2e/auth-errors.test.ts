@@ -1,6 +1,6 @@
 /**
  * @module E2E: header-auth SigV4 failures, error framing and common headers, and absurd requests,
- * all over raw HTTP (contract §1.2, §1.3, §2.4–§2.10, §8.1 HDR/ERR, §8.2 AUTH).
+ * all over raw HTTP (docs/s3-sse-rules.md §1.2, §1.3, §2.4–§2.10, §8.1 HDR/ERR, §8.2 AUTH).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError } from '../support/expect-s3.js'

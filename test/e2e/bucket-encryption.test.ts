@@ -1,8 +1,8 @@
 /**
  * @module E2E: bucket default encryption — Put/Get/DeleteBucketEncryption, the precedence of request
  * headers over the default, BlockedEncryptionTypes and the SSE-C block of new buckets, and the
- * copy-onto-itself rule's "explicit default" (contract §4.4, §4.11 rule 6, §5, §8.15 BENC-01..08,
- * BENC-10..14, BLK-01..09, §8.14 SELF-07/09; design §9). Defaults that create SSE-KMS objects
+ * copy-onto-itself rule's "explicit default" (docs/s3-sse-rules.md §4.4, §4.11 rule 6, §5, §8.15 BENC-01..08,
+ * BENC-10..14, BLK-01..09, §8.14 SELF-07/09; docs/s3-behaviour.md). Defaults that create SSE-KMS objects
  * belong to the SSE-KMS suite.
  */
 import {

@@ -1,6 +1,6 @@
 /**
- * @module E2E: bucket policies that enforce encryption (contract §5.6, checklist §8.16 POL-01..06,
- * §8.14 TLS-06; issue 4 items 2-4) against the real server with @aws-sdk/client-s3 and raw SigV4:
+ * @module E2E: bucket policies that enforce encryption (docs/s3-sse-rules.md §5.6, checklist §8.16 POL-01..06,
+ * §8.14 TLS-06) against the real server with @aws-sdk/client-s3 and raw SigV4:
  * Put/Get/Delete/GetBucketPolicyStatus, the four published AWS example policies enforced on
  * PutObject, CopyObject and multipart (an explicit Deny applies to the bucket owner too), anonymous
  * access through a public-read grant, a second account (credentials file) granted by policy, also
@@ -37,7 +37,7 @@ async function credentialsFile(dir: string): Promise<string> {
   return file
 }
 
-describe('bucket policies (contract §5.6)', () => {
+describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
   let srv: TestServer
   let s3: S3Client
   let alice: S3Client
@@ -185,7 +185,7 @@ describe('bucket policies (contract §5.6)', () => {
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }))
       await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...sdkSsec(K1) })), DENIED)
       await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ...sdkSsec(K1) })), DENIED)
-      // The algorithm key is evaluated on every multipart request (contract §5.6).
+      // The algorithm key is evaluated on every multipart request (docs/s3-sse-rules.md §5.6).
       const before = await blobFiles(srv.dataDir)
       await expectSdkError(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp0', UploadId: earlier.UploadId, PartNumber: 1, Body: 'p', ...sdkSsec(K1) })), DENIED)
       expect(await blobFiles(srv.dataDir)).toEqual(before)

@@ -1,4 +1,4 @@
-/** @module E2E: bucket operations — CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, ListBuckets (contract §3.1–§3.6, §8.5). */
+/** @module E2E: bucket operations — CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, ListBuckets (docs/s3-sse-rules.md §3.1–§3.6, §8.5). */
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand, GetBucketLocationCommand, GetObjectCommand,
   HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,

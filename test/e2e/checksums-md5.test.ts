@@ -1,4 +1,4 @@
-/** @module E2E: Content-MD5, x-amz-checksum-* headers and trailers, ETags of single PUTs (contract §3.16, §3.17, §8.10 MD5/CKS/ETAG). */
+/** @module E2E: Content-MD5, x-amz-checksum-* headers and trailers, ETags of single PUTs (docs/s3-sse-rules.md §3.16, §3.17, §8.10 MD5/CKS/ETAG). */
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand,
   type S3Client,

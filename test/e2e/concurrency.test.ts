@@ -1,5 +1,5 @@
 /**
- * @module Hardening (issue 5 §7): many SDK clients write, overwrite, read and delete the same and
+ * @module Hardening (concurrent writers): many SDK clients write, overwrite, read and delete the same and
  * different keys at once (sizes across the 64 KiB chunk boundary, a few multipart uploads). Every
  * read must return exactly one of the versions written to that key — never a mix — the final
  * listing must agree with the objects, and after a restart the blob files must be exactly the

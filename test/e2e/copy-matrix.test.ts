@@ -77,7 +77,6 @@ describe.each(CHECKSUM_MODES)('copy matrix (requestChecksumCalculation %s)', (ch
   const explicitBucket = `${bucket}-enc`
   const sources = new Map<string, Source>()
   const sourceKey = (mode: Mode, name: SourceName) => `src/${mode}/${name}`
-  const srcRead = (mode: Mode) => (mode === 'SSE-C' ? sdkSsec(K1) : {})
   const srcCopy = (mode: Mode) => (mode === 'SSE-C' ? sdkCopySsec(K1) : {})
   const destBucket = (d: Dest) => (d.explicitDefault ? explicitBucket : bucket)
 
@@ -217,7 +216,7 @@ describe.each(CHECKSUM_MODES)('copy matrix (requestChecksumCalculation %s)', (ch
   })
 })
 
-describe('copy onto itself (contract §4.11, §8.14 SELF-*)', () => {
+describe('copy onto itself (docs/s3-sse-rules.md §4.11, §8.14 SELF-*)', () => {
   let srv: TestServer
   let s3: S3Client
   const bucket = 'self'

@@ -1,4 +1,4 @@
-/** @module E2E: CopyObject — metadata directive, source conditions, copy onto itself, odd source keys (contract §3.13, §4.11, §8.9 CPY, §8.14 SELF). */
+/** @module E2E: CopyObject — metadata directive, source conditions, copy onto itself, odd source keys (docs/s3-sse-rules.md §3.13, §4.11, §8.9 CPY, §8.14 SELF). */
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
   HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client,

@@ -1,5 +1,5 @@
 /**
- * @module Crash safety (design §6): a server child process is SIGKILLed in the middle of many
+ * @module Crash safety (docs/architecture.md#storage-on-disk): a server child process is SIGKILLed in the middle of many
  * concurrent PUTs and multipart uploads, then restarted on the same data directory. Every
  * acknowledged write must read back byte-identical, nothing half-written may become visible,
  * `tmp/` is swept, and the blob files are exactly the blobs the metadata references.

@@ -16,7 +16,7 @@ describe('cross-mode rows', () => {
     srv = await startTestServer()
     const s3 = makeClient(srv.endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: bucket }))
-    // Unblock SSE-C on this bucket (new buckets block it, contract §5.4).
+    // Unblock SSE-C on this bucket (new buckets block it, docs/s3-sse-rules.md §5.4).
     await s3.send(new PutBucketEncryptionCommand({
       Bucket: bucket,
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['NONE'] } }] },

@@ -1,4 +1,4 @@
-/** @module E2E: DeleteObjects — results, Quiet mode, integrity headers and malformed bodies (contract §3.11, §8.8 MDEL). */
+/** @module E2E: DeleteObjects — results, Quiet mode, integrity headers and malformed bodies (docs/s3-sse-rules.md §3.11, §8.8 MDEL). */
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'

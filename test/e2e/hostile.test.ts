@@ -1,5 +1,5 @@
 /**
- * @module Hardening (issue 5 §7): hostile bytes against the real server. Every request gets an
+ * @module Hardening: hostile bytes against the real server. Every request gets an
  * HTTP answer — an S3 error document when the request reached the S3 layer, a bare 4xx when
  * Node's HTTP parser refused it — and the server keeps answering afterwards. Also the limits of
  * README "Limits": slow-loris headers are cut after the headers timeout, oversized headers get
@@ -158,9 +158,14 @@ describe('hostile inputs against the real server', () => {
     for (let i = 0; i < 900; i++) headers[`x-f${i}`] = 'v'
     const req = await signRequest(port, { method: 'GET', path: `/${BUCKET}`, query: { 'list-type': '2' }, headers }, { unsigned: Object.keys(headers) })
     const res = await send(port, req)
-    // Headers beyond maxHeadersCount are dropped by the parser; the signed ones come first here.
-    expect([200, 403]).toContain(res.status)
-    if (res.status !== 200) expectS3ErrorAnswer(res, 403)
+    if (Number(process.versions.node.split('.')[0]) >= 24) {
+      // Node 24's parser refuses a head with more headers than maxHeadersCount (README "Limits").
+      expect(res.status).toBe(431)
+    } else {
+      // Node 20's parser drops the headers beyond maxHeadersCount; the signed ones come first here.
+      expect([200, 403]).toContain(res.status)
+      if (res.status !== 200) expectS3ErrorAnswer(res, 403)
+    }
     await alive()
   })
 

@@ -1,5 +1,5 @@
 /**
- * @module E2E: the embedded KMS on the store's listener (contract §6, §8.17 KAPI-*), driven by
+ * @module E2E: the embedded KMS on the store's listener (docs/s3-sse-rules.md §6, §8.17 KAPI-*), driven by
  * @aws-sdk/client-kms, by raw signed requests for the protocol faults, by our HTTP client, and by
  * the aws CLI (`aws kms … --endpoint-url`).
  */

@@ -1,9 +1,9 @@
 /**
  * @module E2E: strongroom delegating SSE-KMS to an external KMS (`--kms-endpoint`): moto_server's
- * KMS on a free loopback port, behind a tiny counting proxy written here (issue #3 scope 1 and 3).
- * Checks SSE-KMS PUT/GET/HEAD/multipart/copy round trips and the KMS errors (contract §4.6), counts
+ * KMS on a free loopback port, behind a tiny counting proxy written here.
+ * Checks SSE-KMS PUT/GET/HEAD/multipart/copy round trips and the KMS errors (docs/s3-sse-rules.md §4.6), counts
  * KMS calls (one GenerateDataKey per PUT without a bucket key, none with a warm bucket key, none on
- * HEAD or LIST; design §4), then stops the KMS: SSE-S3 and SSE-C keep working and SSE-KMS requests
+ * HEAD or LIST; crypto/README.md §1), then stops the KMS: SSE-S3 and SSE-C keep working and SSE-KMS requests
  * answer 503 instead of hanging. A machine without moto_server FAILS this suite (it never skips).
  */
 import { CreateAliasCommand, CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms'
@@ -100,7 +100,6 @@ describe('SSE-KMS with an external KMS (moto_server behind a counting proxy)', (
   it('KMS-19 multipart under the external key: Create, UploadPart, Complete answer SSE and KID; ranged and partNumber reads across parts', async () => {
     needMoto()
     const p1 = randomBytes(5 * MiB)
-    const p2 = randomBytes(70_000)
     const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/ext-app' }))
     expect(create).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn })
     const u1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: create.UploadId, PartNumber: 1, Body: p1 }))
@@ -180,7 +179,7 @@ describe('SSE-KMS with an external KMS (moto_server behind a counting proxy)', (
     expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'managed' }))).Body!.transformToString()).toBe('test-sse')
   })
 
-  describe('KMS calls counted at the proxy (issue #3 scope 3, design §4)', () => {
+  describe('KMS calls counted at the proxy (crypto/README.md §1)', () => {
     it('one GenerateDataKey per PUT without a bucket key, and no other KMS call', async () => {
       needMoto()
       for (let i = 0; i < 3; i++) {

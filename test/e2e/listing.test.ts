@@ -1,4 +1,4 @@
-/** @module E2E: ListObjectsV2 and ListObjects v1 — order, delimiters, pagination, encoding, parameter errors (contract §3.12, §8.8 LST). */
+/** @module E2E: ListObjectsV2 and ListObjects v1 — order, delimiters, pagination, encoding, parameter errors (docs/s3-sse-rules.md §3.12, §8.8 LST). */
 import {
   CreateBucketCommand, HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3'

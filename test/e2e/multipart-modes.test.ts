@@ -1,7 +1,7 @@
 /**
  * @module E2E: multipart uploads under SSE-S3 and SSE-C — every UploadPart repeats the customer
- * key, re-uploading a part number never reuses a (key, nonce) pair (fresh part salt, design §5),
- * and ranged / partNumber reads across part boundaries (issue #3 scope 8; contract §3.14, §4.8
+ * key, re-uploading a part number never reuses a (key, nonce) pair (fresh part salt, crypto/README.md §4),
+ * and ranged / partNumber reads across part boundaries (docs/s3-sse-rules.md §3.14, §4.8
  * "Multipart", §8.13 SSEC-18..23). SSE-KMS uploads belong to the SSE-KMS suite.
  */
 import {
@@ -146,7 +146,7 @@ describe.each(CHECKSUM_MODES)('SSE-C multipart (requestChecksumCalculation %s)',
   })
 })
 
-describe.each(['SSE-S3', 'SSE-C'] as const)('%s: re-uploading a part number never reuses a (key, nonce) pair (design §5, MPU-04)', (mode) => {
+describe.each(['SSE-S3', 'SSE-C'] as const)('%s: re-uploading a part number never reuses a (key, nonce) pair (crypto/README.md §4, MPU-04)', (mode) => {
   let dataDir: string
   let srv: TestServer | undefined
   const bucket = 'reupload'
@@ -223,7 +223,7 @@ describe.each(['SSE-S3', 'SSE-C'] as const)('%s: re-uploading a part number neve
   })
 })
 
-describe.each(['SSE-S3', 'SSE-C'] as const)('%s: ranged and partNumber reads across part boundaries (contract §3.8.1, §3.8.2, SSEC-29)', (mode) => {
+describe.each(['SSE-S3', 'SSE-C'] as const)('%s: ranged and partNumber reads across part boundaries (docs/s3-sse-rules.md §3.8.1, §3.8.2, SSEC-29)', (mode) => {
   let srv: TestServer
   let s3: S3Client
   const bucket = 'mp-reads'

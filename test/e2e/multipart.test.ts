@@ -1,4 +1,4 @@
-/** @module E2E: multipart uploads — Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads, lib-storage (contract §3.14, §8.9 MPU, ETAG-04, CKS-07). */
+/** @module E2E: multipart uploads — Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads, lib-storage (docs/s3-sse-rules.md §3.14, §8.9 MPU, ETAG-04, CKS-07). */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand,

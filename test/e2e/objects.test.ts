@@ -1,4 +1,4 @@
-/** @module E2E: PutObject, GetObject, HeadObject, DeleteObject and user metadata (contract §3.7–§3.10, §3.15, §8.6, §8.10 META). */
+/** @module E2E: PutObject, GetObject, HeadObject, DeleteObject and user metadata (docs/s3-sse-rules.md §3.7–§3.10, §3.15, §8.6, §8.10 META). */
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, CreateBucketCommand, type S3Client,
 } from '@aws-sdk/client-s3'

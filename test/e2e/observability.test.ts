@@ -1,5 +1,5 @@
 /**
- * @module E2E: observability (issue 5 item 3). Unauthenticated `/health/live`, `/health/ready`
+ * @module E2E: observability. Unauthenticated `/health/live`, `/health/ready`
  * (metadata store, blob directory, KMS — 503 when an external KMS cannot be reached) and
  * Prometheus `/metrics`: requests by operation and status, latency, bytes, KMS calls, data-key
  * cache hits and misses, integrity failures.

@@ -1,4 +1,4 @@
-/** @module E2E: presigned URLs (query-string SigV4) used with global fetch (contract §2.8, §8.4 PRE). */
+/** @module E2E: presigned URLs (query-string SigV4) used with global fetch (docs/s3-sse-rules.md §2.8, §8.4 PRE). */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { randomBytes } from 'node:crypto'

@@ -1,4 +1,4 @@
-/** @module E2E: Range, partNumber and conditional headers on GetObject/HeadObject (contract §3.8.1–§3.8.3, §8.7, ERR-03). */
+/** @module E2E: Range, partNumber and conditional headers on GetObject/HeadObject (docs/s3-sse-rules.md §3.8.1–§3.8.3, §8.7, ERR-03). */
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
   PutObjectCommand, UploadPartCommand, type S3Client,

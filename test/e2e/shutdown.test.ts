@@ -1,5 +1,5 @@
 /**
- * @module E2E: graceful shutdown (issue 5 item 6). A server child process gets SIGTERM while an
+ * @module E2E: graceful shutdown. A server child process gets SIGTERM while an
  * upload is in flight: it stops accepting, lets the upload finish, closes LevelDB and the KMS,
  * and exits 0; a restart on the same data directory opens cleanly and has the object. With a
  * short grace period a stalled upload is cut instead, and nothing of it becomes visible.

@@ -1,8 +1,8 @@
 /**
- * @module E2E: SSE-C — writes and reads with the customer key, header validation in the contract's
+ * @module E2E: SSE-C — writes and reads with the customer key, header validation in docs/s3-sse-rules.md's
  * order, copy-source keys, the TLS rule with its loopback exception, and what must never be stored
- * or logged (contract §4.8, §4.9, §4.12, §8.13 SSEC-01..17, SSEC-24..32, §8.14 TLS-04/TLS-05;
- * design §4, §9).
+ * or logged (docs/s3-sse-rules.md §4.8, §4.9, §4.12, §8.13 SSEC-01..17, SSEC-24..32, §8.14 TLS-04/TLS-05;
+ * crypto/README.md §1, docs/s3-behaviour.md).
  */
 import {
   CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand,
@@ -75,7 +75,7 @@ describe('SSE-C', () => {
       expect(put.SSECustomerAlgorithm).toBe('AES256')
       expect(put.SSECustomerKeyMD5).toBe('JMwgiexXqwuPqIPjYFmIZQ==')
       expect(put.ServerSideEncryption).toBeUndefined()
-      // The same through raw HTTP: exactly the two C headers (contract §4.3).
+      // The same through raw HTTP: exactly the two C headers (docs/s3-sse-rules.md §4.3).
       const raw = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/ssec-01-raw`, headers: ssecHeaders(K1), body: data })
       expect(raw.status).toBe(200)
       expect(sseHeaderNames(raw)).toEqual([SSE_C_ALGORITHM, SSE_C_KEY_MD5])
@@ -142,7 +142,7 @@ describe('SSE-C', () => {
     it('CKS-09 the stored checksum of an SSE-C object is the plaintext CRC64NVME', async () => {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k1', ChecksumMode: 'ENABLED', ...sdkSsec(K1) }))
       await bytesOf(got)
-      // The SDK may have sent its own CRC32 on PUT; otherwise the store computed CRC64NVME (contract §3.16).
+      // The SDK may have sent its own CRC32 on PUT; otherwise the store computed CRC64NVME (docs/s3-sse-rules.md §3.16).
       const [alg, value] = got.ChecksumCRC32 !== undefined ? (['CRC32', got.ChecksumCRC32] as const) : (['CRC64NVME', got.ChecksumCRC64NVME] as const)
       expect(value).toBe(checksumOf(alg, data))
     })
@@ -255,7 +255,7 @@ describe('SSE-C', () => {
     })
   })
 
-  describe('header validation (raw HTTP, contract §4.8 steps 2-8)', () => {
+  describe('header validation (raw HTTP, docs/s3-sse-rules.md §4.8 steps 2-8)', () => {
     const bucket = 'ssec-raw'
     let s3: S3Client
     const put = (headers: Record<string, string>, key = 'v') => signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${key}`, headers, body: 'x' })
@@ -370,7 +370,7 @@ describe('SSE-C', () => {
       }
     })
 
-    it('SSEC-01 DeleteObject of an SSE-C object needs no key (contract §3.10)', async () => {
+    it('SSEC-01 DeleteObject of an SSE-C object needs no key (docs/s3-sse-rules.md §3.10)', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'to-delete', Body: 'x', ...sdkSsec(K2) }))
       const del = await signedSend(srv.port, { method: 'DELETE', path: `/${bucket}/to-delete` })
       expect(del.status).toBe(204)
@@ -378,7 +378,7 @@ describe('SSE-C', () => {
     })
   })
 
-  describe('a sealed object key moved onto another object\'s record fails to open (design §4)', () => {
+  describe('a sealed object key moved onto another object\'s record fails to open (crypto/README.md §1)', () => {
     let dataDir: string
     let server: TestServer | undefined
     const bucket = 'moved'
@@ -436,7 +436,7 @@ describe('SSE-C', () => {
   })
 })
 
-describe('TLS rule for SSE-C (contract §4.9; design §9)', () => {
+describe('TLS rule for SSE-C (docs/s3-sse-rules.md §4.9; docs/s3-behaviour.md)', () => {
   let dataDir: string
   let strict: TestServer | undefined
   let loose: TestServer | undefined
@@ -464,7 +464,7 @@ describe('TLS rule for SSE-C (contract §4.9; design §9)', () => {
 
   const insecure = { status: 400, code: 'InvalidRequest', message: MSG.insecure }
 
-  it('TLS-05 with the default configuration SSE-C over plain HTTP from 127.0.0.1 works (design §9 loopback exception)', async () => {
+  it('TLS-05 with the default configuration SSE-C over plain HTTP from 127.0.0.1 works (docs/s3-behaviour.md loopback exception)', async () => {
     const srv = await startTestServer({ args: ALLOW })
     try {
       expect(srv.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -527,7 +527,7 @@ describe('TLS rule for SSE-C (contract §4.9; design §9)', () => {
   })
 })
 
-describe('SSEC-28 the customer key is never stored or logged (contract §4.8 Storage, §4.12; design §4, §9)', () => {
+describe('SSEC-28 the customer key is never stored or logged (docs/s3-sse-rules.md §4.8 Storage, §4.12; crypto/README.md §1, docs/s3-behaviour.md)', () => {
   let dataDir: string
   let child: ChildServer | undefined
   const keys = [K1, customerKey(randomBytes(32)), customerKey(randomBytes(32))]

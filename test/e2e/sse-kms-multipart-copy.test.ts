@@ -1,8 +1,8 @@
 /**
- * @module E2E: multipart uploads under SSE-KMS and DSSE-KMS (issue #3 scope 8: the key is made at
+ * @module E2E: multipart uploads under SSE-KMS and DSSE-KMS (the key is made at
  * Create, each part write gets its own part key, a re-uploaded part never reuses a keystream,
  * ranged and partNumber reads across part boundaries), and the SSE-KMS rows of the copy matrix
- * (scope 7; contract §4.4, §4.6, §4.11): SSE-S3 ↔ SSE-KMS, SSE-KMS key A → key B, SSE-C ↔ SSE-KMS,
+ * (scope 7; docs/s3-sse-rules.md §4.4, §4.6, §4.11): SSE-S3 ↔ SSE-KMS, SSE-KMS key A → key B, SSE-C ↔ SSE-KMS,
  * DSSE, bucket-default destinations, for sizes 0, 1, 65535, 65537 bytes, 8 MiB and a multipart
  * source, by CopyObject and by UploadPartCopy. Every copy is a new encryption: the destination's
  * blob shares nothing with the source's.
@@ -28,10 +28,10 @@ const md5Hex = (b: Uint8Array | string) => createHash('md5').update(b).digest('h
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex')
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/"/g, '')
 const bytesOf = async (res: { Body?: { transformToByteArray(): Promise<Uint8Array> } }) => Buffer.from(await res.Body!.transformToByteArray())
-/** SR1 size of a part blob of `plain` bytes (design §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
+/** SR1 size of a part blob of `plain` bytes (crypto/README.md §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
 const sr1Size = (plain: number) => plain + 16 * Math.max(1, Math.ceil(plain / 65536))
 
-/** Customer keys K1 and K3 of contract §0.3, as SDK input (the SDK base64-encodes and hashes raw bytes). */
+/** Customer keys K1 and K3 of docs/s3-sse-rules.md §0.3, as SDK input (the SDK base64-encodes and hashes raw bytes). */
 const K1 = Buffer.from('1234567890abcdef1234567890abcdef')
 const K3 = Buffer.from('6b+WOZ1T3cqZMxgThRcXAQBrS5mXKdDUphvpxptl9/4=', 'base64')
 const ssec = (k: Buffer) => ({ SSECustomerAlgorithm: 'AES256', SSECustomerKey: k as never })
@@ -264,7 +264,7 @@ describe.each(CHECKSUM_MODES)('SSE-KMS multipart and copy matrix (requestChecksu
       await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mp-e1', UploadId: create.UploadId }))
     })
 
-    it('an upload keeps the key resolved at Create: disabling the key fails UploadPart with KMS.DisabledException; re-enabled, the upload completes (contract §4.6 [I])', async () => {
+    it('an upload keeps the key resolved at Create: disabling the key fails UploadPart with KMS.DisabledException; re-enabled, the upload completes (docs/s3-sse-rules.md §4.6 [I])', async () => {
       const m = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!
       const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-disabled', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: m.KeyId }))
       await kms.send(new DisableKeyCommand({ KeyId: m.KeyId }))

@@ -1,5 +1,5 @@
 /**
- * @module E2E: SSE-KMS and DSSE-KMS through the S3 API against the embedded KMS (contract §4.3–§4.6,
+ * @module E2E: SSE-KMS and DSSE-KMS through the S3 API against the embedded KMS (docs/s3-sse-rules.md §4.3–§4.6,
  * §4.9, §4.11, §5; checklist §8.12 KMS-01..21 and DSSE-01/02, §8.14 TLS-01..05 and SELF-06/07/09/10,
  * §8.15 BENC-03/04/09/11/12/13/15, §8.18 REST-01 for SSE-KMS and REST-03). Keys are managed with
  * @aws-sdk/client-kms against the same server; the stored KMS record of an object is read from
@@ -47,7 +47,7 @@ function rule(algorithm: string, opts: { key?: string; bucketKey?: boolean } = {
   }
 }
 
-/** Asserts the SSE-KMS response headers of a raw answer (contract §4.3). */
+/** Asserts the SSE-KMS response headers of a raw answer (docs/s3-sse-rules.md §4.3). */
 function expectKmsHeaders(res: RawResponse, want: { sse?: string; arn: string; bucketKey?: boolean; context?: string }): void {
   expect(res.headers[SSE]).toBe(want.sse ?? 'aws:kms')
   expect(res.headers[KID]).toBe(want.arn)
@@ -225,7 +225,7 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
         s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'kms-09-e', CopySource: `${bucket}/kms-09-src`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k.arn })),
         want,
       )
-      // UploadPart into an upload under the key needs the key too (contract §4.6 [I]).
+      // UploadPart into an upload under the key needs the key too (docs/s3-sse-rules.md §4.6 [I]).
       await expectSdkError(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'kms-09-mp', UploadId: up.UploadId, PartNumber: 1, Body: 'x' })), want)
       // KMS-11: HEAD makes no KMS call and succeeds.
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kms-09' }))
@@ -243,7 +243,7 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
       await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kms-10' })), want)
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kms-10-b', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k.arn })), want)
       expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kms-10' }))).$metadata.httpStatusCode).toBe(200)
-      // Cancelled, the key is Disabled (contract §6.3): GET then answers DisabledException.
+      // Cancelled, the key is Disabled (docs/s3-sse-rules.md §6.3): GET then answers DisabledException.
       await kms.send(new CancelKeyDeletionCommand({ KeyId: k.id }))
       await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kms-10' })), { status: 400, code: 'KMS.DisabledException', message: `${k.arn} is disabled.` })
     })
@@ -267,7 +267,7 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
         expectKmsHeaders(res, { arn: keyA.arn })
       }
       expect((await raw('GET', bucket, 'kms-13')).text).toBe('test-sse')
-      // A 304 carries no SSE headers (contract §4.3).
+      // A 304 carries no SSE headers (docs/s3-sse-rules.md §4.3).
       const etag = (await raw('HEAD', bucket, 'kms-13')).headers.etag as string
       const notModified = await raw('GET', bucket, 'kms-13', { 'if-none-match': etag })
       expect(notModified.status).toBe(304)
@@ -307,7 +307,7 @@ describe('SSE-KMS through S3 with the embedded KMS', () => {
       expect(get).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA.arn, BucketKeyEnabled: true })
       expect(await get.Body!.transformToString()).toBe('test-sse')
       expect(await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'kms-17' }))).toMatchObject({ SSEKMSKeyId: keyA.arn, BucketKeyEnabled: true })
-      expect((await raw('HEAD', b, 'kms-17')).headers[BK]).toBe('true') // lowercase (contract §4.3)
+      expect((await raw('HEAD', b, 'kms-17')).headers[BK]).toBe('true') // lowercase (docs/s3-sse-rules.md §4.3)
       // Many objects under one bucket key each read back their own data.
       const bodies = Array.from({ length: 5 }, () => randomBytes(70_000))
       await Promise.all(bodies.map((body, i) => s3.send(new PutObjectCommand({ Bucket: b, Key: `many-${i}`, Body: body }))))
@@ -671,7 +671,7 @@ describe('KMS-16 KMS-20 REST-01 REST-03: the stored KMS record (read from LevelD
       expect(kmsRec?.clientContextHeader, key).toBe(want.clientContextHeader)
       expect(Boolean(kmsRec?.bucketKeyEnabled), key).toBe(Boolean(want.bucketKey))
       expect(Boolean(kmsRec?.dsse), key).toBe(Boolean(want.dsse))
-      // Only the blob, key ARN, context and flags are stored (contract §4.13 item 4): no plaintext key member.
+      // Only the blob, key ARN, context and flags are stored (docs/s3-sse-rules.md §4.13 item 4): no plaintext key member.
       expect(Object.keys(kmsRec ?? {}).sort(), key).toEqual(
         ['bucketKeyEnabled', 'ciphertextBlob', 'clientContextHeader', 'context', 'dsse', 'keyArn'].filter((k) => (kmsRec as unknown as Record<string, unknown>)[k] !== undefined),
       )
@@ -768,7 +768,7 @@ describe('KMS-16 KMS-20 REST-01 REST-03: the stored KMS record (read from LevelD
   })
 })
 
-describe('TLS rule for SSE-KMS (design §9: --strict-tls makes loopback HTTP count as insecure)', () => {
+describe('TLS rule for SSE-KMS (docs/s3-behaviour.md: --strict-tls makes loopback HTTP count as insecure)', () => {
   let dataDir: string
   let srv: TestServer | undefined
   let s3: S3Client
@@ -818,7 +818,7 @@ describe('TLS rule for SSE-KMS (design §9: --strict-tls makes loopback HTTP cou
     expect((await s3.send(new PutObjectCommand({ Bucket: 'kms-tls-default', Key: 'o', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBe('AES256')
   })
 
-  it('TLS-03 GET of an SSE-KMS object over HTTP answers the TLS-01 error; HEAD is allowed (contract §4.9 [C])', async () => {
+  it('TLS-03 GET of an SSE-KMS object over HTTP answers the TLS-01 error; HEAD is allowed (docs/s3-sse-rules.md §4.9 [C])', async () => {
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kms-obj' })), overHttp)
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kms-obj' }))
     expect(head).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn })
@@ -830,7 +830,7 @@ describe('TLS rule for SSE-KMS (design §9: --strict-tls makes loopback HTTP cou
   })
 })
 
-describe('TLS-05 without --strict-tls plain HTTP from loopback counts as secure (design §9)', () => {
+describe('TLS-05 without --strict-tls plain HTTP from loopback counts as secure (docs/s3-behaviour.md)', () => {
   let srv: TestServer
   let s3: S3Client
   let kms: KMSClient
@@ -840,7 +840,7 @@ describe('TLS-05 without --strict-tls plain HTTP from loopback counts as secure 
     s3 = makeClient(srv.endpoint, { maxAttempts: 1 })
     kms = kmsClient(srv.endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: 'tls-05' }))
-    // New buckets block SSE-C (contract §5.4): unblock so that SSEC-16's request can be accepted.
+    // New buckets block SSE-C (docs/s3-sse-rules.md §5.4): unblock so that SSEC-16's request can be accepted.
     await s3.send(new PutBucketEncryptionCommand({
       Bucket: 'tls-05',
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['NONE'] } }] } as never,

@@ -1,4 +1,4 @@
-/** @module E2E: SSE-S3 — response headers per operation, header validation, and plaintext never at rest (contract §4.1–§4.5, §4.7, §8.11 SSE, §8.18 REST-01). */
+/** @module E2E: SSE-S3 — response headers per operation, header validation, and plaintext never at rest (docs/s3-sse-rules.md §4.1–§4.5, §4.7, §8.11 SSE, §8.18 REST-01). */
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
   HeadObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client,

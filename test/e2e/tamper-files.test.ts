@@ -1,5 +1,5 @@
 /**
- * @module Hardening (issue 5 §7): bytes flipped in real stored blob files and in LevelDB records
+ * @module Hardening (tampered files): bytes flipped in real stored blob files and in LevelDB records
  * (through LevelMetadataStore while the server is stopped) make reads fail closed: 500
  * InternalError (403 AccessDenied for SSE-C, whose tampered key looks like a wrong key), or a
  * response cut short — never wrong bytes with a 200.

@@ -1,5 +1,5 @@
 /**
- * @module E2E: TLS (issue 5 item 4). `--tls-self-signed` generates a pair for localhost /
+ * @module E2E: TLS. `--tls-self-signed` generates a pair for localhost /
  * 127.0.0.1 / ::1 into `<dataDir>/tls/` (key mode 0600) and reuses it; HTTP and HTTPS listeners
  * run together; with `--strict-tls`, SSE-C and SSE-KMS work over HTTPS and are refused over plain
  * HTTP; aws-cli talks to the HTTPS listener with AWS_CA_BUNDLE or --no-verify-ssl.

@@ -1,5 +1,5 @@
 /** @module E2E: request XML with character references, as Go clients (rclone) write it. */
-import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeReferences } from '../../server/s3/xml.js'
 import { asArray, md5Base64, parseXml, signedSend } from '../support/raw-s3.js'

@@ -8,7 +8,7 @@ export async function allFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()
 }
 
-/** Blob files of a data directory: `blobs/<2 hex>/<id>` (design §6). */
+/** Blob files of a data directory: `blobs/<2 hex>/<id>` (docs/architecture.md#storage-on-disk). */
 export async function blobFiles(dataDir: string): Promise<string[]> {
   const root = path.join(dataDir, 'blobs')
   const out: string[] = []

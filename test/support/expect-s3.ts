@@ -5,7 +5,7 @@ import { errorOf, type RawResponse } from './raw-s3.js'
 export interface ExpectedError {
   status: number
   code: string
-  /** Asserted byte-exact when given ([D]/[O] rows of the contract). */
+  /** Asserted byte-exact when given ([D]/[O] rows of docs/s3-sse-rules.md). */
   message?: string
   /** Error-specific XML elements (BucketName, Key, ArgumentName, …), compared as strings. */
   fields?: Record<string, string | number>
@@ -35,7 +35,7 @@ export async function expectSdkError(p: Promise<unknown>, want: ExpectedError): 
   return err
 }
 
-/** Awaits a rejected SDK HEAD call: status only, no body (contract §1.3, ERR-02). */
+/** Awaits a rejected SDK HEAD call: status only, no body (docs/s3-sse-rules.md §1.3, ERR-02). */
 export async function expectSdkHeadError(p: Promise<unknown>, status: number): Promise<void> {
   let err: SdkError | undefined
   try {
@@ -49,7 +49,7 @@ export async function expectSdkHeadError(p: Promise<unknown>, status: number): P
 }
 
 /**
- * Asserts a raw error answer (contract §1.3, ERR-01): status, `Content-Type: application/xml`,
+ * Asserts a raw error answer (docs/s3-sse-rules.md §1.3, ERR-01): status, `Content-Type: application/xml`,
  * `<Error>` with Code, Message, the given elements, RequestId = `x-amz-request-id` and
  * HostId = `x-amz-id-2`. Returns the parsed `<Error>` children.
  */

@@ -18,7 +18,7 @@ export const KID = 'x-amz-server-side-encryption-aws-kms-key-id'
 export const CTX = 'x-amz-server-side-encryption-context'
 export const BK = 'x-amz-server-side-encryption-bucket-key-enabled'
 
-/** Messages of contract §4.5, §4.6, §4.9 and §4.11. */
+/** Messages of docs/s3-sse-rules.md §4.5, §4.6, §4.9 and §4.11. */
 export const KMS_MSG = {
   overHttp: 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.',
   contextInvalid: "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",

@@ -1,8 +1,8 @@
-/** @module The published AWS example bucket policies the engine and e2e tests share (contract §5.6). */
+/** @module The published AWS example bucket policies the engine and e2e tests share (docs/s3-sse-rules.md §5.6). */
 
 export const KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab'
 
-/** "Deny unencrypted object uploads": the classic pair of contract §5.6 (header must be aws:kms). */
+/** "Deny unencrypted object uploads": the classic pair of docs/s3-sse-rules.md §5.6 (header must be aws:kms). */
 export function denyUnencrypted(bucket: string) {
   return {
     Version: '2012-10-17',

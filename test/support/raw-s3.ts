@@ -36,7 +36,7 @@ export const sha256Hex = (data: string | Buffer): string => createHash('sha256')
 export const md5Base64 = (data: string | Buffer): string => createHash('md5').update(data).digest('base64')
 export const md5Hex = (data: string | Buffer): string => createHash('md5').update(data).digest('hex')
 
-/** S3's URI encoding of one path segment or query component (contract §2.2): RFC 3986 unreserved kept. */
+/** S3's URI encoding of one path segment or query component (docs/s3-sse-rules.md §2.2): RFC 3986 unreserved kept. */
 export function s3Encode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
 }
@@ -89,7 +89,7 @@ function signerFor(opts: SignOptions): SignatureV4 {
 }
 
 /**
- * The CanonicalURI S3 expects (contract §2.2): the wire path decoded once and re-encoded with the
+ * The CanonicalURI S3 expects (docs/s3-sse-rules.md §2.2): the wire path decoded once and re-encoded with the
  * S3 rule, so `a+b`, `a%2Bb` and `..%2Fx` sign as `a%2Bb`, `a%2Bb` and `../x`.
  */
 export function canonicalPath(wirePath: string): string {

@@ -51,7 +51,7 @@ export function makeClient(endpoint: string, extra: Partial<S3ClientConfig> = {}
   })
 }
 
-/** Both checksum modes of the JS SDK (style guide §11): every e2e suite runs under each. */
+/** Both checksum modes of the JS SDK (docs/architecture.md#tests): every e2e suite runs under each. */
 export const CHECKSUM_MODES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const
 
 /** Environment for the aws CLI pointed at a test server. */

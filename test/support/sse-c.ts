@@ -1,5 +1,5 @@
 /**
- * @module Test support for the SSE-C, bucket-encryption and copy-matrix suites: the contract's
+ * @module Test support for the SSE-C, bucket-encryption and copy-matrix suites: docs/s3-sse-rules.md's
  * customer keys (§0.3), their request headers, the blob files of a data directory, and a
  * strongroom child process whose logs can be read.
  */
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 
-/** A customer key as the contract's vectors give it (§0.3): raw bytes, base64, base64 MD5. */
+/** A customer key as docs/s3-sse-rules.md's vectors give it (§0.3): raw bytes, base64, base64 MD5. */
 export interface CustomerKeyVector {
   raw: Buffer
   b64: string
@@ -19,9 +19,9 @@ export function customerKey(raw: Buffer): CustomerKeyVector {
   return { raw, b64: raw.toString('base64'), md5: createHash('md5').update(raw).digest('base64') }
 }
 
-/** K1 = ASCII `1234567890abcdef1234567890abcdef` (contract §0.3). */
+/** K1 = ASCII `1234567890abcdef1234567890abcdef` (docs/s3-sse-rules.md §0.3). */
 export const K1 = customerKey(Buffer.from('1234567890abcdef1234567890abcdef'))
-/** K2 and K3 of contract §0.3. */
+/** K2 and K3 of docs/s3-sse-rules.md §0.3. */
 export const K2 = customerKey(Buffer.from('pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs=', 'base64'))
 export const K3 = customerKey(Buffer.from('6b+WOZ1T3cqZMxgThRcXAQBrS5mXKdDUphvpxptl9/4=', 'base64'))
 
@@ -53,7 +53,7 @@ export function sdkCopySsec(k: CustomerKeyVector): { CopySourceSSECustomerAlgori
   return { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: k.raw }
 }
 
-/** Problem messages of contract §4.8 ([O] unless tagged in the contract). */
+/** Problem messages of docs/s3-sse-rules.md §4.8 ([O] unless tagged in docs/s3-sse-rules.md). */
 export const MSG = {
   insecure: 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.',
   incompatible: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
@@ -77,7 +77,7 @@ export const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update
 
 export { allFiles, blobFiles, newBlobs } from './data-dir.js'
 
-/** SR1 size of a part blob of `plain` bytes (design §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
+/** SR1 size of a part blob of `plain` bytes (crypto/README.md §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
 export function sr1Size(plain: number): number {
   const chunks = Math.max(1, Math.ceil(plain / 65536))
   return plain + 16 * chunks

@@ -1,5 +1,5 @@
 /**
- * @module compose.yaml and the Dockerfile (issue 5 item 5). No container engine runs here, so the
+ * @module compose.yaml and the Dockerfile. No container engine runs here, so the
  * compose file is validated with `docker-compose config` (Debian's docker-compose package; .ci/run
  * installs it). A machine without docker-compose FAILS this suite, it never skips.
  */
@@ -78,9 +78,9 @@ describe('compose.yaml', () => {
     expect(store.stop_grace_period).toBe('15s')
   })
 
-  it('is accompanied by a Dockerfile on node:20 that installs with npm ci and runs the server as PID 1', () => {
+  it('is accompanied by a Dockerfile on node:24 (the LTS line CI tests) that installs with npm ci and runs the server as PID 1', () => {
     const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8')
-    expect(dockerfile).toMatch(/^FROM node:20\b/m)
+    expect(dockerfile).toMatch(/^FROM node:24\b/m)
     expect(dockerfile).toMatch(/^RUN npm ci\b/m)
     expect(dockerfile).toMatch(/^COPY package\.json package-lock\.json/m)
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/strongroom\.js"\]/m)

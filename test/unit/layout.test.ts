@@ -1,4 +1,4 @@
-/** The dependency direction of the style guide §2, checked mechanically. */
+/** The dependency direction of docs/architecture.md#layers (server -> crypto, storage), checked mechanically. */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * @module The embedded KMS for several accounts (issue 4 item 1, contract §6.2): one EmbeddedKms per
+ * @module The embedded KMS for several accounts (docs/s3-sse-rules.md §6.2): one EmbeddedKms per
  * account, each with its own store, keys, aliases and `alias/aws/s3`. A request is served by the
  * caller's account; Decrypt and ReEncrypt are served by the account owning the blob's key, whose
  * single-account rule then refuses a caller of another account with AccessDeniedException. Key ARNs

@@ -1,5 +1,5 @@
 /**
- * @module Aliases in the embedded KMS (contract §6.3): CreateAlias, DeleteAlias, ListAliases,
+ * @module Aliases in the embedded KMS (docs/s3-sse-rules.md §6.3): CreateAlias, DeleteAlias, ListAliases,
  * and ensureKeys (named keys declared in config, created on a fresh store).
  */
 import type { KmsCaller } from '../types.js'

@@ -1,5 +1,5 @@
 /**
- * @module The embedded KMS's JSON data model (contract §6.1): per-operation member types, JSON →
+ * @module The embedded KMS's JSON data model (docs/s3-sse-rules.md §6.1): per-operation member types, JSON →
  * typed request (base64 blobs to Buffers; wrong types → SerializationException), typed response →
  * JSON (Buffers to base64, Dates to epoch seconds). Transport-free: the HTTP side is server/kms/.
  */

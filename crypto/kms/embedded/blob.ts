@@ -1,5 +1,5 @@
 /**
- * @module The embedded KMS's CiphertextBlob (contract §6.5, crypto/README.md §9): a header naming
+ * @module The embedded KMS's CiphertextBlob (docs/s3-sse-rules.md §6.5, crypto/README.md §9): a header naming
  * the key and key-material version, then AES-256-GCM of the plaintext with the header and the
  * canonical encryption context as AAD.
  */

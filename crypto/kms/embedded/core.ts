@@ -1,6 +1,6 @@
 /**
  * @module State of the embedded KMS: keys and aliases in memory, written through to a KmsStore in
- * serialized mutations; key resolution (contract §6.2), key-state checks and unsealed material.
+ * serialized mutations; key resolution (docs/s3-sse-rules.md §6.2), key-state checks and unsealed material.
  */
 import { randomUUID } from 'node:crypto'
 import { CryptoError } from '../../errors.js'
@@ -28,7 +28,7 @@ export interface EmbeddedKmsOptions {
   /** Seals key material (crypto/README.md §9). */
   keyring: RootKeySource
   region: string
-  /** The single account that owns every key (contract §6.2, §7). */
+  /** The single account that owns every key (docs/s3-sse-rules.md §6.2, §7). */
   accountId: string
   /** Clock in epoch ms (tests move it to pass deletion dates). */
   now?: () => number
@@ -161,7 +161,7 @@ export class KmsCore {
     return ops
   }
 
-  /** Removes keys past their deletion date (contract §6.3: they then answer NotFoundException). */
+  /** Removes keys past their deletion date (docs/s3-sse-rules.md §6.3: they then answer NotFoundException). */
   async purgeExpired(only?: StoredKey): Promise<void> {
     if (this.expiredOps(only).length === 0) return
     await this.mutate(() => ({ ops: this.expiredOps(only), result: undefined }))
@@ -175,7 +175,7 @@ export class KmsCore {
   }
 
   /**
-   * Resolves a KeyId (contract §6.2). `use`: key-use operations, which accept alias names and ARNs
+   * Resolves a KeyId (docs/s3-sse-rules.md §6.2). `use`: key-use operations, which accept alias names and ARNs
    * and create `alias/aws/s3` on first reference; otherwise only key ids and key ARNs.
    */
   async resolve(value: string, operation: string, caller: KmsCaller | undefined, use: boolean, auth: CallAuth = {}): Promise<StoredKey> {
@@ -241,7 +241,7 @@ export class KmsCore {
     })
   }
 
-  /** Key-state rule of the crypto operations: Enabled only (contract §6.2 table). */
+  /** Key-state rule of the crypto operations: Enabled only (docs/s3-sse-rules.md §6.2 table). */
   checkUsable(key: StoredKey): void {
     if (key.state === 'Disabled') throw keyDisabled(this.arnOf(key.id))
     if (key.state === 'PendingDeletion') throw keyPendingDeletion(this.arnOf(key.id))

@@ -1,5 +1,5 @@
 /**
- * @module Cryptographic operations of the embedded KMS (contract §6.3–§6.5): Encrypt, Decrypt,
+ * @module Cryptographic operations of the embedded KMS (docs/s3-sse-rules.md §6.3–§6.5): Encrypt, Decrypt,
  * GenerateDataKey(WithoutPlaintext), ReEncrypt. Binary members are Buffers here; api.ts does base64.
  */
 import { randomBytes } from 'node:crypto'
@@ -124,7 +124,7 @@ export async function decrypt(core: KmsCore, req: DecryptRequest, caller?: KmsCa
   return { KeyId: core.arnOf(key.id), Plaintext: plaintext, EncryptionAlgorithm: ALGORITHM }
 }
 
-/** KeySpec xor NumberOfBytes (contract §6.3, KAPI-17): the data key length. */
+/** KeySpec xor NumberOfBytes (docs/s3-sse-rules.md §6.3, KAPI-17): the data key length. */
 function dataKeyLength(req: GenerateDataKeyRequest): number {
   if (req.KeySpec !== undefined && req.KeySpec !== 'AES_256' && req.KeySpec !== 'AES_128') {
     throw constraint('keySpec', req.KeySpec, 'satisfy enum value set: [AES_256, AES_128]')

@@ -1,5 +1,5 @@
 /**
- * @module The embedded KMS's exceptions with AWS's exact names and wording (contract §6.1–§6.3).
+ * @module The embedded KMS's exceptions with AWS's exact names and wording (docs/s3-sse-rules.md §6.1–§6.3).
  * Every one is a KmsError; server/kms/handler.ts picks the HTTP status from the name.
  */
 import { KmsError, reasonOfException } from '../types.js'

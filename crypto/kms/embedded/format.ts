@@ -18,10 +18,10 @@ export const KMS_NONCE_SIZE = 12
 /** AES-GCM tag bytes. */
 export const KMS_TAG_SIZE = 16
 
-/** Largest CiphertextBlob KMS accepts (contract §6.5). */
+/** Largest CiphertextBlob KMS accepts (docs/s3-sse-rules.md §6.5). */
 export const MAX_BLOB_SIZE = 6144
 
-/** Largest Encrypt plaintext (contract §6.3). */
+/** Largest Encrypt plaintext (docs/s3-sse-rules.md §6.3). */
 export const MAX_PLAINTEXT_SIZE = 4096
 
 /** Bytes of KMS key material (one AES-256 key per key and material version). */
@@ -33,8 +33,8 @@ export const MATERIAL_SEAL_IV_SIZE = 32
 /** Domain-separation label of the key-material KEK derivation and its AES-GCM AAD. */
 export const MATERIAL_LABEL = 'strongroom/kms-material/v1'
 
-/** Description AWS gives the account's default S3 key (contract KMS-02). */
+/** Description AWS gives the account's default S3 key (docs/s3-sse-rules.md KMS-02). */
 export const AWS_S3_KEY_DESCRIPTION = 'Default key that protects my S3 objects when no other key is defined'
 
-/** The predefined alias created on first reference (contract §6.2). */
+/** The predefined alias created on first reference (docs/s3-sse-rules.md §6.2). */
 export const AWS_S3_ALIAS = 'alias/aws/s3'

@@ -64,7 +64,7 @@ function checkPrincipal(value: string | undefined, member: string, required: boo
 }
 
 /** GrantTokens: at most 10, each one this KMS issued (else InvalidGrantTokenException). */
-export function checkGrantTokens(core: KmsCore, tokens: readonly string[] | undefined): void {
+export function checkGrantTokens(_core: KmsCore, tokens: readonly string[] | undefined): void {
   if (!tokens) return
   if (tokens.length > 10) throw constraint('grantTokens', undefined, 'have length less than or equal to 10')
   for (const t of tokens) {

@@ -1,5 +1,5 @@
 /**
- * @module Key identifiers of the embedded KMS (contract §6.2): key ids, key ARNs, alias names and
+ * @module Key identifiers of the embedded KMS (docs/s3-sse-rules.md §6.2): key ids, key ARNs, alias names and
  * alias ARNs, parsed into one reference type.
  */
 
@@ -12,7 +12,7 @@ const KEY_ID_RE = /^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 const ALIAS_NAME_RE = /^alias\/[a-zA-Z0-9:/_-]+$/
 const ARN_RE = /^arn:aws[a-z-]*:kms:([^:]*):([^:]*):(key|alias)\/(.+)$/
 
-/** Alias names: 1–256 characters of `[a-zA-Z0-9:/_-]` (contract §6.2). */
+/** Alias names: 1–256 characters of `[a-zA-Z0-9:/_-]` (docs/s3-sse-rules.md §6.2). */
 export const ALIAS_NAME_PATTERN = '^[a-zA-Z0-9:/_-]+$'
 export const MAX_ALIAS_NAME = 256
 

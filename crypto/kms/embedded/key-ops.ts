@@ -1,5 +1,5 @@
 /**
- * @module Key lifecycle operations of the embedded KMS (contract §6.2–§6.3): CreateKey,
+ * @module Key lifecycle operations of the embedded KMS (docs/s3-sse-rules.md §6.2–§6.3): CreateKey,
  * DescribeKey, ListKeys, Enable/DisableKey, Schedule/CancelKeyDeletion.
  */
 import type { KmsCaller } from '../types.js'
@@ -88,7 +88,7 @@ export function metadataOf(core: KmsCore, key: StoredKey): KeyMetadata {
   return m
 }
 
-/** Tag rules of CreateKey (contract §6.3, KAPI-34): `aws:` prefix reserved, keys unique, AWS length limits. */
+/** Tag rules of CreateKey (docs/s3-sse-rules.md §6.3, KAPI-34): `aws:` prefix reserved, keys unique, AWS length limits. */
 export function validateTags(tags: Tag[] | undefined): Array<{ TagKey: string; TagValue: string }> {
   const out: Array<{ TagKey: string; TagValue: string }> = []
   const seen = new Set<string>()
@@ -229,7 +229,7 @@ export async function scheduleKeyDeletion(
   })
 }
 
-/** CancelKeyDeletion: the key comes back Disabled (contract §6.3, KAPI-24). */
+/** CancelKeyDeletion: the key comes back Disabled (docs/s3-sse-rules.md §6.3, KAPI-24). */
 export async function cancelKeyDeletion(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<{ KeyId: string }> {
   return changeKey(core, req.KeyId, 'CancelKeyDeletion', caller, (key) => {
     if (key.state !== 'PendingDeletion') throw keyNotPendingDeletion(core.arnOf(key.id))

@@ -1,5 +1,5 @@
 /**
- * @module Key rotation in the embedded KMS (contract §6.3): Enable/Disable/GetKeyRotationStatus and
+ * @module Key rotation in the embedded KMS (docs/s3-sse-rules.md §6.3): Enable/Disable/GetKeyRotationStatus and
  * the admin hook that adds key material (KAPI-27); older material keeps decrypting.
  */
 import type { KmsCaller } from '../types.js'

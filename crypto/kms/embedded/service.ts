@@ -1,5 +1,5 @@
 /**
- * @module EmbeddedKms: the built-in KMS service (contract §6) as plain async methods over a
+ * @module EmbeddedKms: the built-in KMS service (docs/s3-sse-rules.md §6) as plain async methods over a
  * KmsStore — AWS's operation names and PascalCase members, Buffers for binary members and Dates
  * for timestamps. No HTTP here: server/kms/handler.ts serves it, local-client.ts calls it in-process.
  */
@@ -39,7 +39,7 @@ export type { KeySpecInConfig, EnsuredKey } from './alias-ops.js'
 type KeyIdRequest = { KeyId?: string }
 
 /**
- * The embedded KMS. Every method throws KmsError with AWS's exception name and message (contract
+ * The embedded KMS. Every method throws KmsError with AWS's exception name and message (docs/s3-sse-rules.md
  * §6.1–§6.4); `caller` applies the single-account rule (a caller of another account is denied).
  */
 export class EmbeddedKms {

@@ -1,5 +1,5 @@
 /**
- * @module SigV4 building blocks (contract §2.2–§2.3): S3 URI encoding, canonical query, headers and
+ * @module SigV4 building blocks (docs/s3-sse-rules.md §2.2–§2.3): S3 URI encoding, canonical query, headers and
  * request, string to sign, the signing key (with a small cache) and constant-time comparison.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'

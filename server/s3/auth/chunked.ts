@@ -1,5 +1,5 @@
 /**
- * @module aws-chunked decoding (contract §2.6–§2.7): a byte-level state machine that passes data
+ * @module aws-chunked decoding (docs/s3-sse-rules.md §2.6–§2.7): a byte-level state machine that passes data
  * through as subarrays, verifies chunk and trailer signatures, and collects the trailer checksum.
  */
 import { createHash, type Hash } from 'node:crypto'

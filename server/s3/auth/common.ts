@@ -16,7 +16,7 @@ import {
 import { tokensEqual } from '../../iam/sessions.js'
 import type { AuthDeps, Credential, PayloadMode } from './types.js'
 
-/** Which flavour of message an error gets: header auth or query-string auth (§2.8, §2.10). */
+/** Which flavour of message an error gets: header auth or query-string auth (docs/s3-sse-rules.md §2.8, §2.10). */
 export type AuthStyle = 'header' | 'query'
 
 const CODE = { header: 'AuthorizationHeaderMalformed', query: 'AuthorizationQueryParametersError' } as const

@@ -1,5 +1,5 @@
 /**
- * @module SigV4 for the embedded KMS's JSON API (contract §6.1): same algorithm with service
+ * @module SigV4 for the embedded KMS's JSON API (docs/s3-sse-rules.md §6.1): same algorithm with service
  * `kms`, payload hash computed from the body, and the translation of auth failures into KMS faults.
  */
 import { S3Error } from '../errors.js'

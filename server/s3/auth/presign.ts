@@ -1,5 +1,5 @@
 /**
- * @module Query-string (presigned URL) SigV4 verification, contract §2.8: parameter checks,
+ * @module Query-string (presigned URL) SigV4 verification, docs/s3-sse-rules.md §2.8: parameter checks,
  * scope, unsigned headers, signature, then validity window (checked after the signature).
  */
 import { S3Error } from '../errors.js'

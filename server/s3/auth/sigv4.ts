@@ -1,5 +1,5 @@
 /**
- * @module The authentication entry point: decides anonymous / header / presigned (contract §2.9,
+ * @module The authentication entry point: decides anonymous / header / presigned (docs/s3-sse-rules.md §2.9,
  * A1) and verifies `Authorization: AWS4-HMAC-SHA256 …` requests in the order of §2.10.
  */
 import { S3Error } from '../errors.js'

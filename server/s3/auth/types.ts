@@ -46,7 +46,7 @@ export interface AuthDeps {
   service?: 's3' | 'kms' | 'sts'
 }
 
-/** How the body is framed and what protects it (contract §2.5). */
+/** How the body is framed and what protects it (docs/s3-sse-rules.md §2.5). */
 export type PayloadMode =
   | { kind: 'sha256'; hex: string }
   | { kind: 'unsigned' }

@@ -1,4 +1,4 @@
-/** @module Put/Get/DeleteBucketEncryption, including BlockedEncryptionTypes (contract §5). */
+/** @module Put/Get/DeleteBucketEncryption, including BlockedEncryptionTypes (docs/s3-sse-rules.md §5). */
 import { KmsError } from '../../../crypto/kms/types.js'
 import type { BucketEncryptionConfig } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
@@ -10,7 +10,7 @@ import { updateBucket } from './bucket-update.js'
 import { loadBucket, requireIntegrityHeader } from './common.js'
 
 const ALGORITHMS = new Set(['AES256', 'aws:kms', 'aws:kms:dsse'])
-/** Values of the enum that only apply to FSx/Backup access points (contract §4.1): refused. */
+/** Values of the enum that only apply to FSx/Backup access points (docs/s3-sse-rules.md §4.1): refused. */
 const FOREIGN_ALGORITHMS = new Set(['aws:fsx', 'aws:backup'])
 
 interface ParsedRule {
@@ -25,7 +25,7 @@ function asObject(v: unknown): Record<string, unknown> {
   return v as Record<string, unknown>
 }
 
-/** Parses and validates one `ServerSideEncryptionConfiguration` (contract §5.2). */
+/** Parses and validates one `ServerSideEncryptionConfiguration` (docs/s3-sse-rules.md §5.2). */
 export function parseEncryptionConfiguration(doc: Record<string, unknown>): ParsedRule {
   const rules = doc.Rule
   if (!Array.isArray(rules) || rules.length !== 1) throw new S3Error('MalformedXML')
@@ -104,7 +104,7 @@ export async function getBucketEncryption(svc: Services, req: S3Request, name: s
 }
 
 export async function deleteBucketEncryption(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  // Resets the default to AES256; the SSE-C block stays as it is (contract §5.5 [C]).
+  // Resets the default to AES256; the SSE-C block stays as it is (docs/s3-sse-rules.md §5.5 [C]).
   await updateBucket(svc, req, name, (bucket) => (bucket.encryption === undefined ? undefined : { ...bucket, encryption: undefined }))
   return { status: 204 }
 }

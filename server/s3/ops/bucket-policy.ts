@@ -1,4 +1,4 @@
-/** @module Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus (contract §5.6, POL-05/06). */
+/** @module Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus (docs/s3-sse-rules.md §5.6, POL-05/06). */
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error } from '../errors.js'
 import { isPublic } from '../policy/public.js'

@@ -1,4 +1,4 @@
-/** @module CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation (contract §3.1-§3.6). */
+/** @module CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation (docs/s3-sse-rules.md §3.1-§3.6). */
 import type { BucketRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error } from '../errors.js'
@@ -39,7 +39,7 @@ function signingRegion(req: S3Request, fallback: string): string {
   return req.auth?.scope.split('/')[1] ?? fallback
 }
 
-/** Region rules of contract §3.3 (BKT-06..08). */
+/** Region rules of docs/s3-sse-rules.md §3.3 (BKT-06..08). */
 function bucketRegion(endpoint: string, constraint: string | undefined): string {
   if (constraint === undefined || constraint === '') {
     if (endpoint !== 'us-east-1') throw new S3Error('IllegalLocationConstraintException')
@@ -102,7 +102,7 @@ export async function createBucket(svc: Services, req: S3Request, name: string):
     region,
     ownerAccountId: req.principal.accountId,
     createdAt: Date.now(),
-    // New buckets block SSE-C, as AWS does since April 2026, unless configured otherwise (design §9).
+    // New buckets block SSE-C, as AWS does since April 2026, unless configured otherwise (docs/s3-behaviour.md).
     blockedEncryptionTypes: svc.config.allowSseCOnNewBuckets ? [] : ['SSE-C'],
     ...(objectLock ? { versioning: 'Enabled' as const, objectLock: { enabled: true as const } } : {}),
     ...access,

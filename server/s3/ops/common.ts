@@ -13,7 +13,7 @@ import { canBeBucketName } from '../route.js'
 /**
  * Loads a bucket the caller may use: NoSuchBucket if absent, AccessDenied unless the owner's
  * account or its bucket policy allows `access` (default: the request's own operation; policy/authorize.ts),
- * or if `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18, §5.6).
+ * or if `x-amz-expected-bucket-owner` names another account (docs/s3-sse-rules.md §3, BKT-17/18, §5.6).
  * `object`: reads the ACL of the object version the request addresses, judged with the bucket's.
  */
 export async function loadBucket(
@@ -21,7 +21,7 @@ export async function loadBucket(
   object?: () => Promise<ObjectAcl | undefined>,
 ): Promise<BucketRecord> {
   const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
-  // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
+  // Anonymous requests are authorized before existence is revealed (docs/s3-sse-rules.md §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   if (!access && usesExistingObjectTag(req, bucket)) req.existingTags = await existingTags(svc, req, name)
   // The addressed object's ACL counts only where Object Ownership allows ACLs (policy/acl-grants.ts).
@@ -52,7 +52,7 @@ async function existingTags(svc: Services, req: S3Request, bucket: string): Prom
 }
 
 /**
- * The one ownership rule (issue 4 item 1): a bucket, and everything in it, belongs to the account
+ * The one ownership rule between accounts: a bucket, and everything in it, belongs to the account
  * that created it. Bucket policies combine this with their grants; nothing else compares accounts.
  */
 export function isOwner(bucket: Pick<BucketRecord, 'ownerAccountId'>, principal: Pick<Principal, 'accountId'>): boolean {
@@ -84,7 +84,7 @@ const STORAGE_CLASSES = new Set([
 export const MAX_METADATA_SIZE = 2048
 export const MAX_KEY_LENGTH = 1024
 
-/** Precondition: object keys are at most 1024 UTF-8 bytes (contract §3.7, PUT-04). */
+/** Precondition: object keys are at most 1024 UTF-8 bytes (docs/s3-sse-rules.md §3.7, PUT-04). */
 export function checkKeyLength(key: string): void {
   const size = Buffer.byteLength(key, 'utf8')
   if (size > MAX_KEY_LENGTH) {
@@ -100,7 +100,7 @@ function utf8Header(v: string): string {
 
 /**
  * Object metadata from request headers (PutObject, CreateMultipartUpload, CopyObject REPLACE):
- * Content-Type (default binary/octet-stream), stored system headers, x-amz-meta-* (contract §3.15).
+ * Content-Type (default binary/octet-stream), stored system headers, x-amz-meta-* (docs/s3-sse-rules.md §3.15).
  */
 export function metadataFromHeaders(h: Record<string, string>, contentEncoding: string | undefined): ObjectMetadata {
   const headers: Record<string, string> = {}
@@ -125,7 +125,7 @@ export function metadataFromHeaders(h: Record<string, string>, contentEncoding: 
   return { contentType: h['content-type'] ? utf8Header(h['content-type']) : 'binary/octet-stream', headers, userMeta, storageClass }
 }
 
-/** RFC 2047 for values that are not plain ASCII (contract §3.15, META-04). */
+/** RFC 2047 for values that are not plain ASCII (docs/s3-sse-rules.md §3.15, META-04). */
 function headerSafe(v: string): string {
   // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e\t]*$/.test(v) ? v : `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`
@@ -145,7 +145,7 @@ export function validatorHeaders(rec: ObjectRecord): Record<string, string> {
   return { ETag: quoteEtag(rec.etag), 'Last-Modified': httpDate(rec.lastModified) }
 }
 
-/** Strips quotes and a weak prefix for ETag comparison (contract §3.8.3 [C]). */
+/** Strips quotes and a weak prefix for ETag comparison (docs/s3-sse-rules.md §3.8.3 [C]). */
 export function normalizeEtag(v: string): string {
   let s = v.trim()
   if (s.startsWith('W/')) s = s.slice(2)
@@ -161,7 +161,7 @@ export function etagMatches(list: string, etag: string): boolean {
   })
 }
 
-/** `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored checksum (contract §3.16). */
+/** `x-amz-checksum-<alg>` and `x-amz-checksum-type` of a stored checksum (docs/s3-sse-rules.md §3.16). */
 export function checksumHeaders(c: ChecksumValue | undefined): Record<string, string> {
   if (!c) return {}
   return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, [AMZ_CHECKSUM_TYPE]: c.type }
@@ -169,7 +169,7 @@ export function checksumHeaders(c: ChecksumValue | undefined): Record<string, st
 
 /**
  * Operations that require a body digest (DeleteObjects, PutBucketEncryption): Content-MD5 or any
- * x-amz-checksum-* (header or trailer) must be present (contract §3.11, §5.2 [C]).
+ * x-amz-checksum-* (header or trailer) must be present (docs/s3-sse-rules.md §3.11, §5.2 [C]).
  */
 export function requireIntegrityHeader(h: Record<string, string>): void {
   const hasChecksum = Object.keys(h).some((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type' && n !== 'x-amz-checksum-mode' && n !== 'x-amz-checksum-algorithm')

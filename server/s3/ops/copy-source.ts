@@ -8,7 +8,7 @@ import {
   AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_VERSION_ID, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
-import { getObjectForRead, openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
+import { openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
 import type { ObjectKey } from '../../../crypto/types.js'
 import { readCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { loadBucket } from './common.js'
@@ -25,7 +25,7 @@ export interface CopySource {
 }
 
 /**
- * Parses `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=…]` (contract §3.13): the
+ * Parses `x-amz-copy-source: [/]<bucket>/<url-encoded key>[?versionId=…]` (docs/s3-sse-rules.md §3.13): the
  * versionId is split off before the key is decoded, once.
  */
 export function parseCopySource(h: Record<string, string>): CopySource {
@@ -66,7 +66,7 @@ export interface OpenedSource {
  * blobs are held until the request ends, so an overwrite of the source cannot delete them.
  */
 export async function openCopySource(svc: Services, req: S3Request, src: CopySource): Promise<OpenedSource> {
-  // The source is read: s3:GetObject on it, under the source bucket's policy (contract §5.6).
+  // The source is read: s3:GetObject on it, under the source bucket's policy (docs/s3-sse-rules.md §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
   // Where the source bucket allows ACLs, the source object's ACL may grant the read.
   const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true }, objectAclOf(svc, src.bucket, src.key, src.versionId))
@@ -85,7 +85,7 @@ export function openSourceKey(svc: Services, src: OpenedSource, ctx?: KeyOpConte
   return openObjectKey(svc, src.record.encryption, src.record, src.customer, ctx)
 }
 
-/** x-amz-copy-source-if-* (contract §3.13): evaluated like GET's conditions, but never 304: 412. */
+/** x-amz-copy-source-if-* (docs/s3-sse-rules.md §3.13): evaluated like GET's conditions, but never 304: 412. */
 export function copySourceConditions(h: Record<string, string>, rec: ObjectRecord): void {
   const mapped: Record<string, string> = {}
   const pairs: Array<[string, string]> = [

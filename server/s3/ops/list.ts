@@ -1,4 +1,4 @@
-/** @module ListObjectsV2 and ListObjects v1 (contract §3.12). */
+/** @module ListObjectsV2 and ListObjects v1 (docs/s3-sse-rules.md §3.12). */
 import type { ListResult } from '../../../storage/types.js'
 import { uriEncode } from '../auth/canonical.js'
 import type { S3Request, S3Result, Services } from '../context.js'
@@ -7,7 +7,7 @@ import { queryValue } from '../route.js'
 import { isoTime, xmlDocument, type XmlObject } from '../xml.js'
 import { canonicalId, loadBucket, quoteEtag } from './common.js'
 
-/** Default and cap of max-keys (contract §3.12.1). */
+/** Default and cap of max-keys (docs/s3-sse-rules.md §3.12.1). */
 const MAX_KEYS = 1000
 
 interface ListParams {
@@ -67,7 +67,7 @@ function contentsAndPrefixes(res: ListResult, enc: (s: string) => string, owner?
   return { Contents, CommonPrefixes }
 }
 
-/** Continuation tokens are opaque (contract §3.12.1): base64url of a tagged last key. */
+/** Continuation tokens are opaque (docs/s3-sse-rules.md §3.12.1): base64url of a tagged last key. */
 const TOKEN_TAG = 'sr1:'
 const encodeToken = (last: string) => Buffer.from(TOKEN_TAG + last, 'utf8').toString('base64url')
 function decodeToken(token: string): string {

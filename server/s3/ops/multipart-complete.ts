@@ -1,4 +1,4 @@
-/** @module CompleteMultipartUpload (contract §3.14): the checks in their order, the ETag and checksum of the whole. */
+/** @module CompleteMultipartUpload (docs/s3-sse-rules.md §3.14): the checks in their order, the ETag and checksum of the whole. */
 import { createHash } from 'node:crypto'
 import { ConflictError } from '../../../storage/errors.js'
 import type { ObjectKey } from '../../../crypto/types.js'
@@ -19,7 +19,7 @@ import { AMZ_CHECKSUM_TYPE } from '../headers.js'
 import { versionHeaders } from './versioning.js'
 import { versionLock } from './object-lock.js'
 
-/** Every part but the last is at least 5 MiB (contract §3.14, MPU-09). */
+/** Every part but the last is at least 5 MiB (docs/s3-sse-rules.md §3.14, MPU-09). */
 const MIN_PART_SIZE = 5 * 1024 * 1024
 /** Commits tried when re-uploads of listed parts keep landing between the part read and the commit. */
 const MAX_COMMIT_ATTEMPTS = 5
@@ -80,7 +80,7 @@ export async function completeMultipartUpload(svc: Services, req: S3Request, op:
   const bucket = await loadBucket(svc, req, op.bucket)
   const up = await findUpload(svc, op.bucket, op.key, op.uploadId)
   if (!up) {
-    // A repeated Complete after success answers as the first one did (contract §3.14 [C], MPU-18).
+    // A repeated Complete after success answers as the first one did (docs/s3-sse-rules.md §3.14 [C], MPU-18).
     const done = await svc.meta.getObject(op.bucket, op.key)
     if (done && done.multipartUploadId === op.uploadId) {
       // An SSE-C object's checksum is sealed: answered again only to a request with the key.

@@ -1,5 +1,5 @@
 /**
- * @module Multipart uploads (contract §3.14): CreateMultipartUpload, UploadPart, UploadPartCopy,
+ * @module Multipart uploads (docs/s3-sse-rules.md §3.14): CreateMultipartUpload, UploadPart, UploadPartCopy,
  * AbortMultipartUpload, ListParts, ListMultipartUploads. Completion lives in multipart-complete.ts.
  */
 import { randomBytes } from 'node:crypto'
@@ -25,10 +25,10 @@ import { checkBodyLength } from './object-put.js'
 import { newVersionId } from '../../../storage/versions.js'
 import { lockFromHeaders, requireLockedWriteDigest } from './object-lock.js'
 
-/** Largest part (contract §3.14). */
+/** Largest part (docs/s3-sse-rules.md §3.14). */
 const MAX_PART_SIZE = 5 * 1024 ** 3
 
-/** Upload ids are opaque, URL-safe, and sort in creation order (contract §3.14 [I]). */
+/** Upload ids are opaque, URL-safe, and sort in creation order (docs/s3-sse-rules.md §3.14 [I]). */
 let lastIdTime = 0
 let idCounter = 0
 export function newUploadId(): string {
@@ -59,7 +59,7 @@ export function parsePartNumber(raw: string): number {
   return n
 }
 
-/** The checksum algorithm and type an upload declares at Create (contract §3.16). */
+/** The checksum algorithm and type an upload declares at Create (docs/s3-sse-rules.md §3.16). */
 function declaredChecksum(h: Record<string, string>): { algorithm?: ChecksumAlgorithm; type?: ChecksumType } {
   const alg = h[AMZ_CHECKSUM_ALGORITHM]
   const typeRaw = h[AMZ_CHECKSUM_TYPE]
@@ -159,7 +159,7 @@ export async function uploadPart(svc: Services, req: S3Request, op: { bucket: st
   if (up.retention || up.legalHold || bucket.objectLock?.defaultRetention) requireLockedWriteDigest(h, 'Put Part')
   const algorithm = partAlgorithm(up)
   const { oek, customer } = await openUploadKey(svc, req, up, bucket)
-  // UploadPart's BadDigest echoes the Content-MD5 as sent (base64), PutObject's as hex (contract §3.16, MD5-04).
+  // UploadPart's BadDigest echoes the Content-MD5 as sent (base64), PutObject's as hex (docs/s3-sse-rules.md §3.16, MD5-04).
   const body = verifyBody(req.incoming, {
     auth: req.auth, headers: h, contentLength: contentLength(req), defaultChecksum: algorithm, md5ExpectedAs: 'base64',
   })

@@ -1,4 +1,4 @@
-/** @module DeleteObject and DeleteObjects (contract §3.10, §3.11). */
+/** @module DeleteObject and DeleteObjects (docs/s3-sse-rules.md §3.10, §3.11). */
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, toS3Error } from '../errors.js'
 import { deleteGarbage } from '../object-io.js'
@@ -40,7 +40,7 @@ export async function deleteObject(svc: Services, req: S3Request, bucketName: st
   return { status: 204, headers }
 }
 
-/** Precondition: at most 1000 keys per DeleteObjects request (contract §3.11, MDEL-04). */
+/** Precondition: at most 1000 keys per DeleteObjects request (docs/s3-sse-rules.md §3.11, MDEL-04). */
 const MAX_DELETE_KEYS = 1000
 
 /** Parses a `<Delete>` body: the keys (with optional ETag conditions) and the Quiet flag. */

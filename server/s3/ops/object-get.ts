@@ -1,9 +1,9 @@
-/** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (contract §3.8, §3.9). */
+/** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (docs/s3-sse-rules.md §3.8, §3.9). */
 import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
-import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
+import { openObjectKey, readPlaintext } from '../object-io.js'
 import { queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
@@ -17,7 +17,7 @@ import { lockHeaders } from './object-lock.js'
 export type ByteRange = { start: number; end: number }
 
 /**
- * Parses a single-range `Range` header against an object of `size` bytes (contract §3.8.1).
+ * Parses a single-range `Range` header against an object of `size` bytes (docs/s3-sse-rules.md §3.8.1).
  * Returns undefined when the header is to be ignored (whole object), throws 416 InvalidRange.
  */
 export function parseRange(header: string, size: number): ByteRange | undefined {
@@ -48,7 +48,7 @@ function parseHttpDate(v: string | undefined): number | undefined {
   return Number.isNaN(t) ? undefined : Math.floor(t / 1000)
 }
 
-/** RFC 7232 §6 evaluation order of the four conditional headers (contract §3.8.3). */
+/** RFC 7232 §6 evaluation order of the four conditional headers (docs/s3-sse-rules.md §3.8.3). */
 export function checkConditions(h: Record<string, string>, rec: ObjectRecord): 'ok' | 'not-modified' {
   const modified = Math.floor(rec.lastModified / 1000)
   const ifMatch = h['if-match']
@@ -144,10 +144,10 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
   if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
   if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
-  // SSE-C: the key must be presented and right, on HEAD too (contract §4.8 "Reads").
+  // SSE-C: the key must be presented and right, on HEAD too (docs/s3-sse-rules.md §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
   if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
-  // HEAD of an SSE-KMS object makes no KMS call (design §4); SSE-C proves the key by opening the seal.
+  // HEAD of an SSE-KMS object makes no KMS call (crypto/README.md §1); SSE-C proves the key by opening the seal.
   const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer, req)
 
   const headers: Record<string, string> = {

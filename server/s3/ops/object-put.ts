@@ -1,4 +1,4 @@
-/** @module PutObject and CopyObject (contract §3.7, §3.13, §4.11). */
+/** @module PutObject and CopyObject (docs/s3-sse-rules.md §3.7, §3.13, §4.11). */
 import type { ChecksumValue, CommitExpectation, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import { precheckBodyHeaders, storedContentEncoding } from '../body.js'
 import type { S3Request, S3Result, Services } from '../context.js'
@@ -19,10 +19,10 @@ import { newVersionId } from '../../../storage/versions.js'
 import { lockFromHeaders, requireLockedWriteDigest, versionLock } from './object-lock.js'
 import { NotFoundError } from '../../../storage/errors.js'
 
-/** 5 GiB: the largest single PUT and the largest copy source (contract §3.7, §3.13). */
+/** 5 GiB: the largest single PUT and the largest copy source (docs/s3-sse-rules.md §3.7, §3.13). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
 
-/** If-Match / If-None-Match: * on writes (contract §3.7): checked early and again atomically at commit. */
+/** If-Match / If-None-Match: * on writes (docs/s3-sse-rules.md §3.7): checked early and again atomically at commit. */
 export function writeExpectation(h: Record<string, string>): { etag?: string; absent?: boolean } | undefined {
   const ifNoneMatch = h['if-none-match']
   const ifMatch = h['if-match']
@@ -53,7 +53,7 @@ export function declaredLength(h: Record<string, string>): number | undefined {
   return v === undefined ? undefined : Number(v)
 }
 
-/** Length rules shared by PutObject and UploadPart (contract §3.7 PUT-05, EntityTooLarge). */
+/** Length rules shared by PutObject and UploadPart (docs/s3-sse-rules.md §3.7 PUT-05, EntityTooLarge). */
 export function checkBodyLength(h: Record<string, string>, max: number): void {
   // Without Content-Length only aws-chunked framing may stand in, and it declares its length in
   // x-amz-decoded-content-length (checked with the framing); plain HTTP chunked bodies are 411 as on AWS.
@@ -125,7 +125,7 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
 const customerMd5 = (sse: SseRequest): string | undefined => (sse.mode === 'SSE-C' ? sse.customer.md5 : undefined)
 
 /**
- * The copy-onto-itself rule of contract §4.11: legal only when something besides the data would
+ * The copy-onto-itself rule of docs/s3-sse-rules.md §4.11: legal only when something besides the data would
  * change — metadata, storage class, redirect, any encryption header, an encryption that differs
  * from the source's, or an explicitly configured bucket default.
  */

@@ -1,4 +1,4 @@
-/** @module ListBuckets (contract §3.2). */
+/** @module ListBuckets (docs/s3-sse-rules.md §3.2). */
 import type { S3Request, S3Result, Services } from '../context.js'
 import { invalidArgument } from '../errors.js'
 import { AWS_REGIONS } from '../regions.js'

@@ -1,6 +1,6 @@
 /**
  * @module S3 action names: the ones a policy may name (validation), and the action each S3
- * operation is authorized as (contract §5.6).
+ * operation is authorized as (docs/s3-sse-rules.md §5.6).
  */
 import type { S3Operation } from '../route.js'
 import { wildcardMatch } from './match.js'
@@ -98,7 +98,7 @@ export interface Access {
   source?: boolean
 }
 
-/** The action of each bucket-scoped operation (contract §5.6: s3:PutObject covers the writes). */
+/** The action of each bucket-scoped operation (docs/s3-sse-rules.md §5.6: s3:PutObject covers the writes). */
 export function accessFor(op: S3Operation): Access | undefined {
   switch (op.kind) {
     case 'ListBuckets': return undefined

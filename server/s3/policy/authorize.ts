@@ -24,7 +24,7 @@ import { defaultIdentity } from '../../iam/identity.js'
 
 export type { Access } from './actions.js'
 
-/** Operations whose request carries the new object's encryption (contract §5.6 [C]). */
+/** Operations whose request carries the new object's encryption (docs/s3-sse-rules.md §5.6 [C]). */
 const SSE_KEY_OPS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload'])
 /** The owner account's root can always manage the policy, even if it denies (AWS's lockout rule). */
 const POLICY_ACTIONS = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy'])
@@ -112,7 +112,7 @@ const OTHER_PUT_OPS = new Set(['UploadPart', 'UploadPartCopy', 'CompleteMultipar
 /**
  * The s3:PutObject requests that cannot carry the new object's SSE headers (UploadPart,
  * UploadPartCopy, CompleteMultipartUpload) and a copy's read of its source are not judged on the
- * SSE header keys (contract §5.6 [C]): otherwise the classic "deny unencrypted uploads" policy
+ * SSE header keys (docs/s3-sse-rules.md §5.6 [C]): otherwise the classic "deny unencrypted uploads" policy
  * would refuse every part of an upload it let start.
  */
 function inapplicableKeys(req: S3Request, access: Access): ReadonlySet<string> | undefined {

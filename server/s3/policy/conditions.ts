@@ -81,7 +81,7 @@ function valueMatches(op: { compare: Compare; negated: boolean }, policyValues: 
 
 /**
  * Evaluates one condition (one operator, one key) against the request context. A key in
- * `inapplicable` is one the operation is not judged on (contract §5.6: the SSE header keys on
+ * `inapplicable` is one the operation is not judged on (docs/s3-sse-rules.md §5.6: the SSE header keys on
  * UploadPart, UploadPartCopy and CompleteMultipartUpload): every condition on it is false, so a
  * statement using it does not apply at all — neither its negated forms nor Null match.
  */

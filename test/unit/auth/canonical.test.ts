@@ -1,4 +1,4 @@
-/** @module Tests of the SigV4 canonicalization pieces: URI encoding, query, headers, signing key (contract §2.2–§2.3). */
+/** @module Tests of the SigV4 canonicalization pieces: URI encoding, query, headers, signing key (docs/s3-sse-rules.md §2.2–§2.3). */
 import { describe, expect, it } from 'vitest'
 import {
   canonicalHeaders,

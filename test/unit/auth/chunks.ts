@@ -35,7 +35,7 @@ export interface SigningInput {
   seed: string
 }
 
-/** Signed aws-chunked body (§2.6), optionally with a signed trailer (§2.7); returns the signatures too. */
+/** Signed aws-chunked body (docs/s3-sse-rules.md §2.6), optionally with a signed trailer (§2.7); returns the signatures too. */
 export function signedChunked(chunks: Buffer[], s: SigningInput, trailer?: string): { body: Buffer; signatures: string[] } {
   const parts: Buffer[] = []
   const signatures: string[] = []

@@ -1,4 +1,4 @@
-/** @module Tests of SigV4 for the KMS JSON API (service kms, body-hashed payload) and its fault mapping (contract §6.1). */
+/** @module Tests of SigV4 for the KMS JSON API (service kms, body-hashed payload) and its fault mapping (docs/s3-sse-rules.md §6.1). */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { authenticateKms, kmsAuthFault } from '../../../server/s3/auth/kms.js'

@@ -1,4 +1,4 @@
-/** @module Tests of presigned-URL verification: vector V2 and PRE-01…PRE-13 at the unit level (contract §2.8). */
+/** @module Tests of presigned-URL verification: vector V2 and PRE-01…PRE-13 at the unit level (docs/s3-sse-rules.md §2.8). */
 import { describe, expect, it } from 'vitest'
 import { canonicalRequest, sha256Hex } from '../../../server/s3/auth/canonical.js'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'

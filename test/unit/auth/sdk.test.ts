@@ -15,7 +15,7 @@ interface Captured {
   body: Buffer
 }
 
-/** Decodes a raw query string the way the server does: `+` stays a plus sign (§2.2). */
+/** Decodes a raw query string the way the server does: `+` stays a plus sign (docs/s3-sse-rules.md §2.2). */
 function parseQuery(raw: string): Array<[string, string]> {
   if (raw === '') return []
   return raw.split('&').map((kv) => {

@@ -1,4 +1,4 @@
-/** @module Tests of header-auth verification: vector V1 and AUTH-01…AUTH-27 at the unit level (contract §2.10). */
+/** @module Tests of header-auth verification: vector V1 and AUTH-01…AUTH-27 at the unit level (docs/s3-sse-rules.md §2.10). */
 import { createHash, createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-/** @module Test vectors V1–V4 of contract §0.3 as AuthRequest values and wire bodies. */
+/** @module Test vectors V1–V4 of docs/s3-sse-rules.md §0.3 as AuthRequest values and wire bodies. */
 import type { AuthRequest } from '../../../server/s3/auth/types.js'
 import { AKID, EMPTY, T0 } from './signer.js'
 

@@ -1,4 +1,4 @@
-/** @module Tests of verifyBody: lengths, x-amz-content-sha256, Content-MD5, checksums, aws-chunked bodies (§2.5–§2.7, §3.16). */
+/** @module Tests of verifyBody: lengths, x-amz-content-sha256, Content-MD5, checksums, aws-chunked bodies (docs/s3-sse-rules.md §2.5–§2.7, §3.16). */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'

@@ -1,4 +1,4 @@
-/** @module Tests of the checksum hashers, header parsing and multipart combination (contract §0.3, §3.16). */
+/** @module Tests of the checksum hashers, header parsing and multipart combination (docs/s3-sse-rules.md §0.3, §3.16). */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {

@@ -1,5 +1,5 @@
 /**
- * @module The accounts file (`--credentials-file`, issue 4 item 1): a good file gives every key a
+ * @module The accounts file (`--credentials-file`): a good file gives every key a
  * Credential with its account id and principal ARN; every malformed file stops loadConfig with a
  * ConfigError naming the problem, and no message ever holds a secret access key.
  */

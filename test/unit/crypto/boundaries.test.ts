@@ -1,4 +1,4 @@
-/** @module crypto/ stays pure (style §2): no HTTP framework, no server or storage code, no header names. */
+/** @module crypto/ stays pure (docs/architecture.md#layers): no HTTP framework, no server or storage code, no header names. */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +22,7 @@ describe('crypto/ dependency direction', () => {
           offences.push(`${relative(CRYPTO_DIR, file)} imports ${spec}`)
         }
       }
-      // The KMS client is the one transport in crypto/ (style §5): it speaks the KMS JSON API's own headers.
+      // The KMS client is the one transport in crypto/: it speaks the KMS JSON API's own headers.
       if (/x-amz-|content-md5|authorization/i.test(text) && !file.includes('/kms/http-client.ts')) {
         offences.push(`${relative(CRYPTO_DIR, file)} names an HTTP header`)
       }

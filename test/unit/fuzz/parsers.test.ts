@@ -1,5 +1,5 @@
 /**
- * @module Hardening (issue 5 §7): property-based fuzzing of the request parsers. A hostile input
+ * @module Hardening: property-based fuzzing of the request parsers. A hostile input
  * must end as a value or an S3Error — never another exception (TypeError, RangeError, a parser's
  * own error), never a hang. Runs are bounded; `FUZZ_RUNS` scales them (default 1).
  */

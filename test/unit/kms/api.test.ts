@@ -1,10 +1,10 @@
-/** @module Unit tests of the embedded KMS's JSON data model: operation table, member types, base64 and epoch-second encoding (contract §6.1). */
+/** @module Unit tests of the embedded KMS's JSON data model: operation table, member types, base64 and epoch-second encoding (docs/s3-sse-rules.md §6.1). */
 import { describe, expect, it } from 'vitest'
 import { KMS_OPERATION_NAMES, callKmsOperation, toJson } from '../../../crypto/kms/embedded/api.js'
 import { expectFault, harness } from './helpers.js'
 
 describe('callKmsOperation', () => {
-  it('serves every operation of the contract §6.3 subset (and RotateKeyOnDemand, key policies, grants)', () => {
+  it('serves every operation of the docs/s3-sse-rules.md §6.3 subset (and RotateKeyOnDemand, key policies, grants)', () => {
     expect([...KMS_OPERATION_NAMES].sort()).toEqual(
       [
         'CancelKeyDeletion', 'CreateAlias', 'CreateKey', 'Decrypt', 'DeleteAlias', 'DescribeKey', 'DisableKey', 'DisableKeyRotation',

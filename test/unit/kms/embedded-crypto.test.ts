@@ -1,6 +1,6 @@
 /**
  * @module Unit tests of the embedded KMS's cryptographic operations, CiphertextBlob format and
- * tamper/context cases, and key material sealed by the root keyring (contract §6.3–§6.5).
+ * tamper/context cases, and key material sealed by the root keyring (docs/s3-sse-rules.md §6.3–§6.5).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'

@@ -1,4 +1,4 @@
-/** @module Unit tests of the embedded KMS's key lifecycle, identifiers, aliases and rotation (contract §6.2–§6.3, KAPI rows). */
+/** @module Unit tests of the embedded KMS's key lifecycle, identifiers, aliases and rotation (docs/s3-sse-rules.md §6.2–§6.3, KAPI rows). */
 import { describe, expect, it } from 'vitest'
 import { AWS_S3_KEY_DESCRIPTION } from '../../../crypto/kms/embedded/format.js'
 import { ACCOUNT, REGION, UNKNOWN_UUID, aliasArnOf, arn, expectFault, harness } from './helpers.js'

@@ -1,5 +1,5 @@
 /**
- * @module Unit tests of the HTTP KMS client against undici's MockAgent (style §11): signing and
+ * @module Unit tests of the HTTP KMS client against undici's MockAgent (docs/architecture.md#tests): signing and
  * framing, 4xx mapping, retries on 5xx/throttling/network errors, timeouts, bounds, the decrypt cache.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * Unit: the bucket-policy engine as a table of (policy, request) -> decision (contract §5.6,
+ * Unit: the bucket-policy engine as a table of (policy, request) -> decision (docs/s3-sse-rules.md §5.6,
  * POL-01..04 at the engine level, the published AWS example policies, IAM evaluation rules).
  */
 import { describe, expect, it } from 'vitest'
@@ -42,7 +42,7 @@ const TLS = 'aws:SecureTransport'
 const stmt = (extra: object) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${B}/*`, ...extra }] })
 
 const TABLE: Row[] = [
-  // Published example: deny unencrypted object uploads (contract §5.6).
+  // Published example: deny unencrypted object uploads (docs/s3-sse-rules.md §5.6).
   { name: 'POL-01 deny-unencrypted: PutObject without the SSE header is denied', policy: denyUnencrypted(B), ctx: {}, want: 'deny' },
   { name: 'POL-02 deny-unencrypted: PutObject with AES256 is denied', policy: denyUnencrypted(B), ctx: { [SSE]: 'AES256' }, want: 'deny' },
   { name: 'POL-03 deny-unencrypted: PutObject with aws:kms is not denied', policy: denyUnencrypted(B), ctx: { [SSE]: 'aws:kms' }, want: 'implicit' },
@@ -127,7 +127,7 @@ describe('GetBucketPolicyStatus IsPublic', () => {
     expect(isPublic(p(stmt({ Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })))).toBe(false))
 })
 
-describe('keys an operation is not judged on (contract §5.6 [C])', () => {
+describe('keys an operation is not judged on (docs/s3-sse-rules.md §5.6 [C])', () => {
   it('deny-unencrypted does not refuse UploadPart/CompleteMultipartUpload, which cannot carry the SSE header', () => {
     const policy = parsePolicy(JSON.stringify(denyUnencrypted(B)), B)
     const req = { caller: OWNER, action: 's3:PutObject', resource: `arn:aws:s3:::${B}/k`, context: {} }

@@ -1,5 +1,5 @@
 /**
- * Unit: PutBucketPolicy validation (contract §5.6, POL-06): AWS's MalformedPolicy messages, and
+ * Unit: PutBucketPolicy validation (docs/s3-sse-rules.md §5.6, POL-06): AWS's MalformedPolicy messages, and
  * hostile documents (huge, deeply nested, wrong types) refused as PolicyError, never a crash.
  */
 import { describe, expect, it } from 'vitest'

@@ -11,7 +11,7 @@ describe('the S3 error table', () => {
     }
   })
 
-  it('keeps AWS wording byte-exact where the contract gives it', () => {
+  it('keeps AWS wording byte-exact where docs/s3-sse-rules.md gives it', () => {
     expect(new S3Error('NoSuchBucket').message).toBe('The specified bucket does not exist')
     expect(new S3Error('NoSuchKey').message).toBe('The specified key does not exist.')
     expect(new S3Error('InvalidPart').message).toContain('found.  The part')

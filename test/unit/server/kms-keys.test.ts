@@ -1,4 +1,4 @@
-/** @module Unit: ObjectDataKeys — one GenerateDataKey per object without a bucket key, one per (bucket, KMS key) with one (design §4). */
+/** @module Unit: ObjectDataKeys — one GenerateDataKey per object without a bucket key, one per (bucket, KMS key) with one (crypto/README.md §1). */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { KmsError } from '../../../crypto/kms/types.js'

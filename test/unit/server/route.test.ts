@@ -114,7 +114,7 @@ describe('parseOperation', () => {
     expect(() => kindOf('DELETE', '/b?acl')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
   })
 
-  it('?policy and ?policyStatus are the bucket-policy operations (contract §5.6)', () => {
+  it('?policy and ?policyStatus are the bucket-policy operations (docs/s3-sse-rules.md §5.6)', () => {
     expect(kindOf('GET', '/b?policy').kind).toBe('GetBucketPolicy')
     expect(kindOf('PUT', '/b?policy').kind).toBe('PutBucketPolicy')
     expect(kindOf('DELETE', '/b?policy').kind).toBe('DeleteBucketPolicy')
