@@ -7,8 +7,8 @@
  * are skipped) and a record changed meanwhile is left to its writer.
  */
 import type { RootKeyring } from '../../crypto/keyring.js'
-import { openMaterial, sealMaterial } from '../../crypto/kms/embedded/material.js'
-import { LevelKmsStore, type StoredKey } from '../../crypto/kms/embedded/store.js'
+import { openMaterial, sealMaterial } from '../../kms/embedded/material.js'
+import { LevelKmsStore, type StoredKey } from '../../kms/embedded/store.js'
 import { FORMAT } from '../../crypto/format.js'
 import { placeRecord } from '../../crypto/manifest.js'
 import { resealSseKms } from '../../crypto/modes/sse-kms.js'

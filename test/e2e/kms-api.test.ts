@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HttpKmsClient, signRequest } from '../../crypto/kms/http-client.js'
-import type { KmsError } from '../../crypto/kms/types.js'
+import { HttpKmsClient, signRequest } from '../../kms/http-client.js'
+import type { KmsError } from '../../kms/types.js'
 import { TEST_REGION, awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
 
 const run = promisify(execFile)

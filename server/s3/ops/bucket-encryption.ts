@@ -1,5 +1,5 @@
 /** @module Put/Get/DeleteBucketEncryption, including BlockedEncryptionTypes (contract §5). */
-import { KmsError } from '../../../crypto/kms/types.js'
+import { KmsError } from '../../../kms/types.js'
 import type { BucketEncryptionConfig } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'

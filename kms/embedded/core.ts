@@ -3,8 +3,8 @@
  * serialized mutations; key resolution (contract §6.2), key-state checks and unsealed material.
  */
 import { randomUUID } from 'node:crypto'
-import { CryptoError } from '../../errors.js'
-import type { RootKeySource } from '../../keyring.js'
+import { CryptoError } from '../../crypto/errors.js'
+import type { RootKeySource } from '../../crypto/keyring.js'
 import { KmsError, type KmsCaller } from '../types.js'
 import {
   accessDenied,
