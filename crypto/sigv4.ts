@@ -1,6 +1,10 @@
 /**
- * @module SigV4 building blocks (contract §2.2–§2.3): S3 URI encoding, canonical query, headers and
- * request, string to sign, the signing key (with a small cache) and constant-time comparison.
+ * @module The one SigV4 module (AWS "Signature Version 4 signing process"): S3 URI encoding,
+ * canonical query, headers and request, string to sign, the signing key (with a small cache),
+ * constant-time comparison, and `signRequest`, the header signer every client of ours uses (the
+ * KMS HTTP client, the admin live client, STS/KMS tests and the bench). The server's verifier
+ * (server/s3/auth/) builds on the same blocks; its tests sign with @smithy/signature-v4 instead,
+ * an independent implementation. Pure computation: no HTTP.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -157,4 +161,59 @@ export function spacedHex(text: string): string {
   let out = ''
   for (let i = 0; i < hex.length; i += 2) out += (i ? ' ' : '') + hex.slice(i, i + 2)
   return out
+}
+
+/** `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form of `t`. */
+export function amzDate(t: Date): string {
+  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+}
+
+export interface AwsCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  /** Temporary credentials' token, sent as `x-amz-security-token` (signed). */
+  sessionToken?: string
+}
+
+export interface SignInput {
+  method: string
+  /** Where the request goes: host, path and query are signed as the server will decode them. */
+  url: URL
+  /** Lowercase names. `host`, `x-amz-date` (and `x-amz-security-token`) are added; all headers given are signed. */
+  headers: Record<string, string>
+  /** The body, hashed here… */
+  body?: string | Uint8Array
+  /** …or the payload hash to sign instead (a hex SHA-256 or `UNSIGNED-PAYLOAD`). */
+  payloadHash?: string
+  region: string
+  service: string
+  credentials: AwsCredentials
+  now: Date
+}
+
+/**
+ * Returns the headers to send: the given ones plus `host`, `x-amz-date`, `x-amz-security-token`
+ * (with a session token) and `authorization`. The path is signed S3-style (decoded, then encoded
+ * once), which is also what every KMS, STS or admin endpoint path needs. S3 callers put
+ * `x-amz-content-sha256` in `headers` themselves.
+ */
+export function signRequest(input: SignInput): Record<string, string> {
+  const date = amzDate(input.now)
+  const headers: Record<string, string> = { ...input.headers, host: input.url.host, 'x-amz-date': date }
+  if (input.credentials.sessionToken) headers['x-amz-security-token'] = input.credentials.sessionToken
+  const signedHeaders = Object.keys(headers).sort()
+  const payloadHash = input.payloadHash ?? sha256Hex(input.body ?? '')
+  const canonical = canonicalRequest({
+    method: input.method,
+    path: decodeURIComponent(input.url.pathname),
+    query: [...input.url.searchParams],
+    headers,
+    signedHeaders,
+    payloadHash,
+  })
+  const scope = credentialScope(date.slice(0, 8), input.region, input.service)
+  const key = signingKey(input.credentials.secretAccessKey, date.slice(0, 8), input.region, input.service)
+  const signature = hmacHex(key, stringToSign(date, scope, canonical))
+  headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`
+  return headers
 }
