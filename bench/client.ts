@@ -1,13 +1,13 @@
 /**
  * @module Benchmark client: a deliberately cheap S3 client on `node:http` (one keep-alive Agent per
- * target) signed by the one SigV4 signer of crypto/sigv4.ts. PUT bodies are sent as one Buffer with
+ * target) signed by the one SigV4 signer of lib/sigv4.ts. PUT bodies are sent as one Buffer with
  * Content-Length and `x-amz-content-sha256: UNSIGNED-PAYLOAD`; GET bodies are verified
  * incrementally, chunk by chunk, against the known content (nothing is buffered). The same
  * signed headers go to the baseline server, which ignores them, so both pay the same client cost.
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
-import { signRequest, uriEncode } from '../crypto/sigv4.js'
+import { signRequest, uriEncode } from '../lib/sigv4.js'
 
 export const REGION = 'us-east-1'
 export const ACCESS_KEY = 'test'
@@ -20,10 +20,10 @@ export function encodePath(path: string): string {
 }
 
 /**
- * SigV4 header signer for the bench clients, over the one signer of crypto/sigv4.ts. Signs host,
+ * SigV4 header signer for the bench clients, over the one signer of lib/sigv4.ts. Signs host,
  * x-amz-content-sha256 and x-amz-date (all the server requires), plus any `extra` headers the
  * caller sends (the server requires every x-amz-* header to be signed), over `query`, an already
- * canonical query string (`a=1&b=`, sorted, encoded). The signing key is cached by crypto/sigv4.ts.
+ * canonical query string (`a=1&b=`, sorted, encoded). The signing key is cached by lib/sigv4.ts.
  */
 export class SigV4Signer {
   constructor(

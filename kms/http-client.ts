@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
-import { signRequest, type AwsCredentials } from '../crypto/sigv4.js'
+import { signRequest, type AwsCredentials } from '../lib/sigv4.js'
 import { DataKeyCache, type DataKeyCacheOptions } from './cache.js'
 import {
   KmsError,

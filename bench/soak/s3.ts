@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
-import { canonicalQuery } from '../../crypto/sigv4.js'
+import { canonicalQuery } from '../../lib/sigv4.js'
 import { SigV4Signer, UNSIGNED_PAYLOAD, encodePath } from '../client.js'
 
 export interface Body {

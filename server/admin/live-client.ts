@@ -1,13 +1,13 @@
 /**
  * @module The client side of the live rewrap: `strongroom keys rewrap --endpoint URL` signs
  * `POST /admin/keys/rewrap` with the root credentials (the one SigV4 signer of
- * crypto/sigv4.ts) and reads the streamed `progress <done> <total>` lines and the final
+ * lib/sigv4.ts) and reads the streamed `progress <done> <total>` lines and the final
  * JSON line (admin/live-rewrap.ts).
  */
 import { LIVE_REWRAP_PATH } from './live-rewrap.js'
 import type { RewrapProgress, RewrapResult } from './rewrap.js'
 import { AdminError } from './store.js'
-import { sha256Hex, signRequest } from '../../crypto/sigv4.js'
+import { sha256Hex, signRequest } from '../../lib/sigv4.js'
 
 export interface RootCredentials {
   accessKeyId: string

@@ -53,6 +53,10 @@ describe('layout', () => {
     }
   })
 
+  it('lib/ (helpers every layer shares) imports only node: modules', () => {
+    for (const file of sources('lib')) for (const spec of imports(file)) expect(spec, file).toMatch(/^node:(?!https?$)/)
+  })
+
   it('crypto/ and storage/ do not reach into each other except for public types', () => {
     for (const file of sources('crypto')) for (const spec of imports(file)) expect(spec, file).not.toMatch(/storage\//)
     for (const file of sources('storage')) {
@@ -61,7 +65,7 @@ describe('layout', () => {
   })
 
   it('no source file passes the 600-line ceiling', () => {
-    for (const file of [...sources('server'), ...sources('crypto'), ...sources('kms'), ...sources('storage')]) {
+    for (const file of [...sources('server'), ...sources('crypto'), ...sources('kms'), ...sources('lib'), ...sources('storage')]) {
       const lines = readFileSync(path.join(root, file), 'utf8').split('\n').length
       expect(lines, file).toBeLessThanOrEqual(600)
     }
