@@ -8,10 +8,11 @@
 import { createHash } from 'node:crypto'
 import http from 'node:http'
 import { signRequest, uriEncode } from '../lib/sigv4.js'
+import { DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY, FLAGS } from '../server/config.js'
 
-export const REGION = 'us-east-1'
-export const ACCESS_KEY = 'test'
-export const SECRET_KEY = 'test'
+export const REGION = FLAGS.region.default
+export const ACCESS_KEY = DEV_ACCESS_KEY_ID
+export const SECRET_KEY = DEV_SECRET_ACCESS_KEY
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
 /** S3 URI encoding of a path (keeps `/`, escapes everything but A–Z a–z 0–9 - . _ ~). */
