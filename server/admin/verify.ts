@@ -182,6 +182,7 @@ export async function verifyRecord(store: AdminStore, enc: EncryptionRecord, at:
 }
 
 async function openKey(store: AdminStore, enc: EncryptionRecord, at: { bucket: string; key: string }): Promise<ObjectKey | undefined> {
+  const mode: unknown = enc?.mode
   switch (enc?.mode) {
     case 'SSE-S3':
       return openSseS3(store.keyring, enc, at)
@@ -198,6 +199,6 @@ async function openKey(store: AdminStore, enc: EncryptionRecord, at: { bucket: s
     case 'SSE-C':
       return undefined
     default:
-      throw new Error(`unknown encryption mode ${String(enc?.mode)}`)
+      throw new Error(`unknown encryption mode ${String(mode)}`)
   }
 }
