@@ -19,7 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../../lib/sigv4.js'
 import { HttpKmsClient } from '../../kms/http-client.js'
 import type { KmsError } from '../../kms/types.js'
-import { TEST_REGION, awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { TEST_REGION, startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
 
 const run = promisify(execFile)
 const ACCOUNT = '000000000000'
