@@ -13,7 +13,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACCT_A, allow, doc, roleArn, trust, userArn } from '../support/iam.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
 
 const execFileP = promisify(execFile)
 const TOOL_TIMEOUT_MS = 60_000
