@@ -1,6 +1,11 @@
 /**
- * @module The S3 request pipeline (contract §1.4): parse the operation, authenticate, authorize,
- * dispatch, and write the result or the error. Every request ends here as an S3 answer.
+ * @module The S3 request pipeline, in this order: `parseOperation` (route.ts)
+ * parses the request once into a typed operation; the addressed bucket's record is read once
+ * (`loadAddressedBucket`: its region is the signing scope the request must use); `authenticate`
+ * (auth/sigv4.ts) verifies the signature; `dispatch` calls the handler, whose `loadBucket`
+ * (ops/common.ts) authorizes, against that same bucket record, the access that
+ * policy/actions.ts names for the operation, before anything is read or written. Then the result
+ * or the error is written. Every request ends here as an S3 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { s3Principal } from '../iam/request.js'
@@ -31,17 +36,21 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
 }
 
 /**
- * The region the request must be signed for (contract §2.10 A7): the bucket's region if it
+ * The addressed bucket, read once, and the region the request must be signed for: the bucket's region if it
  * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
  */
-async function expectedRegion(svc: Services, op: S3Operation, headers: Record<string, string>, query: Array<[string, string]>): Promise<string> {
-  const bucket = bucketOf(op)
-  if (bucket && canBeBucketName(bucket)) {
-    const rec = await svc.meta.getBucket(bucket)
-    if (rec) return rec.region
-    if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
-  }
-  return svc.config.region
+async function loadAddressedBucket(
+  svc: Services,
+  op: S3Operation,
+  headers: Record<string, string>,
+  query: Array<[string, string]>,
+): Promise<{ region: string; bucket?: S3Request['bucket'] }> {
+  const name = bucketOf(op)
+  if (name === undefined) return { region: svc.config.region }
+  const record = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
+  if (record) return { region: record.region, bucket: { name, record } }
+  const region = op.kind === 'CreateBucket' ? (scopeRegion(headers, query) ?? svc.config.region) : svc.config.region
+  return { region, bucket: { name, record } }
 }
 
 /** The principal of an unsigned request: no account, so it owns nothing (policy/authorize.ts). */
@@ -91,7 +100,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const vhost = bucketFromHost(headers.host, svc.config.virtualHostBaseDomains)
     const op = parseOperation(method, target, headers, vhost)
     opKind = op.kind
-    const region = await expectedRegion(svc, op, headers, target.query)
+    const { region, bucket } = await loadAddressedBucket(svc, op, headers, target.query)
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
     const auth = authenticate(
       { method, path: target.path, query: target.query, headers, now: new Date() },
@@ -112,6 +121,7 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       secure: countsAsSecure(svc, incoming),
       host: headers.host ?? '',
       incoming,
+      bucket,
       defer: (release) => {
         releases.push(release)
       },

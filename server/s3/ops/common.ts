@@ -16,7 +16,8 @@ import { canBeBucketName } from '../route.js'
  * or if `x-amz-expected-bucket-owner` names another account (contract §3, BKT-17/18, §5.6).
  */
 export async function loadBucket(svc: Services, req: S3Request, name: string, access?: Access): Promise<BucketRecord> {
-  const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
+  // The bucket the operation addresses was read once by the pipeline (handler.ts); others (a copy source) are read here.
+  const bucket = req.bucket?.name === name ? req.bucket.record : canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (contract §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit })
