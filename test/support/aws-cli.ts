@@ -34,14 +34,16 @@ export function awsCliEnv(endpoint: string): NodeJS.ProcessEnv {
   }
 }
 
-/** Runs `tool` with `args`; rejects with a ToolFailure whose message names the command and its output. */
+/** Runs `tool` with `args` (`input` written to its stdin); rejects with a ToolFailure whose message names the command and its output. */
 export async function runTool(
   tool: string,
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+  opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string },
 ): Promise<{ stdout: string; stderr: string }> {
   try {
-    return await execFileP(tool, args, { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? TOOL_TIMEOUT_MS, maxBuffer: 64 << 20, encoding: 'utf8' })
+    const child = execFileP(tool, args, { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? TOOL_TIMEOUT_MS, maxBuffer: 64 << 20, encoding: 'utf8' })
+    if (opts.input !== undefined) child.child.stdin?.end(opts.input)
+    return await child
   } catch (e) {
     const err = e as ToolFailure
     if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing: install it (the aws CLI: \`pip install awscli\`). These tests never skip.`)
