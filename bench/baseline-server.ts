@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
+import { fsyncDir } from '../lib/durable-fs.js'
 
 const IO_SIZE = 256 * 1024
 
@@ -38,15 +39,6 @@ await mkdir(tmpDir, { recursive: true })
 
 let tmpSeq = 0
 const fileOf = (url: string) => path.join(objectsDir, encodeURIComponent(decodeURIComponent(url.split('?')[0])))
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
 
 /** Writes every byte of `buf` at the current file position (loops on short writes). */
 async function writeAll(fh: FileHandle, buf: Uint8Array): Promise<void> {

@@ -1,39 +1,32 @@
 /**
  * @module Benchmark client: a deliberately cheap S3 client on `node:http` (one keep-alive Agent per
- * target) with a small SigV4 signer on node:crypto. PUT bodies are sent as one Buffer with
+ * target) signed by the one SigV4 signer of lib/sigv4.ts. PUT bodies are sent as one Buffer with
  * Content-Length and `x-amz-content-sha256: UNSIGNED-PAYLOAD`; GET bodies are verified
  * incrementally, chunk by chunk, against the known content (nothing is buffered). The same
  * signed headers go to the baseline server, which ignores them, so both pay the same client cost.
  */
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import http from 'node:http'
+import { signRequest, uriEncode } from '../lib/sigv4.js'
+import { DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY, FLAGS } from '../server/config.js'
 
-export const REGION = 'us-east-1'
-export const ACCESS_KEY = 'test'
-export const SECRET_KEY = 'test'
+export const REGION = FLAGS.region.default
+export const ACCESS_KEY = DEV_ACCESS_KEY_ID
+export const SECRET_KEY = DEV_SECRET_ACCESS_KEY
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
 /** S3 URI encoding of a path (keeps `/`, escapes everything but A–Z a–z 0–9 - . _ ~). */
 export function encodePath(path: string): string {
-  return path
-    .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
-    .join('/')
+  return uriEncode(path, true)
 }
 
 /**
- * Minimal SigV4 header signer. Signs host, x-amz-content-sha256 and x-amz-date (all the server
- * requires), plus any `extra` headers the caller sends (the server requires every x-amz-* header
- * to be signed), over `query`, an already canonical query string (`a=1&b=`, sorted, encoded).
- * The signing key is derived once per UTC day and the x-amz-date string is cached per second, so
- * a signature costs one SHA-256 of the short canonical request and one HMAC.
+ * SigV4 header signer for the bench clients, over the one signer of lib/sigv4.ts. Signs host,
+ * x-amz-content-sha256 and x-amz-date (all the server requires), plus any `extra` headers the
+ * caller sends (the server requires every x-amz-* header to be signed), over `query`, an already
+ * canonical query string (`a=1&b=`, sorted, encoded). The signing key is cached by lib/sigv4.ts.
  */
 export class SigV4Signer {
-  private keyDate = ''
-  private key: Buffer = Buffer.alloc(0)
-  private dateSecond = -1
-  private amzDate = ''
-
   constructor(
     private readonly accessKey = ACCESS_KEY,
     private readonly secret = SECRET_KEY,
@@ -41,45 +34,21 @@ export class SigV4Signer {
     private readonly service = 's3',
   ) {}
 
-  private now(): string {
-    const sec = Math.floor(Date.now() / 1000)
-    if (sec !== this.dateSecond) {
-      this.dateSecond = sec
-      this.amzDate = new Date(sec * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-    }
-    return this.amzDate
-  }
-
-  private signingKey(date: string): Buffer {
-    if (date !== this.keyDate) {
-      const kDate = createHmac('sha256', 'AWS4' + this.secret).update(date).digest()
-      const kRegion = createHmac('sha256', kDate).update(this.region).digest()
-      const kService = createHmac('sha256', kRegion).update(this.service).digest()
-      this.key = createHmac('sha256', kService).update('aws4_request').digest()
-      this.keyDate = date
-    }
-    return this.key
-  }
-
   /**
-   * Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization. `extra` header
-   * names must be lower-case and their values already trimmed (they are signed as given).
+   * Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization (and host and
+   * `extra` as signed). `extra` header names must be lower-case and their values already trimmed.
    */
   sign(method: string, encodedPath: string, host: string, payloadHash: string, query = '', extra: Record<string, string> = {}): Record<string, string> {
-    const amzDate = this.now()
-    const date = amzDate.slice(0, 8)
-    const scope = `${date}/${this.region}/${this.service}/aws4_request`
-    const all: Record<string, string> = { ...extra, host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate }
-    const names = Object.keys(all).sort()
-    const signed = names.join(';')
-    const canonical = `${method}\n${encodedPath}\n${query}\n${names.map((n) => `${n}:${all[n]}\n`).join('')}\n${signed}\n${payloadHash}`
-    const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`
-    const signature = createHmac('sha256', this.signingKey(date)).update(sts).digest('hex')
-    return {
-      'x-amz-date': amzDate,
-      'x-amz-content-sha256': payloadHash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
-    }
+    return signRequest({
+      method,
+      url: new URL(`http://${host}${encodedPath}${query ? `?${query}` : ''}`),
+      headers: { ...extra, 'x-amz-content-sha256': payloadHash },
+      payloadHash,
+      region: this.region,
+      service: this.service,
+      credentials: { accessKeyId: this.accessKey, secretAccessKey: this.secret },
+      now: new Date(),
+    })
   }
 }
 

@@ -1,9 +1,10 @@
 /** @module The SSE-S3 root keyring: numbered 256-bit root keys in one owner-only JSON file. */
 import { randomBytes } from 'node:crypto'
-import { constants as fsConstants, readFileSync, statSync, type Stats } from 'node:fs'
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { readFileSync, statSync, type Stats } from 'node:fs'
+import { link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { inspect } from 'node:util'
+import { fsyncDir, writeSyncedTemp } from '../lib/durable-fs.js'
 import { CryptoError } from './errors.js'
 import { KEY_SIZE } from './format.js'
 
@@ -227,30 +228,8 @@ async function replaceAtomically(path: string, content: KeyringFile): Promise<vo
 }
 
 /** Writes `content` to a new sibling temp file with mode 0600 and fsyncs it. */
-async function writeTemp(path: string, content: KeyringFile): Promise<string> {
-  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`
-  const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL
-  const handle = await open(temp, flags, FILE_MODE)
-  try {
-    await handle.chmod(FILE_MODE) // the umask may only have removed bits; state it exactly
-    await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`)
-    await handle.sync()
-  } catch (err) {
-    await handle.close()
-    await unlink(temp).catch(() => undefined)
-    throw err
-  }
-  await handle.close()
-  return temp
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY)
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
+function writeTemp(path: string, content: KeyringFile): Promise<string> {
+  return writeSyncedTemp(path, `${JSON.stringify(content, null, 2)}\n`, FILE_MODE)
 }
 
 /** Reads and checks the keyring file; undefined if it does not exist. */

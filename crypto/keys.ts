@@ -68,9 +68,10 @@ export function deriveKek(ek: Uint8Array, binding: SealBinding, sealIV: Uint8Arr
   )
   // Precondition: the key is well-formed Unicode, so its UTF-8 encoding is one-to-one.
   assert(!LONE_SURROGATE.test(binding.key), 'Precondition: the object key is well-formed Unicode')
-  const v2 = binding.versionId !== undefined
+  const versionId = binding.versionId
+  const v2 = versionId !== undefined
   // Precondition (SR2): the version id has a fixed length and no NUL, so it needs no delimiter.
-  if (v2) assert(/^[0-9a-f]+$/.test(binding.versionId!) && binding.versionId!.length === VERSION_ID_LENGTH, 'Precondition: the version id is 32 lowercase hex digits')
+  if (v2) assert(/^[0-9a-f]+$/.test(versionId) && versionId.length === VERSION_ID_LENGTH, 'Precondition: the version id is 32 lowercase hex digits')
   const h = createHmac('sha256', ek)
     .update(v2 ? SEAL_LABEL_V2 : SEAL_LABEL, 'utf8')
     .update(binding.mode, 'utf8')
@@ -79,7 +80,7 @@ export function deriveKek(ek: Uint8Array, binding: SealBinding, sealIV: Uint8Arr
     .update(NUL)
     .update(binding.key, 'utf8')
     .update(NUL)
-  if (v2) h.update(binding.versionId!, 'ascii').update(NUL)
+  if (v2) h.update(versionId, 'ascii').update(NUL)
   return h.update(binding.generation, 'utf8').update(sealIV).digest()
 }
 

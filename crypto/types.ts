@@ -47,20 +47,41 @@ export interface KmsKeyRecord {
   bucketKeyEnabled?: boolean
 }
 
-/**
- * The storable encryption record of an object or multipart upload. It carries the format
- * version so the next format can coexist with this one.
- */
-export interface EncryptionRecord {
+/** What every encryption record carries, whatever its mode. */
+interface EncryptionRecordBase {
   /** Data format ("SR1", "SR2", crypto/README.md). A record is only ever upgraded by rewrap. */
   format: 'SR1' | 'SR2'
-  mode: SseMode
   binding: SealBinding
   sealed: SealedKey
-  /** SSE-S3: root keyring version whose key seals the OEK. */
-  rootKeyVersion?: number
-  /** SSE-KMS / DSSE-KMS. */
-  kms?: KmsKeyRecord
-  /** SR2 objects: the placement tag over bucket, key, version, generation and parts (README §11). */
+  /** SR2 objects: the placement tag over bucket, key, version, generation and parts (crypto/README.md). */
   manifest?: { rootKeyVersion: number; tag: string }
 }
+
+/** SSE-S3: the OEK is sealed by root keyring version `rootKeyVersion`. */
+export interface SseS3Record extends EncryptionRecordBase {
+  mode: 'SSE-S3'
+  rootKeyVersion: number
+  kms?: never
+}
+
+/** SSE-KMS / DSSE-KMS: the OEK is sealed by a KMS data key (and, for DSSE, also by a root key). */
+export interface SseKmsRecord extends EncryptionRecordBase {
+  mode: 'SSE-KMS'
+  kms: KmsKeyRecord
+  /** DSSE-KMS only: the root keyring version of the second layer. */
+  rootKeyVersion?: number
+}
+
+/** SSE-C: the OEK is sealed by the customer's key, which is never stored. */
+export interface SseCRecord extends EncryptionRecordBase {
+  mode: 'SSE-C'
+  rootKeyVersion?: never
+  kms?: never
+}
+
+/**
+ * The storable encryption record of an object or multipart upload, one member per mode, so that
+ * what a mode needs is there by type. It carries the format version so the next format can
+ * coexist with this one.
+ */
+export type EncryptionRecord = SseS3Record | SseKmsRecord | SseCRecord

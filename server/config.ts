@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { CredentialsFileError, loadAccountsFile } from './credentials-file.js'
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js'
+import type { HttpLimits } from './http-limits.js'
 import type { IamIdentity, IamRole } from './iam/identity.js'
 
 export interface Credential {
@@ -66,12 +66,30 @@ export interface Config {
 export const DEV_ACCESS_KEY_ID = 'test'
 export const DEV_SECRET_ACCESS_KEY = 'test'
 export const DEFAULT_ACCOUNT_ID = '000000000000'
+/** The HTTPS port when TLS is on and --https-port is not given. */
+export const DEFAULT_HTTPS_PORT = 9443
+
+/** The HTTP limits when no flag or variable changes them (README "Limits"). */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 20_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderSize: 16 * 1024,
+  maxHeadersCount: 500,
+  // 1 KiB/s is 8 kbit/s: below any real link, even a poor mobile one shared by a few uploads.
+  bodyMinRate: 1024,
+  bodyRateGraceMs: 20_000,
+  // Off: on loopback, behind a proxy or a NAT every client has the same address, so a cap would
+  // throttle legitimate parallel clients; the limits above already bound what each connection holds.
+  maxConnectionsPerPeer: 0,
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
-const FLAGS = {
+/** Every server flag: its environment variable and its default, the one place each is defined (admin/args.ts reads it too). */
+export const FLAGS = {
   host: { type: 'string', env: 'STRONGROOM_HOST', default: '127.0.0.1' },
   port: { type: 'string', env: 'STRONGROOM_PORT', default: '9000' },
   'data-dir': { type: 'string', env: 'STRONGROOM_DATA_DIR', default: './data' },
@@ -100,17 +118,19 @@ const FLAGS = {
   help: { type: 'boolean', env: '', default: false },
 } as const
 
+const d = (name: keyof typeof FLAGS): string => String(FLAGS[name].default)
+
 export const SERVER_USAGE = `Usage: strongroom server [options]
 
 Serves the S3 API, and the embedded KMS's API (AWS KMS JSON protocol) unless --kms-endpoint
 names an external KMS, on one address (plain HTTP and/or HTTPS).
 
 Options (each also readable from the environment variable shown):
-  --host H         address to listen on            STRONGROOM_HOST       (default 127.0.0.1)
-  --port P         port; 0 picks a free one        STRONGROOM_PORT       (default 9000)
-  --data-dir D     data directory                  STRONGROOM_DATA_DIR   (default ./data)
-  --region R       region of this endpoint         AWS_REGION            (default us-east-1)
-  --log-level L    debug|info|warn|error|silent    STRONGROOM_LOG_LEVEL  (default info)
+  --host H         address to listen on            STRONGROOM_HOST       (default ${d('host')})
+  --port P         port; 0 picks a free one        STRONGROOM_PORT       (default ${d('port')})
+  --data-dir D     data directory                  STRONGROOM_DATA_DIR   (default ${d('data-dir')})
+  --region R       region of this endpoint         AWS_REGION            (default ${d('region')})
+  --log-level L    debug|info|warn|error|silent    STRONGROOM_LOG_LEVEL  (default ${d('log-level')})
   --strict-tls     refuse SSE-C/SSE-KMS over plain HTTP even from loopback
                                                    STRONGROOM_STRICT_TLS
   --sigv4-only     refuse Signature V2 (400 InvalidRequest, as AWS regions that accept only SigV4)
@@ -127,10 +147,10 @@ Options (each also readable from the environment variable shown):
                    or - for stdout; default: off     STRONGROOM_AUDIT_LOG
   --key-rotation-days N
                    rotate the root key when the active one is older than N days; 0 = never
-                                                   STRONGROOM_KEY_ROTATION_DAYS (default 0)
+                                                   STRONGROOM_KEY_ROTATION_DAYS (default ${d('key-rotation-days')})
   --lifecycle-day-seconds N
                    length of a lifecycle-rule "day" in seconds (shorter to watch rules act)
-                                                   STRONGROOM_LIFECYCLE_DAY_SECONDS (default 86400)
+                                                   STRONGROOM_LIFECYCLE_DAY_SECONDS (default ${d('lifecycle-day-seconds')})
   --credentials-file F  accounts and their access keys (JSON, README "Accounts")
                                                    STRONGROOM_CREDENTIALS_FILE
   --tls-cert F --tls-key F
@@ -139,22 +159,22 @@ Options (each also readable from the environment variable shown):
   --tls-self-signed
                    serve HTTPS with a self-signed pair for localhost, generated
                    into <data-dir>/tls/ on first start  STRONGROOM_TLS_SELF_SIGNED
-  --https-port P   HTTPS port; 0 picks a free one  STRONGROOM_HTTPS_PORT (default 9443)
+  --https-port P   HTTPS port; 0 picks a free one  STRONGROOM_HTTPS_PORT (default ${DEFAULT_HTTPS_PORT})
   --no-http        no plain-HTTP listener (needs TLS)  STRONGROOM_NO_HTTP
 
 Limits on slow or hostile clients (README "Limits"):
-  --headers-timeout-ms MS   time to receive a request head    STRONGROOM_HEADERS_TIMEOUT_MS (default 20000)
-  --idle-timeout-ms MS      close a socket silent this long   STRONGROOM_IDLE_TIMEOUT_MS (default 60000; 0 = never)
+  --headers-timeout-ms MS   time to receive a request head    STRONGROOM_HEADERS_TIMEOUT_MS (default ${d('headers-timeout-ms')})
+  --idle-timeout-ms MS      close a socket silent this long   STRONGROOM_IDLE_TIMEOUT_MS (default ${d('idle-timeout-ms')}; 0 = never)
   --body-min-rate B         least average request-body rate in bytes/s after the grace period
-                                                   STRONGROOM_BODY_MIN_RATE (default 1024; 0 = no bound)
+                                                   STRONGROOM_BODY_MIN_RATE (default ${d('body-min-rate')}; 0 = no bound)
   --body-rate-grace-ms MS   time a body gets before that rate applies
-                                                   STRONGROOM_BODY_RATE_GRACE_MS (default 20000)
+                                                   STRONGROOM_BODY_RATE_GRACE_MS (default ${d('body-rate-grace-ms')})
   --max-connections-per-peer N
                             open connections per client address; more are closed at once
-                                                   STRONGROOM_MAX_CONNECTIONS_PER_PEER (default 0 = no cap)
+                                                   STRONGROOM_MAX_CONNECTIONS_PER_PEER (default ${d('max-connections-per-peer')} = no cap)
 
 Credentials: STRONGROOM_ACCESS_KEY_ID and STRONGROOM_SECRET_ACCESS_KEY
-(default development pair: test / test).
+(default development pair: ${DEV_ACCESS_KEY_ID} / ${DEV_SECRET_ACCESS_KEY}).
 `
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/
@@ -219,7 +239,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kmsKeys: parseKmsKeys(get('kms-keys')),
     auditLog: get('audit-log') || undefined,
     keyRotationDays: parseRotationDays(get('key-rotation-days')),
-    lifecycleDaySeconds: parseDaySeconds(get('lifecycle-day-seconds') || '86400'),
+    lifecycleDaySeconds: parseDaySeconds(get('lifecycle-day-seconds')),
     ...tls,
     limits: parseLimits(get),
   }
@@ -255,7 +275,7 @@ function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof 
   if (rawHttpsPort && !tlsOn) throw new ConfigError('--https-port needs --tls-cert/--tls-key or --tls-self-signed')
   let httpsPort: number | undefined
   if (tlsOn) {
-    httpsPort = Number(rawHttpsPort || '9443')
+    httpsPort = Number(rawHttpsPort || DEFAULT_HTTPS_PORT)
     if (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535) throw new ConfigError(`invalid HTTPS port: ${rawHttpsPort}`)
   }
   const http = !flag('no-http')

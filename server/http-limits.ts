@@ -41,20 +41,6 @@ export interface HttpLimits {
   maxConnectionsPerPeer: number
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  headersTimeoutMs: 20_000,
-  idleTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 5_000,
-  maxHeaderSize: 16 * 1024,
-  maxHeadersCount: 500,
-  // 1 KiB/s is 8 kbit/s: below any real link, even a poor mobile one shared by a few uploads.
-  bodyMinRate: 1024,
-  bodyRateGraceMs: 20_000,
-  // Off: on loopback, behind a proxy or a NAT every client has the same address, so a cap would
-  // throttle legitimate parallel clients; the limits above already bound what each connection holds.
-  maxConnectionsPerPeer: 0,
-}
-
 /** A refused or early-answered connection gets this long for its answer to reach the client. */
 export const LINGER_MS = 2_000
 

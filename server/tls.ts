@@ -4,9 +4,10 @@
  * `<dataDir>/tls/` on first start (`--tls-self-signed`; key file mode 0600) and reused after.
  */
 import { X509Certificate } from 'node:crypto'
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { generate } from 'selfsigned'
+import { replaceFileDurably } from '../lib/durable-fs.js'
 import type { Logger } from './log.js'
 
 export interface TlsMaterial {
@@ -36,14 +37,6 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-}
-
-/** Writes `data` to `file` via a temp file and rename, with `mode`. */
-async function writeAtomic(file: string, data: string, mode: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`
-  await writeFile(tmp, data, { mode })
-  await chmod(tmp, mode)
-  await rename(tmp, file)
 }
 
 /** Generates (or loads) the self-signed pair in `<dataDir>/tls/`; valid 10 years. */
@@ -80,8 +73,8 @@ async function selfSigned(dataDir: string, log: Logger): Promise<TlsMaterial> {
     ],
   })
   // Key first: a cert without its key on disk would be reused with no key to serve it.
-  await writeAtomic(p.key, pems.private, 0o600)
-  await writeAtomic(p.cert, pems.cert, 0o600) // like everything under the data dir: copy it out to share it
+  await replaceFileDurably(p.key, pems.private, 0o600)
+  await replaceFileDurably(p.cert, pems.cert, 0o600) // like everything under the data dir: copy it out to share it
   log.info('generated a self-signed TLS certificate', { cert: p.cert })
   return { cert: Buffer.from(pems.cert), key: Buffer.from(pems.private), certPath: p.cert }
 }

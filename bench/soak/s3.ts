@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import http from 'node:http'
+import { canonicalQuery } from '../../lib/sigv4.js'
 import { SigV4Signer, UNSIGNED_PAYLOAD, encodePath } from '../client.js'
 
 export interface Body {
@@ -43,16 +44,8 @@ export interface S3Answer {
   headersAt: number
 }
 
-/** S3 URI encoding of a query component (everything but A–Z a–z 0–9 - . _ ~). */
-const encodeComponent = (s: string) => encodePath(s).replace(/\//g, '%2F')
-
-function canonicalQuery(q: Record<string, string> | undefined): string {
-  if (!q) return ''
-  return Object.entries(q)
-    .map(([k, v]) => [encodeComponent(k), encodeComponent(v)])
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&')
+function canonicalQueryOf(q: Record<string, string> | undefined): string {
+  return q ? canonicalQuery(Object.entries(q)) : ''
 }
 
 /** Error codes of a connection that failed, normalized ("socket hang up" is a reset). */
@@ -99,7 +92,7 @@ export class SoakClient {
    */
   send(call: S3Call, read: 'hash' | 'text' | 'drain' = 'drain'): Promise<S3Answer> {
     const path = encodePath(`/${call.bucket}${call.key !== undefined ? `/${call.key}` : ''}`)
-    const query = canonicalQuery(call.query)
+    const query = canonicalQueryOf(call.query)
     const extra = call.headers ?? {}
     const body = typeof call.body === 'string' ? { length: Buffer.byteLength(call.body), chunks: [Buffer.from(call.body)] } : call.body
     const headers: Record<string, string> = {

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict'
 import { KEY_SIZE } from '../format.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
 import { formatOf, readBinding, writeBinding, type SealTarget } from '../record.js'
-import type { EncryptionRecord, ObjectKey } from '../types.js'
+import type { EncryptionRecord, ObjectKey, SseCRecord } from '../types.js'
 
 /**
  * Creates a fresh object key for a write to `target` and seals it under `customerKey` (the
  * 32-byte key from the request, already base64-decoded and MD5-checked). Nothing derived from
  * the customer key alone is stored: a wrong key shows as the seal failing to open.
  */
-export function sealForSseC(customerKey: Uint8Array, target: SealTarget): { oek: ObjectKey; record: EncryptionRecord } {
+export function sealForSseC(customerKey: Uint8Array, target: SealTarget): { oek: ObjectKey; record: SseCRecord } {
   // Precondition: SSE-C keys are 256-bit (the server checks this before calling).
   assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
   const binding = writeBinding('SSE-C', target)

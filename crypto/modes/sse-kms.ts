@@ -9,7 +9,7 @@ import { KEY_SIZE } from '../format.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
 import { formatOf, readBinding, upgradedBinding, writeBinding, type SealTarget } from '../record.js'
-import type { EncryptionRecord, KmsKeyRecord, ObjectKey } from '../types.js'
+import type { EncryptionRecord, KmsKeyRecord, ObjectKey, SseKmsRecord } from '../types.js'
 
 /** Label of the DSSE-KMS key combination; existing data depends on it: never change it. */
 const DSSE_LABEL = 'strongroom/dsse/v1'
@@ -26,7 +26,7 @@ function externalKey(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySou
  * Creates a fresh object key for a write to `target` sealed under the KMS data key `dataKey`
  * (the Plaintext of GenerateDataKey); `kms` is what is stored to get the data key back.
  */
-export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: EncryptionRecord } {
+export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: SseKmsRecord } {
   const binding = writeBinding('SSE-KMS', target)
   const rootKeyVersion = kms.dsse ? keyring.active().version : undefined
   const ek = externalKey(dataKey, kms, keyring, rootKeyVersion)
@@ -38,7 +38,7 @@ export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: R
 
 /** Opens the object key of an SSE-KMS record read from `at`, given the decrypted data key. */
 export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation): ObjectKey {
-  assert(record.kms, 'Precondition: an SSE-KMS record carries its KMS details')
+  assert(record.mode === 'SSE-KMS' && record.kms, 'Precondition: an SSE-KMS record carries its KMS details')
   const ek = externalKey(dataKey, record.kms, keyring, record.rootKeyVersion)
   try {
     return unsealObjectKey(ek, readBinding('SSE-KMS', record, at), record.sealed)
@@ -52,8 +52,8 @@ export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyrin
  * DSSE-KMS combined with the keyring's active root key), same generation, fresh sealIV and nonce.
  * With `upgrade` an SR1 record is sealed as SR2, to `at.versionId`.
  */
-export function resealSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation, upgrade = false): EncryptionRecord {
-  assert(record.kms, 'Precondition: an SSE-KMS record')
+export function resealSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation, upgrade = false): SseKmsRecord {
+  assert(record.mode === 'SSE-KMS' && record.kms, 'Precondition: an SSE-KMS record')
   const oek = openSseKms(dataKey, record, keyring, at)
   const rootKeyVersion = record.kms.dsse ? keyring.active().version : undefined
   const ek = externalKey(dataKey, record.kms, keyring, rootKeyVersion)

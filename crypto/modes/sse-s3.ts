@@ -3,19 +3,27 @@ import { CryptoError } from '../errors.js'
 import type { RootKeySource } from '../keyring.js'
 import { generateObjectKey, sealObjectKey, unsealObjectKey, type ObjectLocation } from '../keys.js'
 import { formatOf, readBinding, upgradedBinding, writeBinding, type SealTarget } from '../record.js'
-import type { EncryptionRecord, ObjectKey } from '../types.js'
+import type { EncryptionRecord, ObjectKey, SseS3Record } from '../types.js'
 
 /**
  * Creates a fresh object key for a write to `target` and seals it under the keyring's active
  * root key. Store `record` with the object (or the multipart upload); keep `oek` in memory only.
  */
-export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: EncryptionRecord } {
+export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: SseS3Record } {
   const binding = writeBinding('SSE-S3', target)
   const root = keyring.active()
   const oek = generateObjectKey()
   const sealed = sealObjectKey(root.key, binding, oek)
   root.key.fill(0) // our copy of the root key; the keyring keeps its own
   return { oek, record: { format: formatOf(binding), mode: 'SSE-S3', binding, sealed, rootKeyVersion: root.version } }
+}
+
+/** The root key version of an SSE-S3 record as read from storage (checked: the bytes may be damaged). */
+function rootVersionOf(record: EncryptionRecord): number {
+  if (record.mode !== 'SSE-S3' || !Number.isSafeInteger(record.rootKeyVersion)) {
+    throw new CryptoError('tampered', 'SSE-S3 encryption record has no root key version')
+  }
+  return record.rootKeyVersion
 }
 
 /**
@@ -26,10 +34,7 @@ export function sealForSseS3(keyring: RootKeySource, target: SealTarget): { oek:
  */
 export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation): ObjectKey {
   const binding = readBinding('SSE-S3', record, at)
-  if (!Number.isSafeInteger(record.rootKeyVersion)) {
-    throw new CryptoError('tampered', 'SSE-S3 encryption record has no root key version')
-  }
-  const rootKey = keyring.get(record.rootKeyVersion!)
+  const rootKey = keyring.get(rootVersionOf(record))
   try {
     return unsealObjectKey(rootKey, binding, record.sealed)
   } finally {
@@ -43,7 +48,8 @@ export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: 
  * sealed as SR2, to `at.versionId` (the caller adds the placement tag). The data is untouched:
  * its part keys derive from the same object key.
  */
-export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation, upgrade = false): EncryptionRecord {
+export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation, upgrade = false): SseS3Record {
+  if (record.mode !== 'SSE-S3') throw new CryptoError('tampered', 'not an SSE-S3 encryption record')
   const oek = openSseS3(keyring, record, at)
   const root = keyring.active()
   try {

@@ -1,5 +1,6 @@
 /** @module Flags and help text every admin command shares. */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { FLAGS } from '../config.js'
 import { AdminError } from './store.js'
 
 /** Flags every admin command takes. */
@@ -11,10 +12,10 @@ export const COMMON_OPTIONS = {
 } as const satisfies ParseArgsConfig['options']
 
 export const COMMON_USAGE = `Common options:
-  --data-dir D     data directory                  STRONGROOM_DATA_DIR  (default ./data)
+  --data-dir D     data directory                  STRONGROOM_DATA_DIR  (default ${FLAGS['data-dir'].default})
   --audit-log F    append audit events (rotate, rewrap, retire, KMS key changes) to F, - for stdout
                                                    STRONGROOM_AUDIT_LOG (default: off)
-  --region R       region of the embedded KMS      AWS_REGION           (default us-east-1)
+  --region R       region of the embedded KMS      AWS_REGION           (default ${FLAGS.region.default})
   -h, --help       this help
 `
 
@@ -34,9 +35,9 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
 }
 
 export function commonArgs(values: { 'data-dir'?: unknown; 'audit-log'?: unknown; region?: unknown }, env = process.env): CommonArgs {
-  const dataDir = String(values['data-dir'] ?? env.STRONGROOM_DATA_DIR ?? './data')
+  const dataDir = String(values['data-dir'] ?? env.STRONGROOM_DATA_DIR ?? FLAGS['data-dir'].default)
   const auditLog = (values['audit-log'] as string | undefined) ?? (env.STRONGROOM_AUDIT_LOG || undefined)
-  const region = String(values.region ?? env.AWS_REGION ?? 'us-east-1')
+  const region = String(values.region ?? env.AWS_REGION ?? FLAGS.region.default)
   return { dataDir, auditLog, region }
 }
 

@@ -4,7 +4,7 @@
  * running server (CreateKey, ListKeys, RotateKeyOnDemand).
  */
 import path from 'node:path'
-import { EmbeddedKms } from '../../crypto/kms/embedded/service.js'
+import { EmbeddedKms } from '../../kms/embedded/service.js'
 import { openAuditLog } from '../audit.js'
 import { DEFAULT_ACCOUNT_ID } from '../config.js'
 import { COMMON_USAGE, commonArgs, parseCommand } from './args.js'

@@ -1,13 +1,13 @@
 /**
  * @module The client side of the live rewrap: `strongroom keys rewrap --endpoint URL` signs
- * `POST /admin/keys/rewrap` with the root credentials (a small SigV4 header signer on the
- * canonical.ts helpers) and reads the streamed `progress <done> <total>` lines and the final
+ * `POST /admin/keys/rewrap` with the root credentials (the one SigV4 signer of
+ * lib/sigv4.ts) and reads the streamed `progress <done> <total>` lines and the final
  * JSON line (admin/live-rewrap.ts).
  */
 import { LIVE_REWRAP_PATH } from './live-rewrap.js'
 import type { RewrapProgress, RewrapResult } from './rewrap.js'
 import { AdminError } from './store.js'
-import { ALGORITHM, canonicalRequest, credentialScope, hmacHex, sha256Hex, signingKey, stringToSign } from '../s3/auth/canonical.js'
+import { sha256Hex, signRequest } from '../../lib/sigv4.js'
 
 export interface RootCredentials {
   accessKeyId: string
@@ -17,18 +17,12 @@ export interface RootCredentials {
 
 /** SigV4 headers for a path-only request with a fully signed body. */
 export function signAdminRequest(method: string, url: URL, body: string, cred: RootCredentials, now = new Date()): Record<string, string> {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-  const scope = credentialScope(amzDate.slice(0, 8), cred.region, 's3')
   const payloadHash = sha256Hex(body)
-  const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate }
-  const signed = Object.keys(headers).sort()
-  const canonical = canonicalRequest({ method, path: url.pathname, query: [], headers, signedHeaders: signed, payloadHash })
-  const signature = hmacHex(signingKey(cred.secretAccessKey, amzDate.slice(0, 8), cred.region, 's3'), stringToSign(amzDate, scope, canonical))
-  return {
-    'x-amz-content-sha256': payloadHash,
-    'x-amz-date': amzDate,
-    authorization: `${ALGORITHM} Credential=${cred.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`,
-  }
+  const headers = signRequest({
+    method, url, headers: { 'x-amz-content-sha256': payloadHash }, payloadHash, region: cred.region, service: 's3', credentials: cred, now,
+  })
+  delete headers.host
+  return headers
 }
 
 export interface LiveRewrapAnswer {

@@ -7,8 +7,8 @@
  * are skipped) and a record changed meanwhile is left to its writer.
  */
 import type { RootKeyring } from '../../crypto/keyring.js'
-import { openMaterial, sealMaterial } from '../../crypto/kms/embedded/material.js'
-import { LevelKmsStore, type StoredKey } from '../../crypto/kms/embedded/store.js'
+import { openMaterial, sealMaterial } from '../../kms/embedded/material.js'
+import { LevelKmsStore, type StoredKey } from '../../kms/embedded/store.js'
 import { FORMAT } from '../../crypto/format.js'
 import { placeRecord } from '../../crypto/manifest.js'
 import { resealSseKms } from '../../crypto/modes/sse-kms.js'
@@ -136,8 +136,8 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
     try {
       const upgrade = item.kind === 'object' && upgradeWanted(rec.encryption)
       let enc = rootStale(rec.encryption) || upgrade ? await reseal(rec.encryption, rec, keyring, opts, upgrade) : rec.encryption
-      const blob = opts.reEncrypt && enc.kms ? await opts.reEncrypt(enc.kms) : undefined
-      if (blob !== undefined) enc = { ...enc, kms: { ...enc.kms!, ciphertextBlob: blob } }
+      const blob = opts.reEncrypt && enc.mode === 'SSE-KMS' ? await opts.reEncrypt(enc.kms) : undefined
+      if (blob !== undefined && enc.mode === 'SSE-KMS') enc = { ...enc, kms: { ...enc.kms, ciphertextBlob: blob } }
       // An SR2 object's placement tag is made again whenever its record changes (or its root key is old).
       if (item.kind === 'object' && enc.format !== FORMAT && (enc !== rec.encryption || tagStale(enc))) {
         enc = placeRecord(keyring, enc, item.rec, item.rec.parts)

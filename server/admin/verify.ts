@@ -12,7 +12,7 @@ import { decryptPart } from '../../crypto/aead-stream.js'
 import { derivePartKey } from '../../crypto/keys.js'
 import { openSseKms } from '../../crypto/modes/sse-kms.js'
 import { openSseS3 } from '../../crypto/modes/sse-s3.js'
-import { KmsError } from '../../crypto/kms/types.js'
+import { KmsError } from '../../kms/types.js'
 import { ciphertextSize } from '../../crypto/ranges.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
 import type { PartRecord } from '../../storage/types.js'
@@ -182,6 +182,7 @@ export async function verifyRecord(store: AdminStore, enc: EncryptionRecord, at:
 }
 
 async function openKey(store: AdminStore, enc: EncryptionRecord, at: { bucket: string; key: string }): Promise<ObjectKey | undefined> {
+  const mode: unknown = enc?.mode
   switch (enc?.mode) {
     case 'SSE-S3':
       return openSseS3(store.keyring, enc, at)
@@ -198,6 +199,6 @@ async function openKey(store: AdminStore, enc: EncryptionRecord, at: { bucket: s
     case 'SSE-C':
       return undefined
     default:
-      throw new Error(`unknown encryption mode ${String(enc?.mode)}`)
+      throw new Error(`unknown encryption mode ${String(mode)}`)
   }
 }

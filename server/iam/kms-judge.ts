@@ -1,10 +1,10 @@
 /**
- * @module The embedded KMS's access judge (crypto/kms/embedded/access.ts) over the one policy
+ * @module The embedded KMS's access judge (kms/embedded/access.ts) over the one policy
  * engine: the key policy as the resource policy, with the rule that IAM policies count only where
  * the key policy allows the account; actions on no key (CreateKey, ListKeys…) by IAM policies alone.
  */
-import type { KeyAccessJudge, KeyAccessRequest, KeyAccessVerdict } from '../../crypto/kms/embedded/access.js'
-import type { KmsCaller } from '../../crypto/kms/types.js'
+import type { KeyAccessJudge, KeyAccessRequest, KeyAccessVerdict } from '../../kms/embedded/access.js'
+import type { KmsCaller } from '../../kms/types.js'
 import { PolicyError, parsePolicyDocument, type Policy } from '../s3/policy/parse.js'
 import { evaluateAccess } from './engine.js'
 import { defaultIdentity, identityContext, type IamIdentity } from './identity.js'

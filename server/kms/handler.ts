@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { callKmsOperation } from '../../crypto/kms/embedded/api.js'
-import { KmsError } from '../../crypto/kms/types.js'
+import { callKmsOperation } from '../../kms/embedded/api.js'
+import { KmsError } from '../../kms/types.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../log.js'
 import { authenticateKms, kmsAuthFault } from '../s3/auth/kms.js'

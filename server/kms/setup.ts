@@ -4,11 +4,11 @@
  */
 import path from 'node:path'
 import type { RootKeySource } from '../../crypto/keyring.js'
-import { HttpKmsClient, type HttpKmsClientOptions } from '../../crypto/kms/http-client.js'
-import { LocalKmsClient } from '../../crypto/kms/local-client.js'
-import { EmbeddedKmsAccounts } from '../../crypto/kms/embedded/accounts.js'
-import type { EmbeddedKms, EnsuredKey, KeySpecInConfig } from '../../crypto/kms/embedded/service.js'
-import type { KmsClient } from '../../crypto/kms/types.js'
+import { HttpKmsClient, type HttpKmsClientOptions } from '../../kms/http-client.js'
+import { LocalKmsClient } from '../../kms/local-client.js'
+import { EmbeddedKmsAccounts } from '../../kms/embedded/accounts.js'
+import type { EmbeddedKms, EnsuredKey, KeySpecInConfig } from '../../kms/embedded/service.js'
+import type { KmsClient } from '../../kms/types.js'
 import { kmsJudge } from '../iam/kms-judge.js'
 
 /** What the S3 side gets (Services.kms): the client to call, and the embedded service when it runs. */

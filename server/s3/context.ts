@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { RootKeyring } from '../../crypto/keyring.js'
-import type { BlobStore, MetadataStore } from '../../storage/types.js'
+import type { BlobStore, BucketRecord, MetadataStore } from '../../storage/types.js'
 import type { Config } from '../config.js'
 import type { AuditLog } from '../audit.js'
 import type { IamIdentity } from '../iam/identity.js'
@@ -63,6 +63,13 @@ export interface S3Request {
   incoming: IncomingMessage
   /** The object body when it is not the request body itself (POST Object: the form's file field). */
   bodySource?: AsyncIterable<Uint8Array>
+  /**
+   * The record of the bucket the operation addresses, read once before authentication (its
+   * region decides the signing scope); loadBucket (ops/common.ts) authorizes against this same
+   * read instead of reading again. Absent for operations without a bucket; `record` undefined
+   * when the bucket does not exist.
+   */
+  bucket?: { name: string; record: BucketRecord | undefined }
   /**
    * Registers a release of something the request holds (the blobs it reads): called once, after
    * the answer was written or abandoned, whichever way the request ended.

@@ -3,7 +3,7 @@
  * function that turns domain errors (crypto, storage, KMS) into S3 answers.
  */
 import { CryptoError } from '../../crypto/errors.js'
-import { KmsError } from '../../crypto/kms/types.js'
+import { KmsError } from '../../kms/types.js'
 import { ConflictError, NotFoundError, ObjectLockedError } from '../../storage/errors.js'
 
 /** Every S3 error code we emit: status and AWS's default message (docs/s3-sse-rules.md §1.3, §2, §3, §4). */

@@ -1,6 +1,11 @@
 /**
- * @module The S3 request pipeline (docs/s3-sse-rules.md §1.4): parse the operation, authenticate, authorize,
- * dispatch, and write the result or the error. Every request ends here as an S3 answer.
+ * @module The S3 request pipeline, in this order: the addressed bucket's record is read once
+ * (`bucketRecordOf`: its CORS rules go on every answer, errors included, and its region is the
+ * signing scope the request must use); `parseOperation` (route.ts) parses the request once into a
+ * typed operation; `authenticate` (auth/sigv4.ts) verifies the signature; `dispatch` calls the
+ * handler, whose `loadBucket` (ops/common.ts) authorizes, against that same bucket record, the
+ * access that policy/actions.ts names for the operation, before anything is read or written. Then
+ * the result or the error is written. Every request ends here as an S3 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BucketRecord } from '../../storage/types.js'
@@ -102,7 +107,8 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const headers = headerMap(incoming)
     const target = parseTarget(incoming.url ?? '/')
     const vhost = bucketFromHost(headers.host, svc.config.virtualHostBaseDomains)
-    const rec = await bucketRecordOf(svc, splitPath(target, vhost).bucket)
+    const pathBucket = splitPath(target, vhost).bucket
+    const rec = await bucketRecordOf(svc, pathBucket)
     // CORS headers go on every answer to a request a rule allows, errors (a 403 signature
     // mismatch, a 404, a 501 refusal) included; a preflight computes its own.
     if (method !== 'OPTIONS') {
@@ -134,6 +140,8 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
       secure: countsAsSecure(svc, incoming),
       host: headers.host ?? '',
       incoming,
+      // The record read above travels with the request, so loadBucket authorizes against that same read.
+      bucket: bucketOf(op) === pathBucket ? { name: pathBucket, record: rec } : undefined,
       defer: (release) => {
         releases.push(release)
       },

@@ -3,7 +3,7 @@
  * Keys — one KMS data key per (bucket, KMS key) reused for a bounded time, so PUTs into a bucket
  * with BucketKeyEnabled stop costing a KMS round trip each (docs/s3-sse-rules.md §4.6, crypto/README.md §1).
  */
-import type { KmsCaller } from '../../crypto/kms/types.js'
+import type { KmsCaller } from '../../kms/types.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
 
 /** What S3 needs from a KMS (the embedded one or any AWS KMS JSON API endpoint). */

@@ -338,6 +338,15 @@ function objectOperation(
   }
 }
 
+/** A `partNumber` parameter: an integer 1..10000, else InvalidArgument (AWS's message). */
+export function parsePartNumber(raw: string): number {
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
+  }
+  return n
+}
+
 /**
  * Whether `id` can name an upload. The ids this store issues (newUploadId) are 1..1024 URL-safe
  * characters; any other id (empty, with NUL or other bytes, longer) names no upload, so it answers

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { EncryptionRecord } from '../../crypto/types.js'
+import { AWS_MANAGED_S3_ALIAS } from '../../kms/types.js'
 import type { BucketRecord } from '../../storage/types.js'
 import { S3Error, invalidArgument } from './errors.js'
 import {
@@ -31,9 +32,6 @@ export interface KmsRequest {
 
 /** What a write asks for once headers and the bucket default are resolved (docs/s3-sse-rules.md §4.4). */
 export type SseRequest = { mode: 'SSE-S3' } | { mode: 'SSE-C'; customer: CustomerKey } | KmsRequest
-
-/** The AWS managed key S3 uses when no key is named (docs/s3-sse-rules.md §4.4). */
-export const AWS_MANAGED_S3_ALIAS = 'alias/aws/s3'
 
 const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
 const KMS_OVER_HTTP = 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'

@@ -4,6 +4,7 @@
  */
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fsyncDir } from '../../lib/durable-fs.js'
 import { assertBlobId, assertRange, BLOB_ID, newBlobId } from '../blob-id.js'
 import { IntegrityError, NotFoundError } from '../errors.js'
 import type { BlobId, BlobStore } from '../types.js'
@@ -13,15 +14,6 @@ const IO_SIZE = 256 * 1024
 const SHARD = /^[0-9a-f]{2}$/
 
 const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT'
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
 
 /** Writes every byte of `buf` at the current file position (loops on short writes). */
 async function writeAll(fh: FileHandle, buf: Uint8Array): Promise<void> {

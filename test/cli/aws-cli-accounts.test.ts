@@ -5,49 +5,18 @@
  * her bucket name (BucketAlreadyExists), and is refused alice's KMS key by ARN. A missing aws CLI
  * fails the suite (it never skips).
  */
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv, runAws, toolFails } from '../support/aws-cli.js'
 
-const execFileP = promisify(execFile)
-const TOOL_TIMEOUT_MS = 60_000
 
 const ALICE = { accountId: '111122223333', accessKeyId: 'ALICECLI', secretAccessKey: 'alice-cli-secret' }
 const BOB = { accountId: '444455556666', accessKeyId: 'BOBCLI', secretAccessKey: 'bob-cli-secret' }
 
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
-
-/** Runs the aws CLI; ENOENT becomes a loud "tool is missing" error, any other failure keeps stderr. */
-async function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    return (await execFileP('aws', args, { env, timeout: TOOL_TIMEOUT_MS, encoding: 'utf8' })).stdout
-  } catch (e) {
-    const err = e as ToolFailure
-    if (err.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI (e.g. `pip install awscli`). These tests never skip.")
-    err.message = `aws ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-    throw err
-  }
-}
-
-/** Runs the aws CLI expecting a failure; returns its stderr and stdout. */
-async function runAwsFails(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    await runAws(args, env)
-  } catch (e) {
-    const err = e as ToolFailure
-    if (err.message.startsWith('required tool')) throw err
-    return `${err.stderr ?? ''}${err.stdout ?? ''}`
-  }
-  throw new Error(`aws ${args.join(' ')} succeeded but was expected to fail`)
-}
+const runAwsFails = (args: string[], env: NodeJS.ProcessEnv) => toolFails('aws', args, { env })
 
 describe('aws CLI v1: two accounts', () => {
   let server: TestServer

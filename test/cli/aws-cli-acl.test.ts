@@ -11,7 +11,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../support/raw-s3.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
+import { startTestServer, type TestServer } from '../support/server.js'
 
 const execFileP = promisify(execFile)
 const TOOL_TIMEOUT_MS = 60_000

@@ -6,52 +6,20 @@
  * work and `kms retire-grant` undoes it; boto3 assumes the role, reads and writes, and fetches a
  * presigned URL carrying the session token. Missing tools fail the suite (it never skips).
  */
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACCT_A, allow, doc, roleArn, trust, userArn } from '../support/iam.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv, runTool, toolFails } from '../support/aws-cli.js'
 
-const execFileP = promisify(execFile)
-const TOOL_TIMEOUT_MS = 60_000
 const ADMIN = { accessKeyId: 'CLIADMIN', secretAccessKey: 'cli-admin-secret' }
 const APP = { accessKeyId: 'CLIAPP', secretAccessKey: 'cli-app-secret' }
 const BUCKET = 'cli-iam'
 
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
-
-async function run(tool: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  try {
-    const child = execFileP(tool, args, { env, timeout: TOOL_TIMEOUT_MS, encoding: 'utf8' })
-    if (input !== undefined) {
-      child.child.stdin?.end(input)
-    }
-    return (await child).stdout
-  } catch (e) {
-    const err = e as ToolFailure
-    if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing. These tests never skip.`)
-    err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-    throw err
-  }
-}
-
-async function fails(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    await run(tool, args, env)
-  } catch (e) {
-    const err = e as ToolFailure
-    if (err.message.startsWith('required tool')) throw err
-    return `${err.stderr ?? ''}${err.stdout ?? ''}`
-  }
-  throw new Error(`${tool} ${args.join(' ')} succeeded but was expected to fail`)
-}
+const run = async (tool: string, args: string[], env: NodeJS.ProcessEnv, input?: string) => (await runTool(tool, args, { env, input })).stdout
+const fails = (tool: string, args: string[], env: NodeJS.ProcessEnv) => toolFails(tool, args, { env })
 
 const BOTO3 = String.raw`
 import json, os, urllib.request, boto3

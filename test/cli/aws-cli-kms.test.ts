@@ -5,38 +5,17 @@
  * BucketKeyEnabled, and an SSE-C → SSE-KMS copy (docs/s3-sse-rules.md §4.3, §4.4, §4.6, §4.11, §5). A missing
  * aws CLI fails the suite (it never skips).
  */
-import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv, runAws, runTool, type ToolFailure } from '../support/aws-cli.js'
 
-const execFileP = promisify(execFile)
 const MiB = 1024 * 1024
-const TOOL_TIMEOUT_MS = 60_000
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex')
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
-
-/** Runs the aws CLI; ENOENT becomes a loud "tool is missing" error, any other failure keeps stderr. */
-async function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    return (await execFileP('aws', args, { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * MiB, encoding: 'utf8' })).stdout
-  } catch (e) {
-    const err = e as ToolFailure
-    if (err.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI (e.g. `pip install awscli`). These tests never skip.")
-    err.message = `aws ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-    throw err
-  }
-}
 
 describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start to end)', () => {
   let server: TestServer
@@ -72,10 +51,7 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
     server = await startTestServer()
     env = awsCliEnv(server.endpoint)
     work = await mkdtemp(path.join(tmpdir(), 'strongroom-cli-kms-'))
-    const version = await execFileP('aws', ['--version'], { env, encoding: 'utf8' }).catch((e: ToolFailure) => {
-      if (e.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI. These tests never skip.")
-      throw e
-    })
+    const version = await runTool('aws', ['--version'], { env })
     expect(`${version.stdout}${version.stderr}`).toMatch(/aws-cli\/1\./)
     await aws('s3', 'mb', 's3://kms-b')
   })

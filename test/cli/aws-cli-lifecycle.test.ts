@@ -14,7 +14,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blobFiles } from '../support/data-dir.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
+import { startTestServer, type TestServer } from '../support/server.js'
 
 const execFileP = promisify(execFile)
 const TOOL_TIMEOUT_MS = 60_000

@@ -4,25 +4,16 @@
  * get-bucket-policy-status, and the published "deny unencrypted object uploads" policy enforced on
  * `aws s3 cp` of a single-part and a multipart (16 MiB) upload. A missing `aws` fails the suite.
  */
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { denyUnencrypted } from '../support/policies.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv, runTool, type ToolFailure } from '../support/aws-cli.js'
 
-const execFileP = promisify(execFile)
 const MiB = 1024 * 1024
-const TOOL_TIMEOUT_MS = 60_000
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
 
 describe('aws CLI v1: bucket policies', () => {
   let server: TestServer
@@ -30,16 +21,7 @@ describe('aws CLI v1: bucket policies', () => {
   let env: NodeJS.ProcessEnv
   const bucket = 'cli-policy'
 
-  async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await execFileP('aws', args, { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * MiB, encoding: 'utf8' })
-    } catch (e) {
-      const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI (e.g. `pip install awscli`). These tests never skip.")
-      err.message = `aws ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-      throw err
-    }
-  }
+  const run = (args: string[]) => runTool('aws', args, { env })
   const s3api = async (...args: string[]): Promise<Record<string, any>> => {
     const out = (await run(['s3api', ...args, '--output', 'json'])).stdout.trim()
     return out === '' ? {} : JSON.parse(out)

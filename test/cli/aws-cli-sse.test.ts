@@ -4,25 +4,15 @@
  * counts as secure (docs/s3-behaviour.md). docs/s3-sse-rules.md §4.8, §4.11, §5. A missing `aws`
  * fails the suite; nothing is skipped.
  */
-import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv, runTool, type ToolFailure } from '../support/aws-cli.js'
 
-const execFileP = promisify(execFile)
 const MiB = 1024 * 1024
-/** One CLI invocation never needs this long; a hung tool fails instead of stalling the suite. */
-const TOOL_TIMEOUT_MS = 60_000
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex')
@@ -38,16 +28,7 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
   let k1File: string
   let k2File: string
 
-  async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await execFileP('aws', args, { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * MiB, encoding: 'utf8' })
-    } catch (e) {
-      const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error("required tool 'aws' is missing: install the aws CLI (e.g. `pip install awscli`). These tests never skip.")
-      err.message = `aws ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-      throw err
-    }
-  }
+  const run = (args: string[]) => runTool('aws', args, { env })
   const aws = async (...args: string[]) => (await run(args)).stdout
   const s3api = async (...args: string[]): Promise<Record<string, any>> => {
     const out = (await run(['s3api', ...args, '--output', 'json'])).stdout.trim()

@@ -11,7 +11,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checksumOf } from '../../server/s3/checksums.js'
-import { awsCliEnv, startTestServer, type TestServer } from '../support/server.js'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
 
 const execFileP = promisify(execFile)
 const MiB = 1024 * 1024

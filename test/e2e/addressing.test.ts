@@ -10,10 +10,10 @@ import type { LookupFunction } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError } from '../support/expect-s3.js'
 import { encodeKeyPath, parseXml, signedSend, asArray } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 /** Resolves every `*.localhost` (and `localhost`) to 127.0.0.1 without asking a resolver. */
 const loopbackLookup: LookupFunction = (hostname, options, callback) => {
@@ -42,14 +42,7 @@ const AWKWARD_KEYS = [
 ]
 
 describe('addressing', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let pathStyle: S3Client

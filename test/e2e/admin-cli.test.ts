@@ -8,13 +8,12 @@ import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand,
   UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../support/child-server.js'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 import { K1, blobFiles, sdkSsec } from '../support/sse-c.js'
@@ -22,18 +21,9 @@ import { kmsClient } from '../support/kms.js'
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-const run = promisify(execFile)
 
-/** Runs `strongroom <args>` as a child process; never throws for a non-zero exit. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, 'bin/strongroom.js'), ...args], { cwd: ROOT, env: { ...process.env, STRONGROOM_AUDIT_LOG: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout: string; stderr: string }
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+/** Runs `strongroom <args>` as a child process (child-server.ts); never throws for a non-zero exit. */
+const cli = (...args: string[]) => runCli(args)
 
 /** `keys list` rows as { version: [objects, uploads] }. */
 function counts(stdout: string): Record<number, [number, number]> {

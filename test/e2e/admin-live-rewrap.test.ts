@@ -16,6 +16,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../support/child-server.js'
 import { signAdminRequest } from '../../server/admin/live-client.js'
 import { makeClient } from '../support/server.js'
 
@@ -24,18 +25,8 @@ const run = promisify(execFile)
 const ROOT = { accessKeyId: 'test', secretAccessKey: 'test', region: 'us-east-1' }
 const ALICE = { accessKeyId: 'AK-ALICE', secretAccessKey: 'alice-secret', region: 'us-east-1' }
 
-/** Runs `strongroom <args>` as a child process; never throws for a non-zero exit. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO, 'bin/strongroom.js'), ...args], {
-      cwd: REPO, env: { ...process.env, STRONGROOM_AUDIT_LOG: '', STRONGROOM_ACCESS_KEY_ID: '', STRONGROOM_SECRET_ACCESS_KEY: '', AWS_REGION: 'us-east-1' },
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout: string; stderr: string }
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+/** Runs `strongroom <args>` as a child process (child-server.ts); never throws for a non-zero exit. */
+const cli = (...args: string[]) => runCli(args, { STRONGROOM_ACCESS_KEY_ID: '', STRONGROOM_SECRET_ACCESS_KEY: '', AWS_REGION: 'us-east-1' })
 
 /** `keys list` rows as { version: [objects, uploads, kmsMaterials] }. */
 function counts(stdout: string): Record<number, [number, number, number]> {

@@ -5,24 +5,17 @@ import {
 } from '@aws-sdk/client-s3'
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError, expectSdkHeadError } from '../support/expect-s3.js'
 import { md5Base64, md5Hex, signedSend } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 const INVALID_DIGEST = 'The Content-MD5 you specified was invalid.'
 const BAD_DIGEST = 'The Content-MD5 you specified did not match what we received.'
 const b64 = (alg: string, data: string | Buffer) => createHash(alg).update(data).digest('base64')
 
 describe('Content-MD5 and checksums', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

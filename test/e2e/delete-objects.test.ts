@@ -1,9 +1,9 @@
 /** @module E2E: DeleteObjects — results, Quiet mode, integrity headers and malformed bodies (docs/s3-sse-rules.md §3.11, §8.8 MDEL). */
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
 import { asArray, md5Base64, parseXml, signedSend } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 const MALFORMED_XML = 'The XML you provided was not well-formed or did not validate against our published schema'
 
@@ -11,14 +11,7 @@ const deleteBody = (keys: string[], quiet = false) =>
   `<Delete>${quiet ? '<Quiet>true</Quiet>' : ''}${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`
 
 describe('DeleteObjects', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

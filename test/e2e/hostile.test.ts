@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_HTTP_LIMITS } from '../../server/http-limits.js'
+import { DEFAULT_HTTP_LIMITS } from '../../server/config.js'
 import { errorOf, requestHead, send, signRequest, signedSend, type RawResponse } from '../support/raw-s3.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 

@@ -4,8 +4,8 @@
  */
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HttpKmsClient } from '../../crypto/kms/http-client.js'
-import type { KmsError } from '../../crypto/kms/types.js'
+import { HttpKmsClient } from '../../kms/http-client.js'
+import type { KmsError } from '../../kms/types.js'
 import { startMoto, type Moto } from '../support/kms.js'
 
 const REGION = 'us-east-1'

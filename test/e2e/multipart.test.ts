@@ -7,10 +7,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
 import { parseXml, signedSend } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 const MiB = 1024 * 1024
 const NO_SUCH_UPLOAD = 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'
@@ -30,14 +30,7 @@ const completeXml = (parts: Array<{ n: number; etag: string }>) =>
   `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.n}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
 
 describe('multipart uploads', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

@@ -2,10 +2,10 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError } from '../support/expect-s3.js'
 import { presignPath, send, type RawResponse } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 const QUERY_PARAMS_REQUIRED =
   'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.'
@@ -26,14 +26,7 @@ function withParam(url: string, name: string, value: string | undefined): string
 }
 
 describe('presigned URLs', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

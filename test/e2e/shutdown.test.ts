@@ -6,62 +6,21 @@
  */
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { killStartedServers, serverArgs, spawnServer, type ChildServer } from '../support/child-server.js'
 import { makeClient } from '../support/server.js'
 
-const REPO = path.resolve(import.meta.dirname, '../..')
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface Child {
-  proc: ChildProcess
-  endpoint: string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  stderr(): string
-}
-
-const children = new Set<ChildProcess>()
-
-async function startChild(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  })
-  children.add(proc)
-  let err = ''
-  proc.stderr!.on('data', (b: Buffer) => {
-    if (err.length < 100_000) err += b.toString('utf8')
-  })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc)
-      resolve({ code, signal })
-    }),
-  )
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${err}`)), 30_000)
-    const lines = createInterface({ input: proc.stdout! })
-    lines.on('line', (line) => {
-      const m = /^strongroom listening on (http:\/\/\S+)$/.exec(line)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    })
-    void exited.then(({ code }) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (code ${code}) before listening:\n${err}`))
-    })
-  })
-  return { proc, endpoint, exited, stderr: () => err }
+/** The server as a child process on a free port over `dataDir` (child-server.ts), with `env` added. */
+function startChild(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  return spawnServer(process.execPath, serverArgs(dataDir), { env: { ...process.env, ...env } })
 }
 
 /**
@@ -96,7 +55,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL')
+  killStartedServers()
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 

@@ -23,7 +23,7 @@ import {
   COPY_SSE_C_ALGORITHM, K1, K2, K3, MSG, SSE, SSE_C_ALGORITHM, SSE_C_KEY, SSE_C_KEY_MD5, allFiles, copySourceHeaders, customerKey,
   md5Hex, sdkCopySsec, sdkSsec, sha256Hex, ssecHeaders, startChildServer, type ChildServer, type CustomerKeyVector,
 } from '../support/sse-c.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer, withServer } from '../support/server.js'
 
 const ALLOW = ['--allow-sse-c-on-new-buckets']
 const MiB = 1024 * 1024
@@ -49,14 +49,7 @@ const keyOfLength = (n: number): CustomerKeyVector => customerKey(randomBytes(n)
 const sseHeaderNames = (res: RawResponse) => Object.keys(res.headers).filter((h) => h.startsWith(SSE)).sort()
 
 describe('SSE-C', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer({ args: ALLOW })
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer({ args: ALLOW })
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LevelKmsStore } from '../../crypto/kms/embedded/store.js'
+import { LevelKmsStore } from '../../kms/embedded/store.js'
 import { expectRawError, expectSdkError, expectSdkHeadError } from '../support/expect-s3.js'
 import { encodeKeyPath, signedSend, type RawResponse } from '../support/raw-s3.js'
 import {

@@ -6,10 +6,10 @@ import {
 import { randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
 import { signedSend, type RawRequest } from '../support/raw-s3.js'
-import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
+import { CHECKSUM_MODES, makeClient, withServer } from '../support/server.js'
 
 const SSE = 'x-amz-server-side-encryption'
 const KMS_KEY_ID = 'x-amz-server-side-encryption-aws-kms-key-id'
@@ -29,14 +29,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('SSE-S3', () => {
-  let srv: TestServer
-
-  beforeAll(async () => {
-    srv = await startTestServer()
-  })
-  afterAll(async () => {
-    await srv?.close()
-  })
+  const srv = withServer()
 
   describe.each(CHECKSUM_MODES)('with requestChecksumCalculation %s', (mode) => {
     let s3: S3Client

@@ -15,7 +15,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../server/config.js'
 import { startServer, type RunningServer } from '../../server/main.js'
-import { awsCliEnv, makeClient } from '../support/server.js'
+import { makeClient } from '../support/server.js'
+import { awsCliEnv } from '../support/aws-cli.js'
 import { K1 } from '../support/sse-c.js'
 
 const run = promisify(execFile)

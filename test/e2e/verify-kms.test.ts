@@ -6,30 +6,19 @@
  */
 import { CancelKeyDeletionCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../support/child-server.js'
 import { blobFiles, kmsClient, readObjectRecord, readRecords } from '../support/kms.js'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const run = promisify(execFile)
 const BUCKET = 'verify-kms'
 
-/** Runs `strongroom <args>` as a child process; never throws for a non-zero exit. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, 'bin/strongroom.js'), ...args], { cwd: ROOT, env: { ...process.env, STRONGROOM_AUDIT_LOG: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout: string; stderr: string }
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+/** Runs `strongroom <args>` as a child process (child-server.ts); never throws for a non-zero exit. */
+const cli = (...args: string[]) => runCli(args)
 
 describe('verify: an SSE-KMS object under a disabled KMS key is UNVERIFIABLE, not FAILED', () => {
   let dataDir: string

@@ -3,10 +3,11 @@
  * names), for what an in-process server cannot show — its own open descriptors, its file modes
  * under another umask, its signals — and a look at the processes left over afterwards.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { readdir, readFile, readlink } from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
 
@@ -111,5 +112,23 @@ export function killStartedServers(): void {
       // the whole group is gone already
     }
     started.delete(proc)
+  }
+}
+
+const execFileP = promisify(execFile)
+
+/**
+ * Runs `strongroom <args>` (bin/strongroom.js) as a child process with the audit log off and `env`
+ * added; never throws for a non-zero exit: the code, stdout and stderr are the answer.
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [path.join(REPO, 'bin/strongroom.js'), ...args], {
+      cwd: REPO, env: { ...process.env, STRONGROOM_AUDIT_LOG: '', ...env },
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code?: number; stdout: string; stderr: string }
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout, stderr: e.stderr }
   }
 }

@@ -4,7 +4,7 @@
  * parsed XML.
  */
 import { request } from 'undici'
-import { signRequest, type AwsCredentials } from '../../crypto/kms/http-client.js'
+import { signRequest, type AwsCredentials } from '../../lib/sigv4.js'
 import { parseXml } from './raw-s3.js'
 import { TEST_REGION } from './server.js'
 

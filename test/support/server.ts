@@ -1,5 +1,6 @@
 /** @module Test support: a real strongroom server on a free loopback port with a temp data dir, and clients for it. */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -54,17 +55,30 @@ export function makeClient(endpoint: string, extra: Partial<S3ClientConfig> = {}
 /** Both checksum modes of the JS SDK (docs/architecture.md#tests): every e2e suite runs under each. */
 export const CHECKSUM_MODES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const
 
-/** Environment for the aws CLI pointed at a test server. */
-export function awsCliEnv(endpoint: string): NodeJS.ProcessEnv {
+/**
+ * One server for the enclosing `describe`: started in its beforeAll, stopped (data removed) in its
+ * afterAll. The returned object reads through to the running server, so tests use
+ * `srv.endpoint`, `srv.port`… as with startTestServer; reading it outside a test or hook throws.
+ */
+export function withServer(opts: Parameters<typeof startTestServer>[0] = {}): TestServer {
+  let running: TestServer | undefined
+  beforeAll(async () => {
+    running = await startTestServer(opts)
+  })
+  afterAll(async () => {
+    await running?.close()
+    running = undefined
+  })
+  const now = (): TestServer => {
+    if (!running) throw new Error('withServer: the server runs only inside the tests and hooks of its describe')
+    return running
+  }
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY,
-    AWS_DEFAULT_REGION: TEST_REGION,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
+    get endpoint() { return now().endpoint },
+    get port() { return now().port },
+    get dataDir() { return now().dataDir },
+    get config() { return now().config },
+    get lifecycle() { return now().lifecycle },
+    close: (closeOpts) => now().close(closeOpts),
   }
 }

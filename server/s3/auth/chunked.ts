@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto'
 import { S3Error } from '../errors.js'
-import { EMPTY_SHA256, hmacHex, sha256Hex, signaturesEqual } from './canonical.js'
+import { EMPTY_SHA256, hmacHex, sha256Hex, signaturesEqual } from '../../../lib/sigv4.js'
 
 export interface ChunkedOptions {
   /** Chunks carry `;chunk-signature=` (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]). */

@@ -12,7 +12,7 @@ import {
   stringToSign,
   hmacHex,
   type CanonicalRequestParts,
-} from './canonical.js'
+} from '../../../lib/sigv4.js'
 import { tokensEqual } from '../../iam/sessions.js'
 import type { AuthDeps, Credential, PayloadMode } from './types.js'
 

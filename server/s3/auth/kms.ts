@@ -3,7 +3,7 @@
  * `kms`, payload hash computed from the body, and the translation of auth failures into KMS faults.
  */
 import { S3Error } from '../errors.js'
-import { sha256Hex } from './canonical.js'
+import { sha256Hex } from '../../../lib/sigv4.js'
 import { verifyHeaderAuth } from './sigv4.js'
 import type { AuthContext, AuthDeps, AuthRequest } from './types.js'
 

@@ -6,7 +6,7 @@
  * Uploads Using POST" describes. A form with neither is anonymous.
  */
 import { S3Error } from '../errors.js'
-import { ALGORITHM, hmacHex, signaturesEqual, signingKey } from './canonical.js'
+import { ALGORITHM, hmacHex, signaturesEqual, signingKey } from '../../../lib/sigv4.js'
 import { checkScope, lookupCredential, parseAmzDate, parseCredential } from './common.js'
 import { sameSignature, signV2, SIGV2_REFUSED_MESSAGE } from './sigv2.js'
 import type { AuthContext, AuthDeps } from './types.js'

@@ -3,7 +3,7 @@
  * scope, unsigned headers, signature, then validity window (checked after the signature).
  */
 import { S3Error } from '../errors.js'
-import { ALGORITHM } from './canonical.js'
+import { ALGORITHM } from '../../../lib/sigv4.js'
 import {
   checkHeadersSigned,
   checkScope,

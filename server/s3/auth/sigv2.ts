@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { S3Error } from '../errors.js'
-import { uriEncode } from './canonical.js'
+import { uriEncode } from '../../../lib/sigv4.js'
 import { isoSeconds, lookupCredential, parseAmzDate, parsePayloadMode } from './common.js'
 import type { AuthContext, AuthDeps, AuthRequest, PayloadMode } from './types.js'
 

@@ -3,7 +3,7 @@
  * A1) and verifies `Authorization: AWS4-HMAC-SHA256 …` requests in the order of §2.10.
  */
 import { S3Error } from '../errors.js'
-import { ALGORITHM } from './canonical.js'
+import { ALGORITHM } from '../../../lib/sigv4.js'
 import {
   checkHeadersSigned,
   checkScope,

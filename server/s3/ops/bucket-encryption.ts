@@ -1,10 +1,9 @@
 /** @module Put/Get/DeleteBucketEncryption, including BlockedEncryptionTypes (docs/s3-sse-rules.md §5). */
-import { KmsError } from '../../../crypto/kms/types.js'
+import { AWS_MANAGED_S3_ALIAS, KmsError } from '../../../kms/types.js'
 import type { BucketEncryptionConfig } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { readXml } from '../request-body.js'
-import { AWS_MANAGED_S3_ALIAS } from '../sse-headers.js'
 import { textOf, xmlDocument } from '../xml.js'
 import { updateBucket } from './bucket-update.js'
 import { loadBucket, requireIntegrityHeader } from './common.js'

@@ -20,7 +20,8 @@ export async function loadBucket(
   svc: Services, req: S3Request, name: string, access?: Access,
   object?: () => Promise<ObjectAcl | undefined>,
 ): Promise<BucketRecord> {
-  const bucket = canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
+  // The bucket the operation addresses was read once by the pipeline (handler.ts); others (a copy source) are read here.
+  const bucket = req.bucket?.name === name ? req.bucket.record : canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (docs/s3-sse-rules.md §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   if (!access && usesExistingObjectTag(req, bucket)) req.existingTags = await existingTags(svc, req, name)

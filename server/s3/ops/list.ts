@@ -1,6 +1,6 @@
 /** @module ListObjectsV2 and ListObjects v1 (docs/s3-sse-rules.md §3.12). */
 import type { ListResult } from '../../../storage/types.js'
-import { uriEncode } from '../auth/canonical.js'
+import { uriEncode } from '../../../lib/sigv4.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { invalidArgument } from '../errors.js'
 import { queryValue } from '../route.js'

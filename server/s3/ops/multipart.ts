@@ -14,7 +14,7 @@ import { requestedTags, storedTags } from '../tags.js'
 import { AMZ_CHECKSUM_ALGORITHM, AMZ_CHECKSUM_TYPE, AMZ_COPY_SOURCE_RANGE } from '../headers.js'
 import { deleteGarbage, etagFor, newObjectKey, openObjectKey, writePart } from '../object-io.js'
 import { contentLength } from '../request-body.js'
-import { canBeUploadId, queryValue } from '../route.js'
+import { canBeUploadId, parsePartNumber, queryValue } from '../route.js'
 import { precheckSseC, refuseBlockedSseC, refuseSseOnRead, resolveWriteSse, sseResponseHeaders, uploadCustomerKey, type CustomerKey } from '../sse-headers.js'
 import { partChecksumValue, storePartChecksum } from '../stored-checksums.js'
 import { isoTime, xmlDocument } from '../xml.js'
@@ -48,15 +48,6 @@ export async function loadUpload(svc: Services, bucket: string, key: string, upl
   const up = await findUpload(svc, bucket, key, uploadId)
   if (!up) throw noSuchUpload(uploadId)
   return up
-}
-
-/** Precondition: part numbers are integers 1..10000 (MPU-02). */
-export function parsePartNumber(raw: string): number {
-  const n = Number(raw)
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
-    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
-  }
-  return n
 }
 
 /** The checksum algorithm and type an upload declares at Create (docs/s3-sse-rules.md §3.16). */

@@ -3,8 +3,8 @@ import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
-import { openObjectKey, readPlaintext } from '../object-io.js'
-import { queryValue } from '../route.js'
+import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
+import { parsePartNumber, queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
 import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
 import { tagCountHeader } from '../tags.js'
@@ -102,14 +102,6 @@ function responseOverrides(req: S3Request): Record<string, string> {
     out[header] = v
   }
   return out
-}
-
-function parsePartNumber(raw: string): number {
-  const n = Number(raw)
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
-    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
-  }
-  return n
 }
 
 /** Byte range of part `n` of an object (a non-multipart object has one part: all of it). */

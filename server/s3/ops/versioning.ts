@@ -5,7 +5,7 @@
  */
 import type { BucketRecord, ObjectRecord, VersionRecord } from '../../../storage/types.js'
 import { NULL_VERSION, externalVersionId, isVersionId } from '../../../storage/versions.js'
-import { uriEncode } from '../auth/canonical.js'
+import { uriEncode } from '../../../lib/sigv4.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument, noSuchKey } from '../errors.js'
 import { AMZ_DELETE_MARKER, AMZ_VERSION_ID } from '../headers.js'

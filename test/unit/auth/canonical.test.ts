@@ -8,7 +8,7 @@ import {
   signingKey,
   spacedHex,
   uriEncode,
-} from '../../../server/s3/auth/canonical.js'
+} from '../../../lib/sigv4.js'
 import { SECRET } from './signer.js'
 
 describe('canonical request pieces (§2.2)', () => {

@@ -1,6 +1,6 @@
 /** @module Tests of presigned-URL verification: vector V2 and PRE-01…PRE-13 at the unit level (docs/s3-sse-rules.md §2.8). */
 import { describe, expect, it } from 'vitest'
-import { canonicalRequest, sha256Hex } from '../../../server/s3/auth/canonical.js'
+import { canonicalRequest, sha256Hex } from '../../../lib/sigv4.js'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'
 import { AKID, T0, deps, expectS3Error, presign, withHeaders, withQuery } from './signer.js'
 import { V2, v2Request } from './vectors.js'

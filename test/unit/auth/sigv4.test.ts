@@ -2,7 +2,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { canonicalRequest, sha256Hex } from '../../../server/s3/auth/canonical.js'
+import { canonicalRequest, sha256Hex } from '../../../lib/sigv4.js'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'
 import { AKID, EMPTY, SECRET, T0, deps, expectS3Error, signHeader, withHeaders, withQuery } from './signer.js'
 import { V1, v1Request } from './vectors.js'

@@ -1,6 +1,6 @@
 /** @module Unit tests of the embedded KMS's JSON data model: operation table, member types, base64 and epoch-second encoding (docs/s3-sse-rules.md §6.1). */
 import { describe, expect, it } from 'vitest'
-import { KMS_OPERATION_NAMES, callKmsOperation, toJson } from '../../../crypto/kms/embedded/api.js'
+import { KMS_OPERATION_NAMES, callKmsOperation, toJson } from '../../../kms/embedded/api.js'
 import { expectFault, harness } from './helpers.js'
 
 describe('callKmsOperation', () => {

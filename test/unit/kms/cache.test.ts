@@ -1,6 +1,6 @@
 /** @module Unit tests of the decrypted data key cache: bounded, TTL'd, copies out, zeroes on eviction, one load per concurrent miss. */
 import { describe, expect, it } from 'vitest'
-import { DataKeyCache } from '../../../crypto/kms/cache.js'
+import { DataKeyCache } from '../../../kms/cache.js'
 
 const key = (b: number) => ({ plaintext: Buffer.alloc(32, b), keyArn: 'arn:k' })
 

@@ -1,6 +1,6 @@
 /** @module Unit tests of the embedded KMS's key lifecycle, identifiers, aliases and rotation (docs/s3-sse-rules.md §6.2–§6.3, KAPI rows). */
 import { describe, expect, it } from 'vitest'
-import { AWS_S3_KEY_DESCRIPTION } from '../../../crypto/kms/embedded/format.js'
+import { AWS_S3_KEY_DESCRIPTION } from '../../../kms/embedded/format.js'
 import { ACCOUNT, REGION, UNKNOWN_UUID, aliasArnOf, arn, expectFault, harness } from './helpers.js'
 
 const DAY = 86_400_000

@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
 import type { RootKey, RootKeySource } from '../../../crypto/keyring.js'
-import { EmbeddedKms } from '../../../crypto/kms/embedded/service.js'
-import { MemoryKmsStore } from '../../../crypto/kms/embedded/store.js'
-import { KmsError } from '../../../crypto/kms/types.js'
+import { EmbeddedKms } from '../../../kms/embedded/service.js'
+import { MemoryKmsStore } from '../../../kms/embedded/store.js'
+import { KmsError } from '../../../kms/types.js'
 
 export const REGION = 'us-east-1'
 export const ACCOUNT = '000000000000'

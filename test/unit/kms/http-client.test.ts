@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MockAgent } from 'undici'
-import { HttpKmsClient, type HttpKmsClientOptions } from '../../../crypto/kms/http-client.js'
-import { KmsError } from '../../../crypto/kms/types.js'
+import { HttpKmsClient, type HttpKmsClientOptions } from '../../../kms/http-client.js'
+import { KmsError } from '../../../kms/types.js'
 import { authenticateKms } from '../../../server/s3/auth/kms.js'
 import { kmsErrorOf } from './helpers.js'
 

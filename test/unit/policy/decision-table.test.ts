@@ -4,9 +4,9 @@
  * KMS with its judge. Each row names the AWS documentation rule it follows.
  */
 import { describe, expect, it } from 'vitest'
-import { EmbeddedKms } from '../../../crypto/kms/embedded/service.js'
-import { MemoryKmsStore } from '../../../crypto/kms/embedded/store.js'
-import type { KmsCaller } from '../../../crypto/kms/types.js'
+import { EmbeddedKms } from '../../../kms/embedded/service.js'
+import { MemoryKmsStore } from '../../../kms/embedded/store.js'
+import type { KmsCaller } from '../../../kms/types.js'
 import { evaluateAccess, type AccessRequest } from '../../../server/iam/engine.js'
 import { identityContext, type IamIdentity } from '../../../server/iam/identity.js'
 import { kmsJudge } from '../../../server/iam/kms-judge.js'

@@ -3,8 +3,8 @@
  * (server/config.ts). The clock is supplied, so these are exact.
  */
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../../server/config.js'
-import { BodyRate, DEFAULT_HTTP_LIMITS } from '../../../server/http-limits.js'
+import { ConfigError, DEFAULT_HTTP_LIMITS, loadConfig } from '../../../server/config.js'
+import { BodyRate } from '../../../server/http-limits.js'
 
 describe('BodyRate', () => {
   it('nothing is too slow within the grace period, however little has arrived', () => {

@@ -1,7 +1,7 @@
 /** @module Unit: ObjectDataKeys — one GenerateDataKey per object without a bucket key, one per (bucket, KMS key) with one (crypto/README.md §1). */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { KmsError } from '../../../crypto/kms/types.js'
+import { KmsError } from '../../../kms/types.js'
 import { ObjectDataKeys, type DataKeySource } from '../../../server/s3/kms-keys.js'
 
 /** A fake KMS counting GenerateDataKey calls; each call can be held until released. */

@@ -4,6 +4,9 @@
  * Implemented over HTTP by http-client.ts and in-process over the embedded KMS by local-client.ts.
  */
 
+/** The alias of the AWS managed key S3 uses for SSE-KMS when no key is named (AWS: `aws/s3`). */
+export const AWS_MANAGED_S3_ALIAS = 'alias/aws/s3'
+
 /** Encryption context: string → string pairs bound as additional authenticated data (docs/s3-sse-rules.md §6.4). */
 export type EncryptionContext = Record<string, string>
 

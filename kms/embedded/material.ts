@@ -3,8 +3,8 @@
  * under a KEK derived by HMAC from a root key, bound to the KMS key id and material version.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
-import { CryptoError } from '../../errors.js'
-import type { RootKeySource } from '../../keyring.js'
+import { CryptoError } from '../../crypto/errors.js'
+import type { RootKeySource } from '../../crypto/keyring.js'
 import { KMS_NONCE_SIZE, KMS_TAG_SIZE, MATERIAL_LABEL, MATERIAL_SEAL_IV_SIZE, MATERIAL_SIZE } from './format.js'
 
 /** One version of a key's material as stored (binary fields base64). Not secret. */

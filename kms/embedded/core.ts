@@ -3,9 +3,9 @@
  * serialized mutations; key resolution (docs/s3-sse-rules.md §6.2), key-state checks and unsealed material.
  */
 import { randomUUID } from 'node:crypto'
-import { CryptoError } from '../../errors.js'
-import type { RootKeySource } from '../../keyring.js'
-import { KmsError, type KmsCaller } from '../types.js'
+import { CryptoError } from '../../crypto/errors.js'
+import type { RootKeySource } from '../../crypto/keyring.js'
+import { AWS_MANAGED_S3_ALIAS, KmsError, type KmsCaller } from '../types.js'
 import {
   accessDenied,
   aliasNotFound,
@@ -16,7 +16,7 @@ import {
   keyDoesNotExist,
   keyPendingDeletion,
 } from './errors.js'
-import { AWS_S3_ALIAS, AWS_S3_KEY_DESCRIPTION } from './format.js'
+import { AWS_S3_KEY_DESCRIPTION } from './format.js'
 import { aliasArn, keyArn, parseKeyRef } from './ids.js'
 import { newSealedMaterial, openMaterial } from './material.js'
 import type { KmsStore, KmsStoreOp, StoredAlias, StoredGrant, StoredKey } from './store.js'
@@ -187,7 +187,7 @@ export class KmsCore {
     }
     let id: string
     if (ref.kind === 'alias') {
-      if (ref.name === AWS_S3_ALIAS && !this.aliases.has(AWS_S3_ALIAS)) await this.ensureAwsS3Key()
+      if (ref.name === AWS_MANAGED_S3_ALIAS && !this.aliases.has(AWS_MANAGED_S3_ALIAS)) await this.ensureAwsS3Key()
       const alias = this.aliases.get(ref.name)
       if (!alias) throw aliasNotFound(this.aliasArnOf(ref.name))
       id = alias.targetKeyId
@@ -231,12 +231,12 @@ export class KmsCore {
   /** Creates the AWS-managed key behind `alias/aws/s3` unless it exists (KMS-02, KAPI-33). */
   async ensureAwsS3Key(): Promise<StoredKey> {
     return this.mutate(() => {
-      const existing = this.aliases.get(AWS_S3_ALIAS)
+      const existing = this.aliases.get(AWS_MANAGED_S3_ALIAS)
       if (existing && this.keys.has(existing.targetKeyId)) return { ops: [], result: this.keys.get(existing.targetKeyId)! }
       // AWS managed keys rotate every year.
       const key = this.newKey({ description: AWS_S3_KEY_DESCRIPTION, manager: 'AWS', tags: [], rotation: { periodDays: 365, enabledAt: this.now() } })
       const now = this.now()
-      const alias: StoredAlias = { v: 1, name: AWS_S3_ALIAS, targetKeyId: key.id, createdAt: now, updatedAt: now }
+      const alias: StoredAlias = { v: 1, name: AWS_MANAGED_S3_ALIAS, targetKeyId: key.id, createdAt: now, updatedAt: now }
       return { ops: [{ type: 'put-key', key }, { type: 'put-alias', alias }], result: key }
     })
   }

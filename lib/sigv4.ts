@@ -1,6 +1,10 @@
 /**
- * @module SigV4 building blocks (docs/s3-sse-rules.md §2.2–§2.3): S3 URI encoding, canonical query, headers and
- * request, string to sign, the signing key (with a small cache) and constant-time comparison.
+ * @module The one SigV4 module (AWS "Signature Version 4 signing process"): S3 URI encoding,
+ * canonical query, headers and request, string to sign, the signing key (with a small cache),
+ * constant-time comparison, and `signRequest`, the header signer every client of ours uses (the
+ * KMS HTTP client, the admin live client, STS/KMS tests and the bench). The server's verifier
+ * (server/s3/auth/) builds on the same blocks; its tests sign with @smithy/signature-v4 instead,
+ * an independent implementation. Pure computation: no HTTP.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -8,7 +12,7 @@ export const ALGORITHM = 'AWS4-HMAC-SHA256'
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
 const HEX = '0123456789ABCDEF'
-/** 1 for the bytes S3 leaves unescaped: A–Z a–z 0–9 - . _ ~ (§2.2). */
+/** 1 for the bytes S3 leaves unescaped: A–Z a–z 0–9 - . _ ~ (docs/s3-sse-rules.md §2.2). */
 const UNRESERVED = new Uint8Array(256)
 for (let c = 0; c < 256; c++) {
   const ch = String.fromCharCode(c)
@@ -35,14 +39,14 @@ export function uriEncode(value: string, keepSlash: boolean): string {
   return out + bytes.toString('latin1', runStart)
 }
 
-/** The canonical URI of a decoded path: encoded once, `/` kept, empty → `/` (§2.2, S3 rule). */
+/** The canonical URI of a decoded path: encoded once, `/` kept, empty → `/` (docs/s3-sse-rules.md §2.2, S3 rule). */
 export function canonicalUri(decodedPath: string): string {
   return decodedPath === '' ? '/' : uriEncode(decodedPath, true)
 }
 
 /**
  * The canonical query string: names and values encoded, sorted by encoded name then value,
- * valueless parameters written `name=` (§2.2). `omit` drops one parameter (presigned URLs omit
+ * valueless parameters written `name=` (docs/s3-sse-rules.md §2.2). `omit` drops one parameter (presigned URLs omit
  * `X-Amz-Signature`).
  */
 export function canonicalQuery(query: ReadonlyArray<readonly [string, string]>, omit?: string): string {
@@ -56,7 +60,7 @@ export function canonicalQuery(query: ReadonlyArray<readonly [string, string]>, 
   return pairs.map(([n, v]) => `${n}=${v}`).join('&')
 }
 
-/** A header value as signed: trimmed, inner whitespace runs collapsed to one space (§2.2). */
+/** A header value as signed: trimmed, inner whitespace runs collapsed to one space (docs/s3-sse-rules.md §2.2). */
 export function canonicalHeaderValue(value: string): string {
   return value.trim().replace(/\s+/g, ' ')
 }
@@ -83,7 +87,7 @@ export interface CanonicalRequestParts {
   payloadHash: string
 }
 
-/** The canonical request of §2.2: method, URI, query, headers, signed-header list, payload hash. */
+/** The canonical request (docs/s3-sse-rules.md §2.2): method, URI, query, headers, signed-header list, payload hash. */
 export function canonicalRequest(p: CanonicalRequestParts): string {
   return [
     p.method,
@@ -101,7 +105,7 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * `AWS4-HMAC-SHA256\n<amzDate>\n<scope>\n<hex(SHA256(canonicalRequest))>` (§2.3). The canonical
+ * `AWS4-HMAC-SHA256\n<amzDate>\n<scope>\n<hex(SHA256(canonicalRequest))>` (docs/s3-sse-rules.md §2.3). The canonical
  * request is hashed as UTF-8, or with `rawHeaderBytes` as latin1: Node hands header values over
  * latin1-decoded, so that is how to hash the bytes a client sent as raw UTF-8.
  */
@@ -157,4 +161,59 @@ export function spacedHex(text: string): string {
   let out = ''
   for (let i = 0; i < hex.length; i += 2) out += (i ? ' ' : '') + hex.slice(i, i + 2)
   return out
+}
+
+/** `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form of `t`. */
+export function amzDate(t: Date): string {
+  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+}
+
+export interface AwsCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  /** Temporary credentials' token, sent as `x-amz-security-token` (signed). */
+  sessionToken?: string
+}
+
+export interface SignInput {
+  method: string
+  /** Where the request goes: host, path and query are signed as the server will decode them. */
+  url: URL
+  /** Lowercase names. `host`, `x-amz-date` (and `x-amz-security-token`) are added; all headers given are signed. */
+  headers: Record<string, string>
+  /** The body, hashed here… */
+  body?: string | Uint8Array
+  /** …or the payload hash to sign instead (a hex SHA-256 or `UNSIGNED-PAYLOAD`). */
+  payloadHash?: string
+  region: string
+  service: string
+  credentials: AwsCredentials
+  now: Date
+}
+
+/**
+ * Returns the headers to send: the given ones plus `host`, `x-amz-date`, `x-amz-security-token`
+ * (with a session token) and `authorization`. The path is signed S3-style (decoded, then encoded
+ * once), which is also what every KMS, STS or admin endpoint path needs. S3 callers put
+ * `x-amz-content-sha256` in `headers` themselves.
+ */
+export function signRequest(input: SignInput): Record<string, string> {
+  const date = amzDate(input.now)
+  const headers: Record<string, string> = { ...input.headers, host: input.url.host, 'x-amz-date': date }
+  if (input.credentials.sessionToken) headers['x-amz-security-token'] = input.credentials.sessionToken
+  const signedHeaders = Object.keys(headers).sort()
+  const payloadHash = input.payloadHash ?? sha256Hex(input.body ?? '')
+  const canonical = canonicalRequest({
+    method: input.method,
+    path: decodeURIComponent(input.url.pathname),
+    query: [...input.url.searchParams],
+    headers,
+    signedHeaders,
+    payloadHash,
+  })
+  const scope = credentialScope(date.slice(0, 8), input.region, input.service)
+  const key = signingKey(input.credentials.secretAccessKey, date.slice(0, 8), input.region, input.service)
+  const signature = hmacHex(key, stringToSign(date, scope, canonical))
+  headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`
+  return headers
 }

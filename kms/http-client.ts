@@ -4,9 +4,9 @@
  * timeouts, bounded retries with backoff, and a TTL cache of decrypted data keys. The same code
  * talks to AWS KMS, moto_server, local-kms, LocalStack and strongroom's embedded KMS.
  */
-import { createHash, createHmac } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
+import { signRequest, type AwsCredentials } from '../lib/sigv4.js'
 import { DataKeyCache, type DataKeyCacheOptions } from './cache.js'
 import {
   KmsError,
@@ -23,76 +23,6 @@ import {
   type ReEncryptInput,
   type ReEncryptOutput,
 } from './types.js'
-
-// ---- SigV4 for outgoing KMS JSON requests (POST, no query, body hashed), as the AWS SDKs send them.
-// The S3 side has its own verifier; crypto/ may not import it.
-
-export interface AwsCredentials {
-  accessKeyId: string
-  secretAccessKey: string
-  /** Temporary credentials' token, sent as `x-amz-security-token` (signed). */
-  sessionToken?: string
-}
-
-export interface SignInput {
-  method: string
-  url: URL
-  /** Lowercase names. `host` and `x-amz-date` are added; all headers given are signed. */
-  headers: Record<string, string>
-  body: string | Uint8Array
-  region: string
-  service: string
-  credentials: AwsCredentials
-  now: Date
-}
-
-const hmac = (key: Uint8Array | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest()
-const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex')
-
-/** `YYYYMMDDTHHMMSSZ`. */
-export function amzDate(t: Date): string {
-  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
-}
-
-/** RFC 3986 encoding of one query component, as SigV4 wants it. */
-function encodeComponent(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
-
-function canonicalQuery(url: URL): string {
-  const pairs = [...url.searchParams].map(([k, v]) => [encodeComponent(k), encodeComponent(v)] as const)
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&')
-}
-
-/**
- * Returns the headers to send: the given ones plus `host`, `x-amz-date`, `x-amz-security-token`
- * (with a session token) and `authorization`. Non-S3 services sign the path as sent (URL-encoded
- * once by WHATWG URL, which is what a KMS endpoint path ever needs).
- */
-export function signRequest(input: SignInput): Record<string, string> {
-  const date = amzDate(input.now)
-  const headers: Record<string, string> = { ...input.headers, host: input.url.host, 'x-amz-date': date }
-  if (input.credentials.sessionToken) headers['x-amz-security-token'] = input.credentials.sessionToken
-  const names = Object.keys(headers).map((n) => n.toLowerCase()).sort()
-  const canonicalHeaders = names.map((n) => `${n}:${String(headers[n]).trim().replace(/\s+/g, ' ')}\n`).join('')
-  const signedHeaders = names.join(';')
-  const canonical = [
-    input.method,
-    input.url.pathname || '/',
-    canonicalQuery(input.url),
-    canonicalHeaders,
-    signedHeaders,
-    sha256Hex(input.body),
-  ].join('\n')
-  const scope = `${date.slice(0, 8)}/${input.region}/${input.service}/aws4_request`
-  const stringToSign = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256Hex(canonical)}`
-  const kDate = hmac(`AWS4${input.credentials.secretAccessKey}`, date.slice(0, 8))
-  const kSigning = hmac(hmac(hmac(kDate, input.region), input.service), 'aws4_request')
-  const signature = createHmac('sha256', kSigning).update(stringToSign, 'utf8').digest('hex')
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`
-  return headers
-}
 
 // ---- The client.
 

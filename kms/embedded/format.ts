@@ -35,6 +35,3 @@ export const MATERIAL_LABEL = 'strongroom/kms-material/v1'
 
 /** Description AWS gives the account's default S3 key (docs/s3-sse-rules.md KMS-02). */
 export const AWS_S3_KEY_DESCRIPTION = 'Default key that protects my S3 objects when no other key is defined'
-
-/** The predefined alias created on first reference (docs/s3-sse-rules.md §6.2). */
-export const AWS_S3_ALIAS = 'alias/aws/s3'
