@@ -38,7 +38,14 @@ export class SigV4Signer {
    * Headers to add to a request: x-amz-date, x-amz-content-sha256, authorization (and host and
    * `extra` as signed). `extra` header names must be lower-case and their values already trimmed.
    */
-  sign(method: string, encodedPath: string, host: string, payloadHash: string, query = '', extra: Record<string, string> = {}): Record<string, string> {
+  sign(
+    method: string,
+    encodedPath: string,
+    host: string,
+    payloadHash: string,
+    query = '',
+    extra: Record<string, string> = {},
+  ): Record<string, string> {
     return signRequest({
       method,
       url: new URL(`http://${host}${encodedPath}${query ? `?${query}` : ''}`),
@@ -79,11 +86,17 @@ export class BenchClient {
 
   constructor(opts: ClientOptions) {
     const url = new URL(opts.endpoint)
-    if (url.hostname !== '127.0.0.1') throw new BenchError(`benchmark targets must be on 127.0.0.1, got ${url.hostname}`)
+    if (url.hostname !== '127.0.0.1')
+      throw new BenchError(`benchmark targets must be on 127.0.0.1, got ${url.hostname}`)
     this.host = url.host
     this.port = Number(url.port)
     this.verify = opts.verify
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, scheduling: 'lifo' })
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: opts.maxSockets,
+      maxFreeSockets: opts.maxSockets,
+      scheduling: 'lifo',
+    })
   }
 
   /** Closes every pooled socket. */
@@ -91,7 +104,12 @@ export class BenchClient {
     this.agent.destroy()
   }
 
-  private request(method: string, path: string, extra: Record<string, string>, body?: Buffer): Promise<http.IncomingMessage> {
+  private request(
+    method: string,
+    path: string,
+    extra: Record<string, string>,
+    body?: Buffer,
+  ): Promise<http.IncomingMessage> {
     const encoded = encodePath(path)
     const headers: Record<string, string> = {
       host: this.host,
@@ -100,7 +118,10 @@ export class BenchClient {
     }
     if (body !== undefined) headers['content-length'] = String(body.length)
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: this.port, method, path: encoded, headers, agent: this.agent }, resolve)
+      const req = http.request(
+        { host: '127.0.0.1', port: this.port, method, path: encoded, headers, agent: this.agent },
+        resolve,
+      )
       req.on('error', reject)
       req.end(body)
     })
@@ -164,7 +185,11 @@ export class BenchClient {
       }
       const digest = h.digest()
       const whole = !range || length === expected.length
-      const ref = whole ? this.digestOf(expected) : createHash('sha256').update(expected.subarray(from, from + length)).digest()
+      const ref = whole
+        ? this.digestOf(expected)
+        : createHash('sha256')
+            .update(expected.subarray(from, from + length))
+            .digest()
       if (!digest.equals(ref)) throw new BenchError(`GET ${path}: SHA-256 of the body differs from the known content`)
     }
     if (got !== length) throw new BenchError(`GET ${path}: got ${got} bytes, expected ${length}`)

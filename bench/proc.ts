@@ -43,7 +43,10 @@ export class RssSampler {
   peak = 0
   private timer: NodeJS.Timeout
   private readonly reset: boolean
-  constructor(private readonly pid: number, intervalMs = 20) {
+  constructor(
+    private readonly pid: number,
+    intervalMs = 20,
+  ) {
     this.reset = resetPeak(pid)
     this.sample()
     this.timer = setInterval(() => this.sample(), intervalMs)

@@ -124,8 +124,7 @@ function tsxCache(): Map<string, Compiled[]> {
       const list = out.get(source) ?? []
       list.push({ code: text, mappings: decodeMappings(map.mappings), mtime: statSync(file).mtimeMs })
       out.set(source, list)
-    } catch {
-    }
+    } catch {}
   }
   return out
 }
@@ -153,7 +152,10 @@ function frameMatches(c: Compiled, f: CallFrame): boolean {
 // ---- summary ---------------------------------------------------------------------------------
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } })
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  })
   const top = Number(values.top)
   if (positionals.length === 0) {
     process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--top N]\n')
@@ -207,7 +209,12 @@ function summarize(file: string, top: number, cache: Map<string, Compiled[]>): v
   const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}\t${location(n.callFrame)}`
 
   const isProject = (loc: string) =>
-    loc !== '' && !loc.startsWith('node:') && !loc.startsWith('node_modules/') && !loc.startsWith('/') && !loc.startsWith('bench/') && !loc.startsWith('wasm:')
+    loc !== '' &&
+    !loc.startsWith('node:') &&
+    !loc.startsWith('node_modules/') &&
+    !loc.startsWith('/') &&
+    !loc.startsWith('bench/') &&
+    !loc.startsWith('wasm:')
   /** Self time of non-project leaves, charged to the nearest project frame above them. */
   const charged = new Map<string, number>()
   const self = new Map<string, number>()
@@ -249,9 +256,16 @@ function summarize(file: string, top: number, cache: Map<string, Compiled[]>): v
   const ms = (v: number) => v.toFixed(0).padStart(7)
 
   process.stdout.write(`\n=== ${file}\n`)
-  process.stdout.write(`sampled ${sum.toFixed(0)} ms, idle ${idle.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (percentages below are of busy time)\n`)
-  process.stdout.write(`\nTop ${top} by SELF time:\n${'self ms'.padStart(7)}  ${'self'.padStart(6)}  ${'total'.padStart(6)}  function  location\n`)
-  const rows = [...self.entries()].filter(([k]) => k !== '(idle)\t').sort((a, b) => b[1] - a[1]).slice(0, top)
+  process.stdout.write(
+    `sampled ${sum.toFixed(0)} ms, idle ${idle.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (percentages below are of busy time)\n`,
+  )
+  process.stdout.write(
+    `\nTop ${top} by SELF time:\n${'self ms'.padStart(7)}  ${'self'.padStart(6)}  ${'total'.padStart(6)}  function  location\n`,
+  )
+  const rows = [...self.entries()]
+    .filter(([k]) => k !== '(idle)\t')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
   for (const [k, v] of rows) {
     const [fn, loc] = k.split('\t')
     process.stdout.write(`${ms(v)}  ${pct(v, busy)}  ${pct(total.get(k) ?? 0, busy)}  ${fn}  ${loc}\n`)
@@ -271,7 +285,10 @@ function summarize(file: string, top: number, cache: Map<string, Compiled[]>): v
     process.stdout.write(`${ms(v)}  ${pct(v, busy)}  ${leafName}  ← ${owner}\n`)
   }
   process.stdout.write(`\nSELF time by file:\n`)
-  for (const [f, v] of [...fileSelf.entries()].filter(([f]) => f !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+  for (const [f, v] of [...fileSelf.entries()]
+    .filter(([f]) => f !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)) {
     process.stdout.write(`${ms(v)}  ${pct(v, busy)}  ${f}\n`)
   }
 }

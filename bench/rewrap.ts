@@ -23,7 +23,14 @@ const dir = await mkdtemp(path.join(tmpdir(), 'bench-rewrap-'))
 try {
   const keyring = await RootKeyring.open(path.join(dir, 'keyring.json'))
   const meta = await LevelMetadataStore.open(path.join(dir, 'meta'))
-  await meta.createBucket({ v: 1, name: 'bench', region: 'us-east-1', ownerAccountId: '000000000000', createdAt: Date.now(), blockedEncryptionTypes: [] })
+  await meta.createBucket({
+    v: 1,
+    name: 'bench',
+    region: 'us-east-1',
+    ownerAccountId: '000000000000',
+    createdAt: Date.now(),
+    blockedEncryptionTypes: [],
+  })
   let t = performance.now()
   const inFlight = new Set<Promise<unknown>>()
   for (let i = 0; i < n; i++) {
@@ -31,9 +38,22 @@ try {
     const { oek, record } = sealForSseS3(keyring, { bucket: 'bench', key })
     oek.fill(0)
     const p = meta.commitObject({
-      v: 2, bucket: 'bench', key, versionId: newVersionId(), size: 10, etag: 'e'.repeat(32), lastModified: Date.now(), ownerAccountId: '000000000000', encryption: record,
-      parts: [{ partNumber: 1, blobId: `blob${i}`, size: 10, etag: 'e'.repeat(32), salt: SALT, lastModified: Date.now() }],
-      contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD',
+      v: 2,
+      bucket: 'bench',
+      key,
+      versionId: newVersionId(),
+      size: 10,
+      etag: 'e'.repeat(32),
+      lastModified: Date.now(),
+      ownerAccountId: '000000000000',
+      encryption: record,
+      parts: [
+        { partNumber: 1, blobId: `blob${i}`, size: 10, etag: 'e'.repeat(32), salt: SALT, lastModified: Date.now() },
+      ],
+      contentType: 'binary/octet-stream',
+      headers: {},
+      userMeta: {},
+      storageClass: 'STANDARD',
       ...(locked ? { retention: { mode: 'COMPLIANCE' as const, retainUntil: Date.now() + 86_400_000 } } : {}),
     })
     inFlight.add(p)
@@ -47,7 +67,9 @@ try {
   const res = await rewrap(meta, keyring, [], { concurrency })
   const secs = (performance.now() - t) / 1000
   if (res.failed.length > 0) console.log(`first failure: ${res.failed[0].reason}`)
-  console.log(`rewrapped ${res.rewrapped}/${res.total} (upgraded SR1→SR2 ${res.upgraded}, failed ${res.failed.length}) in ${secs.toFixed(2)} s: ${Math.round(res.rewrapped / secs)} objects/s (concurrency ${concurrency}${locked ? ', every object under COMPLIANCE retention' : ''})`)
+  console.log(
+    `rewrapped ${res.rewrapped}/${res.total} (upgraded SR1→SR2 ${res.upgraded}, failed ${res.failed.length}) in ${secs.toFixed(2)} s: ${Math.round(res.rewrapped / secs)} objects/s (concurrency ${concurrency}${locked ? ', every object under COMPLIANCE retention' : ''})`,
+  )
   await meta.close()
 } finally {
   await rm(dir, { recursive: true, force: true })

@@ -82,8 +82,20 @@ interface Target {
 const TARGETS: Target[] = [
   { name: 'SSE-S3 4 KiB PUT vs baseline', case: 'put-4k', concurrency: [1, 8], min: 0.5, pick: vsBaseline('put-4k') },
   { name: 'SSE-S3 4 KiB GET vs baseline', case: 'get-4k', concurrency: [1, 8], min: 0.5, pick: vsBaseline('get-4k') },
-  { name: 'SSE-S3 64 MiB PUT vs baseline', case: 'put-64m', concurrency: [1, 2], min: 0.6, pick: vsBaseline('put-64m') },
-  { name: 'SSE-S3 64 MiB GET vs baseline', case: 'get-64m', concurrency: [1, 2], min: 0.6, pick: vsBaseline('get-64m') },
+  {
+    name: 'SSE-S3 64 MiB PUT vs baseline',
+    case: 'put-64m',
+    concurrency: [1, 2],
+    min: 0.6,
+    pick: vsBaseline('put-64m'),
+  },
+  {
+    name: 'SSE-S3 64 MiB GET vs baseline',
+    case: 'get-64m',
+    concurrency: [1, 2],
+    min: 0.6,
+    pick: vsBaseline('get-64m'),
+  },
   {
     name: '1 MiB range of 64 MiB vs whole 1 MiB GET (store)',
     case: 'range-1m',
@@ -94,12 +106,20 @@ const TARGETS: Target[] = [
 ]
 
 function vsBaseline(name: string) {
-  return (r: ResultIndex, c: number) => ({ value: r.get('store', name, c)?.opsPerSec, ref: r.get('baseline', name, c)?.opsPerSec })
+  return (r: ResultIndex, c: number) => ({
+    value: r.get('store', name, c)?.opsPerSec,
+    ref: r.get('baseline', name, c)?.opsPerSec,
+  })
 }
 
 /** Which (case, concurrency) pairs run, after --only (a range case pulls in its get-1m reference). */
 function selectRuns(): Array<{ spec: CaseSpec; conc: number }> {
-  const filters = opt.only ? opt.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined
+  const filters = opt.only
+    ? opt.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined
   const want = new Set<string>()
   for (const spec of CASES) {
     for (const conc of spec.concurrency) {
@@ -112,7 +132,8 @@ function selectRuns(): Array<{ spec: CaseSpec; conc: number }> {
   }
   if (want.size === 0) usageError(`--only ${opt.only} matches no case (cases: ${CASES.map((c) => c.name).join(', ')})`)
   const runs: Array<{ spec: CaseSpec; conc: number }> = []
-  for (const spec of CASES) for (const conc of spec.concurrency) if (want.has(`${spec.name}@${conc}`)) runs.push({ spec, conc })
+  for (const spec of CASES)
+    for (const conc of spec.concurrency) if (want.has(`${spec.name}@${conc}`)) runs.push({ spec, conc })
   return runs
 }
 
@@ -174,11 +195,42 @@ async function startServer(name: TargetName, dataDir: string, nodeArgs: string[]
   const storeMain = path.join(refRoot ?? ROOT, 'server', 'main.ts')
   const args =
     kind === 'store'
-      ? [...nodeArgs, '--import', 'tsx', '--import', guard, storeMain, 'server', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent']
-      : [...nodeArgs, '--import', 'tsx', '--import', guard, path.join(ROOT, 'bench', 'baseline-server.ts'), '--port', '0', '--data-dir', dataDir]
+      ? [
+          ...nodeArgs,
+          '--import',
+          'tsx',
+          '--import',
+          guard,
+          storeMain,
+          'server',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--data-dir',
+          dataDir,
+          '--log-level',
+          'silent',
+        ]
+      : [
+          ...nodeArgs,
+          '--import',
+          'tsx',
+          '--import',
+          guard,
+          path.join(ROOT, 'bench', 'baseline-server.ts'),
+          '--port',
+          '0',
+          '--data-dir',
+          dataDir,
+        ]
   // Spawned as node itself (not through the tsx CLI, which would add a wrapper process), so the
   // pid is the server's own for /proc sampling, and node flags like --cpu-prof apply to it.
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  })
   children.add(child)
   child.once('exit', () => children.delete(child))
   let stderr = ''
@@ -187,7 +239,10 @@ async function startServer(name: TargetName, dataDir: string, nodeArgs: string[]
   })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new BenchError(`${name} server did not start within 60 s\n${stderr}`)), 60_000)
+    const timer = setTimeout(
+      () => reject(new BenchError(`${name} server did not start within 60 s\n${stderr}`)),
+      60_000,
+    )
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
@@ -203,7 +258,8 @@ async function startServer(name: TargetName, dataDir: string, nodeArgs: string[]
   })
   let stopping = false
   child.once('exit', (code, signal) => {
-    if (!stopping && !signalled && cleaning === undefined) process.stderr.write(`bench: ${name} server exited unexpectedly (${code ?? signal})\n${stderr}\n`)
+    if (!stopping && !signalled && cleaning === undefined)
+      process.stderr.write(`bench: ${name} server exited unexpectedly (${code ?? signal})\n${stderr}\n`)
   })
   return {
     name,
@@ -281,7 +337,12 @@ class ResultIndex {
   }
 }
 
-function makeOp(spec: CaseSpec, conc: number, client: BenchClient, isStore: boolean): { bytes: number; run: (i: number) => Promise<void> } {
+function makeOp(
+  spec: CaseSpec,
+  conc: number,
+  client: BenchClient,
+  isStore: boolean,
+): { bytes: number; run: (i: number) => Promise<void> } {
   const sc = SIZES[spec.sizeClass]
   const pool = poolOf(spec.sizeClass)
   switch (spec.op) {
@@ -292,7 +353,11 @@ function makeOp(spec: CaseSpec, conc: number, client: BenchClient, isStore: bool
         // inline by rename(2) in the baseline, after the answer in the store) to the figure.
         run: (i) => {
           const j = i % sc.keys
-          return client.put(`/${BUCKET}/${spec.sizeClass}/put-c${conc}-${i}`, pool.contents[j], isStore ? pool.md5[j] : undefined)
+          return client.put(
+            `/${BUCKET}/${spec.sizeClass}/put-c${conc}-${i}`,
+            pool.contents[j],
+            isStore ? pool.md5[j] : undefined,
+          )
         },
       }
     case 'get':
@@ -353,7 +418,8 @@ async function ensureObjects(server: Server, client: BenchClient, sizeClass: str
   populated.add(id)
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN)
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN
 
 /**
  * One (case, concurrency) on one server: prepared once (objects in place, warm-up), then measured
@@ -384,7 +450,12 @@ class CaseRunner {
   async prepare(): Promise<void> {
     if (this.spec.op !== 'put') await ensureObjects(this.server, this.client, this.spec.sizeClass)
     // Warm-up: JIT, sockets, page cache; at least one op per worker.
-    await drive(this.conc, this.op.run, { seconds: WARMUP_SECONDS, minOps: this.conc, maxOps: this.bounds.maxOps, first: 1_000_000 })
+    await drive(this.conc, this.op.run, {
+      seconds: WARMUP_SECONDS,
+      minOps: this.conc,
+      maxOps: this.bounds.maxOps,
+      first: 1_000_000,
+    })
   }
 
   async slice(): Promise<void> {
@@ -421,7 +492,8 @@ class CaseRunner {
       seconds: this.seconds,
       opsPerSec,
       mibPerSec: (this.ops * this.op.bytes) / MiB / this.seconds,
-      spreadPct: this.perRound.length > 1 ? ((Math.max(...this.perRound) - Math.min(...this.perRound)) / opsPerSec) * 100 : NaN,
+      spreadPct:
+        this.perRound.length > 1 ? ((Math.max(...this.perRound) - Math.min(...this.perRound)) / opsPerSec) * 100 : NaN,
       p50ms: percentile(sorted, 0.5),
       p99ms: percentile(sorted, 0.99),
       serverCpuPct: (this.serverCpu / this.seconds) * 100,
@@ -458,8 +530,22 @@ function printResult(r: CaseResult, index: ResultIndex): void {
     }
   }
   const line = row([
-    r.case, String(r.concurrency), r.label, String(r.ops), fmt(r.opsPerSec), fmt(r.mibPerSec), Number.isFinite(r.spreadPct) ? `${fmt(r.spreadPct, 0)}%` : '-', fmt(r.p50ms, 2), fmt(r.p99ms, 2),
-    `${fmt(r.serverCpuPct, 0)}%`, fmt(r.serverCpuMsPerOp, r.serverCpuMsPerOp < 10 ? 2 : 0), `${fmt(r.clientCpuPct, 0)}%`, `${fmt(r.serverPeakRssMiB, 0)}M`, ratio, target, verdict,
+    r.case,
+    String(r.concurrency),
+    r.label,
+    String(r.ops),
+    fmt(r.opsPerSec),
+    fmt(r.mibPerSec),
+    Number.isFinite(r.spreadPct) ? `${fmt(r.spreadPct, 0)}%` : '-',
+    fmt(r.p50ms, 2),
+    fmt(r.p99ms, 2),
+    `${fmt(r.serverCpuPct, 0)}%`,
+    fmt(r.serverCpuMsPerOp, r.serverCpuMsPerOp < 10 ? 2 : 0),
+    `${fmt(r.clientCpuPct, 0)}%`,
+    `${fmt(r.serverPeakRssMiB, 0)}M`,
+    ratio,
+    target,
+    verdict,
   ])
   process.stdout.write(line + '\n')
 }
@@ -499,7 +585,9 @@ async function main(): Promise<number> {
   await sleep(200)
   const load = os.loadavg()[0]
   if (load > 1.5) {
-    process.stdout.write(`WARNING: load average ${load.toFixed(1)} before the run: other processes compete for the 2 cores and the disk, figures will be noisy\n`)
+    process.stdout.write(
+      `WARNING: load average ${load.toFixed(1)} before the run: other processes compete for the 2 cores and the disk, figures will be noisy\n`,
+    )
   }
   const idle = new Map<TargetName, number>()
   for (const [name, s] of servers) idle.set(name, procStatus(s.pid)?.rss ?? NaN)
@@ -537,7 +625,8 @@ async function main(): Promise<number> {
   // Targets
   process.stdout.write(`\nTargets (ratio of ops/s; SSE-S3 store vs the bare baseline unless noted):\n`)
   let missed = 0
-  if (opt['ref-store']) process.stdout.write(`  (A/B run: "vs base" is store ÷ ref; only the store-internal range target applies)\n`)
+  if (opt['ref-store'])
+    process.stdout.write(`  (A/B run: "vs base" is store ÷ ref; only the store-internal range target applies)\n`)
   for (const t of TARGETS) {
     if (opt['ref-store'] && t.case !== 'range-1m') continue
     for (const conc of t.concurrency) {
@@ -561,11 +650,15 @@ async function main(): Promise<number> {
       if (!rs.length) continue
       const peak = Math.max(...rs.map((r) => r.serverPeakRssMiB))
       const idleMiB = idle.get(name)! / MiB
-      process.stdout.write(`  ${padR(servers.get(name)!.label, 8)} peak ${fmt(peak, 0)} MiB (idle ${fmt(idleMiB, 0)} MiB, +${fmt(peak - idleMiB, 0)} MiB) — ${rs.map((r) => `${r.case}@${r.concurrency} ${fmt(r.serverPeakRssMiB, 0)}`).join(', ')}\n`)
+      process.stdout.write(
+        `  ${padR(servers.get(name)!.label, 8)} peak ${fmt(peak, 0)} MiB (idle ${fmt(idleMiB, 0)} MiB, +${fmt(peak - idleMiB, 0)} MiB) — ${rs.map((r) => `${r.case}@${r.concurrency} ${fmt(r.serverPeakRssMiB, 0)}`).join(', ')}\n`,
+      )
     }
     const mid = index.all.filter((r) => r.target === 'store' && (r.case === 'put-1m' || r.case === 'get-1m'))
     if (mid.length) {
-      process.stdout.write(`  store peak in the 1 MiB PUT/GET cases, for comparison: ${fmt(Math.max(...mid.map((r) => r.serverPeakRssMiB)), 0)} MiB (64× smaller objects)\n`)
+      process.stdout.write(
+        `  store peak in the 1 MiB PUT/GET cases, for comparison: ${fmt(Math.max(...mid.map((r) => r.serverPeakRssMiB)), 0)} MiB (64× smaller objects)\n`,
+      )
     }
     const st = big.filter((r) => r.target === 'store')
     if (st.length) {
@@ -573,13 +666,31 @@ async function main(): Promise<number> {
       const bound = MEMORY_BOUND_MIB
       const ok = peak <= bound
       if (!ok) missed++
-      process.stdout.write(`  store memory bound: peak RSS ≤ ${bound} MiB while moving 64 MiB objects (streamed, never buffered whole): ${fmt(peak, 0)} MiB ${ok ? 'ok' : 'MISS'}\n`)
+      process.stdout.write(
+        `  store memory bound: peak RSS ≤ ${bound} MiB while moving 64 MiB objects (streamed, never buffered whole): ${fmt(peak, 0)} MiB ${ok ? 'ok' : 'MISS'}\n`,
+      )
     }
   }
-  process.stdout.write(`\nmeasured in ${elapsed.toFixed(0)} s (load average now ${load1.toFixed(1)} / 5 min ${load5.toFixed(1)}); every GET body was verified byte for byte against the known content (${VERIFY}); every store PUT's ETag against the MD5\n`)
+  process.stdout.write(
+    `\nmeasured in ${elapsed.toFixed(0)} s (load average now ${load1.toFixed(1)} / 5 min ${load5.toFixed(1)}); every GET body was verified byte for byte against the known content (${VERIFY}); every store PUT's ETag against the MD5\n`,
+  )
 
   if (opt.json) {
-    await writeFile(opt.json, JSON.stringify({ node: process.version, cpus: os.cpus().length, quick: QUICK, seconds: SECONDS, verify: VERIFY, results: index.all }, null, 2))
+    await writeFile(
+      opt.json,
+      JSON.stringify(
+        {
+          node: process.version,
+          cpus: os.cpus().length,
+          quick: QUICK,
+          seconds: SECONDS,
+          verify: VERIFY,
+          results: index.all,
+        },
+        null,
+        2,
+      ),
+    )
     process.stdout.write(`results written to ${opt.json}\n`)
   }
   for (const s of servers.values()) await s.stop()

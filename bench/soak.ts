@@ -53,7 +53,8 @@ async function createBuckets(ctx: Ctx): Promise<void> {
 /** The clients for --seconds, with the SIGKILL + restart at --kill-at and a progress line every 10 s. */
 async function runLoad(ctx: Ctx, s: StoreProcess, restarts: Restarts): Promise<number> {
   const started = performance.now()
-  const crash = opt.killAt > 0 ? sleep(opt.killAt * 1000).then(() => crashAndRestart(s, ctx.client, restarts)) : Promise.resolve()
+  const crash =
+    opt.killAt > 0 ? sleep(opt.killAt * 1000).then(() => crashAndRestart(s, ctx.client, restarts)) : Promise.resolve()
   const progress = setInterval(() => {
     const last = s.samples.at(-1)
     const ops = [...ctx.stats.kinds.values()].reduce((n, k) => n + k.ops, 0)
@@ -96,7 +97,9 @@ async function main(): Promise<number> {
   client.resetAgent()
   await sleep(2000)
   const rest = s.sample()
-  process.stdout.write(`clients stopped after ${ran.toFixed(1)} s; checking every acknowledged object and configuration\n`)
+  process.stdout.write(
+    `clients stopped after ${ran.toFixed(1)} s; checking every acknowledged object and configuration\n`,
+  )
   const live = await finalCheck(ctx)
   let reads = live.objects + live.configs
   if (opt.finalKill) {
@@ -108,15 +111,39 @@ async function main(): Promise<number> {
   await s.stop()
   client.close()
 
-  const input = { stats, seconds: ran, clients: opt.clients, samples: s.samples, restarts, t0: started, objectsChecked: live.objects, configsChecked: live.configs, logPath }
-  process.stdout.write(`\n${summary(input)}\nServer at rest: before the run ${fmtSample(idle)}; 2 s after the last answer, client sockets closed: ${fmtSample(rest)}\n`)
+  const input = {
+    stats,
+    seconds: ran,
+    clients: opt.clients,
+    samples: s.samples,
+    restarts,
+    t0: started,
+    objectsChecked: live.objects,
+    configsChecked: live.configs,
+    logPath,
+  }
+  process.stdout.write(
+    `\n${summary(input)}\nServer at rest: before the run ${fmtSample(idle)}; 2 s after the last answer, client sockets closed: ${fmtSample(rest)}\n`,
+  )
   const failed = stats.unexpected > 0 || stats.dataFailures > 0
-  process.stdout.write(`\n${failed ? 'FAIL' : 'PASS'}: ${stats.unexpected} unexpected answers, ${stats.dataFailures} data failures (${reads} final reads)\n`)
+  process.stdout.write(
+    `\n${failed ? 'FAIL' : 'PASS'}: ${stats.unexpected} unexpected answers, ${stats.dataFailures} data failures (${reads} final reads)\n`,
+  )
   if (opt.json) {
     const windows = restarts.windows.map((w) => ({ killAt: (w.killAt - t0) / 1000, readyAt: (w.readyAt - t0) / 1000 }))
     const figures = {
-      seed: opt.seed, clients: opt.clients, seconds: ran, kinds: Object.fromEntries(stats.kinds), codes: Object.fromEntries(stats.codes),
-      tallies: Object.fromEntries(stats.tallies), data: Object.fromEntries(stats.data), failures: stats.failures, samples: s.samples, idle, rest, restarts: windows,
+      seed: opt.seed,
+      clients: opt.clients,
+      seconds: ran,
+      kinds: Object.fromEntries(stats.kinds),
+      codes: Object.fromEntries(stats.codes),
+      tallies: Object.fromEntries(stats.tallies),
+      data: Object.fromEntries(stats.data),
+      failures: stats.failures,
+      samples: s.samples,
+      idle,
+      rest,
+      restarts: windows,
     }
     await writeFile(opt.json, JSON.stringify(figures, null, 2))
   }

@@ -20,21 +20,58 @@ try {
   const keyring = await RootKeyring.open(path.join(dir, 'keyring.json'))
   const meta = await LevelMetadataStore.open(path.join(dir, 'meta'))
   const owner = '000000000000'
-  await meta.createBucket({ v: 1, name: 'bench', region: 'us-east-1', ownerAccountId: owner, createdAt: Date.now(), blockedEncryptionTypes: [] })
-  await meta.putBucket({ v: 1, name: 'bench', region: 'us-east-1', ownerAccountId: owner, createdAt: Date.now(), blockedEncryptionTypes: [], versioning: 'Enabled' })
+  await meta.createBucket({
+    v: 1,
+    name: 'bench',
+    region: 'us-east-1',
+    ownerAccountId: owner,
+    createdAt: Date.now(),
+    blockedEncryptionTypes: [],
+  })
+  await meta.putBucket({
+    v: 1,
+    name: 'bench',
+    region: 'us-east-1',
+    ownerAccountId: owner,
+    createdAt: Date.now(),
+    blockedEncryptionTypes: [],
+    versioning: 'Enabled',
+  })
   let t = performance.now()
   for (let v = 0; v < versions; v++) {
-    await Promise.all(Array.from({ length: keys }, (_, i) => {
-      const key = `obj/${String(i).padStart(6, '0')}`
-      const versionId = newVersionId()
-      const { oek, record } = sealForSseS3(keyring, { bucket: 'bench', key, versionId })
-      oek.fill(0)
-      return meta.commitObject({
-        v: 2, bucket: 'bench', key, versionId, size: 10, etag: 'e'.repeat(32), lastModified: Date.now(), ownerAccountId: owner, encryption: record,
-        parts: [{ partNumber: 1, blobId: `b${v}-${i}`, size: 10, etag: 'e'.repeat(32), salt: 'c2FsdA==', lastModified: Date.now() }],
-        contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD',
-      })
-    }))
+    await Promise.all(
+      Array.from({ length: keys }, (_, i) => {
+        const key = `obj/${String(i).padStart(6, '0')}`
+        const versionId = newVersionId()
+        const { oek, record } = sealForSseS3(keyring, { bucket: 'bench', key, versionId })
+        oek.fill(0)
+        return meta.commitObject({
+          v: 2,
+          bucket: 'bench',
+          key,
+          versionId,
+          size: 10,
+          etag: 'e'.repeat(32),
+          lastModified: Date.now(),
+          ownerAccountId: owner,
+          encryption: record,
+          parts: [
+            {
+              partNumber: 1,
+              blobId: `b${v}-${i}`,
+              size: 10,
+              etag: 'e'.repeat(32),
+              salt: 'c2FsdA==',
+              lastModified: Date.now(),
+            },
+          ],
+          contentType: 'binary/octet-stream',
+          headers: {},
+          userMeta: {},
+          storageClass: 'STANDARD',
+        })
+      }),
+    )
   }
   console.log(`committed ${keys * versions} versions (${keys} keys × ${versions}) in ${secs(t)} s`)
   const listAll = async (label: string) => {
@@ -61,14 +98,18 @@ try {
       if (!r.isTruncated) break
       after = r.last
     }
-    console.log(`${label}: ListObjects of the ${objects} current objects: ${secs(t0)} s (entries read so far ${meta.stats.entriesRead})`)
+    console.log(
+      `${label}: ListObjects of the ${objects} current objects: ${secs(t0)} s (entries read so far ${meta.stats.entriesRead})`,
+    )
     t0 = performance.now()
     await meta.listObjects('bench', { limit: 1000 })
     console.log(`${label}: one ListObjects page of 1000: ${secs(t0)} s`)
   }
   await listAll('versions')
   t = performance.now()
-  await Promise.all(Array.from({ length: keys }, (_, i) => meta.deleteObject('bench', `obj/${String(i).padStart(6, '0')}`)))
+  await Promise.all(
+    Array.from({ length: keys }, (_, i) => meta.deleteObject('bench', `obj/${String(i).padStart(6, '0')}`)),
+  )
   console.log(`${keys} delete markers in ${secs(t)} s`)
   await listAll('all deleted')
   await meta.close()

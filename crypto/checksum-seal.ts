@@ -35,17 +35,28 @@ function checksumKey(oek: ObjectKey): Buffer {
  */
 export function checksumAad(place: ChecksumPlace): Buffer {
   // Precondition: the slot is 0 (whole object) or a part number, so BE32 holds it.
-  assert(Number.isInteger(place.slot) && place.slot >= 0 && place.slot <= MAX_SLOT, 'Precondition: the slot is 0..10000')
+  assert(
+    Number.isInteger(place.slot) && place.slot >= 0 && place.slot <= MAX_SLOT,
+    'Precondition: the slot is 0..10000',
+  )
   // Precondition: algorithm and bucket contain no NUL and the key is last, so the encoding is
   // unambiguous even if the key contains NUL; the key is well-formed Unicode (one UTF-8 form).
-  assert(place.algorithm.length > 0 && !place.algorithm.includes('\0'), 'Precondition: the algorithm is non-empty and contains no NUL')
+  assert(
+    place.algorithm.length > 0 && !place.algorithm.includes('\0'),
+    'Precondition: the algorithm is non-empty and contains no NUL',
+  )
   assert(!place.bucket.includes('\0'), 'Precondition: the bucket name contains no NUL')
   assert(!LONE_SURROGATE.test(place.key), 'Precondition: the object key is well-formed Unicode')
   const slot = Buffer.allocUnsafe(4)
   slot.writeUInt32BE(place.slot, 0)
   return Buffer.concat([
-    Buffer.from(CHECKSUM_LABEL, 'utf8'), slot, Buffer.from(place.algorithm, 'utf8'), NUL,
-    Buffer.from(place.bucket, 'utf8'), NUL, Buffer.from(place.key, 'utf8'),
+    Buffer.from(CHECKSUM_LABEL, 'utf8'),
+    slot,
+    Buffer.from(place.algorithm, 'utf8'),
+    NUL,
+    Buffer.from(place.bucket, 'utf8'),
+    NUL,
+    Buffer.from(place.key, 'utf8'),
   ])
 }
 
@@ -83,10 +94,16 @@ export function openChecksum(oek: ObjectKey, place: ChecksumPlace, sealed: strin
     const decipher = createDecipheriv('aes-256-gcm', ck, bytes.subarray(0, NONCE_SIZE), { authTagLength: TAG_SIZE })
     decipher.setAAD(aad)
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_SIZE))
-    const plain = Buffer.concat([decipher.update(bytes.subarray(NONCE_SIZE, bytes.length - TAG_SIZE)), decipher.final()])
+    const plain = Buffer.concat([
+      decipher.update(bytes.subarray(NONCE_SIZE, bytes.length - TAG_SIZE)),
+      decipher.final(),
+    ])
     return plain.toString('utf8')
   } catch {
-    throw new CryptoError('tampered', `the sealed checksum of slot ${place.slot} does not open: changed, or moved from another object or slot`)
+    throw new CryptoError(
+      'tampered',
+      `the sealed checksum of slot ${place.slot} does not open: changed, or moved from another object or slot`,
+    )
   } finally {
     ck.fill(0)
   }

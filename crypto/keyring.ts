@@ -59,7 +59,9 @@ export class RootKeyring implements RootKeySource {
   #file: KeyringFile
   #keys: Map<number, Buffer>
   #queue: Promise<unknown> = Promise.resolve()
-  /** Identity of the file last read or written (inode, size, mtime): a change means another process rotated or retired. */
+  /**
+   * Identity of the file last read or written (inode, size, mtime): a change means another process rotated or retired.
+   */
   #stamp: string
 
   private constructor(path: string, file: KeyringFile) {
@@ -123,7 +125,8 @@ export class RootKeyring implements RootKeySource {
   get(version: number): Buffer {
     if (!this.#keys.has(version)) this.#refresh()
     const key = this.#keys.get(version)
-    if (!key) throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
+    if (!key)
+      throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
     return Buffer.from(key)
   }
 
@@ -161,10 +164,15 @@ export class RootKeyring implements RootKeySource {
     const run = this.#queue.then(async () => {
       this.#refresh()
       const entry = this.#file.keys.find((k) => k.version === version)
-      if (!entry) throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
+      if (!entry)
+        throw new CryptoError('missing-root-key', `root key version ${version} is not in the keyring ${this.#path}`)
       if (entry.state === 'retired') throw new CryptoError('keyring', `root key version ${version} is already retired`)
-      if (this.active().version === version) throw new CryptoError('keyring', `root key version ${version} is the active key; rotate first`)
-      const next: KeyringFile = { v: 1, keys: this.#file.keys.map((k) => (k.version === version ? { ...k, state: 'retired' as const } : k)) }
+      if (this.active().version === version)
+        throw new CryptoError('keyring', `root key version ${version} is the active key; rotate first`)
+      const next: KeyringFile = {
+        v: 1,
+        keys: this.#file.keys.map((k) => (k.version === version ? { ...k, state: 'retired' as const } : k)),
+      }
       await replaceAtomically(this.#path, next)
       this.#file = next
       this.#stamp = fileStamp(this.#path)
@@ -180,7 +188,9 @@ export class RootKeyring implements RootKeySource {
 
   /** Redacted: never key material. */
   toString(): string {
-    return `RootKeyring(${this.#path}, versions ${this.versions().map((v) => v.version).join(',')})`
+    return `RootKeyring(${this.#path}, versions ${this.versions()
+      .map((v) => v.version)
+      .join(',')})`
   }
 
   [inspect.custom](): string {
@@ -198,7 +208,12 @@ function fileStamp(path: string): string {
 }
 
 function newStoredKey(version: number): StoredKey {
-  return { version, key: randomBytes(KEY_SIZE).toString('base64'), createdAt: new Date().toISOString(), state: 'active' }
+  return {
+    version,
+    key: randomBytes(KEY_SIZE).toString('base64'),
+    createdAt: new Date().toISOString(),
+    state: 'active',
+  }
 }
 
 /** Creates `path` with `content` only if it does not exist (link(2) fails on EEXIST). */
@@ -274,16 +289,23 @@ function validateFile(parsed: unknown, path: string): KeyringFile {
   const file = parsed as Partial<KeyringFile> | null
   if (typeof file !== 'object' || file === null) throw malformed(path, 'not a JSON object')
   if (file.v !== 1) {
-    throw new CryptoError('unsupported-format', `keyring ${path} has format version ${String(file.v)}; this build reads 1`)
+    throw new CryptoError(
+      'unsupported-format',
+      `keyring ${path} has format version ${String(file.v)}; this build reads 1`,
+    )
   }
   if (!Array.isArray(file.keys) || file.keys.length === 0) throw malformed(path, 'no keys')
   const seen = new Set<number>()
   for (const k of file.keys as unknown[]) {
     const key = k as Partial<StoredKey> | null
     const ok =
-      typeof key === 'object' && key !== null &&
-      Number.isSafeInteger(key.version) && key.version! >= 1 && !seen.has(key.version!) &&
-      typeof key.key === 'string' && typeof key.createdAt === 'string' &&
+      typeof key === 'object' &&
+      key !== null &&
+      Number.isSafeInteger(key.version) &&
+      key.version! >= 1 &&
+      !seen.has(key.version!) &&
+      typeof key.key === 'string' &&
+      typeof key.createdAt === 'string' &&
       (key.state === 'active' || key.state === 'retired')
     if (!ok) throw malformed(path, `a key entry (number ${seen.size + 1}) is malformed`)
     seen.add(key.version!)

@@ -71,7 +71,11 @@ export function deriveKek(ek: Uint8Array, binding: SealBinding, sealIV: Uint8Arr
   const versionId = binding.versionId
   const v2 = versionId !== undefined
   // Precondition (SR2): the version id has a fixed length and no NUL, so it needs no delimiter.
-  if (v2) assert(/^[0-9a-f]+$/.test(versionId) && versionId.length === VERSION_ID_LENGTH, 'Precondition: the version id is 32 lowercase hex digits')
+  if (v2)
+    assert(
+      /^[0-9a-f]+$/.test(versionId) && versionId.length === VERSION_ID_LENGTH,
+      'Precondition: the version id is 32 lowercase hex digits',
+    )
   const h = createHmac('sha256', ek)
     .update(v2 ? SEAL_LABEL_V2 : SEAL_LABEL, 'utf8')
     .update(binding.mode, 'utf8')

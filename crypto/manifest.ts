@@ -32,13 +32,25 @@ function field(s: string): Buffer {
  * field(generation) ‖ BE32(n) ‖ n × (BE32(partNumber) ‖ BE64(size) ‖ salt), field(s) =
  * BE32(byte length) ‖ UTF8(s). Every variable field is length-prefixed: the encoding is injective.
  */
-export function manifestInput(enc: Pick<EncryptionRecord, 'mode' | 'binding'>, at: Required<ObjectLocation>, parts: readonly PlacedPart[]): Buffer {
-  const head = [Buffer.from(MANIFEST_LABEL, 'utf8'), field(enc.mode), field(at.bucket), field(at.key), field(at.versionId), field(enc.binding.generation)]
+export function manifestInput(
+  enc: Pick<EncryptionRecord, 'mode' | 'binding'>,
+  at: Required<ObjectLocation>,
+  parts: readonly PlacedPart[],
+): Buffer {
+  const head = [
+    Buffer.from(MANIFEST_LABEL, 'utf8'),
+    field(enc.mode),
+    field(at.bucket),
+    field(at.key),
+    field(at.versionId),
+    field(enc.binding.generation),
+  ]
   const count = Buffer.allocUnsafe(4)
   count.writeUInt32BE(parts.length, 0)
   const body = parts.map((p) => {
     const salt = Buffer.from(p.salt, 'base64')
-    if (salt.length !== PART_SALT_SIZE || !Number.isSafeInteger(p.size) || p.size < 0) throw new CryptoError('tampered', 'a part of the record is malformed')
+    if (salt.length !== PART_SALT_SIZE || !Number.isSafeInteger(p.size) || p.size < 0)
+      throw new CryptoError('tampered', 'a part of the record is malformed')
     const b = Buffer.allocUnsafe(12)
     b.writeUInt32BE(p.partNumber, 0)
     b.writeBigUInt64BE(BigInt(p.size), 4)
@@ -56,7 +68,12 @@ function tagWith(rootKey: Buffer, input: Buffer): Buffer {
 }
 
 /** The SR2 record of an object about to be committed at `at` with `parts`: tagged under the active root key. */
-export function placeRecord(keyring: RootKeySource, enc: EncryptionRecord, at: Required<ObjectLocation>, parts: readonly PlacedPart[]): EncryptionRecord {
+export function placeRecord(
+  keyring: RootKeySource,
+  enc: EncryptionRecord,
+  at: Required<ObjectLocation>,
+  parts: readonly PlacedPart[],
+): EncryptionRecord {
   assert(enc.format === FORMAT_V2, 'Precondition: only SR2 records carry a placement tag')
   const root = keyring.active()
   const tag = tagWith(root.key, manifestInput(enc, at, parts))
@@ -68,13 +85,22 @@ export function placeRecord(keyring: RootKeySource, enc: EncryptionRecord, at: R
  * tag; SR1 records have none. Throws CryptoError('tampered') on any mismatch or a missing tag,
  * ('missing-root-key') if the keyring lacks the tag's root key version.
  */
-export function checkPlacement(keyring: RootKeySource, enc: EncryptionRecord, at: Required<ObjectLocation>, parts: readonly PlacedPart[]): void {
+export function checkPlacement(
+  keyring: RootKeySource,
+  enc: EncryptionRecord,
+  at: Required<ObjectLocation>,
+  parts: readonly PlacedPart[],
+): void {
   if (enc.format !== FORMAT_V2) return
   const m = enc.manifest
-  if (!m || !Number.isSafeInteger(m.rootKeyVersion) || typeof m.tag !== 'string') throw new CryptoError('tampered', 'an SR2 record without its placement tag')
+  if (!m || !Number.isSafeInteger(m.rootKeyVersion) || typeof m.tag !== 'string')
+    throw new CryptoError('tampered', 'an SR2 record without its placement tag')
   const want = tagWith(keyring.get(m.rootKeyVersion), manifestInput(enc, at, parts))
   const got = Buffer.from(m.tag, 'base64')
   if (got.length !== want.length || !timingSafeEqual(got, want)) {
-    throw new CryptoError('tampered', 'the record is not where it was written, or its parts were reordered, dropped or duplicated')
+    throw new CryptoError(
+      'tampered',
+      'the record is not where it was written, or its parts were reordered, dropped or duplicated',
+    )
   }
 }

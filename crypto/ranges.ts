@@ -55,8 +55,11 @@ export function chunkSpan(plainSize: number, start: number, endInclusive: number
   assertSize(plainSize)
   // Precondition: the range is non-empty and inside the part.
   assert(
-    Number.isSafeInteger(start) && Number.isSafeInteger(endInclusive) &&
-      start >= 0 && start <= endInclusive && endInclusive < plainSize,
+    Number.isSafeInteger(start) &&
+      Number.isSafeInteger(endInclusive) &&
+      start >= 0 &&
+      start <= endInclusive &&
+      endInclusive < plainSize,
     'Precondition: 0 <= start <= endInclusive < plainSize',
   )
   const firstChunk = Math.floor(start / CHUNK_PLAIN)
@@ -84,8 +87,11 @@ export function splitRange(partSizes: readonly number[], start: number, endInclu
   partSizes.forEach(assertSize)
   const total = partSizes.reduce((sum, size) => sum + size, 0)
   assert(
-    Number.isSafeInteger(start) && Number.isSafeInteger(endInclusive) &&
-      start >= 0 && start <= endInclusive && endInclusive < total,
+    Number.isSafeInteger(start) &&
+      Number.isSafeInteger(endInclusive) &&
+      start >= 0 &&
+      start <= endInclusive &&
+      endInclusive < total,
     'Precondition: 0 <= start <= endInclusive < total object size',
   )
   const ranges: PartRange[] = []

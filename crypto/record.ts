@@ -11,7 +11,12 @@ export interface SealTarget extends ObjectLocation {
 
 /** The binding a write seals to: its mode, its place and a generation unique to the write. */
 export function writeBinding(mode: SseMode, target: SealTarget): SealBinding {
-  const binding: SealBinding = { mode, bucket: target.bucket, key: target.key, generation: target.generation ?? newGeneration() }
+  const binding: SealBinding = {
+    mode,
+    bucket: target.bucket,
+    key: target.key,
+    generation: target.generation ?? newGeneration(),
+  }
   if (target.versionId !== undefined) binding.versionId = target.versionId
   return binding
 }
@@ -19,7 +24,8 @@ export function writeBinding(mode: SseMode, target: SealTarget): SealBinding {
 /** A read binding, bound also to `at.versionId` when an SR1 record is upgraded to SR2. */
 export function upgradedBinding(binding: SealBinding, at: ObjectLocation, upgrade: boolean): SealBinding {
   if (!upgrade || binding.versionId !== undefined) return binding
-  if (at.versionId === undefined) throw new CryptoError('tampered', 'an upgrade to SR2 needs the version id the record is read from')
+  if (at.versionId === undefined)
+    throw new CryptoError('tampered', 'an upgrade to SR2 needs the version id the record is read from')
   return { ...binding, versionId: at.versionId }
 }
 
@@ -37,13 +43,17 @@ export function formatOf(binding: SealBinding): EncryptionRecord['format'] {
  */
 export function readBinding(mode: SseMode, record: EncryptionRecord, at: ObjectLocation): SealBinding {
   if (record.format !== FORMAT && record.format !== FORMAT_V2) {
-    throw new CryptoError('unsupported-format', `encryption record format ${String(record.format)} is not ${FORMAT} or ${FORMAT_V2}`)
+    throw new CryptoError(
+      'unsupported-format',
+      `encryption record format ${String(record.format)} is not ${FORMAT} or ${FORMAT_V2}`,
+    )
   }
   const generation: unknown = record.binding?.generation
   if (typeof generation !== 'string' || generation.length === 0 || generation.includes('\0')) {
     throw new CryptoError('tampered', 'encryption record has no valid generation')
   }
   if (record.format === FORMAT) return { mode, bucket: at.bucket, key: at.key, generation }
-  if (at.versionId === undefined || !/^[0-9a-f]{32}$/.test(at.versionId)) throw new CryptoError('tampered', 'an SR2 record read without its version id')
+  if (at.versionId === undefined || !/^[0-9a-f]{32}$/.test(at.versionId))
+    throw new CryptoError('tampered', 'an SR2 record read without its version id')
   return { mode, bucket: at.bucket, key: at.key, versionId: at.versionId, generation }
 }

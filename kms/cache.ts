@@ -70,7 +70,11 @@ export class DataKeyCache {
   set(id: string, value: DecryptOutput): void {
     if (this.#max <= 0) return
     this.delete(id)
-    this.#entries.set(id, { plaintext: Buffer.from(value.plaintext), keyArn: value.keyArn, expires: this.#now() + this.#ttl })
+    this.#entries.set(id, {
+      plaintext: Buffer.from(value.plaintext),
+      keyArn: value.keyArn,
+      expires: this.#now() + this.#ttl,
+    })
     this.#sweep()
   }
 

@@ -54,9 +54,16 @@ export interface HttpKmsClientOptions {
 type Json = Record<string, unknown>
 
 /** Exceptions (besides 5xx and 429 answers) worth another attempt: AWS SDK's throttling codes. */
-const RETRYABLE_EXCEPTIONS = new Set(['ThrottlingException', 'LimitExceededException', 'TooManyRequestsException', 'RequestLimitExceeded'])
+const RETRYABLE_EXCEPTIONS = new Set([
+  'ThrottlingException',
+  'LimitExceededException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+])
 
-/** The AWS exception name in `__type` (`com.amazonaws.kms#NotFoundException` → `NotFoundException`) or x-amzn-ErrorType. */
+/**
+ * The AWS exception name in `__type` (`com.amazonaws.kms#NotFoundException` → `NotFoundException`) or x-amzn-ErrorType.
+ */
 function exceptionName(body: Json | undefined, errorTypeHeader: string | undefined): string | undefined {
   const raw = typeof body?.__type === 'string' ? body.__type : errorTypeHeader?.split(':')[0]
   if (!raw) return undefined
@@ -132,13 +139,20 @@ export class HttpKmsClient implements KmsClient {
   }
 
   async generateDataKey(input: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> {
-    const out = await this.call('GenerateDataKey', withContext({ KeyId: input.keyId, KeySpec: 'AES_256' }, 'EncryptionContext', input.context))
+    const out = await this.call(
+      'GenerateDataKey',
+      withContext({ KeyId: input.keyId, KeySpec: 'AES_256' }, 'EncryptionContext', input.context),
+    )
     const plaintext = b64(out.Plaintext, 'Plaintext', 'GenerateDataKey')
     if (plaintext.length !== 32) {
       plaintext.fill(0)
       throw new KmsError('other', undefined, 'KMS GenerateDataKey returned a data key that is not 32 bytes')
     }
-    return { plaintext, ciphertextBlob: b64(out.CiphertextBlob, 'CiphertextBlob', 'GenerateDataKey'), keyArn: str(out.KeyId, 'KeyId', 'GenerateDataKey') }
+    return {
+      plaintext,
+      ciphertextBlob: b64(out.CiphertextBlob, 'CiphertextBlob', 'GenerateDataKey'),
+      keyArn: str(out.KeyId, 'KeyId', 'GenerateDataKey'),
+    }
   }
 
   async decrypt(input: DecryptInput): Promise<DecryptOutput> {
@@ -155,11 +169,17 @@ export class HttpKmsClient implements KmsClient {
   async encrypt(input: EncryptInput): Promise<EncryptOutput> {
     const body: Json = { KeyId: input.keyId, Plaintext: Buffer.from(input.plaintext).toString('base64') }
     const out = await this.call('Encrypt', withContext(body, 'EncryptionContext', input.context))
-    return { ciphertextBlob: b64(out.CiphertextBlob, 'CiphertextBlob', 'Encrypt'), keyArn: str(out.KeyId, 'KeyId', 'Encrypt') }
+    return {
+      ciphertextBlob: b64(out.CiphertextBlob, 'CiphertextBlob', 'Encrypt'),
+      keyArn: str(out.KeyId, 'KeyId', 'Encrypt'),
+    }
   }
 
   async reEncrypt(input: ReEncryptInput): Promise<ReEncryptOutput> {
-    const body: Json = { CiphertextBlob: Buffer.from(input.ciphertextBlob).toString('base64'), DestinationKeyId: input.destinationKeyId }
+    const body: Json = {
+      CiphertextBlob: Buffer.from(input.ciphertextBlob).toString('base64'),
+      DestinationKeyId: input.destinationKeyId,
+    }
     if (input.sourceKeyId !== undefined) body.SourceKeyId = input.sourceKeyId
     withContext(body, 'SourceEncryptionContext', input.sourceContext)
     withContext(body, 'DestinationEncryptionContext', input.destinationContext)
@@ -219,14 +239,26 @@ export class HttpKmsClient implements KmsClient {
     let text: string
     let errorType: string | undefined
     try {
-      const res = await request(this.#url, { method: 'POST', headers, body: payload, dispatcher: this.#dispatcher, signal: abort.signal })
+      const res = await request(this.#url, {
+        method: 'POST',
+        headers,
+        body: payload,
+        dispatcher: this.#dispatcher,
+        signal: abort.signal,
+      })
       status = res.statusCode
       const h = res.headers['x-amzn-errortype']
       errorType = Array.isArray(h) ? h[0] : h
       text = await res.body.text()
     } catch (err) {
-      const what = abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : ((err as NodeJS.ErrnoException).code ?? (err as Error).name)
-      throw new Retryable(new KmsError('unavailable', undefined, `KMS ${operation} at ${this.#url.origin} did not answer: ${what}`, { cause: err }))
+      const what = abort.signal.aborted
+        ? `timed out after ${this.#timeoutMs} ms`
+        : ((err as NodeJS.ErrnoException).code ?? (err as Error).name)
+      throw new Retryable(
+        new KmsError('unavailable', undefined, `KMS ${operation} at ${this.#url.origin} did not answer: ${what}`, {
+          cause: err,
+        }),
+      )
     } finally {
       clearTimeout(timer)
     }
@@ -235,15 +267,27 @@ export class HttpKmsClient implements KmsClient {
       if (json) return json
       // Empty-output operations: AWS sends `{}`, some emulators an empty body or `null`.
       if (text.trim() === '' || text.trim() === 'null') return {}
-      throw new KmsError('other', undefined, `KMS ${operation} answered ${status} with a body that is not a JSON object`, { status })
+      throw new KmsError(
+        'other',
+        undefined,
+        `KMS ${operation} answered ${status} with a body that is not a JSON object`,
+        { status },
+      )
     }
     const exception = exceptionName(json, errorType)
-    const message = typeof json?.message === 'string' ? json.message : typeof json?.Message === 'string' ? json.Message : ''
+    const message =
+      typeof json?.message === 'string' ? json.message : typeof json?.Message === 'string' ? json.Message : ''
     if (status >= 500 || status === 429 || (exception !== undefined && RETRYABLE_EXCEPTIONS.has(exception))) {
       throw new Retryable(new KmsError('unavailable', exception, message, { status }))
     }
-    const reason = exception ? reasonOfException(exception, message) : status === 401 || status === 403 ? 'access-denied' : 'other'
-    throw new KmsError(reason, exception, exception ? message : message || `KMS ${operation} answered ${status}`, { status })
+    const reason = exception
+      ? reasonOfException(exception, message)
+      : status === 401 || status === 403
+        ? 'access-denied'
+        : 'other'
+    throw new KmsError(reason, exception, exception ? message : message || `KMS ${operation} answered ${status}`, {
+      status,
+    })
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,10 @@ export class LocalKmsClient implements KmsClient {
   generateDataKey(input: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> {
     return guarded(async () => {
       const caller = input.caller ?? this.caller
-      const out = await this.pick(caller, undefined, input.keyId).generateDataKey({ KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context }, caller)
+      const out = await this.pick(caller, undefined, input.keyId).generateDataKey(
+        { KeyId: input.keyId, KeySpec: 'AES_256', EncryptionContext: input.context },
+        caller,
+      )
       return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob, keyArn: out.KeyId }
     })
   }
@@ -93,7 +96,14 @@ export class LocalKmsClient implements KmsClient {
     return guarded(async () => {
       const who = caller ?? this.caller
       const { KeyMetadata: m } = await this.pick(who, undefined, keyId).describeKey({ KeyId: keyId }, who)
-      return { keyId: m.KeyId, keyArn: m.Arn, state: m.KeyState, enabled: m.Enabled, keyManager: m.KeyManager, description: m.Description }
+      return {
+        keyId: m.KeyId,
+        keyArn: m.Arn,
+        state: m.KeyState,
+        enabled: m.Enabled,
+        keyManager: m.KeyManager,
+        description: m.Description,
+      }
     })
   }
 

@@ -149,7 +149,9 @@ export class KmsError extends Error {
     kmsMessage: string,
     options?: { cause?: unknown; status?: number },
   ) {
-    super(exception ? `${exception}${kmsMessage ? `: ${kmsMessage}` : ''}` : kmsMessage || reason, { cause: options?.cause })
+    super(exception ? `${exception}${kmsMessage ? `: ${kmsMessage}` : ''}` : kmsMessage || reason, {
+      cause: options?.cause,
+    })
     this.kmsMessage = kmsMessage
     this.status = options?.status
   }

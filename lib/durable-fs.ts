@@ -27,7 +27,11 @@ export async function fsyncDir(dir: string): Promise<void> {
  * `mode`, chmodded to it exactly whatever the umask) and fsyncs it. Returns the temp path; on any
  * failure the temp file is removed and the error rethrown.
  */
-export async function writeSyncedTemp(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<string> {
+export async function writeSyncedTemp(
+  path: string,
+  data: string | Uint8Array,
+  mode = PRIVATE_FILE_MODE,
+): Promise<string> {
   const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`
   const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode)
   try {
@@ -47,7 +51,11 @@ export async function writeSyncedTemp(path: string, data: string | Uint8Array, m
  * Replaces `path` with `data` atomically and durably: a synced temp file renamed over it, then the
  * directory fsynced. A crash leaves either the old content or the new, never a mix.
  */
-export async function replaceFileDurably(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<void> {
+export async function replaceFileDurably(
+  path: string,
+  data: string | Uint8Array,
+  mode = PRIVATE_FILE_MODE,
+): Promise<void> {
   const temp = await writeSyncedTemp(path, data, mode)
   try {
     await rename(temp, path)

@@ -131,7 +131,9 @@ export function signingKey(secret: string, date: string, region: string, service
   const id = `${sha256Hex(secret)}\0${date}\0${region}\0${service}`
   const hit = keyCache.get(id)
   if (hit) return hit
-  const kDate = createHmac('sha256', 'AWS4' + secret).update(date).digest()
+  const kDate = createHmac('sha256', 'AWS4' + secret)
+    .update(date)
+    .digest()
   const kRegion = createHmac('sha256', kDate).update(region).digest()
   const kService = createHmac('sha256', kRegion).update(service).digest()
   const key = createHmac('sha256', kService).update('aws4_request').digest()
@@ -165,7 +167,10 @@ export function spacedHex(text: string): string {
 
 /** `YYYYMMDDTHHMMSSZ`, the `x-amz-date` form of `t`. */
 export function amzDate(t: Date): string {
-  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return t
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
 export interface AwsCredentials {

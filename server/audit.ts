@@ -9,10 +9,17 @@ import type { EncryptionRecord } from '../crypto/types.js'
 import { CryptoError } from '../crypto/errors.js'
 
 export type AuditAction =
-  | 'seal' | 'unseal' | 'kms:GenerateDataKey' | 'kms:Decrypt' | 'kms:ReEncrypt'
+  | 'seal'
+  | 'unseal'
+  | 'kms:GenerateDataKey'
+  | 'kms:Decrypt'
+  | 'kms:ReEncrypt'
   /** Other KMS API calls (Encrypt, CreateKey, RotateKeyOnDemand…). */
   | `kms:${string}`
-  | 'rotate' | 'rewrap' | 'retire' | 'deny'
+  | 'rotate'
+  | 'rewrap'
+  | 'retire'
+  | 'deny'
   /** A version, delete marker or upload a lifecycle rule removed (`reason`: what it did). */
   | 'lifecycle'
 
@@ -66,9 +73,31 @@ export interface AuditLog {
 }
 
 const SCALARS = [
-  'requestId', 'operation', 'action', 'outcome', 'bucket', 'key', 'uploadId', 'versionId', 'ruleId', 'generation', 'mode',
-  'kmsKeyArn', 'rootKeyVersion', 'dsse', 'bucketKey', 'fromVersion', 'toVersion', 'count', 'reason', 'objectLock',
-  'principalArn', 'iamAction', 'resource', 'policyType', 'sid',
+  'requestId',
+  'operation',
+  'action',
+  'outcome',
+  'bucket',
+  'key',
+  'uploadId',
+  'versionId',
+  'ruleId',
+  'generation',
+  'mode',
+  'kmsKeyArn',
+  'rootKeyVersion',
+  'dsse',
+  'bucketKey',
+  'fromVersion',
+  'toVersion',
+  'count',
+  'reason',
+  'objectLock',
+  'principalArn',
+  'iamAction',
+  'resource',
+  'policyType',
+  'sid',
 ] as const
 
 /** The line written for `event`: whitelisted fields only, context values redacted. */
@@ -78,7 +107,8 @@ export function auditLine(event: AuditEvent, now = new Date()): string {
     const v = event[name]
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = v
   }
-  if (event.principal) out.principal = { accessKeyId: String(event.principal.accessKeyId), accountId: String(event.principal.accountId) }
+  if (event.principal)
+    out.principal = { accessKeyId: String(event.principal.accessKeyId), accountId: String(event.principal.accountId) }
   const ctx = event.encryptionContext
   if (ctx) out.encryptionContextKeys = (Array.isArray(ctx) ? ctx.map(String) : Object.keys(ctx)).sort()
   return JSON.stringify(out) + '\n'
@@ -111,8 +141,13 @@ export function openAuditLog(dest: string | undefined): AuditLog {
 /** Where a record lives and how it is sealed, as audit fields (no secrets in a record, but only these go). */
 export function recordFields(enc: EncryptionRecord, at: { bucket: string; key: string }): Partial<AuditEvent> {
   return {
-    bucket: at.bucket, key: at.key, generation: enc.binding?.generation, mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode,
-    kmsKeyArn: enc.kms?.keyArn, rootKeyVersion: enc.rootKeyVersion, bucketKey: enc.kms?.bucketKeyEnabled,
+    bucket: at.bucket,
+    key: at.key,
+    generation: enc.binding?.generation,
+    mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode,
+    kmsKeyArn: enc.kms?.keyArn,
+    rootKeyVersion: enc.rootKeyVersion,
+    bucketKey: enc.kms?.bucketKeyEnabled,
     encryptionContext: enc.kms?.context,
   }
 }
@@ -120,7 +155,7 @@ export function recordFields(enc: EncryptionRecord, at: { bucket: string; key: s
 /** The outcome of a failed key operation: the CryptoError reason, else the error's name. */
 export function failureOutcome(err: unknown): string {
   if (err instanceof CryptoError) return err.reason
-  const denial = (err as { denial?: unknown; exception?: string } | undefined)
+  const denial = err as { denial?: unknown; exception?: string } | undefined
   if (denial?.denial && denial.exception) return denial.exception
   return (err as Error)?.name ?? 'error'
 }

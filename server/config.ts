@@ -88,7 +88,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
-/** Every server flag: its environment variable and its default, the one place each is defined (admin/args.ts reads it too). */
+/**
+ * Every server flag: its environment variable and its default, the one place each is defined (admin/args.ts reads it
+ * too).
+ */
 export const FLAGS = {
   host: { type: 'string', env: 'STRONGROOM_HOST', default: '127.0.0.1' },
   port: { type: 'string', env: 'STRONGROOM_PORT', default: '9000' },
@@ -110,11 +113,31 @@ export const FLAGS = {
   'tls-key': { type: 'string', env: 'STRONGROOM_TLS_KEY', default: '' },
   'tls-self-signed': { type: 'boolean', env: 'STRONGROOM_TLS_SELF_SIGNED', default: false },
   'no-http': { type: 'boolean', env: 'STRONGROOM_NO_HTTP', default: false },
-  'headers-timeout-ms': { type: 'string', env: 'STRONGROOM_HEADERS_TIMEOUT_MS', default: String(DEFAULT_HTTP_LIMITS.headersTimeoutMs) },
-  'idle-timeout-ms': { type: 'string', env: 'STRONGROOM_IDLE_TIMEOUT_MS', default: String(DEFAULT_HTTP_LIMITS.idleTimeoutMs) },
-  'body-min-rate': { type: 'string', env: 'STRONGROOM_BODY_MIN_RATE', default: String(DEFAULT_HTTP_LIMITS.bodyMinRate) },
-  'body-rate-grace-ms': { type: 'string', env: 'STRONGROOM_BODY_RATE_GRACE_MS', default: String(DEFAULT_HTTP_LIMITS.bodyRateGraceMs) },
-  'max-connections-per-peer': { type: 'string', env: 'STRONGROOM_MAX_CONNECTIONS_PER_PEER', default: String(DEFAULT_HTTP_LIMITS.maxConnectionsPerPeer) },
+  'headers-timeout-ms': {
+    type: 'string',
+    env: 'STRONGROOM_HEADERS_TIMEOUT_MS',
+    default: String(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+  },
+  'idle-timeout-ms': {
+    type: 'string',
+    env: 'STRONGROOM_IDLE_TIMEOUT_MS',
+    default: String(DEFAULT_HTTP_LIMITS.idleTimeoutMs),
+  },
+  'body-min-rate': {
+    type: 'string',
+    env: 'STRONGROOM_BODY_MIN_RATE',
+    default: String(DEFAULT_HTTP_LIMITS.bodyMinRate),
+  },
+  'body-rate-grace-ms': {
+    type: 'string',
+    env: 'STRONGROOM_BODY_RATE_GRACE_MS',
+    default: String(DEFAULT_HTTP_LIMITS.bodyRateGraceMs),
+  },
+  'max-connections-per-peer': {
+    type: 'string',
+    env: 'STRONGROOM_MAX_CONNECTIONS_PER_PEER',
+    default: String(DEFAULT_HTTP_LIMITS.maxConnectionsPerPeer),
+  },
   help: { type: 'boolean', env: '', default: false },
 } as const
 
@@ -194,7 +217,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const get = (name: keyof typeof FLAGS): string => {
     const f = FLAGS[name]
-    const v = values[name] ?? (f.env ? env[f.env] : undefined) ?? env[`STRONGROOM_${name.toUpperCase().replace(/-/g, '_')}`]
+    const v =
+      values[name] ?? (f.env ? env[f.env] : undefined) ?? env[`STRONGROOM_${name.toUpperCase().replace(/-/g, '_')}`]
     return String(v ?? f.default)
   }
   const port = Number(get('port'))
@@ -203,7 +227,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const region = get('region')
   if (!REGION_RE.test(region)) throw new ConfigError(`invalid region: ${region}`)
   const logLevel = get('log-level')
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`)
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel))
+    throw new ConfigError(`invalid log level: ${logLevel}`)
   const accessKeyId = env.STRONGROOM_ACCESS_KEY_ID || DEV_ACCESS_KEY_ID
   const secretAccessKey = env.STRONGROOM_SECRET_ACCESS_KEY || DEV_SECRET_ACCESS_KEY
   const accountId = DEFAULT_ACCOUNT_ID
@@ -212,7 +237,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let fileCredentials: Credential[] = []
   let iamRoles: IamRole[] = []
   try {
-    if (credentialsFile) ({ credentials: fileCredentials, roles: iamRoles } = loadAccountsFile(path.resolve(credentialsFile), [accessKeyId]))
+    if (credentialsFile)
+      ({ credentials: fileCredentials, roles: iamRoles } = loadAccountsFile(path.resolve(credentialsFile), [
+        accessKeyId,
+      ]))
   } catch (err) {
     if (err instanceof CredentialsFileError) throw new ConfigError(err.message)
     throw err
@@ -250,7 +278,8 @@ function parseLimits(get: (name: keyof typeof FLAGS) => string): HttpLimits {
   const whole = (name: keyof typeof FLAGS, min: number): number => {
     const v = get(name) || String(FLAGS[name].default) // an empty variable means the default
     const n = Number(v)
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new ConfigError(`invalid --${name}: ${v} (a whole number${min > 0 ? ` ≥ ${min}` : ''})`)
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+      throw new ConfigError(`invalid --${name}: ${v} (a whole number${min > 0 ? ` ≥ ${min}` : ''})`)
     return n
   }
   return {
@@ -264,7 +293,10 @@ function parseLimits(get: (name: keyof typeof FLAGS) => string): HttpLimits {
 }
 
 /** The TLS flags: a cert and key, or self-signed; an HTTPS port only with one of them. */
-function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof typeof FLAGS) => boolean): Pick<Config, 'http' | 'httpsPort' | 'tlsCert' | 'tlsKey' | 'tlsSelfSigned'> {
+function parseTls(
+  get: (name: keyof typeof FLAGS) => string,
+  flag: (name: keyof typeof FLAGS) => boolean,
+): Pick<Config, 'http' | 'httpsPort' | 'tlsCert' | 'tlsKey' | 'tlsSelfSigned'> {
   const tlsCert = get('tls-cert') || undefined
   const tlsKey = get('tls-key') || undefined
   const tlsSelfSigned = flag('tls-self-signed')
@@ -276,30 +308,43 @@ function parseTls(get: (name: keyof typeof FLAGS) => string, flag: (name: keyof 
   let httpsPort: number | undefined
   if (tlsOn) {
     httpsPort = Number(rawHttpsPort || DEFAULT_HTTPS_PORT)
-    if (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535) throw new ConfigError(`invalid HTTPS port: ${rawHttpsPort}`)
+    if (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535)
+      throw new ConfigError(`invalid HTTPS port: ${rawHttpsPort}`)
   }
   const http = !flag('no-http')
   if (!http && !tlsOn) throw new ConfigError('--no-http needs --tls-cert/--tls-key or --tls-self-signed')
-  return { http, httpsPort, tlsCert: tlsCert && path.resolve(tlsCert), tlsKey: tlsKey && path.resolve(tlsKey), tlsSelfSigned }
+  return {
+    http,
+    httpsPort,
+    tlsCert: tlsCert && path.resolve(tlsCert),
+    tlsKey: tlsKey && path.resolve(tlsKey),
+    tlsSelfSigned,
+  }
 }
 
 function parseRotationDays(v: string): number {
   const n = Number(v)
-  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n)) throw new ConfigError(`invalid key rotation interval: ${v} (days, 0 = never)`)
+  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n))
+    throw new ConfigError(`invalid key rotation interval: ${v} (days, 0 = never)`)
   return n
 }
 
 /** A whole number of seconds, 1 to 86400 (a lifecycle day is never longer than a real one). */
 function parseDaySeconds(v: string): number {
   const n = Number(v)
-  if (!/^\d+$/.test(v) || n < 1 || n > 86_400) throw new ConfigError(`invalid --lifecycle-day-seconds: ${v} (whole seconds, 1 to 86400)`)
+  if (!/^\d+$/.test(v) || n < 1 || n > 86_400)
+    throw new ConfigError(`invalid --lifecycle-day-seconds: ${v} (whole seconds, 1 to 86400)`)
   return n
 }
 
 function parseKmsKeys(v: string): string[] {
-  const keys = v.split(',').map((s) => s.trim()).filter(Boolean)
+  const keys = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const k of keys) {
-    if (!/^alias\/[a-zA-Z0-9:/_-]{1,250}$/.test(k) || k.startsWith('alias/aws/')) throw new ConfigError(`invalid KMS key alias: ${k} (expected alias/<name>)`)
+    if (!/^alias\/[a-zA-Z0-9:/_-]{1,250}$/.test(k) || k.startsWith('alias/aws/'))
+      throw new ConfigError(`invalid KMS key alias: ${k} (expected alias/<name>)`)
   }
   return keys
 }

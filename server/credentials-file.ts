@@ -31,7 +31,10 @@ export function parseCredentialsDocument(doc: unknown, taken: readonly string[] 
 }
 
 /** The credentials and the IAM roles of a parsed accounts document. */
-export function parseAccountsDocument(doc: unknown, taken: readonly string[] = []): { credentials: Credential[]; roles: IamRole[] } {
+export function parseAccountsDocument(
+  doc: unknown,
+  taken: readonly string[] = [],
+): { credentials: Credential[]; roles: IamRole[] } {
   const fail = (msg: string): never => {
     throw new CredentialsFileError(msg)
   }
@@ -46,19 +49,24 @@ export function parseAccountsDocument(doc: unknown, taken: readonly string[] = [
   accounts.forEach((account: unknown, i) => {
     let where = `accounts[${i}]`
     if (!isObject(account)) return fail(`${where} must be an object`)
-    if (account.name !== undefined && (typeof account.name !== 'string' || account.name === '')) fail(`${where}.name must be a non-empty string`)
+    if (account.name !== undefined && (typeof account.name !== 'string' || account.name === ''))
+      fail(`${where}.name must be a non-empty string`)
     if (typeof account.name === 'string') where = `${where} ("${account.name}")`
     const accountId = account.accountId
     if (accountId === undefined) return fail(`${where}: missing "accountId"`)
-    if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) return fail(`${where}: "accountId" must be a string of 12 digits`)
+    if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId))
+      return fail(`${where}: "accountId" must be a string of 12 digits`)
     if (accountIds.has(accountId)) return fail(`${where}: duplicate accountId ${accountId}`)
     accountIds.add(accountId)
     const users = parseUsers(account.users, accountId, where, fail)
     roles.push(...parseRoles(account.roles, accountId, where, fail))
     const keys = account.keys
     const keysOptional = account.keys === undefined && (users.length > 0 || Array.isArray(account.roles))
-    if (!keysOptional && (!Array.isArray(keys) || keys.length === 0)) return fail(`${where}: "keys" must be a non-empty array of access key pairs`)
-    const pairs: Array<{ key: unknown; at: string; identity?: IamIdentity }> = ((keys ?? []) as unknown[]).map((key, j) => ({ key, at: `${where}.keys[${j}]` }))
+    if (!keysOptional && (!Array.isArray(keys) || keys.length === 0))
+      return fail(`${where}: "keys" must be a non-empty array of access key pairs`)
+    const pairs: Array<{ key: unknown; at: string; identity?: IamIdentity }> = ((keys ?? []) as unknown[]).map(
+      (key, j) => ({ key, at: `${where}.keys[${j}]` }),
+    )
     for (const u of users) {
       if (!Array.isArray(u.keys)) return fail(`${u.at}: "keys" must be an array of access key pairs`)
       u.keys.forEach((key: unknown, j) => pairs.push({ key, at: `${u.at}.keys[${j}]`, identity: u.identity }))
@@ -67,8 +75,10 @@ export function parseAccountsDocument(doc: unknown, taken: readonly string[] = [
       if (!isObject(key)) return fail(`${at} must be an object`)
       const { accessKeyId, secretAccessKey, userName } = key
       if (accessKeyId === undefined) return fail(`${at}: missing "accessKeyId"`)
-      if (typeof accessKeyId !== 'string' || accessKeyId === '') return fail(`${at}: "accessKeyId" must be a non-empty string`)
-      if (!ACCESS_KEY_ID_RE.test(accessKeyId)) return fail(`${at}: "accessKeyId" may hold only letters, digits and _.+=@- (1-128 characters)`)
+      if (typeof accessKeyId !== 'string' || accessKeyId === '')
+        return fail(`${at}: "accessKeyId" must be a non-empty string`)
+      if (!ACCESS_KEY_ID_RE.test(accessKeyId))
+        return fail(`${at}: "accessKeyId" may hold only letters, digits and _.+=@- (1-128 characters)`)
       const previous = keyIds.get(accessKeyId)
       if (previous !== undefined) return fail(`${at}: duplicate accessKeyId ${accessKeyId} (also in ${previous})`)
       keyIds.set(accessKeyId, at)
@@ -81,7 +91,8 @@ export function parseAccountsDocument(doc: unknown, taken: readonly string[] = [
         return
       }
       if (userName !== undefined) {
-        if (typeof userName !== 'string' || !USER_NAME_RE.test(userName)) return fail(`${at}: "userName" must be 1-64 characters of letters, digits and _+=,.@-`)
+        if (typeof userName !== 'string' || !USER_NAME_RE.test(userName))
+          return fail(`${at}: "userName" must be 1-64 characters of letters, digits and _+=,.@-`)
         principalArn = `arn:aws:iam::${accountId}:user/${userName}`
       }
       out.push({ accessKeyId, secretAccessKey, accountId, principalArn })
@@ -96,12 +107,17 @@ export function loadCredentialsFile(file: string, taken: readonly string[] = [])
 }
 
 /** Reads and validates the accounts file: its credentials and IAM roles. */
-export function loadAccountsFile(file: string, taken: readonly string[] = []): { credentials: Credential[]; roles: IamRole[] } {
+export function loadAccountsFile(
+  file: string,
+  taken: readonly string[] = [],
+): { credentials: Credential[]; roles: IamRole[] } {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new CredentialsFileError(`credentials file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new CredentialsFileError(
+      `credentials file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    )
   }
   let doc: unknown
   try {

@@ -40,14 +40,30 @@ export interface Readiness {
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    )
   })
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
 
-export function createReadiness(opts: { meta: MetadataStore; dataDir: string; kms?: KmsServices; external?: HttpKmsClientOptions; log: Logger }): Readiness {
+export function createReadiness(opts: {
+  meta: MetadataStore
+  dataDir: string
+  kms?: KmsServices
+  external?: HttpKmsClientOptions
+  log: Logger
+}): Readiness {
   const probe = opts.external
-    ? new HttpKmsClient({ ...opts.external, maxAttempts: 1, connectTimeoutMs: 1000, requestTimeoutMs: 2000, connections: 1, cache: false })
+    ? new HttpKmsClient({
+        ...opts.external,
+        maxAttempts: 1,
+        connectTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        connections: 1,
+        cache: false,
+      })
     : undefined
   const tmpDir = path.join(opts.dataDir, 'tmp')
 
@@ -66,7 +82,12 @@ export function createReadiness(opts: { meta: MetadataStore; dataDir: string; km
         } catch (err) {
           // Any answer but "unreachable" or "who are you" shows the KMS is up and knows us
           // (a role may lack kms:ListKeys and still have GenerateDataKey/Decrypt).
-          if (err instanceof KmsError && err.reason !== 'unavailable' && (err.reason !== 'access-denied' || err.exception === 'AccessDeniedException')) return
+          if (
+            err instanceof KmsError &&
+            err.reason !== 'unavailable' &&
+            (err.reason !== 'access-denied' || err.exception === 'AccessDeniedException')
+          )
+            return
           throw err
         }
         return

@@ -17,7 +17,14 @@
  * Request bodies have no overall deadline (a large upload on a slow link may take long, as long as
  * it keeps the rate); XML and KMS JSON bodies are capped where they are read.
  */
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server, type ServerOptions } from 'node:http'
+import {
+  ServerResponse,
+  type IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerOptions,
+} from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { S3Error } from './s3/errors.js'
@@ -93,7 +100,11 @@ export function lingerThenDestroy(socket: Duplex, keepReading: boolean): void {
  * otherwise keep it alive and read the rest of the body, at whatever pace the client likes).
  */
 class EarlyAnswerAwareResponse extends ServerResponse {
-  override writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+  override writeHead(
+    statusCode: number,
+    statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
     const req = this.req
     const socket = req.socket as Socket | null
     if (!req.complete && socket && !this.headersSent) {
@@ -106,7 +117,9 @@ class EarlyAnswerAwareResponse extends ServerResponse {
         lingerThenDestroy(socket, true)
       }
     }
-    return typeof statusMessage === 'string' ? super.writeHead(statusCode, statusMessage, headers) : super.writeHead(statusCode, statusMessage)
+    return typeof statusMessage === 'string'
+      ? super.writeHead(statusCode, statusMessage, headers)
+      : super.writeHead(statusCode, statusMessage)
   }
 }
 

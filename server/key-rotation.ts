@@ -34,7 +34,13 @@ export function scheduleKeyRotation(keyring: RootKeyring, days: number, log: Log
       const version = await rotateIfDue(keyring, days)
       if (version !== undefined) {
         log.info('root key rotated on schedule', { fromVersion: from, toVersion: version, rotationDays: days })
-        audit.audit({ operation: 'scheduled rotation', action: 'rotate', outcome: 'ok', fromVersion: from, toVersion: version })
+        audit.audit({
+          operation: 'scheduled rotation',
+          action: 'rotate',
+          outcome: 'ok',
+          fromVersion: from,
+          toVersion: version,
+        })
       }
     } catch (err) {
       log.error('scheduled root key rotation failed', { err })

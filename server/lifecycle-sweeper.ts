@@ -38,7 +38,13 @@ export function sweepIntervalMs(dayMs: number): number {
   return Math.min(3_600_000, Math.max(250, Math.floor(dayMs / 4)))
 }
 
-const zeroCounts = (): SweepCounts => ({ expiredCurrent: 0, expiredNoncurrent: 0, removedMarkers: 0, abortedUploads: 0, skipped: 0 })
+const zeroCounts = (): SweepCounts => ({
+  expiredCurrent: 0,
+  expiredNoncurrent: 0,
+  removedMarkers: 0,
+  abortedUploads: 0,
+  skipped: 0,
+})
 
 /** Where the pass in progress stopped: the bucket, and the last key of it whose versions were done. */
 interface Cursor {
@@ -56,14 +62,19 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
 
   /** One tick; resolves true when it completed a pass over every bucket. */
   const tick = (counts: SweepCounts): Promise<boolean> => {
-    running = running.then(() => sweepTick(counts), () => sweepTick(counts))
+    running = running.then(
+      () => sweepTick(counts),
+      () => sweepTick(counts),
+    )
     return running
   }
 
   const sweepTick = async (counts: SweepCounts): Promise<boolean> => {
     if (stopped) return true
     const budget = { left: MAX_ENTRIES_PER_TICK }
-    const buckets = (await svc.meta.listBuckets()).filter((b) => hasEnabledRules(b.lifecycle) && (!cursor || b.name >= cursor.bucket))
+    const buckets = (await svc.meta.listBuckets()).filter(
+      (b) => hasEnabledRules(b.lifecycle) && (!cursor || b.name >= cursor.bucket),
+    )
     for (const bucket of buckets) {
       if (stopped) return false
       const at: Cursor = cursor?.bucket === bucket.name ? cursor : { bucket: bucket.name, uploadsDone: false }
@@ -78,7 +89,11 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
           return false
         }
       } catch (err) {
-        if (!(err instanceof NotFoundError && err.kind === 'bucket')) svc.log.warn('lifecycle sweep of a bucket failed; it is tried again on the next pass', { bucket: bucket.name, err })
+        if (!(err instanceof NotFoundError && err.kind === 'bucket'))
+          svc.log.warn('lifecycle sweep of a bucket failed; it is tried again on the next pass', {
+            bucket: bucket.name,
+            err,
+          })
       }
     }
     cursor = undefined
@@ -117,7 +132,12 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
   }
 
   /** Applies the rules to the keys after `at.afterKey`; false when the budget ran out first. */
-  const sweepVersions = async (bucket: BucketRecord, at: Cursor, counts: SweepCounts, budget: { left: number }): Promise<boolean> => {
+  const sweepVersions = async (
+    bucket: BucketRecord,
+    at: Cursor,
+    counts: SweepCounts,
+    budget: { left: number },
+  ): Promise<boolean> => {
     let keyMarker = at.afterKey
     let versionIdMarker: string | undefined
     let pending: VersionRecord[] = []
@@ -145,7 +165,13 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
 
   const applyKey = async (bucket: BucketRecord, versions: VersionRecord[], counts: SweepCounts): Promise<void> => {
     const nowMs = Date.now()
-    const actions = planKeyLifecycle({ versions, rules: bucket.lifecycle!.rules, nowMs, dayMs, versioning: bucket.versioning })
+    const actions = planKeyLifecycle({
+      versions,
+      rules: bucket.lifecycle!.rules,
+      nowMs,
+      dayMs,
+      versioning: bucket.versioning,
+    })
     let ids = versions.map((v) => v.versionId)
     let byId = new Map(versions.map((v) => [v.versionId, v]))
     for (const action of actions) {
@@ -154,7 +180,11 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
       try {
         const res = await svc.meta.deleteObject(bucket.name, key, {
           versionId: action.kind === 'expire-current' ? undefined : action.record.versionId,
-          unchanged: { versions: ids, record: action.kind === 'expire-current' ? byId.get(ids[0])! : action.record, nowMs },
+          unchanged: {
+            versions: ids,
+            record: action.kind === 'expire-current' ? byId.get(ids[0])! : action.record,
+            nowMs,
+          },
         })
         deleteGarbage(svc, res.garbage)
         if (res.removed) ids = ids.filter((id) => id !== res.removed!.versionId)
@@ -164,11 +194,15 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
         }
         count(counts, action)
         record(action.kind, {
-          bucket: bucket.name, key, versionId: (res.removed ?? res.marker)?.versionId, ruleId: action.ruleId,
+          bucket: bucket.name,
+          key,
+          versionId: (res.removed ?? res.marker)?.versionId,
+          ruleId: action.ruleId,
         })
       } catch (err) {
         // Changed since it was read, or locked meanwhile (a legal hold set after the read): skip it.
-        if (!(err instanceof ConflictError && err.kind === 'precondition') && !(err instanceof ObjectLockedError)) throw err
+        if (!(err instanceof ConflictError && err.kind === 'precondition') && !(err instanceof ObjectLockedError))
+          throw err
         counts.skipped++
         svc.metrics?.lifecycleAction('skipped')
         return
@@ -182,7 +216,10 @@ export function startLifecycleSweeper(svc: Services): LifecycleSweeper {
     else counts.removedMarkers++
   }
 
-  const record = (what: string, at: { bucket: string; key: string; versionId?: string; uploadId?: string; ruleId: string }): void => {
+  const record = (
+    what: string,
+    at: { bucket: string; key: string; versionId?: string; uploadId?: string; ruleId: string },
+  ): void => {
     svc.metrics?.lifecycleAction(what)
     svc.audit?.audit({ operation: 'lifecycle', action: 'lifecycle', outcome: 'ok', reason: what, ...at })
   }

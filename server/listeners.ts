@@ -105,7 +105,9 @@ export async function openListeners(cfg: Config, handler: Handler, log: Logger):
       server.on('clientError', onClientError)
       policy.attach(server)
       // Failed handshakes (a client that does not trust the certificate) are the client's business.
-      https.on('tlsClientError', (err) => log.debug('TLS handshake failed', { code: (err as NodeJS.ErrnoException).code }))
+      https.on('tlsClientError', (err) =>
+        log.debug('TLS handshake failed', { code: (err as NodeJS.ErrnoException).code }),
+      )
       servers.push(server)
       out.https = { ...(await listen(server, cfg.httpsPort, cfg.host, 'https')), certPath: tls.certPath }
     }

@@ -15,7 +15,12 @@ export interface Logger {
 
 function errorFields(err: unknown): unknown {
   if (!(err instanceof Error)) return String(err)
-  return { name: err.name, message: err.message, stack: err.stack, cause: err.cause ? errorFields(err.cause) : undefined }
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    cause: err.cause ? errorFields(err.cause) : undefined,
+  }
 }
 
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {

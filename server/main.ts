@@ -36,7 +36,9 @@ strongroom --version prints the version.
 
 /** The package version (package.json beside server/). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+    version: string
+  }
   return pkg.version
 }
 
@@ -70,11 +72,16 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   const blobs = await FsBlobStore.open(cfg.dataDir)
   // No request is in flight yet: leftovers of interrupted writes and unreferenced blobs go now.
   const gc = await collectOrphans(meta, blobs)
-  if (gc.swept || gc.orphans) log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
+  if (gc.swept || gc.orphans)
+    log.info('cleaned up after an interrupted run', { tmpFiles: gc.swept, orphanBlobs: gc.orphans })
   const metrics = new Metrics()
   const external = externalKms(cfg, metrics)
   const kms = await openKms({
-    dataDir: cfg.dataDir, region: cfg.region, accountId: cfg.accountId, keyring, external,
+    dataDir: cfg.dataDir,
+    region: cfg.region,
+    accountId: cfg.accountId,
+    keyring,
+    external,
     accountIds: cfg.credentials.map((c) => c.accountId),
     keys: cfg.kmsKeys.map((alias) => ({ alias })),
   })
@@ -84,14 +91,27 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   const audit = openAuditLog(cfg.auditLog)
   // After the keyring was opened (a keyring others can read is refused there, not repaired here).
   const perms = await ownerOnlyDataDir(cfg.dataDir)
-  if (perms.changed) log.warn('data directory entries let group or others in: made owner-only (0700/0600)', { paths: perms.changed })
-  if (perms.failed.length) log.warn('could not make these data directory entries owner-only', { paths: perms.failed.slice(0, 20), count: perms.failed.length })
+  if (perms.changed)
+    log.warn('data directory entries let group or others in: made owner-only (0700/0600)', { paths: perms.changed })
+  if (perms.failed.length)
+    log.warn('could not make these data directory entries owner-only', {
+      paths: perms.failed.slice(0, 20),
+      count: perms.failed.length,
+    })
   const svc: Services = {
     audit,
-    config: cfg, meta, blobs, keyring, log, kms: { service: kms.service, accounts: kms.accounts, client: kmsClient },
-    dataKeys: new ObjectDataKeys(kmsClient, (hit) => metrics.dataKeyCache('bucket-key', hit)), metrics, readiness,
+    config: cfg,
+    meta,
+    blobs,
+    keyring,
+    log,
+    kms: { service: kms.service, accounts: kms.accounts, client: kmsClient },
+    dataKeys: new ObjectDataKeys(kmsClient, (hit) => metrics.dataKeyCache('bucket-key', hit)),
+    metrics,
+    readiness,
   }
-  const stopRotation = cfg.keyRotationDays > 0 ? scheduleKeyRotation(keyring, cfg.keyRotationDays, log, audit) : () => {}
+  const stopRotation =
+    cfg.keyRotationDays > 0 ? scheduleKeyRotation(keyring, cfg.keyRotationDays, log, audit) : () => {}
   let listeners
   try {
     listeners = await openListeners(cfg, createRequestListener(svc), log)
@@ -205,5 +225,7 @@ export function runMain(argv: string[]): void {
   )
 }
 
-const isEntry = process.argv[1] && path.resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === path.resolve(import.meta.dirname, 'main')
+const isEntry =
+  process.argv[1] &&
+  path.resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === path.resolve(import.meta.dirname, 'main')
 if (isEntry) runMain(process.argv.slice(2))

@@ -49,7 +49,12 @@ export class Metrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
-    this.#requests = new Counter({ name: 'strongroom_s3_requests_total', help: 'S3 requests answered, by operation and HTTP status', labelNames: ['operation', 'status'], registers })
+    this.#requests = new Counter({
+      name: 'strongroom_s3_requests_total',
+      help: 'S3 requests answered, by operation and HTTP status',
+      labelNames: ['operation', 'status'],
+      registers,
+    })
     this.#latency = new Histogram({
       name: 'strongroom_s3_request_duration_seconds',
       help: 'S3 request latency from arrival to the last byte written, by operation and HTTP status',
@@ -57,12 +62,40 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     })
-    this.#bytesIn = new Counter({ name: 'strongroom_s3_received_bytes_total', help: 'S3 request body bytes received (declared Content-Length)', registers })
-    this.#bytesOut = new Counter({ name: 'strongroom_s3_sent_bytes_total', help: 'S3 response body bytes sent (Content-Length of answered requests)', registers })
-    this.#kmsCalls = new Counter({ name: 'strongroom_kms_calls_total', help: 'KMS calls made for SSE-KMS data keys, by operation and outcome', labelNames: ['operation', 'outcome'], registers })
-    this.#kmsLatency = new Histogram({ name: 'strongroom_kms_call_duration_seconds', help: 'KMS call latency, by operation', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers })
-    this.#cache = new Counter({ name: 'strongroom_data_key_cache_total', help: 'Data-key cache lookups, by cache and result (hit or miss)', labelNames: ['cache', 'result'], registers })
-    this.#integrity = new Counter({ name: 'strongroom_integrity_failures_total', help: 'Stored data or records that failed authentication (tampered or corrupt)', registers })
+    this.#bytesIn = new Counter({
+      name: 'strongroom_s3_received_bytes_total',
+      help: 'S3 request body bytes received (declared Content-Length)',
+      registers,
+    })
+    this.#bytesOut = new Counter({
+      name: 'strongroom_s3_sent_bytes_total',
+      help: 'S3 response body bytes sent (Content-Length of answered requests)',
+      registers,
+    })
+    this.#kmsCalls = new Counter({
+      name: 'strongroom_kms_calls_total',
+      help: 'KMS calls made for SSE-KMS data keys, by operation and outcome',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    })
+    this.#kmsLatency = new Histogram({
+      name: 'strongroom_kms_call_duration_seconds',
+      help: 'KMS call latency, by operation',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    this.#cache = new Counter({
+      name: 'strongroom_data_key_cache_total',
+      help: 'Data-key cache lookups, by cache and result (hit or miss)',
+      labelNames: ['cache', 'result'],
+      registers,
+    })
+    this.#integrity = new Counter({
+      name: 'strongroom_integrity_failures_total',
+      help: 'Stored data or records that failed authentication (tampered or corrupt)',
+      registers,
+    })
     this.#lifecycle = new Counter({
       name: 'strongroom_lifecycle_actions_total',
       help: 'What lifecycle rules did: expire-current, expire-noncurrent, remove-marker, abort-upload; skipped = a concurrent change won',
@@ -99,7 +132,11 @@ export class Metrics {
   kmsCall(operation: string, ok: boolean, seconds: number): void {
     let child = this.#kmsChildren.get(operation)
     if (!child) {
-      child = [this.#kmsCalls.labels(operation, 'ok'), this.#kmsCalls.labels(operation, 'error'), this.#kmsLatency.labels(operation)]
+      child = [
+        this.#kmsCalls.labels(operation, 'ok'),
+        this.#kmsCalls.labels(operation, 'error'),
+        this.#kmsLatency.labels(operation),
+      ]
       this.#kmsChildren.set(operation, child)
     }
     child[ok ? 0 : 1].inc()
@@ -151,11 +188,13 @@ export function instrumentKms(inner: KmsClient, metrics: Metrics): KmsClient {
     }
   }
   return {
-    generateDataKey: (i: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> => timed('GenerateDataKey', () => inner.generateDataKey(i)),
+    generateDataKey: (i: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> =>
+      timed('GenerateDataKey', () => inner.generateDataKey(i)),
     decrypt: (i: DecryptInput): Promise<DecryptOutput> => timed('Decrypt', () => inner.decrypt(i)),
     encrypt: (i: EncryptInput): Promise<EncryptOutput> => timed('Encrypt', () => inner.encrypt(i)),
     reEncrypt: (i: ReEncryptInput): Promise<ReEncryptOutput> => timed('ReEncrypt', () => inner.reEncrypt(i)),
-    describeKey: (keyId: string, caller?: KmsCaller): Promise<KeyDescription> => timed('DescribeKey', () => inner.describeKey(keyId, caller)),
+    describeKey: (keyId: string, caller?: KmsCaller): Promise<KeyDescription> =>
+      timed('DescribeKey', () => inner.describeKey(keyId, caller)),
     close: () => inner.close(),
   }
 }

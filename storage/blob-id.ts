@@ -15,7 +15,15 @@ export function assertBlobId(id: BlobId): void {
 
 /** Precondition: a range is 0 <= start <= end, integers. Throws RangeError otherwise. */
 export function assertRange(range: { start: number; end: number } | undefined): void {
-  if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.start <= range.end)) {
+  if (
+    range &&
+    !(
+      Number.isSafeInteger(range.start) &&
+      Number.isSafeInteger(range.end) &&
+      range.start >= 0 &&
+      range.start <= range.end
+    )
+  ) {
     throw new RangeError('invalid blob range')
   }
 }

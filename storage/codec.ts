@@ -45,7 +45,8 @@ export function defineCodec<T extends object>(spec: CodecSpec): RecordCodec<T> {
     encode(rec: T): string {
       if (spec.detachedVersion) return JSON.stringify({ v: spec.version, ...rec })
       const v = (rec as { v?: unknown }).v
-      if (v !== spec.version) throw new RecordVersionError(`${spec.kind} record must be v${spec.version}, got v${String(v)}`)
+      if (v !== spec.version)
+        throw new RecordVersionError(`${spec.kind} record must be v${spec.version}, got v${String(v)}`)
       return JSON.stringify(rec)
     },
     decode(text: string): T {
@@ -58,7 +59,9 @@ export function defineCodec<T extends object>(spec: CodecSpec): RecordCodec<T> {
         throw new RecordVersionError(`${spec.kind} record has no valid version`)
       }
       if (v > spec.version) {
-        throw new RecordVersionError(`${spec.kind} record v${v} was written by a newer build (this one reads up to v${spec.version})`)
+        throw new RecordVersionError(
+          `${spec.kind} record v${v} was written by a newer build (this one reads up to v${spec.version})`,
+        )
       }
       while (v < spec.version) {
         rec = { ...spec.migrations[v](rec), v: v + 1 }
@@ -98,6 +101,21 @@ export const uploadCodec = defineCodec<UploadRecord>({
 export interface NullVersionRef {
   versionId: string
 }
-export const nullRefCodec = defineCodec<NullVersionRef>({ kind: 'null-version', version: 1, migrations: {}, detachedVersion: true })
-export const partCodec = defineCodec<UploadPartRecord>({ kind: 'part', version: 1, migrations: {}, detachedVersion: true })
-export const uploadRefCodec = defineCodec<UploadRef>({ kind: 'upload-ref', version: 1, migrations: {}, detachedVersion: true })
+export const nullRefCodec = defineCodec<NullVersionRef>({
+  kind: 'null-version',
+  version: 1,
+  migrations: {},
+  detachedVersion: true,
+})
+export const partCodec = defineCodec<UploadPartRecord>({
+  kind: 'part',
+  version: 1,
+  migrations: {},
+  detachedVersion: true,
+})
+export const uploadRefCodec = defineCodec<UploadRef>({
+  kind: 'upload-ref',
+  version: 1,
+  migrations: {},
+  detachedVersion: true,
+})

@@ -7,7 +7,10 @@ import type { BlobStore, MetadataStore } from './types.js'
  * otherwise a blob written but not yet committed would be taken for an orphan.
  * Holds the set of referenced ids in memory (~100 bytes per blob).
  */
-export async function collectOrphans(meta: MetadataStore, blobs: BlobStore): Promise<{ swept: number; orphans: number }> {
+export async function collectOrphans(
+  meta: MetadataStore,
+  blobs: BlobStore,
+): Promise<{ swept: number; orphans: number }> {
   const swept = await blobs.sweepTmp()
   const referenced = new Set<string>()
   for await (const id of meta.referencedBlobs()) referenced.add(id)

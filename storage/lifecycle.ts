@@ -86,7 +86,11 @@ function matchesVersion(rule: LifecycleRule, rec: VersionRecord): boolean {
  * When the current version `rec` expires under `rules` (the earliest Expiration Days or Date of an
  * enabled rule that matches it), and by which rule; undefined if none applies.
  */
-export function expirationOf(rec: ObjectRecord, rules: readonly LifecycleRule[], dayMs: number): { atMs: number; ruleId: string } | undefined {
+export function expirationOf(
+  rec: ObjectRecord,
+  rules: readonly LifecycleRule[],
+  dayMs: number,
+): { atMs: number; ruleId: string } | undefined {
   let best: { atMs: number; ruleId: string } | undefined
   for (const rule of rules) {
     const e = rule.expiration
@@ -119,7 +123,10 @@ export function planKeyLifecycle(input: KeyLifecycleInput): LifecycleAction[] {
     const rule = rules.find((r) => {
       if (!r.expiration || !matchesVersion(r, current)) return false
       // AWS: a rule with Expiration Days also removes expired delete markers once they are that old.
-      return r.expiration.expiredObjectDeleteMarker === true || (r.expiration.days !== undefined && dueAt(current.lastModified, r.expiration.days, dayMs) <= nowMs)
+      return (
+        r.expiration.expiredObjectDeleteMarker === true ||
+        (r.expiration.days !== undefined && dueAt(current.lastModified, r.expiration.days, dayMs) <= nowMs)
+      )
     })
     if (rule) actions.push({ kind: 'remove-marker', record: current, ruleId: rule.id })
   }
@@ -134,13 +141,19 @@ export function planKeyLifecycle(input: KeyLifecycleInput): LifecycleAction[] {
       if (n.newerNoncurrentVersions !== undefined && newerNoncurrent < n.newerNoncurrentVersions) return false
       return dueAt(since, n.noncurrentDays, dayMs) <= nowMs
     })
-    if (rule && lockHold(rec, nowMs) === undefined) actions.push({ kind: 'expire-noncurrent', record: rec, ruleId: rule.id })
+    if (rule && lockHold(rec, nowMs) === undefined)
+      actions.push({ kind: 'expire-noncurrent', record: rec, ruleId: rule.id })
   }
   return actions
 }
 
 /** The rule that aborts `upload` at `nowMs`, if any (DaysAfterInitiation, counted from initiation). */
-export function uploadAbortRule(upload: UploadRecord, rules: readonly LifecycleRule[], nowMs: number, dayMs: number): string | undefined {
+export function uploadAbortRule(
+  upload: UploadRecord,
+  rules: readonly LifecycleRule[],
+  nowMs: number,
+  dayMs: number,
+): string | undefined {
   for (const rule of rules) {
     if (rule.abortIncompleteDays === undefined || !matchesKey(rule, upload.key)) continue
     if (dueAt(upload.initiated, rule.abortIncompleteDays, dayMs) <= nowMs) return rule.id

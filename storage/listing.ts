@@ -4,8 +4,17 @@
  */
 import { compareUtf8, justAfter, parseUploadSortKey, successor, escapeNul, uploadsOfKey, utf8 } from './order.js'
 import type {
-  ListEntry, ListQuery, ListResult, UploadListEntry, UploadListQuery, UploadListResult, UploadRecord, VersionListEntry,
-  VersionListQuery, VersionListResult, VersionRecord,
+  ListEntry,
+  ListQuery,
+  ListResult,
+  UploadListEntry,
+  UploadListQuery,
+  UploadListResult,
+  UploadRecord,
+  VersionListEntry,
+  VersionListQuery,
+  VersionListResult,
+  VersionRecord,
 } from './types.js'
 import { externalVersionId } from './versions.js'
 
@@ -90,7 +99,11 @@ async function scan<V, E>(s: ScanSpec<V, E>): Promise<Scanned<E>> {
  * common prefixes <= after; `limit` counts objects + prefixes. Older versions are skipped with
  * one seek per key that has them.
  */
-export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: ListQuery): Promise<ListResult> {
+export async function listObjectEntries<V>(
+  open: OpenCursor<V>,
+  decode: (v: V, at: VersionAt) => VersionRecord,
+  q: ListQuery,
+): Promise<ListResult> {
   const prefix = q.prefix ?? ''
   let start = escapeNul(utf8(prefix))
   if (q.after !== undefined) {
@@ -101,7 +114,8 @@ export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V, a
   const entries: ListEntry[] = []
   const done = (isTruncated: boolean): ListResult => {
     const lastEntry = entries.at(-1)
-    const last = lastEntry === undefined ? undefined : lastEntry.kind === 'prefix' ? lastEntry.prefix : lastEntry.record.key
+    const last =
+      lastEntry === undefined ? undefined : lastEntry.kind === 'prefix' ? lastEntry.prefix : lastEntry.record.key
     return { entries, isTruncated, last }
   }
   if (q.limit <= 0 || (lt && Buffer.compare(start, lt) >= 0)) return done(false)
@@ -149,18 +163,29 @@ export async function listObjectEntries<V>(open: OpenCursor<V>, decode: (v: V, a
  * greater keys; without it every version of keyMarker is skipped. IsLatest marks the first
  * version of each key (never one of keyMarker resumed after its marker).
  */
-export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V, at: VersionAt) => VersionRecord, q: VersionListQuery & { versionIdMarker?: string }): Promise<VersionListResult> {
+export async function listVersionEntries<V>(
+  open: OpenCursor<V>,
+  decode: (v: V, at: VersionAt) => VersionRecord,
+  q: VersionListQuery & { versionIdMarker?: string },
+): Promise<VersionListResult> {
   const prefix = q.prefix ?? ''
   let start = escapeNul(utf8(prefix))
   const resumedKey = q.keyMarker !== undefined && q.versionIdMarker !== undefined ? q.keyMarker : undefined
   if (q.keyMarker !== undefined) {
     const ofKey = uploadsOfKey(q.keyMarker)
-    const markerStart = q.versionIdMarker !== undefined ? justAfter(Buffer.concat([ofKey.start, utf8(q.versionIdMarker)])) : ofKey.end
+    const markerStart =
+      q.versionIdMarker !== undefined ? justAfter(Buffer.concat([ofKey.start, utf8(q.versionIdMarker)])) : ofKey.end
     if (Buffer.compare(markerStart, start) > 0) start = markerStart
   }
   let previous: string | undefined
   const { entries, isTruncated } = await scan<V, VersionListEntry>({
-    open, escaped: true, prefix, delimiter: q.delimiter, after: q.keyMarker, start, limit: q.limit,
+    open,
+    escaped: true,
+    prefix,
+    delimiter: q.delimiter,
+    after: q.keyMarker,
+    start,
+    limit: q.limit,
     nameOf: (key) => parseUploadSortKey(key).key,
     toEntry: (key, value) => {
       const { key: name, uploadId: versionId } = parseUploadSortKey(key)
@@ -184,18 +209,27 @@ export async function listVersionEntries<V>(open: OpenCursor<V>, decode: (v: V, 
  * then upload id. `uploadIdMarker` applies only with `keyMarker`: then the uploads of keyMarker
  * with a greater id come first, then greater keys; without it every upload of keyMarker is skipped.
  */
-export async function listUploadEntries<V>(open: OpenCursor<V>, decode: (v: V) => UploadRecord, q: UploadListQuery): Promise<UploadListResult> {
+export async function listUploadEntries<V>(
+  open: OpenCursor<V>,
+  decode: (v: V) => UploadRecord,
+  q: UploadListQuery,
+): Promise<UploadListResult> {
   const prefix = q.prefix ?? ''
   let start = escapeNul(utf8(prefix))
   if (q.keyMarker !== undefined) {
     const ofKey = uploadsOfKey(q.keyMarker)
-    const markerStart = q.uploadIdMarker !== undefined
-      ? justAfter(Buffer.concat([ofKey.start, utf8(q.uploadIdMarker)]))
-      : ofKey.end
+    const markerStart =
+      q.uploadIdMarker !== undefined ? justAfter(Buffer.concat([ofKey.start, utf8(q.uploadIdMarker)])) : ofKey.end
     if (Buffer.compare(markerStart, start) > 0) start = markerStart
   }
   const { entries, isTruncated } = await scan<V, UploadListEntry>({
-    open, escaped: true, prefix, delimiter: q.delimiter, after: q.keyMarker, start, limit: q.limit,
+    open,
+    escaped: true,
+    prefix,
+    delimiter: q.delimiter,
+    after: q.keyMarker,
+    start,
+    limit: q.limit,
     nameOf: (key) => parseUploadSortKey(key).key,
     toEntry: (_key, value) => ({ kind: 'upload', record: decode(value) }),
   })

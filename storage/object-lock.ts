@@ -36,7 +36,11 @@ export type LockHold = 'legal-hold' | LockMode
  * `x-amz-bypass-governance-retention: true` and holds `s3:BypassGovernanceRetention`). Delete
  * markers are never locked.
  */
-export function lockHold(rec: VersionRecord, nowMs: number, opts: { bypassGovernance?: boolean } = {}): LockHold | undefined {
+export function lockHold(
+  rec: VersionRecord,
+  nowMs: number,
+  opts: { bypassGovernance?: boolean } = {},
+): LockHold | undefined {
   if (rec.deleteMarker) return undefined
   if (rec.legalHold) return 'legal-hold'
   const r = rec.retention
@@ -46,7 +50,11 @@ export function lockHold(rec: VersionRecord, nowMs: number, opts: { bypassGovern
 }
 
 /** Throws ObjectLockedError when `rec` may not be removed at `nowMs` (the rule of lockHold). */
-export function checkRemovable(rec: VersionRecord | undefined, nowMs: number, opts: { bypassGovernance?: boolean } = {}): void {
+export function checkRemovable(
+  rec: VersionRecord | undefined,
+  nowMs: number,
+  opts: { bypassGovernance?: boolean } = {},
+): void {
   if (!rec) return
   const hold = lockHold(rec, nowMs, opts)
   if (hold !== undefined) throw new ObjectLockedError(hold, rec.key)
@@ -60,17 +68,26 @@ export function checkRemovable(rec: VersionRecord | undefined, nowMs: number, op
  * bypass, and made COMPLIANCE or extended freely. A legal hold may be set or lifted (its own
  * permission decides); delete markers are never locked.
  */
-export function checkLockedReplace(old: VersionRecord | undefined, next: ObjectRecord, nowMs: number, opts: { bypassGovernance?: boolean } = {}): void {
+export function checkLockedReplace(
+  old: VersionRecord | undefined,
+  next: ObjectRecord,
+  nowMs: number,
+  opts: { bypassGovernance?: boolean } = {},
+): void {
   if (!old || old.deleteMarker) return
   const r = old.retention
   const running = r !== undefined && r.retainUntil > nowMs
   if (lockHold(old, nowMs) !== undefined) {
-    const sameData = next.etag === old.etag && next.size === old.size && JSON.stringify(next.parts.map((p) => p.blobId)) === JSON.stringify(old.parts.map((p) => p.blobId))
+    const sameData =
+      next.etag === old.etag &&
+      next.size === old.size &&
+      JSON.stringify(next.parts.map((p) => p.blobId)) === JSON.stringify(old.parts.map((p) => p.blobId))
     if (!sameData) throw new ObjectLockedError(lockHold(old, nowMs)!, old.key)
   }
   if (!running) return
   const n = next.retention
-  const weaker = n === undefined || n.retainUntil < r.retainUntil || (r.mode === 'COMPLIANCE' && n.mode !== 'COMPLIANCE')
+  const weaker =
+    n === undefined || n.retainUntil < r.retainUntil || (r.mode === 'COMPLIANCE' && n.mode !== 'COMPLIANCE')
   if (!weaker) return
   if (r.mode === 'GOVERNANCE' && opts.bypassGovernance) return
   throw new ObjectLockedError(r.mode, old.key)

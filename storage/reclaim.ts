@@ -42,7 +42,10 @@ export class BlobReclaimer {
    * Runs `read` (one metadata read) and, if it returns a value, holds the blobs `blobsOf` names
    * before anything can reclaim them. The caller releases the hold when it is done with them.
    */
-  async readHeld<T>(read: () => Promise<T | undefined>, blobsOf: (value: T) => readonly BlobId[]): Promise<{ value: T; hold: BlobHold } | undefined> {
+  async readHeld<T>(
+    read: () => Promise<T | undefined>,
+    blobsOf: (value: T) => readonly BlobId[],
+  ): Promise<{ value: T; hold: BlobHold } | undefined> {
     const seq = ++this.lastRead
     this.reading.add(seq)
     try {

@@ -5,7 +5,14 @@
  */
 import { ConflictError, NotFoundError } from './errors.js'
 import type {
-  BlobId, BucketRecord, CommitExpectation, DeleteMarkerRecord, DeleteOptions, ObjectRecord, UploadPartRecord, VersionRecord,
+  BlobId,
+  BucketRecord,
+  CommitExpectation,
+  DeleteMarkerRecord,
+  DeleteOptions,
+  ObjectRecord,
+  UploadPartRecord,
+  VersionRecord,
 } from './types.js'
 import { newVersionId } from './versions.js'
 import { checkLockedReplace, checkRemovable } from './object-lock.js'
@@ -16,7 +23,11 @@ import { checkLockedReplace, checkRemovable } from './object-lock.js'
  * If-Match (`etag`) fails with NotFoundError('object') when none exists (S3 answers 404 NoSuchKey,
  * not 412) and ConflictError('precondition') when the ETag differs.
  */
-export function checkExpectation(key: string, current: VersionRecord | undefined, expect: CommitExpectation = {}): void {
+export function checkExpectation(
+  key: string,
+  current: VersionRecord | undefined,
+  expect: CommitExpectation = {},
+): void {
   if (current?.deleteMarker) current = undefined
   if (expect.absent && current) throw new ConflictError('precondition', key)
   if (expect.etag !== undefined) {
@@ -47,9 +58,14 @@ export function checkCompletedParts(rec: ObjectRecord, uploadId: string, current
  * ConflictError('concurrent-change') if `expected` is given and the stored record is no longer
  * equal to it (compared field by field, whatever the key order; an absent field equals undefined).
  */
-export function checkBucketExpectation(name: string, current: BucketRecord | undefined, expected: BucketRecord | undefined): void {
+export function checkBucketExpectation(
+  name: string,
+  current: BucketRecord | undefined,
+  expected: BucketRecord | undefined,
+): void {
   if (!current) throw new NotFoundError('bucket', name)
-  if (expected !== undefined && canonicalJson(current) !== canonicalJson(expected)) throw new ConflictError('concurrent-change', name)
+  if (expected !== undefined && canonicalJson(current) !== canonicalJson(expected))
+    throw new ConflictError('concurrent-change', name)
 }
 
 /** JSON with object keys sorted at every level (undefined members dropped, as JSON does). */
@@ -76,7 +92,10 @@ export function commitGarbage(rec: ObjectRecord, replaced: VersionRecord | undef
 }
 
 /** One page of an ascending part list: numbers greater than `after`, at most `limit`. */
-export function partsAfter(all: UploadPartRecord[], q: { after?: number; limit: number }): { parts: UploadPartRecord[]; isTruncated: boolean } {
+export function partsAfter(
+  all: UploadPartRecord[],
+  q: { after?: number; limit: number },
+): { parts: UploadPartRecord[]; isTruncated: boolean } {
   const rest = all.filter((p) => q.after === undefined || p.partNumber > q.after)
   const limit = Math.max(0, q.limit)
   return { parts: rest.slice(0, limit), isTruncated: limit > 0 && rest.length > limit }
@@ -120,7 +139,13 @@ function nullIndexAfter(put: VersionRecord | undefined, remove: VersionRecord | 
  * A commit of `rec`: in place over the version `expect.record` names, else a new version (the
  * null version unless versioning is Enabled, replacing the previous null version).
  */
-export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeyState, expect: CommitExpectation = {}, uploadBlobs: BlobId[] = []): KeyPlan & { put: ObjectRecord } {
+export function planCommit(
+  bucket: BucketRecord,
+  rec: ObjectRecord,
+  state: KeyState,
+  expect: CommitExpectation = {},
+  uploadBlobs: BlobId[] = [],
+): KeyPlan & { put: ObjectRecord } {
   if (expect.record !== undefined) {
     checkExpectation(rec.key, state.addressed, expect)
     checkLockedReplace(state.addressed, rec, Date.now(), { bypassGovernance: expect.bypassGovernance })
@@ -134,7 +159,12 @@ export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeySt
   if (bucket.versioning !== 'Enabled') stored.nullVersion = true
   const remove = stored.nullVersion ? state.nullVersion : undefined
   checkRemovable(remove, Date.now())
-  return { put: stored, remove, nullIndex: nullIndexAfter(stored, remove), garbage: commitGarbage(stored, remove, uploadBlobs) }
+  return {
+    put: stored,
+    remove,
+    nullIndex: nullIndexAfter(stored, remove),
+    garbage: commitGarbage(stored, remove, uploadBlobs),
+  }
 }
 
 /**
@@ -142,18 +172,31 @@ export function planCommit(bucket: BucketRecord, rec: ObjectRecord, state: KeySt
  * (unversioned buckets) or by a new delete marker (versioned; Suspended: the null marker).
  * If-Match (`opts.etag`) is checked against the addressed version, else the current object.
  */
-export function planDelete(bucket: BucketRecord, key: string, state: KeyState, opts: DeleteOptions = {}): KeyPlan & { marker?: DeleteMarkerRecord } {
+export function planDelete(
+  bucket: BucketRecord,
+  key: string,
+  state: KeyState,
+  opts: DeleteOptions = {},
+): KeyPlan & { marker?: DeleteMarkerRecord } {
   const u = opts.unchanged
   if (u) {
     const target = opts.versionId !== undefined ? state.addressed : state.current
-    const same = state.versions !== undefined && state.versions.length === u.versions.length && state.versions.every((id, i) => id === u.versions[i])
+    const same =
+      state.versions !== undefined &&
+      state.versions.length === u.versions.length &&
+      state.versions.every((id, i) => id === u.versions[i])
     if (!same || JSON.stringify(target) !== JSON.stringify(u.record)) throw new ConflictError('precondition', key)
   }
   // A version Object Lock holds is refused here for every delete, the sweeper's included (ObjectLockedError).
   return planPlainDelete(bucket, key, state, opts)
 }
 
-function planPlainDelete(bucket: BucketRecord, key: string, state: KeyState, opts: DeleteOptions): KeyPlan & { marker?: DeleteMarkerRecord } {
+function planPlainDelete(
+  bucket: BucketRecord,
+  key: string,
+  state: KeyState,
+  opts: DeleteOptions,
+): KeyPlan & { marker?: DeleteMarkerRecord } {
   if (opts.versionId !== undefined) {
     checkExpectation(key, state.addressed, { etag: opts.etag })
     const remove = state.addressed
@@ -167,7 +210,13 @@ function planPlainDelete(bucket: BucketRecord, key: string, state: KeyState, opt
     return { remove, nullIndex: nullIndexAfter(undefined, remove), garbage: blobsOf(remove) }
   }
   const marker: DeleteMarkerRecord = {
-    v: 2, bucket: bucket.name, key, versionId: newVersionId(), deleteMarker: true, lastModified: Date.now(), ownerAccountId: bucket.ownerAccountId,
+    v: 2,
+    bucket: bucket.name,
+    key,
+    versionId: newVersionId(),
+    deleteMarker: true,
+    lastModified: Date.now(),
+    ownerAccountId: bucket.ownerAccountId,
   }
   if (bucket.versioning === 'Suspended') marker.nullVersion = true
   const remove = marker.nullVersion ? state.nullVersion : undefined

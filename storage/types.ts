@@ -264,7 +264,9 @@ export interface VersionListQuery {
   limit: number
 }
 
-export type VersionListEntry = { kind: 'version'; record: VersionRecord; isLatest: boolean } | { kind: 'prefix'; prefix: string }
+export type VersionListEntry =
+  | { kind: 'version'; record: VersionRecord; isLatest: boolean }
+  | { kind: 'prefix'; prefix: string }
 
 export interface VersionListResult {
   entries: VersionListEntry[]
@@ -388,7 +390,10 @@ export interface MetadataStore {
    * is never one that a committed object references.
    */
   putPart(part: UploadPartRecord): Promise<{ garbage: BlobId[] }>
-  listParts(uploadId: string, q: { after?: number; limit: number }): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }>
+  listParts(
+    uploadId: string,
+    q: { after?: number; limit: number },
+  ): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }>
   /** All parts of an upload, ascending. */
   getParts(uploadId: string): Promise<UploadPartRecord[]>
   abortUpload(bucket: string, key: string, uploadId: string): Promise<{ garbage: BlobId[] }>

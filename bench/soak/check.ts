@@ -22,13 +22,18 @@ async function checkObject(ctx: Ctx, reg: Register, label: string): Promise<void
   const last = reg.lastAcked()
   const where = `${b.name}/${key}${label}: acceptable ${expected}; last acknowledged ${last}${last !== ABSENT ? ` by ${contentById(last).origin}` : ''}`
   if (ans.status === 404 && ans.code === 'NoSuchKey') {
-    ctx.stats.count(kind, ans, { ok: false, expected: true, why: cands.has(ABSENT) ? 'deleted or never acknowledged' : 'judged in the data checks' })
+    ctx.stats.count(kind, ans, {
+      ok: false,
+      expected: true,
+      why: cands.has(ABSENT) ? 'deleted or never acknowledged' : 'judged in the data checks',
+    })
     if (!cands.has(ABSENT)) ctx.stats.dataFailure('lost', `${where}; found 404 NoSuchKey (request-id ${ans.requestId})`)
     return
   }
   if (ans.status !== 200) {
     ctx.stats.judge(kind, ans, start, {}, where)
-    if (!cands.has(ABSENT)) ctx.stats.dataFailure('lost', `${where}; unreadable: ${ans.status} ${ans.code || ans.connError}`)
+    if (!cands.has(ABSENT))
+      ctx.stats.dataFailure('lost', `${where}; unreadable: ${ans.status} ${ans.code || ans.connError}`)
     return
   }
   ctx.stats.count(kind, ans, { ok: true })
@@ -36,15 +41,20 @@ async function checkObject(ctx: Ctx, reg: Register, label: string): Promise<void
   if (match) return
   const older = reg.history().find((c) => c !== ABSENT && !cands.has(c) && sha256Of(contentById(c)) === ans.sha256)
   const cls = older === undefined ? 'corrupt' : reg.lastAcked() === ABSENT && cands.size === 1 ? 'resurrected' : 'stale'
-  ctx.stats.dataFailure(cls, `${where}; found ${older ?? `${ans.length} B matching no write`} (request-id ${ans.requestId})`)
+  ctx.stats.dataFailure(
+    cls,
+    `${where}; found ${older ?? `${ans.length} B matching no write`} (request-id ${ans.requestId})`,
+  )
 }
 
 /** Runs `fn` over `items`, `width` at a time. */
 async function eachLimited<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++])
-  }))
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < items.length) await fn(items[i++])
+    }),
+  )
 }
 
 /** Checks every object and configuration of the model; returns how many reads it made. */

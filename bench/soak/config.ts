@@ -28,12 +28,25 @@ let nextSid = 0
 function policyFor(bucket: string, sid: string): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Sid: sid, Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/never-written/*` }],
+    Statement: [
+      {
+        Sid: sid,
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/never-written/*`,
+      },
+    ],
   })
 }
 
 /** The default-encryption rules the soak sets, as `algorithm|kmsKeyId|bucketKeyEnabled`. */
-const ENCRYPTIONS = ['AES256||false', `aws:kms|${KMS_KEYS[0]}|false`, `aws:kms|${KMS_KEYS[1]}|true`, `aws:kms|${KMS_KEYS[0]}|true`]
+const ENCRYPTIONS = [
+  'AES256||false',
+  `aws:kms|${KMS_KEYS[0]}|false`,
+  `aws:kms|${KMS_KEYS[1]}|true`,
+  `aws:kms|${KMS_KEYS[0]}|true`,
+]
 
 function encryptionXml(v: string): string {
   const [alg, kmsKey, bk] = v.split('|')
@@ -91,16 +104,28 @@ const CHANGES: Change[] = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketEn
 /** 2–3 changes fired at one bucket within 0–2 ms; most bursts touch both the policy and the default. */
 export async function configBurst(ctx: Ctx, bucket: string): Promise<void> {
   const n = ctx.rng.int(2, 3)
-  const picks: Change[] = [ctx.rng.pick(['PutBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'] as Change[]), ctx.rng.pick(['PutBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption'] as Change[])]
+  const picks: Change[] = [
+    ctx.rng.pick(['PutBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'] as Change[]),
+    ctx.rng.pick(['PutBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption'] as Change[]),
+  ]
   while (picks.length < n) picks.push(ctx.rng.pick(CHANGES))
-  await Promise.all(picks.map((what, i) => (i === 0 ? change(ctx, bucket, what) : sleep(ctx.rng.int(0, 2)).then(() => change(ctx, bucket, what)))))
+  await Promise.all(
+    picks.map((what, i) =>
+      i === 0 ? change(ctx, bucket, what) : sleep(ctx.rng.int(0, 2)).then(() => change(ctx, bucket, what)),
+    ),
+  )
 }
 
 /**
  * Reads one setting and checks it against the model. A final read (`finalLabel` given: after
  * everything is answered) classifies a mismatch as a lost update, a mid-run one as a bad read.
  */
-export async function readConfig(ctx: Ctx, bucket: string, which: 'policy' | 'encryption', finalLabel?: string): Promise<void> {
+export async function readConfig(
+  ctx: Ctx,
+  bucket: string,
+  which: 'policy' | 'encryption',
+  finalLabel?: string,
+): Promise<void> {
   const final = finalLabel !== undefined
   const regName = which === 'policy' ? policyRegister(bucket) : encryptionRegister(bucket)
   const reg = ctx.model.register(regName)
@@ -120,7 +145,12 @@ export async function readConfig(ctx: Ctx, bucket: string, which: 'policy' | 'en
       ctx.stats.count(kind, ans, { ok: false, expected: false, why: 'an acknowledged policy is missing' }, bucket)
       return
     }
-    ctx.stats.count(kind, ans, { ok: false, expected: true, why: fine ? 'no policy may be set' : 'judged in the data checks' }, bucket)
+    ctx.stats.count(
+      kind,
+      ans,
+      { ok: false, expected: true, why: fine ? 'no policy may be set' : 'judged in the data checks' },
+      bucket,
+    )
   } else if (ans.status === 200) {
     found = which === 'policy' ? parsePolicy(ans.text) : parseEncryption(ans.text)
     ctx.stats.count(kind, ans, { ok: true })
@@ -130,7 +160,10 @@ export async function readConfig(ctx: Ctx, bucket: string, which: 'policy' | 'en
   }
   if (!cands.has(found)) {
     const cls = final ? 'config-lost' : 'config-bad-read'
-    ctx.stats.dataFailure(cls, `${kind} ${bucket}: found ${found}, acceptable ${[...cands].join(', ')} (last acknowledged: ${reg.lastAcked()})`)
+    ctx.stats.dataFailure(
+      cls,
+      `${kind} ${bucket}: found ${found}, acceptable ${[...cands].join(', ')} (last acknowledged: ${reg.lastAcked()})`,
+    )
   }
   ctx.model.prune(reg)
 }

@@ -27,7 +27,14 @@ const ewma = (avg: number, x: number) => avg * 0.9 + x * 0.1
 
 /** UploadPart of `seg` as part `n`; returns its ETag (unquoted) on a 2xx. */
 async function uploadPart(
-  ctx: Ctx, b: BucketSpec, key: string, uploadId: string, n: number, seg: Segment, kind: string, expected: Record<string, string> = {},
+  ctx: Ctx,
+  b: BucketSpec,
+  key: string,
+  uploadId: string,
+  n: number,
+  seg: Segment,
+  kind: string,
+  expected: Record<string, string> = {},
 ): Promise<string | undefined> {
   const whole: Content = { id: '', segments: [seg], size: seg.size }
   const md5 = createHash('md5')
@@ -39,7 +46,12 @@ async function uploadPart(
   })()
   const start = performance.now()
   const ans = await ctx.client.send({
-    method: 'PUT', bucket: b.name, key, query: { partNumber: String(n), uploadId }, headers: readHeaders(b, key), body: { length: seg.size, chunks },
+    method: 'PUT',
+    bucket: b.name,
+    key,
+    query: { partNumber: String(n), uploadId },
+    headers: readHeaders(b, key),
+    body: { length: seg.size, chunks },
   })
   if (seg.size <= 64 * 1024 && ans.status === 200) latency.part = ewma(latency.part, performance.now() - start)
   const where = `${b.name}/${key} upload ${uploadId.slice(0, 16)}… part ${n}`
@@ -47,7 +59,8 @@ async function uploadPart(
   const etag = String(ans.headers.etag ?? '').replace(/"/g, '')
   const want = md5.digest('hex')
   // A part's ETag is its MD5 under SSE-S3 (SSE-C ones are random; SSE-KMS ones need not be MD5).
-  if (b.mode === 'SSE-S3' && etag !== want) ctx.stats.dataFailure('wrong-etag', `${kind} ${where}: ETag "${etag}", MD5 of the part "${want}"`)
+  if (b.mode === 'SSE-S3' && etag !== want)
+    ctx.stats.dataFailure('wrong-etag', `${kind} ${where}: ETag "${etag}", MD5 of the part "${want}"`)
   return etag
 }
 
@@ -65,14 +78,27 @@ function completeXml(parts: Part[]): string {
 
 async function createUpload(ctx: Ctx, b: BucketSpec, key: string): Promise<string | undefined> {
   const start = performance.now()
-  const created = await ctx.client.send({ method: 'POST', bucket: b.name, key, query: { uploads: '' }, headers: writeHeaders(b, key) }, 'text')
+  const created = await ctx.client.send(
+    { method: 'POST', bucket: b.name, key, query: { uploads: '' }, headers: writeHeaders(b, key) },
+    'text',
+  )
   if (!ctx.stats.judge('CreateMultipartUpload', created, start, {}, `${b.name}/${key}`).ok) return undefined
   const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.text)?.[1]
-  if (!uploadId) ctx.stats.dataFailure('bad-answer', `CreateMultipartUpload ${b.name}/${key}: no UploadId in ${created.text.slice(0, 200)}`)
+  if (!uploadId)
+    ctx.stats.dataFailure(
+      'bad-answer',
+      `CreateMultipartUpload ${b.name}/${key}: no UploadId in ${created.text.slice(0, 200)}`,
+    )
   return uploadId
 }
 
-async function uploadParts(ctx: Ctx, b: BucketSpec, key: string, uploadId: string, sizes: number[]): Promise<Part[] | undefined> {
+async function uploadParts(
+  ctx: Ctx,
+  b: BucketSpec,
+  key: string,
+  uploadId: string,
+  sizes: number[],
+): Promise<Part[] | undefined> {
   const parts: Part[] = []
   for (const [i, size] of sizes.entries()) {
     const seg = newSegment(size, ctx.runSeed)
@@ -88,7 +114,11 @@ async function uploadParts(ctx: Ctx, b: BucketSpec, key: string, uploadId: strin
  * `alongside` runs concurrently (the racing re-upload). Returns whether Complete answered 2xx.
  */
 async function complete(
-  ctx: Ctx, b: BucketSpec, key: string, uploadId: string, parts: Part[],
+  ctx: Ctx,
+  b: BucketSpec,
+  key: string,
+  uploadId: string,
+  parts: Part[],
   race?: { delay: number; alongside: () => Promise<unknown>; expected: Record<string, string>; what: string },
 ): Promise<boolean> {
   const content = makeContent(parts.map((p) => p.seg))
@@ -99,7 +129,10 @@ async function complete(
     if (race?.delay) await sleep(race.delay)
     start = performance.now()
     const w = reg.begin(content.id, start)
-    const ans = await ctx.client.send({ method: 'POST', bucket: b.name, key, query: { uploadId }, headers: readHeaders(b, key), body }, 'text')
+    const ans = await ctx.client.send(
+      { method: 'POST', bucket: b.name, key, query: { uploadId }, headers: readHeaders(b, key), body },
+      'text',
+    )
     settle(reg, w, ans)
     if (ans.status === 200) latency.complete = ewma(latency.complete, performance.now() - start)
     return ans
@@ -107,12 +140,22 @@ async function complete(
   const [ans] = await Promise.all([send(), race?.alongside()])
   const where = `${b.name}/${key} upload ${uploadId} (${parts.length} parts, ${content.size} B${race ? `; ${race.what}` : ''})`
   content.origin = `CompleteMultipartUpload answered ${ans.status || ans.connError} (request-id ${ans.requestId}): ${where}`
-  if (!ctx.stats.judge(race ? 'CompleteMultipartUpload (racing)' : 'CompleteMultipartUpload', ans, start, race?.expected ?? {}, where).ok) return false
+  if (
+    !ctx.stats.judge(
+      race ? 'CompleteMultipartUpload (racing)' : 'CompleteMultipartUpload',
+      ans,
+      start,
+      race?.expected ?? {},
+      where,
+    ).ok
+  )
+    return false
   const md5 = createHash('md5')
   for (const p of parts) md5.update(Buffer.from(p.etag, 'hex'))
   const want = `${md5.digest('hex')}-${parts.length}`
   const got = /<ETag>([^<]+)<\/ETag>/.exec(ans.text)?.[1]?.replace(/&quot;|"/g, '')
-  if (got !== want) ctx.stats.dataFailure('wrong-etag', `CompleteMultipartUpload ${where}: ETag ${got}, expected ${want}`)
+  if (got !== want)
+    ctx.stats.dataFailure('wrong-etag', `CompleteMultipartUpload ${where}: ETag ${got}, expected ${want}`)
   return true
 }
 
@@ -162,11 +205,20 @@ export async function completeRace(ctx: Ctx, b: BucketSpec, key: string): Promis
   const alongside = async () => {
     if (!reuploadFirst) await sleep(delay)
     const seg = same ? parts[0].seg : newSegment(parts[0].seg.size, ctx.runSeed)
-    reuploaded = await uploadPart(ctx, b, key, uploadId, 1, seg, 'UploadPart (racing Complete)', { '404 NoSuchUpload': 'the Complete it raced finished first' })
+    reuploaded = await uploadPart(ctx, b, key, uploadId, 1, seg, 'UploadPart (racing Complete)', {
+      '404 NoSuchUpload': 'the Complete it raced finished first',
+    })
   }
   const what = `part 1 (${parts[0].seg.size} B) re-uploaded with ${same ? 'the same' : 'new'} bytes, ${reuploadFirst ? `${delay.toFixed(1)} ms before` : `${delay} ms after`} the Complete`
-  const expected: Record<string, string> = etagMayChange ? { '400 InvalidPart': 'a racing re-upload changed the listed part' } : {}
-  const completed = await complete(ctx, b, key, uploadId, parts, { delay: reuploadFirst ? delay : 0, alongside, expected, what })
+  const expected: Record<string, string> = etagMayChange
+    ? { '400 InvalidPart': 'a racing re-upload changed the listed part' }
+    : {}
+  const completed = await complete(ctx, b, key, uploadId, parts, {
+    delay: reuploadFirst ? delay : 0,
+    alongside,
+    expected,
+    what,
+  })
   ctx.stats.tally('Complete/re-upload races')
   if (completed && reuploaded !== undefined) ctx.stats.tally('  … both answered 200 (the case that lost data)')
   else if (completed) ctx.stats.tally('  … Complete 200, re-upload NoSuchUpload')

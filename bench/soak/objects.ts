@@ -8,7 +8,15 @@ import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { contentById, contentBytes, makeContent, newSegment, sha256Of, type Content } from './content.js'
 import { ABSENT, type Register } from './model.js'
-import { expectedSse, objectRegister, pickSize, readHeaders, writeHeaders, type BucketSpec, type Ctx } from './buckets.js'
+import {
+  expectedSse,
+  objectRegister,
+  pickSize,
+  readHeaders,
+  writeHeaders,
+  type BucketSpec,
+  type Ctx,
+} from './buckets.js'
 import type { S3Answer } from './s3.js'
 
 /** Records a write's outcome in its register from the verdict of its answer. */
@@ -32,7 +40,13 @@ export async function putObject(ctx: Ctx, b: BucketSpec, key: string, size = pic
   })()
   const start = performance.now()
   const w = reg.begin(content.id, start)
-  const ans = await ctx.client.send({ method: 'PUT', bucket: b.name, key, headers: writeHeaders(b, key), body: { length: content.size, chunks } })
+  const ans = await ctx.client.send({
+    method: 'PUT',
+    bucket: b.name,
+    key,
+    headers: writeHeaders(b, key),
+    body: { length: content.size, chunks },
+  })
   settle(reg, w, ans)
   content.origin = `PutObject answered ${ans.status || ans.connError} (request-id ${ans.requestId})`
   const v = ctx.stats.judge('PutObject', ans, start, {}, `${b.name}/${key} (${content.size} B)`)
@@ -41,7 +55,10 @@ export async function putObject(ctx: Ctx, b: BucketSpec, key: string, size = pic
   // The ETag is the plaintext's MD5 for SSE-S3 (SSE-C ETags are random; SSE-KMS ones need not be MD5).
   const etag = md5.digest('hex')
   if (b.mode === 'SSE-S3' && ans.headers.etag !== `"${etag}"`) {
-    ctx.stats.dataFailure('wrong-etag', `PutObject ${b.name}/${key}: ETag ${ans.headers.etag}, MD5 of the body "${etag}"`)
+    ctx.stats.dataFailure(
+      'wrong-etag',
+      `PutObject ${b.name}/${key}: ETag ${ans.headers.etag}, MD5 of the body "${etag}"`,
+    )
   }
 }
 
@@ -56,7 +73,11 @@ export async function deleteObject(ctx: Ctx, b: BucketSpec, key: string): Promis
 
 export async function listObjects(ctx: Ctx, b: BucketSpec): Promise<void> {
   const start = performance.now()
-  const ans = await ctx.client.send({ method: 'GET', bucket: b.name, query: { 'list-type': '2', 'max-keys': '50', prefix: ctx.rng.pick(['', 'obj/', 'hot/', 'dir ü+ñ/']) } })
+  const ans = await ctx.client.send({
+    method: 'GET',
+    bucket: b.name,
+    query: { 'list-type': '2', 'max-keys': '50', prefix: ctx.rng.pick(['', 'obj/', 'hot/', 'dir ü+ñ/']) },
+  })
   ctx.stats.judge('ListObjectsV2', ans, start, {}, b.name)
 }
 
@@ -84,14 +105,20 @@ function checkBody(cands: Set<string>, ans: S3Answer, range?: { start: number; e
     // A 200 to a ranged GET is right only for an empty object (AWS ignores a range on 0 bytes).
     const whole = contents.filter((c) => !range || c.size === 0)
     if (whole.some((c) => sha256Of(c) === ans.sha256)) return { ok: true }
-    return { ok: false, why: `body (${ans.length} B, sha256 ${ans.sha256?.slice(0, 12)}) is none of the ${contents.length} acceptable contents` }
+    return {
+      ok: false,
+      why: `body (${ans.length} B, sha256 ${ans.sha256?.slice(0, 12)}) is none of the ${contents.length} acceptable contents`,
+    }
   }
   const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(ans.headers['content-range'] ?? ''))
   if (!m) return { ok: false, why: `206 without a valid Content-Range (${ans.headers['content-range']})` }
   const [from, to, total] = [Number(m[1]), Number(m[2]), Number(m[3])]
   const fit = contents.filter((c) => c.size === total && from === range.start && to === Math.min(range.end, c.size - 1))
   if (fit.some((c) => sha256Of(c, from, to + 1) === ans.sha256 && ans.length === to - from + 1)) return { ok: true }
-  return { ok: false, why: `206 ${from}-${to}/${total} body is no acceptable content's slice (${contents.length} candidates)` }
+  return {
+    ok: false,
+    why: `206 ${from}-${to}/${total} body is no acceptable content's slice (${contents.length} candidates)`,
+  }
 }
 
 export async function getObject(ctx: Ctx, b: BucketSpec, key: string, ranged: boolean): Promise<void> {
@@ -111,13 +138,29 @@ export async function getObject(ctx: Ctx, b: BucketSpec, key: string, ranged: bo
   if (ans.status === 404 && ans.code === 'NoSuchKey') {
     const ok = cands.has(ABSENT)
     // Name the writes it may hold, so a 404 after a racing Complete tells apart from one racing a PUT.
-    const held = ok ? '' : `; may hold ${[...cands].map((c) => `${c} by ${contentById(c).origin?.split(':')[0] ?? 'a write in flight'}`).join(', ')}`
-    ctx.stats.count(kind, ans, ok ? { ok: false, expected: true, why: 'the key may be absent (never written or deleted)' } : { ok: false, expected: false, why: 'the key holds an acknowledged write' }, where + held)
+    const held = ok
+      ? ''
+      : `; may hold ${[...cands].map((c) => `${c} by ${contentById(c).origin?.split(':')[0] ?? 'a write in flight'}`).join(', ')}`
+    ctx.stats.count(
+      kind,
+      ans,
+      ok
+        ? { ok: false, expected: true, why: 'the key may be absent (never written or deleted)' }
+        : { ok: false, expected: false, why: 'the key holds an acknowledged write' },
+      where + held,
+    )
     return
   }
   if (ranged && ans.status === 416) {
     const short = [...cands].some((c) => c !== ABSENT && contentById(c).size <= range!.start)
-    ctx.stats.count(kind, ans, short ? { ok: false, expected: true, why: 'an acceptable content is shorter than the range start' } : { ok: false, expected: false, why: 'every acceptable content covers the range start' }, where)
+    ctx.stats.count(
+      kind,
+      ans,
+      short
+        ? { ok: false, expected: true, why: 'an acceptable content is shorter than the range start' }
+        : { ok: false, expected: false, why: 'every acceptable content covers the range start' },
+      where,
+    )
     return
   }
   if (ans.status !== 200 && ans.status !== 206) {
@@ -129,7 +172,10 @@ export async function getObject(ctx: Ctx, b: BucketSpec, key: string, ranged: bo
   if (!found.ok) ctx.stats.dataFailure('bad-read', `${kind} ${where}: ${found.why} request-id ${ans.requestId}`)
   const sse = expectedSse(b)
   if (sse && ans.headers[sse.header] !== sse.value) {
-    ctx.stats.dataFailure('wrong-sse', `${kind} ${where}: ${sse.header}: ${ans.headers[sse.header]}, expected ${sse.value}`)
+    ctx.stats.dataFailure(
+      'wrong-sse',
+      `${kind} ${where}: ${sse.header}: ${ans.headers[sse.header]}, expected ${sse.value}`,
+    )
   }
   ctx.model.prune(reg)
 }

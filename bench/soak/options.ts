@@ -67,8 +67,19 @@ export function parseOptions(argv: string[]): SoakOptions {
   const killAt = v['kill-at'] !== undefined ? Number(v['kill-at']) : seconds / 2
   const seed = v.seed !== undefined ? Number(v.seed) : Math.floor(Math.random() * 2 ** 31)
   if (!(seconds > 0 && seconds <= 3600)) usageError('--seconds must be in (0, 3600]')
-  if (!Number.isInteger(clients) || clients < 1 || clients > 1024) usageError('--clients must be an integer in [1, 1024]')
+  if (!Number.isInteger(clients) || clients < 1 || clients > 1024)
+    usageError('--clients must be an integer in [1, 1024]')
   if (!(killAt >= 0 && killAt < seconds)) usageError('--kill-at must be in [0, --seconds)')
   if (!Number.isInteger(seed)) usageError('--seed must be an integer')
-  return { seconds, clients, killAt, finalKill: !v['no-final-kill'], seed, dataDir: v['data-dir'], store: v.store, keep: v.keep, json: v.json }
+  return {
+    seconds,
+    clients,
+    killAt,
+    finalKill: !v['no-final-kill'],
+    seed,
+    dataDir: v['data-dir'],
+    store: v.store,
+    keep: v.keep,
+    json: v.json,
+  }
 }

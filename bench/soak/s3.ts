@@ -72,7 +72,12 @@ export class SoakClient {
   }
 
   private newAgent(): http.Agent {
-    return new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets, scheduling: 'lifo' })
+    return new http.Agent({
+      keepAlive: true,
+      maxSockets: this.maxSockets,
+      maxFreeSockets: this.maxSockets,
+      scheduling: 'lifo',
+    })
   }
 
   /** Drops every pooled socket (after a server kill, so no request is sent on a dead one). */
@@ -94,7 +99,10 @@ export class SoakClient {
     const path = encodePath(`/${call.bucket}${call.key !== undefined ? `/${call.key}` : ''}`)
     const query = canonicalQueryOf(call.query)
     const extra = call.headers ?? {}
-    const body = typeof call.body === 'string' ? { length: Buffer.byteLength(call.body), chunks: [Buffer.from(call.body)] } : call.body
+    const body =
+      typeof call.body === 'string'
+        ? { length: Buffer.byteLength(call.body), chunks: [Buffer.from(call.body)] }
+        : call.body
     const headers: Record<string, string> = {
       ...extra,
       host: this.host,
@@ -112,7 +120,14 @@ export class SoakClient {
       }
       const fail = (err: unknown) => done({ status: 0, headers: {}, code: '', text: '', connError: connCode(err) })
       const req = http.request(
-        { host: '127.0.0.1', port: this.port, method: call.method, path: query ? `${path}?${query}` : path, headers, agent: this.agent },
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method: call.method,
+          path: query ? `${path}?${query}` : path,
+          headers,
+          agent: this.agent,
+        },
         (res) => {
           headersAt = performance.now()
           const status = res.statusCode ?? 0
@@ -132,7 +147,15 @@ export class SoakClient {
             if (!res.complete) return fail(new Error('aborted'))
             const text = Buffer.concat(parts).toString('utf8')
             const code = ok ? '' : (/<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP${status}`)
-            done({ status, headers: res.headers, code, text: ok ? text : '', sha256: hash?.digest('hex'), length, requestId })
+            done({
+              status,
+              headers: res.headers,
+              code,
+              text: ok ? text : '',
+              sha256: hash?.digest('hex'),
+              length,
+              requestId,
+            })
           })
         },
       )

@@ -72,13 +72,31 @@ export class StoreProcess {
     this.boots++
     this.log.write(`--- soak: boot ${this.boots} ---\n`)
     const args = [
-      '--import', 'tsx', '--import', GUARD, path.join(this.storeRoot, 'server', 'main.ts'), 'server',
-      '--host', '127.0.0.1', '--port', String(this.port), '--data-dir', this.dataDir,
-      '--log-level', 'warn', '--allow-sse-c-on-new-buckets', '--kms-keys', KMS_KEYS.join(','),
+      '--import',
+      'tsx',
+      '--import',
+      GUARD,
+      path.join(this.storeRoot, 'server', 'main.ts'),
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--data-dir',
+      this.dataDir,
+      '--log-level',
+      'warn',
+      '--allow-sse-c-on-new-buckets',
+      '--kms-keys',
+      KMS_KEYS.join(','),
     ]
     // Spawned as node itself (not the tsx CLI, a wrapper process): the pid is the server's, so the
     // SIGKILL lands on it and /proc shows its memory and descriptors.
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    })
     this.child = child
     child.stderr!.pipe(this.log, { end: false })
     let tail = ''
@@ -87,7 +105,10 @@ export class StoreProcess {
     })
     await new Promise<void>((resolve, reject) => {
       let out = ''
-      const timer = setTimeout(() => reject(new Error(`the store did not start within 60 s (log: ${this.logPath})`)), 60_000)
+      const timer = setTimeout(
+        () => reject(new Error(`the store did not start within 60 s (log: ${this.logPath})`)),
+        60_000,
+      )
       child.stdout!.setEncoding('utf8').on('data', (d: string) => {
         out += d
         if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(out)) {
@@ -101,7 +122,10 @@ export class StoreProcess {
       })
     })
     child.once('exit', (code, signal) => {
-      if (!this.killing) this.crashes.push(`the store exited by itself (${code ?? signal}) at ${((performance.now() - this.t0) / 1000).toFixed(1)} s`)
+      if (!this.killing)
+        this.crashes.push(
+          `the store exited by itself (${code ?? signal}) at ${((performance.now() - this.t0) / 1000).toFixed(1)} s`,
+        )
     })
     this.timer ??= setInterval(() => this.sample(), 1000)
     this.sample()

@@ -90,7 +90,14 @@ export class Stats {
       v = { ok: true }
     } else {
       const why = expected[`${ans.status} ${ans.code}`]
-      v = why !== undefined ? { ok: false, expected: true, why } : { ok: false, expected: false, why: ans.status >= 500 ? 'a 5xx is never expected' : 'not in the expected set' }
+      v =
+        why !== undefined
+          ? { ok: false, expected: true, why }
+          : {
+              ok: false,
+              expected: false,
+              why: ans.status >= 500 ? 'a 5xx is never expected' : 'not in the expected set',
+            }
     }
     this.count(kind, ans, v, context)
     return v
@@ -113,7 +120,10 @@ export class Stats {
     } else {
       k.unexpected++
       this.unexpectedCount++
-      this.fail(`unexpected ${kind} ${label}`, `${context}${ans.requestId ? ` request-id ${ans.requestId}` : ''} (${v.why})`)
+      this.fail(
+        `unexpected ${kind} ${label}`,
+        `${context}${ans.requestId ? ` request-id ${ans.requestId}` : ''} (${v.why})`,
+      )
     }
   }
 
@@ -157,17 +167,23 @@ export interface SummaryInput {
 export function summary(s: SummaryInput): string {
   const out: string[] = []
   const kinds = [...s.stats.kinds.entries()].sort((a, b) => b[1].ops - a[1].ops)
-  out.push(`${padR('operation', 46)} ${pad('ops', 7)} ${pad('ops/s', 7)} ${pad('2xx', 7)} ${pad('expected', 8)} ${pad('UNEXPECTED', 10)}`)
+  out.push(
+    `${padR('operation', 46)} ${pad('ops', 7)} ${pad('ops/s', 7)} ${pad('2xx', 7)} ${pad('expected', 8)} ${pad('UNEXPECTED', 10)}`,
+  )
   let total = 0
   for (const [kind, k] of kinds) {
     if (kind.startsWith('final ')) continue
     total += k.ops
-    out.push(`${padR(kind, 46)} ${pad(k.ops, 7)} ${pad((k.ops / s.seconds).toFixed(1), 7)} ${pad(k.ok, 7)} ${pad(k.expected, 8)} ${pad(k.unexpected, 10)}`)
+    out.push(
+      `${padR(kind, 46)} ${pad(k.ops, 7)} ${pad((k.ops / s.seconds).toFixed(1), 7)} ${pad(k.ok, 7)} ${pad(k.expected, 8)} ${pad(k.unexpected, 10)}`,
+    )
   }
   out.push(`${padR('all (during the run)', 46)} ${pad(total, 7)} ${pad((total / s.seconds).toFixed(1), 7)}`)
   for (const [kind, k] of kinds) {
     if (!kind.startsWith('final ')) continue
-    out.push(`${padR(kind, 46)} ${pad(k.ops, 7)} ${pad('', 7)} ${pad(k.ok, 7)} ${pad(k.expected, 8)} ${pad(k.unexpected, 10)}`)
+    out.push(
+      `${padR(kind, 46)} ${pad(k.ops, 7)} ${pad('', 7)} ${pad(k.ok, 7)} ${pad(k.expected, 8)} ${pad(k.unexpected, 10)}`,
+    )
   }
   out.push('', 'Answers other than 2xx, by operation and status/code:')
   if (s.stats.codes.size === 0) out.push('  (none)')
@@ -180,12 +196,25 @@ export function summary(s: SummaryInput): string {
     for (const [name, n] of s.stats.tallies) out.push(`  ${padR(name, 52)} ${pad(n, 6)}`)
   }
   out.push('', `Data checks (${s.objectsChecked} object reads and ${s.configsChecked} configuration reads at the end):`)
-  const classes = ['lost', 'stale', 'resurrected', 'corrupt', 'bad-read', 'config-lost', 'config-bad-read', 'wrong-etag', 'wrong-sse']
+  const classes = [
+    'lost',
+    'stale',
+    'resurrected',
+    'corrupt',
+    'bad-read',
+    'config-lost',
+    'config-bad-read',
+    'wrong-etag',
+    'wrong-sse',
+  ]
   for (const c of classes) out.push(`  ${padR(c, 16)} ${pad(s.stats.data.get(c) ?? 0, 6)}`)
   for (const [c, n] of s.stats.data) if (!classes.includes(c)) out.push(`  ${padR(c, 16)} ${pad(n, 6)}`)
   const rss = s.samples.map((x) => x.rss).filter(Number.isFinite)
   const fds = s.samples.map((x) => x.fds).filter(Number.isFinite)
-  const restarts = s.restarts.windows.map((w) => `killed at ${((w.killAt - s.t0) / 1000).toFixed(1)} s, listening again after ${((w.readyAt - w.killAt) / 1000).toFixed(1)} s`)
+  const restarts = s.restarts.windows.map(
+    (w) =>
+      `killed at ${((w.killAt - s.t0) / 1000).toFixed(1)} s, listening again after ${((w.readyAt - w.killAt) / 1000).toFixed(1)} s`,
+  )
   out.push(
     '',
     `Server (sampled every second, ${s.samples.length} samples): peak RSS ${rss.length ? (Math.max(...rss) / MiB).toFixed(0) : '-'} MiB, ` +

@@ -9,7 +9,17 @@ import { completeRace, multipartUpload } from './multipart.js'
 import { deleteObject, getObject, listObjects, overwriteRace, putObject } from './objects.js'
 import type { Restarts } from './stats.js'
 
-type OpName = 'put' | 'get' | 'range' | 'delete' | 'overwrite-race' | 'list' | 'multipart' | 'complete-race' | 'config' | 'config-read'
+type OpName =
+  | 'put'
+  | 'get'
+  | 'range'
+  | 'delete'
+  | 'overwrite-race'
+  | 'list'
+  | 'multipart'
+  | 'complete-race'
+  | 'config'
+  | 'config-read'
 
 /** Relative weights of the operation mix. */
 const MIX: Array<[OpName, number]> = [

@@ -15,7 +15,10 @@ export function sealForSseC(customerKey: Uint8Array, target: SealTarget): { oek:
   assert(customerKey.length === KEY_SIZE, 'Precondition: the SSE-C customer key is 32 bytes')
   const binding = writeBinding('SSE-C', target)
   const oek = generateObjectKey()
-  return { oek, record: { format: formatOf(binding), mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) } }
+  return {
+    oek,
+    record: { format: formatOf(binding), mode: 'SSE-C', binding, sealed: sealObjectKey(customerKey, binding, oek) },
+  }
 }
 
 /**

@@ -15,7 +15,12 @@ import type { EncryptionRecord, KmsKeyRecord, ObjectKey, SseKmsRecord } from '..
 const DSSE_LABEL = 'strongroom/dsse/v1'
 
 /** The external key: the data key, or for DSSE HMAC-SHA256(root key, label ‖ data key). */
-function externalKey(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, rootVersion: number | undefined): Buffer {
+function externalKey(
+  dataKey: Uint8Array,
+  kms: KmsKeyRecord,
+  keyring: RootKeySource,
+  rootVersion: number | undefined,
+): Buffer {
   assert(dataKey.length === KEY_SIZE, 'Precondition: the KMS data key is 256 bits')
   if (!kms.dsse) return Buffer.from(dataKey)
   assert(rootVersion !== undefined, 'Precondition: a DSSE-KMS record names its root key version')
@@ -26,7 +31,12 @@ function externalKey(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySou
  * Creates a fresh object key for a write to `target` sealed under the KMS data key `dataKey`
  * (the Plaintext of GenerateDataKey); `kms` is what is stored to get the data key back.
  */
-export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: RootKeySource, target: SealTarget): { oek: ObjectKey; record: SseKmsRecord } {
+export function sealForSseKms(
+  dataKey: Uint8Array,
+  kms: KmsKeyRecord,
+  keyring: RootKeySource,
+  target: SealTarget,
+): { oek: ObjectKey; record: SseKmsRecord } {
   const binding = writeBinding('SSE-KMS', target)
   const rootKeyVersion = kms.dsse ? keyring.active().version : undefined
   const ek = externalKey(dataKey, kms, keyring, rootKeyVersion)
@@ -37,7 +47,12 @@ export function sealForSseKms(dataKey: Uint8Array, kms: KmsKeyRecord, keyring: R
 }
 
 /** Opens the object key of an SSE-KMS record read from `at`, given the decrypted data key. */
-export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation): ObjectKey {
+export function openSseKms(
+  dataKey: Uint8Array,
+  record: EncryptionRecord,
+  keyring: RootKeySource,
+  at: ObjectLocation,
+): ObjectKey {
   assert(record.mode === 'SSE-KMS' && record.kms, 'Precondition: an SSE-KMS record carries its KMS details')
   const ek = externalKey(dataKey, record.kms, keyring, record.rootKeyVersion)
   try {
@@ -52,14 +67,26 @@ export function openSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyrin
  * DSSE-KMS combined with the keyring's active root key), same generation, fresh sealIV and nonce.
  * With `upgrade` an SR1 record is sealed as SR2, to `at.versionId`.
  */
-export function resealSseKms(dataKey: Uint8Array, record: EncryptionRecord, keyring: RootKeySource, at: ObjectLocation, upgrade = false): SseKmsRecord {
+export function resealSseKms(
+  dataKey: Uint8Array,
+  record: EncryptionRecord,
+  keyring: RootKeySource,
+  at: ObjectLocation,
+  upgrade = false,
+): SseKmsRecord {
   assert(record.mode === 'SSE-KMS' && record.kms, 'Precondition: an SSE-KMS record')
   const oek = openSseKms(dataKey, record, keyring, at)
   const rootKeyVersion = record.kms.dsse ? keyring.active().version : undefined
   const ek = externalKey(dataKey, record.kms, keyring, rootKeyVersion)
   try {
     const binding = upgradedBinding(readBinding('SSE-KMS', record, at), at, upgrade)
-    return { ...record, format: formatOf(binding), binding: { ...record.binding, ...binding }, sealed: sealObjectKey(ek, binding, oek), rootKeyVersion }
+    return {
+      ...record,
+      format: formatOf(binding),
+      binding: { ...record.binding, ...binding },
+      sealed: sealObjectKey(ek, binding, oek),
+      rootKeyVersion,
+    }
   } finally {
     ek.fill(0)
     oek.fill(0)

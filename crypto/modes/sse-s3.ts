@@ -48,13 +48,24 @@ export function openSseS3(keyring: RootKeySource, record: EncryptionRecord, at: 
  * sealed as SR2, to `at.versionId` (the caller adds the placement tag). The data is untouched:
  * its part keys derive from the same object key.
  */
-export function resealSseS3(keyring: RootKeySource, record: EncryptionRecord, at: ObjectLocation, upgrade = false): SseS3Record {
+export function resealSseS3(
+  keyring: RootKeySource,
+  record: EncryptionRecord,
+  at: ObjectLocation,
+  upgrade = false,
+): SseS3Record {
   if (record.mode !== 'SSE-S3') throw new CryptoError('tampered', 'not an SSE-S3 encryption record')
   const oek = openSseS3(keyring, record, at)
   const root = keyring.active()
   try {
     const binding = upgradedBinding(readBinding('SSE-S3', record, at), at, upgrade)
-    return { ...record, format: formatOf(binding), binding: { ...record.binding, ...binding }, sealed: sealObjectKey(root.key, binding, oek), rootKeyVersion: root.version }
+    return {
+      ...record,
+      format: formatOf(binding),
+      binding: { ...record.binding, ...binding },
+      sealed: sealObjectKey(root.key, binding, oek),
+      rootKeyVersion: root.version,
+    }
   } finally {
     root.key.fill(0)
     oek.fill(0)

@@ -41,36 +41,54 @@ export interface KeyAccessJudge {
 
 /** AWS's default key policy: the account root may do everything, so IAM policies then decide. */
 export function defaultKeyPolicy(accountId: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Id: 'key-default-1',
-    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' }],
-  }, null, 2)
+  return JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Id: 'key-default-1',
+      Statement: [
+        {
+          Sid: 'Enable IAM User Permissions',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      ],
+    },
+    null,
+    2,
+  )
 }
 
 /** The policy AWS gives the account's `aws/s3` key: use through S3 by the account, metadata directly. */
 export function awsManagedS3Policy(accountId: string, region: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Id: 'auto-s3-2',
-    Statement: [
-      {
-        Sid: 'Allow access through S3 for all principals in the account that are authorized to use S3',
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-        Resource: '*',
-        Condition: { StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': `s3.${region}.amazonaws.com` } },
-      },
-      {
-        Sid: 'Allow direct access to key metadata to the account',
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
-        Resource: '*',
-      },
-    ],
-  }, null, 2)
+  return JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Id: 'auto-s3-2',
+      Statement: [
+        {
+          Sid: 'Allow access through S3 for all principals in the account that are authorized to use S3',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+          Resource: '*',
+          Condition: {
+            StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': `s3.${region}.amazonaws.com` },
+          },
+        },
+        {
+          Sid: 'Allow direct access to key metadata to the account',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+          Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
+          Resource: '*',
+        },
+      ],
+    },
+    null,
+    2,
+  )
 }
 
 /** The key policy in force for `key`. */
@@ -84,7 +102,11 @@ export function keyPolicyOf(key: StoredKey, accountId: string, region: string): 
  * requester), kms:EncryptionContext:<k> and kms:EncryptionContextKeys, plus `extra`
  * (kms:GrantOperations…).
  */
-export function kmsConditionContext(caller: KmsCaller, context: EncryptionContext | undefined, extra: Record<string, string[]> = {}): Record<string, string[]> {
+export function kmsConditionContext(
+  caller: KmsCaller,
+  context: EncryptionContext | undefined,
+  extra: Record<string, string[]> = {},
+): Record<string, string[]> {
   const out: Record<string, string[]> = { 'kms:calleraccount': [caller.accountId], ...extra }
   if (caller.viaService) out['kms:viaservice'] = [caller.viaService]
   if (context) {
@@ -121,7 +143,12 @@ export function grantFor(
   context: EncryptionContext | undefined,
 ): StoredGrant | undefined {
   for (const g of grants) {
-    if (g.operations.includes(operation) && judge.isPrincipal(caller, g.granteePrincipal) && constraintsHold(g, context)) return g
+    if (
+      g.operations.includes(operation) &&
+      judge.isPrincipal(caller, g.granteePrincipal) &&
+      constraintsHold(g, context)
+    )
+      return g
   }
   return undefined
 }

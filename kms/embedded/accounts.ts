@@ -64,7 +64,10 @@ export class EmbeddedKmsAccounts {
     if (owner) return owner
     const own = this.byAccount.get(caller?.accountId ?? this.defaultAccountId)
     if (!own) {
-      throw kmsFault('AccessDeniedException', `User: ${caller?.principalArn ?? 'unknown'} is not authorized to perform this operation because the account has no KMS`)
+      throw kmsFault(
+        'AccessDeniedException',
+        `User: ${caller?.principalArn ?? 'unknown'} is not authorized to perform this operation because the account has no KMS`,
+      )
     }
     const header = blob && readBlobHeader(blob)
     if (header && !own.hasKey(header.keyId)) {

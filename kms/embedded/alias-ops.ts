@@ -31,28 +31,40 @@ const RESERVED_MESSAGE = 'Alias names starting with alias/aws/ are reserved for 
 function checkAliasName(name: string | undefined): string {
   if (name === undefined) throw nullMember('aliasName')
   if (name.length < 1) throw constraint('aliasName', name, 'have length greater than or equal to 1')
-  if (name.length > MAX_ALIAS_NAME) throw constraint('aliasName', name, `have length less than or equal to ${MAX_ALIAS_NAME}`)
-  if (!new RegExp(ALIAS_NAME_PATTERN).test(name)) throw constraint('aliasName', name, `satisfy regular expression pattern: ${ALIAS_NAME_PATTERN}`)
+  if (name.length > MAX_ALIAS_NAME)
+    throw constraint('aliasName', name, `have length less than or equal to ${MAX_ALIAS_NAME}`)
+  if (!new RegExp(ALIAS_NAME_PATTERN).test(name))
+    throw constraint('aliasName', name, `satisfy regular expression pattern: ${ALIAS_NAME_PATTERN}`)
   if (!name.startsWith('alias/')) throw validation(PREFIX_MESSAGE)
   if (name.startsWith('alias/aws/')) throw kmsFault('InvalidAliasNameException', RESERVED_MESSAGE)
-  if (name === 'alias/') throw constraint('aliasName', name, `satisfy regular expression pattern: ^alias/${ALIAS_NAME_PATTERN.slice(1)}`)
+  if (name === 'alias/')
+    throw constraint('aliasName', name, `satisfy regular expression pattern: ^alias/${ALIAS_NAME_PATTERN.slice(1)}`)
   return name
 }
 
-export async function createAlias(core: KmsCore, req: { AliasName?: string; TargetKeyId?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
+export async function createAlias(
+  core: KmsCore,
+  req: { AliasName?: string; TargetKeyId?: string },
+  caller?: KmsCaller,
+): Promise<Record<string, never>> {
   const name = checkAliasName(req.AliasName)
   const target = await core.resolve(requireKeyId(req.TargetKeyId, 'targetKeyId'), 'CreateAlias', caller, false)
   core.checkCustomerManaged(target, 'CreateAlias', caller)
   if (target.state === 'PendingDeletion') throw keyPendingDeletion(core.arnOf(target.id))
   return core.mutate(() => {
-    if (core.aliases.has(name)) throw kmsFault('AlreadyExistsException', `An alias with the name ${core.aliasArnOf(name)} already exists`)
+    if (core.aliases.has(name))
+      throw kmsFault('AlreadyExistsException', `An alias with the name ${core.aliasArnOf(name)} already exists`)
     const now = core.now()
     const alias: StoredAlias = { v: 1, name, targetKeyId: target.id, createdAt: now, updatedAt: now }
     return { ops: [{ type: 'put-alias', alias }], result: {} }
   })
 }
 
-export async function deleteAlias(core: KmsCore, req: { AliasName?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
+export async function deleteAlias(
+  core: KmsCore,
+  req: { AliasName?: string },
+  caller?: KmsCaller,
+): Promise<Record<string, never>> {
   const name = checkAliasName(req.AliasName)
   if (caller && caller.accountId !== core.accountId) throw aliasNotFound(core.aliasArnOf(name))
   // kms:DeleteAlias on the key the alias names (key policy and IAM policies).
@@ -73,7 +85,8 @@ export async function listAliases(
   const limit = checkLimit(req.Limit, 100, 50)
   const after = req.Marker === undefined ? undefined : decodeMarker('aliases', req.Marker)
   if (req.KeyId === undefined) core.authorize(undefined, 'ListAliases', caller)
-  const only = req.KeyId === undefined ? undefined : (await core.resolve(requireKeyId(req.KeyId), 'ListAliases', caller, false)).id
+  const only =
+    req.KeyId === undefined ? undefined : (await core.resolve(requireKeyId(req.KeyId), 'ListAliases', caller, false)).id
   await core.purgeExpired()
   const all = [...core.aliases.values()]
     .filter((a) => (only === undefined || a.targetKeyId === only) && (after === undefined || a.name > after))
@@ -118,13 +131,24 @@ export async function ensureKeys(core: KmsCore, specs: readonly KeySpecInConfig[
     const ensured = await core.mutate(() => {
       const existing = core.aliases.get(name)
       if (existing && core.keys.has(existing.targetKeyId)) {
-        return { ops: [], result: { alias: name, keyId: existing.targetKeyId, keyArn: core.arnOf(existing.targetKeyId), created: false } }
+        return {
+          ops: [],
+          result: {
+            alias: name,
+            keyId: existing.targetKeyId,
+            keyArn: core.arnOf(existing.targetKeyId),
+            created: false,
+          },
+        }
       }
       const key = core.newKey({ description: spec.description ?? '', manager: 'CUSTOMER', tags: [] })
       const now = core.now()
       const alias: StoredAlias = { v: 1, name, targetKeyId: key.id, createdAt: now, updatedAt: now }
       return {
-        ops: [{ type: 'put-key' as const, key }, { type: 'put-alias' as const, alias }],
+        ops: [
+          { type: 'put-key' as const, key },
+          { type: 'put-alias' as const, alias },
+        ],
         result: { alias: name, keyId: key.id, keyArn: core.arnOf(key.id), created: true },
       }
     })

@@ -14,20 +14,40 @@ const KEY_ONLY: Shape = { KeyId: 'string' }
 const CRYPTO: Shape = { GrantTokens: 'strings', DryRun: 'bool', EncryptionContext: 'context' }
 
 /** Every operation served, its input members, and the service method that runs it. */
-const OPERATIONS: Record<string, { shape: Shape; run: (kms: EmbeddedKms, req: never, caller?: KmsCaller) => Promise<object> }> = {
+const OPERATIONS: Record<
+  string,
+  { shape: Shape; run: (kms: EmbeddedKms, req: never, caller?: KmsCaller) => Promise<object> }
+> = {
   CreateKey: {
     shape: {
-      Description: 'string', KeyUsage: 'string', KeySpec: 'string', CustomerMasterKeySpec: 'string', Origin: 'string',
-      MultiRegion: 'bool', CustomKeyStoreId: 'string', XksKeyId: 'string', Tags: 'tags', Policy: 'string',
+      Description: 'string',
+      KeyUsage: 'string',
+      KeySpec: 'string',
+      CustomerMasterKeySpec: 'string',
+      Origin: 'string',
+      MultiRegion: 'bool',
+      CustomKeyStoreId: 'string',
+      XksKeyId: 'string',
+      Tags: 'tags',
+      Policy: 'string',
       BypassPolicyLockoutSafetyCheck: 'bool',
     },
     run: (kms, req, caller) => kms.createKey(req, caller),
   },
-  DescribeKey: { shape: { KeyId: 'string', GrantTokens: 'strings' }, run: (kms, req, caller) => kms.describeKey(req, caller) },
+  DescribeKey: {
+    shape: { KeyId: 'string', GrantTokens: 'strings' },
+    run: (kms, req, caller) => kms.describeKey(req, caller),
+  },
   ListKeys: { shape: { Limit: 'int', Marker: 'string' }, run: (kms, req, caller) => kms.listKeys(req, caller) },
-  CreateAlias: { shape: { AliasName: 'string', TargetKeyId: 'string' }, run: (kms, req, caller) => kms.createAlias(req, caller) },
+  CreateAlias: {
+    shape: { AliasName: 'string', TargetKeyId: 'string' },
+    run: (kms, req, caller) => kms.createAlias(req, caller),
+  },
   DeleteAlias: { shape: { AliasName: 'string' }, run: (kms, req, caller) => kms.deleteAlias(req, caller) },
-  ListAliases: { shape: { KeyId: 'string', Limit: 'int', Marker: 'string' }, run: (kms, req, caller) => kms.listAliases(req, caller) },
+  ListAliases: {
+    shape: { KeyId: 'string', Limit: 'int', Marker: 'string' },
+    run: (kms, req, caller) => kms.listAliases(req, caller),
+  },
   Encrypt: {
     shape: { ...CRYPTO, KeyId: 'string', Plaintext: 'blob', EncryptionAlgorithm: 'string' },
     run: (kms, req, caller) => kms.encrypt(req, caller),
@@ -46,9 +66,15 @@ const OPERATIONS: Record<string, { shape: Shape; run: (kms: EmbeddedKms, req: ne
   },
   ReEncrypt: {
     shape: {
-      CiphertextBlob: 'blob', SourceEncryptionContext: 'context', SourceKeyId: 'string', DestinationKeyId: 'string',
-      DestinationEncryptionContext: 'context', SourceEncryptionAlgorithm: 'string', DestinationEncryptionAlgorithm: 'string',
-      GrantTokens: 'strings', DryRun: 'bool',
+      CiphertextBlob: 'blob',
+      SourceEncryptionContext: 'context',
+      SourceKeyId: 'string',
+      DestinationKeyId: 'string',
+      DestinationEncryptionContext: 'context',
+      SourceEncryptionAlgorithm: 'string',
+      DestinationEncryptionAlgorithm: 'string',
+      GrantTokens: 'strings',
+      DryRun: 'bool',
     },
     run: (kms, req, caller) => kms.reEncrypt(req, caller),
   },
@@ -70,12 +96,24 @@ const OPERATIONS: Record<string, { shape: Shape; run: (kms: EmbeddedKms, req: ne
     shape: { KeyId: 'string', PolicyName: 'string', Policy: 'string', BypassPolicyLockoutSafetyCheck: 'bool' },
     run: (kms, req, caller) => kms.putKeyPolicy(req, caller),
   },
-  GetKeyPolicy: { shape: { KeyId: 'string', PolicyName: 'string' }, run: (kms, req, caller) => kms.getKeyPolicy(req, caller) },
-  ListKeyPolicies: { shape: { KeyId: 'string', Limit: 'int', Marker: 'string' }, run: (kms, req, caller) => kms.listKeyPolicies(req, caller) },
+  GetKeyPolicy: {
+    shape: { KeyId: 'string', PolicyName: 'string' },
+    run: (kms, req, caller) => kms.getKeyPolicy(req, caller),
+  },
+  ListKeyPolicies: {
+    shape: { KeyId: 'string', Limit: 'int', Marker: 'string' },
+    run: (kms, req, caller) => kms.listKeyPolicies(req, caller),
+  },
   CreateGrant: {
     shape: {
-      KeyId: 'string', GranteePrincipal: 'string', RetiringPrincipal: 'string', Operations: 'strings', Constraints: 'constraints',
-      GrantTokens: 'strings', Name: 'string', DryRun: 'bool',
+      KeyId: 'string',
+      GranteePrincipal: 'string',
+      RetiringPrincipal: 'string',
+      Operations: 'strings',
+      Constraints: 'constraints',
+      GrantTokens: 'strings',
+      Name: 'string',
+      DryRun: 'bool',
     },
     run: (kms, req, caller) => kms.createGrant(req, caller),
   },
@@ -91,7 +129,10 @@ const OPERATIONS: Record<string, { shape: Shape; run: (kms: EmbeddedKms, req: ne
     shape: { GrantToken: 'string', KeyId: 'string', GrantId: 'string', DryRun: 'bool' },
     run: (kms, req, caller) => kms.retireGrant(req, caller),
   },
-  RevokeGrant: { shape: { KeyId: 'string', GrantId: 'string', DryRun: 'bool' }, run: (kms, req, caller) => kms.revokeGrant(req, caller) },
+  RevokeGrant: {
+    shape: { KeyId: 'string', GrantId: 'string', DryRun: 'bool' },
+    run: (kms, req, caller) => kms.revokeGrant(req, caller),
+  },
 }
 
 /** Names of the operations the embedded KMS serves. */
@@ -118,7 +159,9 @@ function convert(member: string, type: MemberType, value: unknown): unknown {
       if (typeof value !== 'string' || !BASE64_RE.test(value)) serialization(member, 'a base64 string')
       return Buffer.from(value as string, 'base64')
     case 'strings':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : serialization(member, 'a list of strings')
+      return Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? value
+        : serialization(member, 'a list of strings')
     case 'context': {
       if (typeof value !== 'object' || Array.isArray(value)) serialization(member, 'a map of strings')
       const entries = Object.entries(value as object)
@@ -163,10 +206,16 @@ export function toJson(value: unknown): unknown {
  * is not a JSON object or a member of the wrong type, and whatever the operation throws.
  * Plaintext members of the answer are zeroed once serialized.
  */
-export async function callKmsOperation(kms: EmbeddedKms, operation: string, body: unknown, caller?: KmsCaller): Promise<Record<string, unknown>> {
+export async function callKmsOperation(
+  kms: EmbeddedKms,
+  operation: string,
+  body: unknown,
+  caller?: KmsCaller,
+): Promise<Record<string, unknown>> {
   const op = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined
   if (!op) throw kmsFault('UnknownOperationException')
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw kmsFault('SerializationException', 'The request body must be a JSON object')
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw kmsFault('SerializationException', 'The request body must be a JSON object')
   const req: Record<string, unknown> = {}
   for (const [member, type] of Object.entries(op.shape)) {
     const value = convert(member, type, (body as Record<string, unknown>)[member])

@@ -34,7 +34,12 @@ function aad(header: Buffer, context: EncryptionContext | undefined): Buffer {
  * B1–B3: `header ‖ AES-GCM(material, nonce, plaintext, AAD = header ‖ UTF8(canonicalJSON(context)))`.
  * The nonce is random; the header binds the blob to its key and material version.
  */
-export function sealBlob(material: Uint8Array, head: BlobHeader, plaintext: Uint8Array, context: EncryptionContext | undefined): Buffer {
+export function sealBlob(
+  material: Uint8Array,
+  head: BlobHeader,
+  plaintext: Uint8Array,
+  context: EncryptionContext | undefined,
+): Buffer {
   if (material.length !== MATERIAL_SIZE) throw new RangeError('Precondition: key material is 32 bytes')
   const header = Buffer.alloc(BLOB_HEADER_SIZE)
   BLOB_MAGIC.copy(header, 0)
@@ -61,7 +66,11 @@ export function readBlobHeader(blob: Uint8Array): BlobHeader | undefined {
  * Opens a blob with the material its header names. Returns undefined when authentication fails
  * (wrong context, tampered bytes, other material): the caller answers InvalidCiphertextException.
  */
-export function openBlob(material: Uint8Array, blob: Uint8Array, context: EncryptionContext | undefined): Buffer | undefined {
+export function openBlob(
+  material: Uint8Array,
+  blob: Uint8Array,
+  context: EncryptionContext | undefined,
+): Buffer | undefined {
   const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
   if (readBlobHeader(b) === undefined || material.length !== MATERIAL_SIZE) return undefined
   const header = b.subarray(0, BLOB_HEADER_SIZE)

@@ -131,7 +131,9 @@ export class KmsCore {
   }
 
   /** A new key record (not stored): fresh UUID, next sequence number, material version 1. */
-  newKey(fields: Pick<StoredKey, 'description' | 'manager' | 'tags'> & { rotation?: StoredKey['rotation'] }): StoredKey {
+  newKey(
+    fields: Pick<StoredKey, 'description' | 'manager' | 'tags'> & { rotation?: StoredKey['rotation'] },
+  ): StoredKey {
     const id = randomUUID()
     const now = this.now()
     return {
@@ -178,7 +180,13 @@ export class KmsCore {
    * Resolves a KeyId (docs/s3-sse-rules.md §6.2). `use`: key-use operations, which accept alias names and ARNs
    * and create `alias/aws/s3` on first reference; otherwise only key ids and key ARNs.
    */
-  async resolve(value: string, operation: string, caller: KmsCaller | undefined, use: boolean, auth: CallAuth = {}): Promise<StoredKey> {
+  async resolve(
+    value: string,
+    operation: string,
+    caller: KmsCaller | undefined,
+    use: boolean,
+    auth: CallAuth = {},
+  ): Promise<StoredKey> {
     const ref = parseKeyRef(value)
     if (!ref || (!use && ref.kind === 'alias')) throw invalidKeyId(value)
     if (ref.arn) {
@@ -195,7 +203,8 @@ export class KmsCore {
       id = ref.id
     }
     const arn = ref.kind === 'key' && ref.arn ? ref.arn.text : this.arnOf(id)
-    if (!this.judge && caller && caller.accountId !== this.accountId) throw accessDenied(caller.principalArn, operation, arn)
+    if (!this.judge && caller && caller.accountId !== this.accountId)
+      throw accessDenied(caller.principalArn, operation, arn)
     const key = await this.findKey(id)
     if (!key) {
       if (ref.kind === 'alias') throw aliasNotFound(this.aliasArnOf(ref.name))
@@ -219,25 +228,54 @@ export class KmsCore {
     }
     const action = `kms:${operation}`
     const verdict = this.judge.decide({
-      caller, action, resource, resourceAccount: this.accountId,
+      caller,
+      action,
+      resource,
+      resourceAccount: this.accountId,
       keyPolicy: key && keyPolicyOf(key, this.accountId, this.region),
       context: kmsConditionContext(caller, auth.context, auth.extra),
     })
     if (verdict.decision === 'allow') return
-    if (verdict.decision === 'implicit' && key && grantFor(this.judge, this.grants.get(key.id)?.values() ?? [], caller, operation, auth.context)) return
-    throw deniedBy(caller.principalArn, action, resource, verdict.detail, { policyType: verdict.policyType, sid: verdict.sid })
+    if (
+      verdict.decision === 'implicit' &&
+      key &&
+      grantFor(this.judge, this.grants.get(key.id)?.values() ?? [], caller, operation, auth.context)
+    )
+      return
+    throw deniedBy(caller.principalArn, action, resource, verdict.detail, {
+      policyType: verdict.policyType,
+      sid: verdict.sid,
+    })
   }
 
   /** Creates the AWS-managed key behind `alias/aws/s3` unless it exists (KMS-02, KAPI-33). */
   async ensureAwsS3Key(): Promise<StoredKey> {
     return this.mutate(() => {
       const existing = this.aliases.get(AWS_MANAGED_S3_ALIAS)
-      if (existing && this.keys.has(existing.targetKeyId)) return { ops: [], result: this.keys.get(existing.targetKeyId)! }
+      if (existing && this.keys.has(existing.targetKeyId))
+        return { ops: [], result: this.keys.get(existing.targetKeyId)! }
       // AWS managed keys rotate every year.
-      const key = this.newKey({ description: AWS_S3_KEY_DESCRIPTION, manager: 'AWS', tags: [], rotation: { periodDays: 365, enabledAt: this.now() } })
+      const key = this.newKey({
+        description: AWS_S3_KEY_DESCRIPTION,
+        manager: 'AWS',
+        tags: [],
+        rotation: { periodDays: 365, enabledAt: this.now() },
+      })
       const now = this.now()
-      const alias: StoredAlias = { v: 1, name: AWS_MANAGED_S3_ALIAS, targetKeyId: key.id, createdAt: now, updatedAt: now }
-      return { ops: [{ type: 'put-key', key }, { type: 'put-alias', alias }], result: key }
+      const alias: StoredAlias = {
+        v: 1,
+        name: AWS_MANAGED_S3_ALIAS,
+        targetKeyId: key.id,
+        createdAt: now,
+        updatedAt: now,
+      }
+      return {
+        ops: [
+          { type: 'put-key', key },
+          { type: 'put-alias', alias },
+        ],
+        result: key,
+      }
     })
   }
 
@@ -266,7 +304,12 @@ export class KmsCore {
     } catch (err) {
       if (!(err instanceof CryptoError)) throw err
       // The root key is gone or the record is damaged: the KMS cannot serve this key.
-      throw new KmsError('unavailable', 'KMSInternalException', `The key material of ${this.arnOf(key.id)} cannot be opened.`, { cause: err })
+      throw new KmsError(
+        'unavailable',
+        'KMSInternalException',
+        `The key material of ${this.arnOf(key.id)} cannot be opened.`,
+        { cause: err },
+      )
     }
   }
 

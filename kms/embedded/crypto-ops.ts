@@ -57,17 +57,35 @@ function checkAlgorithm(value: string | undefined, member: string): void {
 }
 
 function dryRun(flag: boolean | undefined): void {
-  if (flag === true) throw kmsFault('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.')
+  if (flag === true)
+    throw kmsFault('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.')
 }
 
 /** Seals `plaintext` under the current material of an Enabled key. */
-function encryptUnder(core: KmsCore, key: StoredKey, plaintext: Uint8Array, context: EncryptionContext | undefined): Buffer {
+function encryptUnder(
+  core: KmsCore,
+  key: StoredKey,
+  plaintext: Uint8Array,
+  context: EncryptionContext | undefined,
+): Buffer {
   const current = key.materials[key.materials.length - 1]
-  return sealBlob(core.material(key, current.version)!, { keyId: key.id, materialVersion: current.version }, plaintext, context)
+  return sealBlob(
+    core.material(key, current.version)!,
+    { keyId: key.id, materialVersion: current.version },
+    plaintext,
+    context,
+  )
 }
 
 /** Resolves a key for a crypto operation and applies the state rule (Enabled only). */
-async function usableKey(core: KmsCore, keyId: string | undefined, operation: string, caller: KmsCaller | undefined, context: EncryptionContext | undefined, member = 'keyId') {
+async function usableKey(
+  core: KmsCore,
+  keyId: string | undefined,
+  operation: string,
+  caller: KmsCaller | undefined,
+  context: EncryptionContext | undefined,
+  member = 'keyId',
+) {
   const key = await core.resolve(requireKeyId(keyId, member), operation, caller, true, { context })
   core.checkUsable(key)
   return key
@@ -78,11 +96,16 @@ export async function encrypt(core: KmsCore, req: EncryptRequest, caller?: KmsCa
   if (req.Plaintext === undefined) throw nullMember('plaintext')
   // Plaintext is secret: its value is never echoed in a message.
   if (req.Plaintext.length < 1) throw constraint('plaintext', undefined, 'have length greater than or equal to 1')
-  if (req.Plaintext.length > MAX_PLAINTEXT_SIZE) throw constraint('plaintext', undefined, `have length less than or equal to ${MAX_PLAINTEXT_SIZE}`)
+  if (req.Plaintext.length > MAX_PLAINTEXT_SIZE)
+    throw constraint('plaintext', undefined, `have length less than or equal to ${MAX_PLAINTEXT_SIZE}`)
   checkAlgorithm(req.EncryptionAlgorithm, 'encryptionAlgorithm')
   const key = await usableKey(core, keyId, 'Encrypt', caller, req.EncryptionContext)
   dryRun(req.DryRun)
-  return { CiphertextBlob: encryptUnder(core, key, req.Plaintext, req.EncryptionContext), KeyId: core.arnOf(key.id), EncryptionAlgorithm: ALGORITHM }
+  return {
+    CiphertextBlob: encryptUnder(core, key, req.Plaintext, req.EncryptionContext),
+    KeyId: core.arnOf(key.id),
+    EncryptionAlgorithm: ALGORITHM,
+  }
 }
 
 /**
@@ -101,8 +124,12 @@ async function openCiphertext(
 ): Promise<{ key: StoredKey; plaintext: Buffer }> {
   if (blob === undefined) throw nullMember('ciphertextBlob')
   if (blob.length < 1) throw constraint('ciphertextBlob', undefined, 'have length greater than or equal to 1')
-  if (blob.length > MAX_BLOB_SIZE) throw constraint('ciphertextBlob', undefined, `have length less than or equal to ${MAX_BLOB_SIZE}`)
-  const named = keyId === undefined ? undefined : await core.resolve(requireKeyId(keyId, member), operation, caller, true, { context })
+  if (blob.length > MAX_BLOB_SIZE)
+    throw constraint('ciphertextBlob', undefined, `have length less than or equal to ${MAX_BLOB_SIZE}`)
+  const named =
+    keyId === undefined
+      ? undefined
+      : await core.resolve(requireKeyId(keyId, member), operation, caller, true, { context })
   const header = readBlobHeader(blob)
   if (!header) throw invalidCiphertext()
   const key = await core.findKey(header.keyId)
@@ -118,7 +145,15 @@ async function openCiphertext(
 
 export async function decrypt(core: KmsCore, req: DecryptRequest, caller?: KmsCaller) {
   checkAlgorithm(req.EncryptionAlgorithm, 'encryptionAlgorithm')
-  const { key, plaintext } = await openCiphertext(core, req.CiphertextBlob, req.EncryptionContext, req.KeyId, 'Decrypt', caller, 'keyId')
+  const { key, plaintext } = await openCiphertext(
+    core,
+    req.CiphertextBlob,
+    req.EncryptionContext,
+    req.KeyId,
+    'Decrypt',
+    caller,
+    'keyId',
+  )
   if (req.DryRun === true) plaintext.fill(0)
   dryRun(req.DryRun)
   return { KeyId: core.arnOf(key.id), Plaintext: plaintext, EncryptionAlgorithm: ALGORITHM }
@@ -130,9 +165,11 @@ function dataKeyLength(req: GenerateDataKeyRequest): number {
     throw constraint('keySpec', req.KeySpec, 'satisfy enum value set: [AES_256, AES_128]')
   }
   const n = req.NumberOfBytes
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw constraint('numberOfBytes', n, 'have value greater than or equal to 1')
+  if (n !== undefined && (!Number.isInteger(n) || n < 1))
+    throw constraint('numberOfBytes', n, 'have value greater than or equal to 1')
   if (n !== undefined && n > 1024) throw constraint('numberOfBytes', n, 'have value less than or equal to 1024')
-  if ((req.KeySpec === undefined) === (n === undefined)) throw validation('Please specify either number of bytes or key spec.')
+  if ((req.KeySpec === undefined) === (n === undefined))
+    throw validation('Please specify either number of bytes or key spec.')
   return n ?? (req.KeySpec === 'AES_128' ? 16 : 32)
 }
 
@@ -142,7 +179,11 @@ export async function generateDataKey(core: KmsCore, req: GenerateDataKeyRequest
   const key = await usableKey(core, keyId, 'GenerateDataKey', caller, req.EncryptionContext)
   dryRun(req.DryRun)
   const plaintext = randomBytes(length)
-  return { CiphertextBlob: encryptUnder(core, key, plaintext, req.EncryptionContext), Plaintext: plaintext, KeyId: core.arnOf(key.id) }
+  return {
+    CiphertextBlob: encryptUnder(core, key, plaintext, req.EncryptionContext),
+    Plaintext: plaintext,
+    KeyId: core.arnOf(key.id),
+  }
 }
 
 export async function generateDataKeyWithoutPlaintext(core: KmsCore, req: GenerateDataKeyRequest, caller?: KmsCaller) {
@@ -165,9 +206,24 @@ export async function reEncrypt(core: KmsCore, req: ReEncryptRequest, caller?: K
   checkAlgorithm(req.SourceEncryptionAlgorithm, 'sourceEncryptionAlgorithm')
   checkAlgorithm(req.DestinationEncryptionAlgorithm, 'destinationEncryptionAlgorithm')
   // ReEncrypt needs kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
-  const source = await openCiphertext(core, req.CiphertextBlob, req.SourceEncryptionContext, req.SourceKeyId, 'ReEncryptFrom', caller, 'sourceKeyId')
+  const source = await openCiphertext(
+    core,
+    req.CiphertextBlob,
+    req.SourceEncryptionContext,
+    req.SourceKeyId,
+    'ReEncryptFrom',
+    caller,
+    'sourceKeyId',
+  )
   try {
-    const destination = await usableKey(core, destinationId, 'ReEncryptTo', caller, req.DestinationEncryptionContext, 'destinationKeyId')
+    const destination = await usableKey(
+      core,
+      destinationId,
+      'ReEncryptTo',
+      caller,
+      req.DestinationEncryptionContext,
+      'destinationKeyId',
+    )
     dryRun(req.DryRun)
     return {
       CiphertextBlob: encryptUnder(core, destination, source.plaintext, req.DestinationEncryptionContext),

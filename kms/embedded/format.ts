@@ -1,4 +1,7 @@
-/** @module Constants of the embedded KMS's stored formats: CiphertextBlob layout and key-material sealing (crypto/README.md §9). */
+/**
+ * @module Constants of the embedded KMS's stored formats: CiphertextBlob layout and key-material sealing
+ * (crypto/README.md §9).
+ */
 
 // DO NOT CHANGE any value in this file: every CiphertextBlob handed out and every sealed key
 // material record depends on them. A new layout gets a new BLOB_VERSION / label beside these.

@@ -4,7 +4,16 @@
  */
 import type { KmsCaller } from '../types.js'
 import { DAY_MS, type KmsCore } from './core.js'
-import { constraint, keyDoesNotExist, keyNotPendingDeletion, keyPendingDeletion, kmsFault, nullMember, unsupported, validation } from './errors.js'
+import {
+  constraint,
+  keyDoesNotExist,
+  keyNotPendingDeletion,
+  keyPendingDeletion,
+  kmsFault,
+  nullMember,
+  unsupported,
+  validation,
+} from './errors.js'
 import type { StoredKey } from './store.js'
 
 export interface Tag {
@@ -88,7 +97,9 @@ export function metadataOf(core: KmsCore, key: StoredKey): KeyMetadata {
   return m
 }
 
-/** Tag rules of CreateKey (docs/s3-sse-rules.md §6.3, KAPI-34): `aws:` prefix reserved, keys unique, AWS length limits. */
+/**
+ * Tag rules of CreateKey (docs/s3-sse-rules.md §6.3, KAPI-34): `aws:` prefix reserved, keys unique, AWS length limits.
+ */
 export function validateTags(tags: Tag[] | undefined): Array<{ TagKey: string; TagValue: string }> {
   const out: Array<{ TagKey: string; TagValue: string }> = []
   const seen = new Set<string>()
@@ -98,7 +109,8 @@ export function validateTags(tags: Tag[] | undefined): Array<{ TagKey: string; T
     if (tag.TagValue === undefined) throw nullMember(`${at}.tagValue`)
     if (tag.TagKey.length < 1) throw constraint(`${at}.tagKey`, tag.TagKey, 'have length greater than or equal to 1')
     if (tag.TagKey.length > 128) throw constraint(`${at}.tagKey`, tag.TagKey, 'have length less than or equal to 128')
-    if (tag.TagValue.length > 256) throw constraint(`${at}.tagValue`, tag.TagValue, 'have length less than or equal to 256')
+    if (tag.TagValue.length > 256)
+      throw constraint(`${at}.tagValue`, tag.TagValue, 'have length less than or equal to 256')
     if (tag.TagKey.startsWith('aws:')) throw kmsFault('TagException', 'Tags beginning with aws: are reserved')
     if (seen.has(tag.TagKey)) throw kmsFault('TagException', 'Duplicate tag keys')
     seen.add(tag.TagKey)
@@ -113,7 +125,8 @@ export async function createKey(core: KmsCore, req: CreateKeyRequest): Promise<{
     throw constraint('description', undefined, 'have length less than or equal to 8192')
   }
   if (req.KeyUsage !== undefined && req.KeyUsage !== 'ENCRYPT_DECRYPT') throw unsupported(req.KeyUsage)
-  for (const spec of [req.KeySpec, req.CustomerMasterKeySpec]) if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT') throw unsupported(spec)
+  for (const spec of [req.KeySpec, req.CustomerMasterKeySpec])
+    if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT') throw unsupported(spec)
   if (req.Origin !== undefined && req.Origin !== 'AWS_KMS') throw unsupported(req.Origin)
   if (req.MultiRegion === true) throw unsupported('MultiRegion')
   if (req.CustomKeyStoreId !== undefined) throw unsupported('CustomKeyStoreId')
@@ -127,7 +140,11 @@ export async function createKey(core: KmsCore, req: CreateKeyRequest): Promise<{
   return { KeyMetadata: metadataOf(core, key) }
 }
 
-export async function describeKey(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<{ KeyMetadata: KeyMetadata }> {
+export async function describeKey(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<{ KeyMetadata: KeyMetadata }> {
   const key = await core.resolve(requireKeyId(req.KeyId), 'DescribeKey', caller, true)
   return { KeyMetadata: metadataOf(core, key) }
 }
@@ -143,7 +160,8 @@ export function encodeMarker(kind: string, position: string): string {
 export function decodeMarker(kind: string, marker: string): string {
   const text = /^[A-Za-z0-9_-]+$/.test(marker) ? Buffer.from(marker, 'base64url').toString('utf8') : ''
   const head = `${MARKER_PREFIX}${kind}:`
-  if (!text.startsWith(head)) throw kmsFault('InvalidMarkerException', 'The marker that specifies where to start listing is not valid.')
+  if (!text.startsWith(head))
+    throw kmsFault('InvalidMarkerException', 'The marker that specifies where to start listing is not valid.')
   return text.slice(head.length)
 }
 
@@ -159,11 +177,15 @@ export function checkLimit(limit: number | undefined, max: number, fallback: num
 export async function listKeys(core: KmsCore, req: ListKeysRequest): Promise<ListKeysResponse> {
   const limit = checkLimit(req.Limit, 1000, 100)
   const after = req.Marker === undefined ? 0 : Number(decodeMarker('keys', req.Marker))
-  if (!Number.isSafeInteger(after)) throw kmsFault('InvalidMarkerException', 'The marker that specifies where to start listing is not valid.')
+  if (!Number.isSafeInteger(after))
+    throw kmsFault('InvalidMarkerException', 'The marker that specifies where to start listing is not valid.')
   await core.purgeExpired()
   const rest = [...core.keys.values()].filter((k) => k.seq > after)
   const page = rest.slice(0, limit)
-  const out: ListKeysResponse = { Keys: page.map((k) => ({ KeyId: k.id, KeyArn: core.arnOf(k.id) })), Truncated: rest.length > limit }
+  const out: ListKeysResponse = {
+    Keys: page.map((k) => ({ KeyId: k.id, KeyArn: core.arnOf(k.id) })),
+    Truncated: rest.length > limit,
+  }
   if (out.Truncated) out.NextMarker = encodeMarker('keys', String(page[page.length - 1].seq))
   return out
 }
@@ -196,14 +218,22 @@ export async function changeKey<T>(
   })
 }
 
-export async function enableKey(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
+export async function enableKey(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<Record<string, never>> {
   return changeKey(core, req.KeyId, 'EnableKey', caller, (key) => {
     if (key.state === 'PendingDeletion') throw keyPendingDeletion(core.arnOf(key.id))
     return { key: key.state === 'Enabled' ? undefined : { ...key, state: 'Enabled' }, result: {} }
   })
 }
 
-export async function disableKey(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
+export async function disableKey(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<Record<string, never>> {
   return changeKey(core, req.KeyId, 'DisableKey', caller, (key) => {
     if (key.state === 'PendingDeletion') throw keyPendingDeletion(core.arnOf(key.id))
     return { key: key.state === 'Disabled' ? undefined : { ...key, state: 'Disabled' }, result: {} }
@@ -224,13 +254,22 @@ export async function scheduleKeyDeletion(
     const deletionDate = core.now() + days * DAY_MS
     return {
       key: { ...key, state: 'PendingDeletion', deletionDate, pendingWindowDays: days },
-      result: { KeyId: core.arnOf(key.id), DeletionDate: new Date(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days },
+      result: {
+        KeyId: core.arnOf(key.id),
+        DeletionDate: new Date(deletionDate),
+        KeyState: 'PendingDeletion',
+        PendingWindowInDays: days,
+      },
     }
   })
 }
 
 /** CancelKeyDeletion: the key comes back Disabled (docs/s3-sse-rules.md §6.3, KAPI-24). */
-export async function cancelKeyDeletion(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<{ KeyId: string }> {
+export async function cancelKeyDeletion(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<{ KeyId: string }> {
   return changeKey(core, req.KeyId, 'CancelKeyDeletion', caller, (key) => {
     if (key.state !== 'PendingDeletion') throw keyNotPendingDeletion(core.arnOf(key.id))
     const { deletionDate: _d, pendingWindowDays: _w, ...rest } = key

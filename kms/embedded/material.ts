@@ -28,7 +28,13 @@ const LABEL = Buffer.from(MATERIAL_LABEL, 'utf8')
 function deriveMaterialKek(rootKey: Uint8Array, keyId: string, version: number, sealIV: Uint8Array): Buffer {
   const be32 = Buffer.alloc(4)
   be32.writeUInt32BE(version)
-  return createHmac('sha256', rootKey).update(LABEL).update(keyId, 'utf8').update(NUL).update(be32).update(sealIV).digest()
+  return createHmac('sha256', rootKey)
+    .update(LABEL)
+    .update(keyId, 'utf8')
+    .update(NUL)
+    .update(be32)
+    .update(sealIV)
+    .digest()
 }
 
 /** M1–M3: fresh random material for (keyId, version), sealed under the keyring's active root key. */
@@ -42,7 +48,13 @@ export function newSealedMaterial(keyring: RootKeySource, keyId: string, version
 }
 
 /** Seals given material (exported for tests and re-sealing under a newer root key). */
-export function sealMaterial(keyring: RootKeySource, keyId: string, version: number, material: Uint8Array, now: number): SealedMaterial {
+export function sealMaterial(
+  keyring: RootKeySource,
+  keyId: string,
+  version: number,
+  material: Uint8Array,
+  now: number,
+): SealedMaterial {
   const root = keyring.active()
   const sealIV = randomBytes(MATERIAL_SEAL_IV_SIZE)
   const nonce = randomBytes(KMS_NONCE_SIZE)
@@ -74,7 +86,11 @@ export function openMaterial(keyring: RootKeySource, keyId: string, sealed: Seal
   const sealIV = Buffer.from(sealed.sealIV, 'base64')
   const nonce = Buffer.from(sealed.nonce, 'base64')
   const body = Buffer.from(sealed.ciphertext, 'base64')
-  if (sealIV.length !== MATERIAL_SEAL_IV_SIZE || nonce.length !== KMS_NONCE_SIZE || body.length !== MATERIAL_SIZE + KMS_TAG_SIZE) {
+  if (
+    sealIV.length !== MATERIAL_SEAL_IV_SIZE ||
+    nonce.length !== KMS_NONCE_SIZE ||
+    body.length !== MATERIAL_SIZE + KMS_TAG_SIZE
+  ) {
     throw new CryptoError('tampered', `sealed key material version ${sealed.version} has fields of the wrong size`)
   }
   const rootKey = keyring.get(sealed.rootKeyVersion)
@@ -88,7 +104,10 @@ export function openMaterial(keyring: RootKeySource, keyId: string, sealed: Seal
     decipher.final()
     return material
   } catch {
-    throw new CryptoError('tampered', `sealed key material version ${sealed.version} does not open: damaged, moved, or sealed under another root key`)
+    throw new CryptoError(
+      'tampered',
+      `sealed key material version ${sealed.version} does not open: damaged, moved, or sealed under another root key`,
+    )
   } finally {
     kek.fill(0)
   }

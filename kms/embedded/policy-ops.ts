@@ -15,7 +15,8 @@ const MAX_POLICY = 32768
 const LOCKOUT_MESSAGE = 'The new key policy will not allow you to update the key policy in the future.'
 
 function checkPolicyName(name: string | undefined): void {
-  if (name !== undefined && name !== POLICY_NAME) throw kmsFault('NotFoundException', `Policy name ${name} is not valid. The only valid name is default.`)
+  if (name !== undefined && name !== POLICY_NAME)
+    throw kmsFault('NotFoundException', `Policy name ${name} is not valid. The only valid name is default.`)
 }
 
 /** Without a judge: any JSON object is a policy. */
@@ -33,14 +34,25 @@ function jsonObject(text: string): string | undefined {
  * becomes MalformedPolicyDocumentException's) and, unless bypassed, that
  * `caller` could still PutKeyPolicy under it.
  */
-export function checkNewPolicy(core: KmsCore, policy: string, caller: KmsCaller | undefined, bypass: boolean | undefined, keyArn: string): void {
+export function checkNewPolicy(
+  core: KmsCore,
+  policy: string,
+  caller: KmsCaller | undefined,
+  bypass: boolean | undefined,
+  keyArn: string,
+): void {
   if (policy.length < 1) throw constraint('policy', undefined, 'have length greater than or equal to 1')
-  if (policy.length > MAX_POLICY) throw constraint('policy', undefined, `have length less than or equal to ${MAX_POLICY}`)
+  if (policy.length > MAX_POLICY)
+    throw constraint('policy', undefined, `have length less than or equal to ${MAX_POLICY}`)
   const fault = core.judge ? core.judge.validatePolicy(policy) : jsonObject(policy)
   if (fault !== undefined) throw kmsFault('MalformedPolicyDocumentException', fault)
   if (bypass === true || !caller || !core.judge) return
   const verdict = core.judge.decide({
-    caller, action: 'kms:PutKeyPolicy', resource: keyArn, resourceAccount: core.accountId, keyPolicy: policy,
+    caller,
+    action: 'kms:PutKeyPolicy',
+    resource: keyArn,
+    resourceAccount: core.accountId,
+    keyPolicy: policy,
     context: { 'kms:calleraccount': [caller.accountId] },
   })
   if (verdict.decision !== 'allow') throw kmsFault('MalformedPolicyDocumentException', LOCKOUT_MESSAGE)
@@ -64,13 +76,21 @@ export async function putKeyPolicy(
   })
 }
 
-export async function getKeyPolicy(core: KmsCore, req: { KeyId?: string; PolicyName?: string }, caller?: KmsCaller): Promise<{ Policy: string; PolicyName: string }> {
+export async function getKeyPolicy(
+  core: KmsCore,
+  req: { KeyId?: string; PolicyName?: string },
+  caller?: KmsCaller,
+): Promise<{ Policy: string; PolicyName: string }> {
   checkPolicyName(req.PolicyName)
   const key = await core.resolve(requireKeyId(req.KeyId), 'GetKeyPolicy', caller, false)
   return { Policy: keyPolicyOf(key, core.accountId, core.region), PolicyName: POLICY_NAME }
 }
 
-export async function listKeyPolicies(core: KmsCore, req: { KeyId?: string; Limit?: number; Marker?: string }, caller?: KmsCaller): Promise<{ PolicyNames: string[]; Truncated: boolean }> {
+export async function listKeyPolicies(
+  core: KmsCore,
+  req: { KeyId?: string; Limit?: number; Marker?: string },
+  caller?: KmsCaller,
+): Promise<{ PolicyNames: string[]; Truncated: boolean }> {
   checkLimit(req.Limit, 1000, 100)
   await core.resolve(requireKeyId(req.KeyId), 'ListKeyPolicies', caller, false)
   return { PolicyNames: [POLICY_NAME], Truncated: false }

@@ -28,7 +28,8 @@ export async function enableKeyRotation(
   caller?: KmsCaller,
 ): Promise<Record<string, never>> {
   const period = req.RotationPeriodInDays ?? 365
-  if (!Number.isInteger(period) || period < 90) throw constraint('rotationPeriodInDays', period, 'have value greater than or equal to 90')
+  if (!Number.isInteger(period) || period < 90)
+    throw constraint('rotationPeriodInDays', period, 'have value greater than or equal to 90')
   if (period > 2560) throw constraint('rotationPeriodInDays', period, 'have value less than or equal to 2560')
   return changeKey(core, req.KeyId, 'EnableKeyRotation', caller, (key) => {
     checkRotatable(core, key)
@@ -37,7 +38,11 @@ export async function enableKeyRotation(
   })
 }
 
-export async function disableKeyRotation(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<Record<string, never>> {
+export async function disableKeyRotation(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<Record<string, never>> {
   return changeKey(core, req.KeyId, 'DisableKeyRotation', caller, (key) => {
     checkRotatable(core, key)
     const { rotation: _r, ...rest } = key
@@ -46,7 +51,11 @@ export async function disableKeyRotation(core: KmsCore, req: { KeyId?: string },
 }
 
 /** GetKeyRotationStatus; period and next date only while enabled (KAPI-25). */
-export async function getKeyRotationStatus(core: KmsCore, req: { KeyId?: string }, caller?: KmsCaller): Promise<GetKeyRotationStatusResponse> {
+export async function getKeyRotationStatus(
+  core: KmsCore,
+  req: { KeyId?: string },
+  caller?: KmsCaller,
+): Promise<GetKeyRotationStatusResponse> {
   const key = await core.resolve(requireKeyId(req.KeyId), 'GetKeyRotationStatus', caller, false)
   if (key.state === 'PendingDeletion') throw keyPendingDeletion(core.arnOf(key.id))
   if (!key.rotation) return { KeyRotationEnabled: false, KeyId: key.id }
@@ -65,7 +74,11 @@ export async function getKeyRotationStatus(core: KmsCore, req: { KeyId?: string 
  * encrypts from now on; ciphertexts of older versions still decrypt. Accepts any key reference;
  * the key must be Enabled. Returns the key id and the new material version.
  */
-export async function rotateKeyMaterial(core: KmsCore, keyId: string, caller?: KmsCaller): Promise<{ keyId: string; materialVersion: number }> {
+export async function rotateKeyMaterial(
+  core: KmsCore,
+  keyId: string,
+  caller?: KmsCaller,
+): Promise<{ keyId: string; materialVersion: number }> {
   const resolved = await core.resolve(requireKeyId(keyId), 'RotateKeyOnDemand', caller, true)
   return core.mutate(() => {
     const key = core.keys.get(resolved.id)
@@ -73,6 +86,9 @@ export async function rotateKeyMaterial(core: KmsCore, keyId: string, caller?: K
     checkRotatable(core, key)
     const version = key.materials[key.materials.length - 1].version + 1
     const material = newSealedMaterial(core.keyring, key.id, version, core.now())
-    return { ops: [{ type: 'put-key', key: { ...key, materials: [...key.materials, material] } }], result: { keyId: key.id, materialVersion: version } }
+    return {
+      ops: [{ type: 'put-key', key: { ...key, materials: [...key.materials, material] } }],
+      result: { keyId: key.id, materialVersion: version },
+    }
   })
 }

@@ -4,7 +4,14 @@
  * for timestamps. No HTTP here: server/kms/handler.ts serves it, local-client.ts calls it in-process.
  */
 import type { KmsCaller } from '../types.js'
-import { createAlias, deleteAlias, ensureKeys, listAliases, type EnsuredKey, type KeySpecInConfig } from './alias-ops.js'
+import {
+  createAlias,
+  deleteAlias,
+  ensureKeys,
+  listAliases,
+  type EnsuredKey,
+  type KeySpecInConfig,
+} from './alias-ops.js'
 import { KmsCore, type EmbeddedKmsOptions } from './core.js'
 import {
   decrypt,
@@ -29,7 +36,15 @@ import {
   type ListKeysRequest,
 } from './key-ops.js'
 import { LevelKmsStore } from './store.js'
-import { checkGrantTokens, createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant, type CreateGrantRequest } from './grant-ops.js'
+import {
+  checkGrantTokens,
+  createGrant,
+  listGrants,
+  listRetirableGrants,
+  retireGrant,
+  revokeGrant,
+  type CreateGrantRequest,
+} from './grant-ops.js'
 import { checkNewPolicy, getKeyPolicy, listKeyPolicies, putKeyPolicy } from './policy-ops.js'
 import { disableKeyRotation, enableKeyRotation, getKeyRotationStatus, rotateKeyMaterial } from './rotation-ops.js'
 
@@ -72,7 +87,14 @@ export class EmbeddedKms {
   /** CreateKey: the caller's IAM policies must allow kms:CreateKey; a given Policy is checked and stored. */
   createKey(req: CreateKeyRequest = {}, caller?: KmsCaller) {
     this.core.authorize(undefined, 'CreateKey', caller)
-    if (req.Policy !== undefined) checkNewPolicy(this.core, req.Policy, caller, req.BypassPolicyLockoutSafetyCheck, `arn:aws:kms:${this.core.region}:${this.core.accountId}:key/*`)
+    if (req.Policy !== undefined)
+      checkNewPolicy(
+        this.core,
+        req.Policy,
+        caller,
+        req.BypassPolicyLockoutSafetyCheck,
+        `arn:aws:kms:${this.core.region}:${this.core.accountId}:key/*`,
+      )
     return createKey(this.core, req)
   }
   describeKey(req: KeyIdRequest, caller?: KmsCaller) {
@@ -82,7 +104,10 @@ export class EmbeddedKms {
     this.core.authorize(undefined, 'ListKeys', caller)
     return listKeys(this.core, req)
   }
-  putKeyPolicy(req: { KeyId?: string; PolicyName?: string; Policy?: string; BypassPolicyLockoutSafetyCheck?: boolean }, caller?: KmsCaller) {
+  putKeyPolicy(
+    req: { KeyId?: string; PolicyName?: string; Policy?: string; BypassPolicyLockoutSafetyCheck?: boolean },
+    caller?: KmsCaller,
+  ) {
     return putKeyPolicy(this.core, req, caller)
   }
   getKeyPolicy(req: { KeyId?: string; PolicyName?: string }, caller?: KmsCaller) {
@@ -94,7 +119,10 @@ export class EmbeddedKms {
   createGrant(req: CreateGrantRequest, caller?: KmsCaller) {
     return createGrant(this.core, req, caller)
   }
-  listGrants(req: { KeyId?: string; Limit?: number; Marker?: string; GrantId?: string; GranteePrincipal?: string }, caller?: KmsCaller) {
+  listGrants(
+    req: { KeyId?: string; Limit?: number; Marker?: string; GrantId?: string; GranteePrincipal?: string },
+    caller?: KmsCaller,
+  ) {
     return listGrants(this.core, req, caller)
   }
   listRetirableGrants(req: { RetiringPrincipal?: string; Limit?: number; Marker?: string }, caller?: KmsCaller) {

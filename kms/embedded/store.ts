@@ -84,7 +84,8 @@ function decode<T extends { v: number }>(text: string, what: string): T {
   } catch {
     throw new Error(`embedded KMS store: a ${what} record is not JSON`)
   }
-  if (parsed.v !== 1) throw new Error(`embedded KMS store: a ${what} record has format version ${String(parsed.v)}; this build reads 1`)
+  if (parsed.v !== 1)
+    throw new Error(`embedded KMS store: a ${what} record has format version ${String(parsed.v)}; this build reads 1`)
   return parsed as T
 }
 
@@ -123,7 +124,11 @@ export class LevelKmsStore implements KmsStore {
         case 'del-alias':
           return { type: 'del' as const, key: ALIAS_PREFIX + op.name }
         case 'put-grant':
-          return { type: 'put' as const, key: `${GRANT_PREFIX}${op.grant.keyId}/${op.grant.id}`, value: JSON.stringify(op.grant) }
+          return {
+            type: 'put' as const,
+            key: `${GRANT_PREFIX}${op.grant.keyId}/${op.grant.id}`,
+            value: JSON.stringify(op.grant),
+          }
         case 'del-grant':
           return { type: 'del' as const, key: `${GRANT_PREFIX}${op.keyId}/${op.id}` }
       }

@@ -26,7 +26,11 @@ export interface CommonArgs {
 }
 
 /** Parses `argv` with the common options plus `extra`; throws AdminError on a bad flag. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], extra: O, allowPositionals = false) {
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  extra: O,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, strict: true, allowPositionals })
   } catch (err) {
@@ -34,10 +38,12 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-export function commonArgs(values: { 'data-dir'?: unknown; 'audit-log'?: unknown; region?: unknown }, env = process.env): CommonArgs {
+export function commonArgs(
+  values: { 'data-dir'?: unknown; 'audit-log'?: unknown; region?: unknown },
+  env = process.env,
+): CommonArgs {
   const dataDir = String(values['data-dir'] ?? env.STRONGROOM_DATA_DIR ?? FLAGS['data-dir'].default)
   const auditLog = (values['audit-log'] as string | undefined) ?? (env.STRONGROOM_AUDIT_LOG || undefined)
   const region = String(values.region ?? env.AWS_REGION ?? FLAGS.region.default)
   return { dataDir, auditLog, region }
 }
-

@@ -24,7 +24,8 @@ export async function runAdmin(command: string, argv: string[]): Promise<number>
     throw new AdminError(`unknown command '${command}'`, 2)
   } catch (err) {
     if (!(err instanceof AdminError)) throw err
-    const usage = err.code === 2 ? `\n${command === 'keys' ? KEYS_USAGE : command === 'kms' ? KMS_USAGE : VERIFY_USAGE}` : '\n'
+    const usage =
+      err.code === 2 ? `\n${command === 'keys' ? KEYS_USAGE : command === 'kms' ? KMS_USAGE : VERIFY_USAGE}` : '\n'
     process.stderr.write(`strongroom ${command}: ${err.message}${usage}`)
     return err.code
   }

@@ -4,7 +4,15 @@ import { COMMON_USAGE, commonArgs, parseCommand } from './args.js'
 import { liveRewrap } from './live-client.js'
 import { progressReporter } from './progress.js'
 import { countUsage, rewrap, type RewrapResult, type VersionUsage } from './rewrap.js'
-import { AdminError, SERVER_RUNNING, kmsDirs, openAdminStore, openKeyring, openLocked, type AdminStore } from './store.js'
+import {
+  AdminError,
+  SERVER_RUNNING,
+  kmsDirs,
+  openAdminStore,
+  openKeyring,
+  openLocked,
+  type AdminStore,
+} from './store.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
 import { LevelMetadataStore } from '../../storage/level/metadata.js'
 import path from 'node:path'
@@ -47,7 +55,16 @@ version; older versions keep opening what they sealed until it is rewrapped.
 ${COMMON_USAGE}`
 
 export async function keysCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { 'from-version': { type: 'string' }, limit: { type: 'string' }, kms: { type: 'boolean' }, endpoint: { type: 'string' } }, true)
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      'from-version': { type: 'string' },
+      limit: { type: 'string' },
+      kms: { type: 'boolean' },
+      endpoint: { type: 'string' },
+    },
+    true,
+  )
   const [sub, ...rest] = positionals
   if (values.help || sub === undefined) {
     process.stdout.write(KEYS_USAGE)
@@ -63,8 +80,16 @@ export async function keysCommand(argv: string[]): Promise<number> {
         const keyring = await openKeyring(common.dataDir)
         const from = keyring.active().version
         const version = await keyring.rotate()
-        audit.audit({ operation: 'keys rotate', action: 'rotate', outcome: 'ok', fromVersion: from, toVersion: version })
-        process.stdout.write(`rotated: version ${version} is now active (was ${from}); run 'strongroom keys rewrap' (server stopped, or --endpoint URL beside it) to move existing objects to it\n`)
+        audit.audit({
+          operation: 'keys rotate',
+          action: 'rotate',
+          outcome: 'ok',
+          fromVersion: from,
+          toVersion: version,
+        })
+        process.stdout.write(
+          `rotated: version ${version} is now active (was ${from}); run 'strongroom keys rewrap' (server stopped, or --endpoint URL beside it) to move existing objects to it\n`,
+        )
         return 0
       }
       case 'rewrap':
@@ -106,21 +131,42 @@ async function list(dataDir: string): Promise<number> {
   for (const v of keyring.versions()) {
     const u = usage?.get(v.version)
     const state = v.version === active ? 'active (sealing)' : v.state
-    rows.push([String(v.version), state, v.createdAt, ...(u || usage ? [String(u?.objects ?? 0), String(u?.uploads ?? 0), String(u?.kmsMaterials ?? 0)] : ['-', '-', '-'])])
+    rows.push([
+      String(v.version),
+      state,
+      v.createdAt,
+      ...(u || usage
+        ? [String(u?.objects ?? 0), String(u?.uploads ?? 0), String(u?.kmsMaterials ?? 0)]
+        : ['-', '-', '-']),
+    ])
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n')
+  for (const r of rows)
+    process.stdout.write(
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd() + '\n',
+    )
   for (const [v, u] of usage ?? []) {
-    if (!keyring.versions().some((k) => k.version === v)) process.stdout.write(`warning: ${u.objects + u.uploads + u.kmsMaterials} records name root key version ${v}, which is not in the keyring\n`)
+    if (!keyring.versions().some((k) => k.version === v))
+      process.stdout.write(
+        `warning: ${u.objects + u.uploads + u.kmsMaterials} records name root key version ${v}, which is not in the keyring\n`,
+      )
   }
   process.stdout.write(note)
   return 0
 }
 
-async function rewrapCommand(common: ReturnType<typeof commonArgs>, values: Record<string, unknown>, audit: ReturnType<typeof openAuditLog>): Promise<number> {
+async function rewrapCommand(
+  common: ReturnType<typeof commonArgs>,
+  values: Record<string, unknown>,
+  audit: ReturnType<typeof openAuditLog>,
+): Promise<number> {
   const fromVersion = positiveInt(values['from-version'], '--from-version')
   const limit = positiveInt(values.limit, '--limit')
-  if (values.endpoint !== undefined) return liveRewrapCommand(String(values.endpoint), common, { fromVersion, limit, kms: values.kms === true })
+  if (values.endpoint !== undefined)
+    return liveRewrapCommand(String(values.endpoint), common, { fromVersion, limit, kms: values.kms === true })
   const store = await openAdminStore(common.dataDir, common.region)
   const controller = new AbortController()
   const stop = () => {
@@ -135,13 +181,24 @@ async function rewrapCommand(common: ReturnType<typeof commonArgs>, values: Reco
     const active = store.keyring.active().version
     if (fromVersion === active) throw new AdminError(`version ${fromVersion} is the active version: nothing to rewrap`)
     const res = await rewrap(store.meta, store.keyring, kmsDirs(store.dataDir), {
-      fromVersion, limit, signal: controller.signal, audit, onProgress: progress.update,
+      fromVersion,
+      limit,
+      signal: controller.signal,
+      audit,
+      onProgress: progress.update,
       dataKeys: async () => (await store.kms()).dataKeys,
       reEncrypt: values.kms ? async (kms) => reEncryptDataKey(await store.kms(), kms) : undefined,
     })
     progress.done()
     printSummary(res, (Date.now() - started) / 1000)
-    audit.audit({ operation: 'keys rewrap', action: 'rewrap', outcome: res.failed.length ? 'failed' : res.stopped ? 'stopped' : 'ok', toVersion: res.toVersion, fromVersion, count: res.rewrapped })
+    audit.audit({
+      operation: 'keys rewrap',
+      action: 'rewrap',
+      outcome: res.failed.length ? 'failed' : res.stopped ? 'stopped' : 'ok',
+      toVersion: res.toVersion,
+      fromVersion,
+      count: res.rewrapped,
+    })
     if (res.stopped) {
       process.stdout.write(`stopped before the end: run 'strongroom keys rewrap' again to continue\n`)
       return controller.signal.aborted ? 130 : 3
@@ -167,8 +224,16 @@ function printSummary(res: RewrapResult, secs: number): void {
 }
 
 /** `keys rewrap --endpoint URL`: the running server rewraps; this process shows its progress. */
-async function liveRewrapCommand(endpoint: string, common: ReturnType<typeof commonArgs>, o: { fromVersion?: number; limit?: number; kms: boolean }): Promise<number> {
-  if (o.kms) throw new AdminError('--kms needs the embedded KMS opened offline: run it without --endpoint, with the server stopped', 2)
+async function liveRewrapCommand(
+  endpoint: string,
+  common: ReturnType<typeof commonArgs>,
+  o: { fromVersion?: number; limit?: number; kms: boolean },
+): Promise<number> {
+  if (o.kms)
+    throw new AdminError(
+      '--kms needs the embedded KMS opened offline: run it without --endpoint, with the server stopped',
+      2,
+    )
   const cred = {
     accessKeyId: process.env.STRONGROOM_ACCESS_KEY_ID || 'test',
     secretAccessKey: process.env.STRONGROOM_SECRET_ACCESS_KEY || 'test',
@@ -183,13 +248,20 @@ async function liveRewrapCommand(endpoint: string, common: ReturnType<typeof com
   process.once('SIGTERM', stop)
   const progress = progressReporter(process.stderr, 'rewrap (live)')
   try {
-    const answer = await liveRewrap(endpoint, cred, { fromVersion: o.fromVersion, limit: o.limit, signal: controller.signal, onProgress: progress.update })
+    const answer = await liveRewrap(endpoint, cred, {
+      fromVersion: o.fromVersion,
+      limit: o.limit,
+      signal: controller.signal,
+      onProgress: progress.update,
+    })
     progress.done()
     const res = answer.result
     printSummary(res, answer.seconds)
     process.stdout.write(`note: ${answer.note}\n`)
     if (res.stopped) {
-      process.stdout.write(`stopped before the end: run 'strongroom keys rewrap --endpoint ${endpoint}' again to continue\n`)
+      process.stdout.write(
+        `stopped before the end: run 'strongroom keys rewrap --endpoint ${endpoint}' again to continue\n`,
+      )
       return controller.signal.aborted || answer.aborted ? 130 : 3
     }
     return res.failed.length ? 1 : 0
@@ -200,16 +272,30 @@ async function liveRewrapCommand(endpoint: string, common: ReturnType<typeof com
 }
 
 /** KMS ReEncrypt of an SSE-KMS data key to the same key and context; undefined if the material did not change. */
-async function reEncryptDataKey(k: Awaited<ReturnType<AdminStore['kms']>>, rec: KmsKeyRecord): Promise<string | undefined> {
+async function reEncryptDataKey(
+  k: Awaited<ReturnType<AdminStore['kms']>>,
+  rec: KmsKeyRecord,
+): Promise<string | undefined> {
   const blob = Buffer.from(rec.ciphertextBlob, 'base64')
   const kms = k.opened.accounts ? k.opened.accounts.forCall(undefined, blob) : k.opened.service
   if (!kms) throw new Error('SSE-KMS data keys can only be re-encrypted by the embedded KMS')
-  const out = await kms.reEncrypt({ CiphertextBlob: blob, SourceEncryptionContext: rec.context, DestinationKeyId: rec.keyArn, DestinationEncryptionContext: rec.context })
+  const out = await kms.reEncrypt({
+    CiphertextBlob: blob,
+    SourceEncryptionContext: rec.context,
+    DestinationKeyId: rec.keyArn,
+    DestinationEncryptionContext: rec.context,
+  })
   // Header: magic (3) ‖ version (1) ‖ key id (16) ‖ BE32 material version (4) ‖ …
-  return out.CiphertextBlob.readUInt32BE(20) === blob.readUInt32BE(20) ? undefined : out.CiphertextBlob.toString('base64')
+  return out.CiphertextBlob.readUInt32BE(20) === blob.readUInt32BE(20)
+    ? undefined
+    : out.CiphertextBlob.toString('base64')
 }
 
-async function retire(common: ReturnType<typeof commonArgs>, arg: string | undefined, audit: ReturnType<typeof openAuditLog>): Promise<number> {
+async function retire(
+  common: ReturnType<typeof commonArgs>,
+  arg: string | undefined,
+  audit: ReturnType<typeof openAuditLog>,
+): Promise<number> {
   const version = positiveInt(arg, 'the version to retire')
   if (version === undefined) throw new AdminError('which version? strongroom keys retire N', 2)
   const store = await openAdminStore(common.dataDir, common.region)
@@ -217,10 +303,17 @@ async function retire(common: ReturnType<typeof commonArgs>, arg: string | undef
     const info = store.keyring.versions().find((v) => v.version === version)
     if (!info) throw new AdminError(`root key version ${version} is not in the keyring`)
     if (info.state === 'retired') throw new AdminError(`root key version ${version} is already retired`)
-    if (store.keyring.active().version === version) throw new AdminError(`root key version ${version} is the active version: rotate first`)
+    if (store.keyring.active().version === version)
+      throw new AdminError(`root key version ${version} is the active version: rotate first`)
     const u = (await countUsage(store.meta, kmsDirs(store.dataDir))).get(version)
     if (u && u.objects + u.uploads + u.kmsMaterials > 0) {
-      audit.audit({ operation: 'keys retire', action: 'retire', outcome: 'refused-in-use', fromVersion: version, count: u.objects + u.uploads + u.kmsMaterials })
+      audit.audit({
+        operation: 'keys retire',
+        action: 'retire',
+        outcome: 'refused-in-use',
+        fromVersion: version,
+        count: u.objects + u.uploads + u.kmsMaterials,
+      })
       throw new AdminError(
         `refused: root key version ${version} still seals ${u.objects} objects, ${u.uploads} multipart uploads and ${u.kmsMaterials} KMS key materials; run 'strongroom keys rewrap' first`,
       )

@@ -27,7 +27,11 @@ rotate-key-on-demand).
 ${COMMON_USAGE}`
 
 export async function kmsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { description: { type: 'string' }, alias: { type: 'string' } }, true)
+  const { values, positionals } = parseCommand(
+    argv,
+    { description: { type: 'string' }, alias: { type: 'string' } },
+    true,
+  )
   const [sub, ...rest] = positionals
   if (values.help || sub === undefined) {
     process.stdout.write(KMS_USAGE)
@@ -37,13 +41,21 @@ export async function kmsCommand(argv: string[]): Promise<number> {
   const common = commonArgs(values)
   const dataDir = path.resolve(common.dataDir)
   const keyring = await openKeyring(dataDir)
-  const kms = await openLocked(() => EmbeddedKms.openDir(path.join(dataDir, 'kms'), { keyring, region: common.region, accountId: DEFAULT_ACCOUNT_ID }))
+  const kms = await openLocked(() =>
+    EmbeddedKms.openDir(path.join(dataDir, 'kms'), { keyring, region: common.region, accountId: DEFAULT_ACCOUNT_ID }),
+  )
   const audit = openAuditLog(common.auditLog)
   try {
     if (sub === 'create-key') {
       const { KeyMetadata: md } = await kms.createKey({ Description: values.description as string | undefined })
       if (values.alias) await kms.createAlias({ AliasName: values.alias as string, TargetKeyId: md.KeyId })
-      audit.audit({ operation: 'kms create-key', action: 'seal', outcome: 'ok', kmsKeyArn: md.Arn, rootKeyVersion: keyring.active().version })
+      audit.audit({
+        operation: 'kms create-key',
+        action: 'seal',
+        outcome: 'ok',
+        kmsKeyArn: md.Arn,
+        rootKeyVersion: keyring.active().version,
+      })
       process.stdout.write(`${md.KeyId}\t${md.Arn}${values.alias ? `\t${String(values.alias)}` : ''}\n`)
       return 0
     }
@@ -55,23 +67,38 @@ export async function kmsCommand(argv: string[]): Promise<number> {
         const page = await kms.listKeys({ Marker: marker })
         for (const k of page.Keys) {
           const { KeyMetadata: md } = await kms.describeKey({ KeyId: k.KeyId })
-          const names = aliases.filter((a: { TargetKeyId?: string }) => a.TargetKeyId === k.KeyId).map((a: { AliasName?: string }) => a.AliasName)
+          const names = aliases
+            .filter((a: { TargetKeyId?: string }) => a.TargetKeyId === k.KeyId)
+            .map((a: { AliasName?: string }) => a.AliasName)
           rows.push([k.KeyId, md.KeyState, md.KeyManager, md.Description || '-', names.join(',') || '-'])
         }
         marker = page.Truncated ? page.NextMarker : undefined
       } while (marker)
       const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n')
+      for (const r of rows)
+        process.stdout.write(
+          r
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd() + '\n',
+        )
       return 0
     }
     const keyId = rest[0]
     if (!keyId) throw new AdminError('which key? strongroom kms rotate-key KEY', 2)
     const { keyId: id, materialVersion } = await kms.rotateKeyMaterial(keyId)
-    audit.audit({ operation: 'kms rotate-key', action: 'rotate', outcome: 'ok', kmsKeyArn: kms.arnOf(id), toVersion: materialVersion })
+    audit.audit({
+      operation: 'kms rotate-key',
+      action: 'rotate',
+      outcome: 'ok',
+      kmsKeyArn: kms.arnOf(id),
+      toVersion: materialVersion,
+    })
     process.stdout.write(`rotated ${id}: key material version ${materialVersion} now encrypts\n`)
     return 0
   } catch (err) {
-    if ((err as Error).name === 'KmsError' || (err as { __type?: string }).__type) throw new AdminError((err as Error).message)
+    if ((err as Error).name === 'KmsError' || (err as { __type?: string }).__type)
+      throw new AdminError((err as Error).message)
     throw err
   } finally {
     await audit.close()

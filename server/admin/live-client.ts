@@ -16,10 +16,23 @@ export interface RootCredentials {
 }
 
 /** SigV4 headers for a path-only request with a fully signed body. */
-export function signAdminRequest(method: string, url: URL, body: string, cred: RootCredentials, now = new Date()): Record<string, string> {
+export function signAdminRequest(
+  method: string,
+  url: URL,
+  body: string,
+  cred: RootCredentials,
+  now = new Date(),
+): Record<string, string> {
   const payloadHash = sha256Hex(body)
   const headers = signRequest({
-    method, url, headers: { 'x-amz-content-sha256': payloadHash }, payloadHash, region: cred.region, service: 's3', credentials: cred, now,
+    method,
+    url,
+    headers: { 'x-amz-content-sha256': payloadHash },
+    payloadHash,
+    region: cred.region,
+    service: 's3',
+    credentials: cred,
+    now,
   })
   delete headers.host
   return headers
@@ -47,10 +60,17 @@ export async function liveRewrap(
   const body = JSON.stringify({ fromVersion: opts.fromVersion, limit: opts.limit })
   let res: Response
   try {
-    res = await fetch(url, { method: 'POST', body, headers: { ...signAdminRequest('POST', url, body, cred), 'content-type': 'application/json' }, signal: opts.signal })
+    res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { ...signAdminRequest('POST', url, body, cred), 'content-type': 'application/json' },
+      signal: opts.signal,
+    })
   } catch (err) {
     if (opts.signal?.aborted) throw new AdminError('interrupted before the server answered', 130)
-    throw new AdminError(`cannot reach the server at ${url.origin}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`)
+    throw new AdminError(
+      `cannot reach the server at ${url.origin}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+    )
   }
   if (res.status !== 200) {
     const text = await res.text()
@@ -58,7 +78,9 @@ export async function liveRewrap(
     try {
       const j = JSON.parse(text) as { error?: string; message?: string }
       message = `${j.error ?? res.status}: ${j.message ?? ''}`
-    } catch { /* not JSON: show it as is */ }
+    } catch {
+      /* not JSON: show it as is */
+    }
     throw new AdminError(`the server refused the live rewrap (HTTP ${res.status}) ${message}`.trim())
   }
   let final: LiveRewrapAnswer | undefined
@@ -84,8 +106,11 @@ export async function liveRewrap(
     if (rest) line(rest)
   } catch (err) {
     if (err instanceof AdminError) throw err
-    if (opts.signal?.aborted) throw new AdminError('interrupted: the server stops starting records; run the command again to continue', 130)
-    throw new AdminError(`the connection to the server broke during the rewrap (${(err as Error).message}); run it again to continue`)
+    if (opts.signal?.aborted)
+      throw new AdminError('interrupted: the server stops starting records; run the command again to continue', 130)
+    throw new AdminError(
+      `the connection to the server broke during the rewrap (${(err as Error).message}); run it again to continue`,
+    )
   }
   if (!final) throw new AdminError('the server closed the stream without a result; run the command again to continue')
   return final

@@ -39,17 +39,29 @@ export function liveRewrapHandler(svc: Services): (c: Context<AppEnv>) => Promis
     try {
       const auth = authenticate(
         { method: 'POST', path: target.path, query: target.query, headers, now: new Date() },
-        { lookup: (akid) => svc.config.credentials.find((k) => k.accessKeyId === akid), region: svc.config.region, maxSkewSeconds: svc.config.maxClockSkewSeconds },
+        {
+          lookup: (akid) => svc.config.credentials.find((k) => k.accessKeyId === akid),
+          region: svc.config.region,
+          maxSkewSeconds: svc.config.maxClockSkewSeconds,
+        },
       )
-      if (!auth || auth.mode !== 'header' || auth.accessKeyId !== root.accessKeyId || auth.accountId !== root.accountId) {
+      if (
+        !auth ||
+        auth.mode !== 'header' ||
+        auth.accessKeyId !== root.accessKeyId ||
+        auth.accountId !== root.accountId
+      ) {
         throw new S3Error('AccessDenied', { message: 'only the root credentials may run a live rewrap' })
       }
       principal = { accessKeyId: auth.accessKeyId, accountId: auth.accountId }
-      if (Number(headers['content-length'] ?? 0) > MAX_BODY) return c.json({ error: 'BadRequest', message: `body over ${MAX_BODY} bytes` }, 400)
+      if (Number(headers['content-length'] ?? 0) > MAX_BODY)
+        return c.json({ error: 'BadRequest', message: `body over ${MAX_BODY} bytes` }, 400)
       const body = Buffer.from(await c.req.arrayBuffer())
       if (body.length > MAX_BODY) return c.json({ error: 'BadRequest', message: `body over ${MAX_BODY} bytes` }, 400)
       if (auth.payload.kind !== 'sha256' || auth.payload.hex !== sha256Hex(body)) {
-        throw new S3Error('AccessDenied', { message: 'the admin request body must be signed (x-amz-content-sha256 of the body)' })
+        throw new S3Error('AccessDenied', {
+          message: 'the admin request body must be signed (x-amz-content-sha256 of the body)',
+        })
       }
       opts = parseOptions(body)
     } catch (err) {
@@ -57,7 +69,14 @@ export function liveRewrapHandler(svc: Services): (c: Context<AppEnv>) => Promis
       const e = toS3Error(err)
       return c.json({ error: e.code, message: e.message }, e.status === 403 || e.status === 400 ? e.status : 403)
     }
-    if (running) return c.json({ error: 'RewrapInProgress', message: 'a live rewrap is already running on this server; wait for it to finish' }, 409)
+    if (running)
+      return c.json(
+        {
+          error: 'RewrapInProgress',
+          message: 'a live rewrap is already running on this server; wait for it to finish',
+        },
+        409,
+      )
     running = true
     const active = svc.keyring.active().version
     if (opts.fromVersion === active) {
@@ -72,7 +91,10 @@ export function liveRewrapHandler(svc: Services): (c: Context<AppEnv>) => Promis
     c.env.outgoing.once('close', onClose)
     const audit = svc.audit
     const requestId = `admin-${Date.now().toString(36)}`
-    const withWho = audit && { audit: (e: Parameters<typeof audit.audit>[0]) => audit.audit({ ...e, requestId, principal }), close: audit.close }
+    const withWho = audit && {
+      audit: (e: Parameters<typeof audit.audit>[0]) => audit.audit({ ...e, requestId, principal }),
+      close: audit.close,
+    }
     c.header('Content-Type', 'text/plain; charset=utf-8')
     c.header('Cache-Control', 'no-store')
     return stream(c, async (out) => {
@@ -95,11 +117,28 @@ export function liveRewrapHandler(svc: Services): (c: Context<AppEnv>) => Promis
         })
         await pending
         const outcome = res.failed.length ? 'failed' : res.stopped ? 'stopped' : 'ok'
-        withWho?.audit({ operation: 'keys rewrap', action: 'rewrap', outcome, toVersion: res.toVersion, fromVersion: opts.fromVersion, count: res.rewrapped, reason: 'live' })
-        await out.write(JSON.stringify({ result: res, seconds: (Date.now() - started) / 1000, aborted: controller.signal.aborted, note: KMS_MATERIAL_NOTE }) + '\n')
+        withWho?.audit({
+          operation: 'keys rewrap',
+          action: 'rewrap',
+          outcome,
+          toVersion: res.toVersion,
+          fromVersion: opts.fromVersion,
+          count: res.rewrapped,
+          reason: 'live',
+        })
+        await out.write(
+          JSON.stringify({
+            result: res,
+            seconds: (Date.now() - started) / 1000,
+            aborted: controller.signal.aborted,
+            note: KMS_MATERIAL_NOTE,
+          }) + '\n',
+        )
       } catch (err) {
         svc.log.error('live rewrap failed', { err })
-        await out.write(JSON.stringify({ error: 'InternalError', message: (err as Error).message }) + '\n').catch(() => {})
+        await out
+          .write(JSON.stringify({ error: 'InternalError', message: (err as Error).message }) + '\n')
+          .catch(() => {})
       } finally {
         c.env.outgoing.off('close', onClose)
         running = false
@@ -124,7 +163,8 @@ function parseOptions(body: Buffer): { fromVersion?: number; limit?: number } {
   const int = (name: string) => {
     const x = o[name]
     if (x === undefined) return undefined
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1) throw new BadOptions(`${name} must be a positive integer`)
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1)
+      throw new BadOptions(`${name} must be a positive integer`)
     return x
   }
   return { fromVersion: int('fromVersion'), limit: int('limit') }

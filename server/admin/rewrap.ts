@@ -112,16 +112,33 @@ export interface RewrapResult {
 type Item = { kind: 'object'; rec: ObjectRecord } | { kind: 'upload'; rec: UploadRecord }
 
 /** Re-seals everything under older root key versions to the active one. */
-export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs: readonly string[], opts: RewrapOptions = {}): Promise<RewrapResult> {
+export async function rewrap(
+  meta: MetadataStore,
+  keyring: RootKeyring,
+  kmsDirs: readonly string[],
+  opts: RewrapOptions = {},
+): Promise<RewrapResult> {
   const toVersion = keyring.active().version
-  const stale = (v: number | undefined) => v !== undefined && v !== toVersion && (opts.fromVersion === undefined || v === opts.fromVersion)
+  const stale = (v: number | undefined) =>
+    v !== undefined && v !== toVersion && (opts.fromVersion === undefined || v === opts.fromVersion)
   const rootStale = (enc: EncryptionRecord) => stale(rootVersionOf(enc))
   const tagStale = (enc: EncryptionRecord) => stale(enc.manifest?.rootKeyVersion)
   // --from-version limits the upgrade to SR2 too: only records sealed under that version change.
-  const upgradeWanted = (enc: EncryptionRecord) => upgradable(enc) && (opts.fromVersion === undefined || rootVersionOf(enc) === opts.fromVersion)
+  const upgradeWanted = (enc: EncryptionRecord) =>
+    upgradable(enc) && (opts.fromVersion === undefined || rootVersionOf(enc) === opts.fromVersion)
   const needs = (enc: EncryptionRecord, object: boolean) =>
     rootStale(enc) || (object && (tagStale(enc) || upgradeWanted(enc))) || (!!opts.reEncrypt && enc.mode === 'SSE-KMS')
-  const result: RewrapResult = { toVersion, upgraded: 0, total: 0, rewrapped: 0, current: 0, changed: 0, failed: [], kmsMaterials: 0, stopped: false }
+  const result: RewrapResult = {
+    toVersion,
+    upgraded: 0,
+    total: 0,
+    rewrapped: 0,
+    current: 0,
+    changed: 0,
+    failed: [],
+    kmsMaterials: 0,
+    stopped: false,
+  }
   result.kmsMaterials = await rewrapKmsMaterials(keyring, kmsDirs, toVersion, opts)
   for await (const o of meta.allObjects()) if (needs(o.encryption, true)) result.total++
   for await (const u of meta.allUploads()) if (needs(u.encryption, false)) result.total++
@@ -135,7 +152,10 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
     const from = rec.encryption.rootKeyVersion
     try {
       const upgrade = item.kind === 'object' && upgradeWanted(rec.encryption)
-      let enc = rootStale(rec.encryption) || upgrade ? await reseal(rec.encryption, rec, keyring, opts, upgrade) : rec.encryption
+      let enc =
+        rootStale(rec.encryption) || upgrade
+          ? await reseal(rec.encryption, rec, keyring, opts, upgrade)
+          : rec.encryption
       const blob = opts.reEncrypt && enc.mode === 'SSE-KMS' ? await opts.reEncrypt(enc.kms) : undefined
       if (blob !== undefined && enc.mode === 'SSE-KMS') enc = { ...enc, kms: { ...enc.kms, ciphertextBlob: blob } }
       // An SR2 object's placement tag is made again whenever its record changes (or its root key is old).
@@ -144,15 +164,23 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
       }
       if (enc === rec.encryption) {
         result.current++
-        opts.onProgress?.({ done: result.rewrapped + result.current + result.changed + result.failed.length, total: result.total })
+        opts.onProgress?.({
+          done: result.rewrapped + result.current + result.changed + result.failed.length,
+          total: result.total,
+        })
         return
       }
       let ok: boolean
       if (item.kind === 'object') {
-        ok = await meta.commitObject({ ...item.rec, encryption: enc }, { expect: { etag: item.rec.etag, record: item.rec } }).then(
-          () => true,
-          (err: unknown) => { if (err instanceof ConflictError || err instanceof NotFoundError) return false; throw err },
-        )
+        ok = await meta
+          .commitObject({ ...item.rec, encryption: enc }, { expect: { etag: item.rec.etag, record: item.rec } })
+          .then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof ConflictError || err instanceof NotFoundError) return false
+              throw err
+            },
+          )
       } else {
         ok = await meta.replaceUploadEncryption({ ...item.rec, encryption: enc }, item.rec.encryption)
       }
@@ -160,18 +188,37 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
       else result.changed++
       if (ok && upgrade) result.upgraded++
       opts.audit?.audit({
-        operation: 'keys rewrap', action: 'rewrap', outcome: ok ? 'ok' : 'changed-meanwhile', bucket: rec.bucket, key: rec.key,
+        operation: 'keys rewrap',
+        action: 'rewrap',
+        outcome: ok ? 'ok' : 'changed-meanwhile',
+        bucket: rec.bucket,
+        key: rec.key,
         reason: upgrade ? 'format SR1 upgraded to SR2' : undefined,
         // A locked version is re-sealed in place: its data and lock stay as they are.
         objectLock: item.kind === 'object' ? lockHold(item.rec, Date.now()) : undefined,
-        uploadId: item.kind === 'upload' ? item.rec.uploadId : undefined, generation: rec.encryption.binding?.generation,
-        mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode, kmsKeyArn: enc.kms?.keyArn, fromVersion: from, toVersion,
+        uploadId: item.kind === 'upload' ? item.rec.uploadId : undefined,
+        generation: rec.encryption.binding?.generation,
+        mode: enc.kms?.dsse ? 'DSSE-KMS' : enc.mode,
+        kmsKeyArn: enc.kms?.keyArn,
+        fromVersion: from,
+        toVersion,
       })
     } catch (err) {
       result.failed.push({ what, reason: (err as Error).message })
-      opts.audit?.audit({ operation: 'keys rewrap', action: 'rewrap', outcome: failureOutcome(err), bucket: rec.bucket, key: rec.key, fromVersion: from, toVersion })
+      opts.audit?.audit({
+        operation: 'keys rewrap',
+        action: 'rewrap',
+        outcome: failureOutcome(err),
+        bucket: rec.bucket,
+        key: rec.key,
+        fromVersion: from,
+        toVersion,
+      })
     }
-    opts.onProgress?.({ done: result.rewrapped + result.current + result.changed + result.failed.length, total: result.total })
+    opts.onProgress?.({
+      done: result.rewrapped + result.current + result.changed + result.failed.length,
+      total: result.total,
+    })
   }
   const inFlight = new Set<Promise<void>>()
   let started = 0
@@ -197,7 +244,13 @@ export async function rewrap(meta: MetadataStore, keyring: RootKeyring, kmsDirs:
   return result
 }
 
-async function reseal(enc: EncryptionRecord, at: { bucket: string; key: string; versionId?: string }, keyring: RootKeyring, opts: RewrapOptions, upgrade: boolean): Promise<EncryptionRecord> {
+async function reseal(
+  enc: EncryptionRecord,
+  at: { bucket: string; key: string; versionId?: string },
+  keyring: RootKeyring,
+  opts: RewrapOptions,
+  upgrade: boolean,
+): Promise<EncryptionRecord> {
   if (enc.mode === 'SSE-S3') return resealSseS3(keyring, enc, at, upgrade)
   if (!opts.dataKeys || !enc.kms) throw new Error('SSE-KMS record: no KMS to decrypt its data key')
   const dataKey = await (await opts.dataKeys()).forRead(enc.kms)
@@ -209,7 +262,12 @@ async function reseal(enc: EncryptionRecord, at: { bucket: string; key: string; 
 }
 
 /** Re-seals embedded-KMS key material under older root keys (one atomic put per KMS key). */
-async function rewrapKmsMaterials(keyring: RootKeyring, kmsDirs: readonly string[], toVersion: number, opts: RewrapOptions): Promise<number> {
+async function rewrapKmsMaterials(
+  keyring: RootKeyring,
+  kmsDirs: readonly string[],
+  toVersion: number,
+  opts: RewrapOptions,
+): Promise<number> {
   let count = 0
   for (const dir of kmsDirs) {
     const store = await openLocked(() => LevelKmsStore.open(dir))
@@ -229,7 +287,14 @@ async function rewrapKmsMaterials(keyring: RootKeyring, kmsDirs: readonly string
         const next: StoredKey = { ...key, materials }
         await store.apply([{ type: 'put-key', key: next }])
         count += key.materials.filter((m) => stale(m.rootKeyVersion)).length
-        opts.audit?.audit({ operation: 'keys rewrap', action: 'rewrap', outcome: 'ok', kmsKeyArn: key.id, toVersion, reason: 'embedded KMS key material' })
+        opts.audit?.audit({
+          operation: 'keys rewrap',
+          action: 'rewrap',
+          outcome: 'ok',
+          kmsKeyArn: key.id,
+          toVersion,
+          reason: 'embedded KMS key material',
+        })
       }
     } finally {
       await store.close()

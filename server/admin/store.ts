@@ -15,7 +15,10 @@ import { ObjectDataKeys } from '../s3/kms-keys.js'
 /** A failure to report to the operator (no stack), with the exit code to use. */
 export class AdminError extends Error {
   override readonly name = 'AdminError'
-  constructor(message: string, readonly code = 1) {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
     super(message)
   }
 }
@@ -33,7 +36,8 @@ function isLocked(err: unknown): boolean {
 /** Opens the keyring of an existing data directory; AdminError if there is none. */
 export async function openKeyring(dataDir: string): Promise<RootKeyring> {
   const file = path.join(dataDir, 'keyring.json')
-  if (!existsSync(file)) throw new AdminError(`no keyring at ${file}: is ${dataDir} a strongroom data directory? (--data-dir)`)
+  if (!existsSync(file))
+    throw new AdminError(`no keyring at ${file}: is ${dataDir} a strongroom data directory? (--data-dir)`)
   return RootKeyring.open(file)
 }
 
@@ -66,7 +70,10 @@ export function kmsAccountIds(dataDir: string): string[] {
 /** Every embedded-KMS store directory of the data directory. */
 export function kmsDirs(dataDir: string): string[] {
   const own = path.join(dataDir, 'kms')
-  return [...(existsSync(own) ? [own] : []), ...kmsAccountIds(dataDir).map((id) => path.join(dataDir, 'kms-accounts', id))]
+  return [
+    ...(existsSync(own) ? [own] : []),
+    ...kmsAccountIds(dataDir).map((id) => path.join(dataDir, 'kms-accounts', id)),
+  ]
 }
 
 /** Opens the whole data directory for an offline command (server stopped). */
@@ -77,10 +84,19 @@ export async function openAdminStore(dataDir: string, region: string): Promise<A
   const blobs = await FsBlobStore.open(dir)
   let kms: Promise<{ opened: OpenedKms; dataKeys: ObjectDataKeys }> | undefined
   return {
-    dataDir: dir, keyring, meta, blobs,
+    dataDir: dir,
+    keyring,
+    meta,
+    blobs,
     kms() {
       kms ??= openLocked(() =>
-        openKms({ dataDir: dir, region, accountId: DEFAULT_ACCOUNT_ID, accountIds: [DEFAULT_ACCOUNT_ID, ...kmsAccountIds(dir)], keyring }),
+        openKms({
+          dataDir: dir,
+          region,
+          accountId: DEFAULT_ACCOUNT_ID,
+          accountIds: [DEFAULT_ACCOUNT_ID, ...kmsAccountIds(dir)],
+          keyring,
+        }),
       ).then((opened) => ({ opened, dataKeys: new ObjectDataKeys(opened.client) }))
       return kms
     },

@@ -57,7 +57,12 @@ ${COMMON_USAGE}`
 /** `unverifiable`: an SSE-KMS key cannot be used now; `sse-c`: the store never holds the key. */
 type Outcome = { status: 'ok' | 'failed' | 'unverifiable' | 'sse-c'; detail: string; bytes: number }
 
-const LABELS: Record<Outcome['status'], string> = { ok: 'OK', failed: 'FAILED', unverifiable: 'UNVERIFIABLE', 'sse-c': 'NOT-VERIFIABLE' }
+const LABELS: Record<Outcome['status'], string> = {
+  ok: 'OK',
+  failed: 'FAILED',
+  unverifiable: 'UNVERIFIABLE',
+  'sse-c': 'NOT-VERIFIABLE',
+}
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { bucket: { type: 'string' }, quiet: { type: 'boolean' } })
@@ -80,7 +85,8 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     totals[o.status]++
     totals.records++
     totals.bytes += o.bytes
-    if (o.status !== 'ok' || !values.quiet) process.stdout.write(`${LABELS[o.status].padEnd(14)} ${what}  ${o.detail}\n`)
+    if (o.status !== 'ok' || !values.quiet)
+      process.stdout.write(`${LABELS[o.status].padEnd(14)} ${what}  ${o.detail}\n`)
   }
   try {
     if (bucket !== undefined && !(await store.meta.getBucket(bucket))) {
@@ -91,9 +97,14 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       if (bucket !== undefined && rec.bucket !== bucket) continue
       const partBytes = rec.parts.reduce((n, p) => n + p.size, 0)
       // A record whose size disagrees with its parts would make GET send a wrong Content-Length.
-      const outcome: Outcome = partBytes !== rec.size
-        ? { status: 'failed', detail: `record size ${rec.size} differs from the ${partBytes} bytes of its parts`, bytes: partBytes }
-        : await verifyObject(store, rec)
+      const outcome: Outcome =
+        partBytes !== rec.size
+          ? {
+              status: 'failed',
+              detail: `record size ${rec.size} differs from the ${partBytes} bytes of its parts`,
+              bytes: partBytes,
+            }
+          : await verifyObject(store, rec)
       report(`${rec.bucket}/${rec.key}${rec.nullVersion ? '' : ` (version ${rec.versionId})`}`, outcome)
     }
     for await (const up of store.meta.allUploads()) {
@@ -134,7 +145,8 @@ function unusableKmsKey(err: unknown): string | undefined {
 
 function describe(enc: EncryptionRecord): string {
   if (enc.mode === 'SSE-S3') return `SSE-S3 root v${enc.rootKeyVersion}`
-  if (enc.mode === 'SSE-KMS') return `${enc.kms?.dsse ? 'DSSE-KMS' : 'SSE-KMS'} ${enc.kms?.keyArn ?? '?'}${enc.kms?.dsse ? ` root v${enc.rootKeyVersion}` : ''}`
+  if (enc.mode === 'SSE-KMS')
+    return `${enc.kms?.dsse ? 'DSSE-KMS' : 'SSE-KMS'} ${enc.kms?.keyArn ?? '?'}${enc.kms?.dsse ? ` root v${enc.rootKeyVersion}` : ''}`
   return 'SSE-C'
 }
 
@@ -149,7 +161,12 @@ async function verifyObject(store: AdminStore, rec: ObjectRecord): Promise<Outco
 }
 
 /** Verifies one object or upload; never throws for a damaged record or blob, reports it. */
-export async function verifyRecord(store: AdminStore, enc: EncryptionRecord, at: { bucket: string; key: string }, parts: readonly PartRecord[]): Promise<Outcome> {
+export async function verifyRecord(
+  store: AdminStore,
+  enc: EncryptionRecord,
+  at: { bucket: string; key: string },
+  parts: readonly PartRecord[],
+): Promise<Outcome> {
   const mode = describe(enc ?? ({} as EncryptionRecord))
   const bytes = parts.reduce((n, p) => n + p.size, 0)
   const counts = `${parts.length} part${parts.length === 1 ? '' : 's'}, ${bytes} bytes`
@@ -158,18 +175,21 @@ export async function verifyRecord(store: AdminStore, enc: EncryptionRecord, at:
     oek = await openKey(store, enc, at)
   } catch (err) {
     const unusable = unusableKmsKey(err)
-    if (unusable !== undefined) return { status: 'unverifiable', detail: `${mode}, ${counts}: the KMS refused the data key: ${unusable}`, bytes }
+    if (unusable !== undefined)
+      return { status: 'unverifiable', detail: `${mode}, ${counts}: the KMS refused the data key: ${unusable}`, bytes }
     return { status: 'failed', detail: `${mode}: sealed object key does not open: ${(err as Error).message}`, bytes }
   }
   try {
     for (const part of parts) {
       if (oek) {
         const pk = derivePartKey(oek, part.partNumber, Buffer.from(part.salt, 'base64'))
-        for await (const chunk of decryptPart(pk, { plainSize: part.size })(store.blobs.read(part.blobId))) chunk.fill(0)
+        for await (const chunk of decryptPart(pk, { plainSize: part.size })(store.blobs.read(part.blobId)))
+          chunk.fill(0)
       } else {
         let stored = 0
         for await (const chunk of store.blobs.read(part.blobId)) stored += chunk.length
-        if (stored !== ciphertextSize(part.size)) throw new Error(`blob of part ${part.partNumber} has ${stored} bytes, expected ${ciphertextSize(part.size)}`)
+        if (stored !== ciphertextSize(part.size))
+          throw new Error(`blob of part ${part.partNumber} has ${stored} bytes, expected ${ciphertextSize(part.size)}`)
       }
     }
   } catch (err) {
@@ -177,11 +197,20 @@ export async function verifyRecord(store: AdminStore, enc: EncryptionRecord, at:
   } finally {
     oek?.fill(0)
   }
-  if (!oek) return { status: 'sse-c', detail: `SSE-C, ${counts}: object key and chunk tags need the customer key; blob sizes OK`, bytes }
+  if (!oek)
+    return {
+      status: 'sse-c',
+      detail: `SSE-C, ${counts}: object key and chunk tags need the customer key; blob sizes OK`,
+      bytes,
+    }
   return { status: 'ok', detail: `${mode}, ${counts}`, bytes }
 }
 
-async function openKey(store: AdminStore, enc: EncryptionRecord, at: { bucket: string; key: string }): Promise<ObjectKey | undefined> {
+async function openKey(
+  store: AdminStore,
+  enc: EncryptionRecord,
+  at: { bucket: string; key: string },
+): Promise<ObjectKey | undefined> {
   const mode: unknown = enc?.mode
   switch (enc?.mode) {
     case 'SSE-S3':

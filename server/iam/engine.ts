@@ -51,7 +51,10 @@ export interface AccessDecision {
   detail: string
 }
 
-/** How a resource-policy principal matched: by name, by the role of a session (`role`), by the session's own ARN, or by account. */
+/**
+ * How a resource-policy principal matched: by name, by the role of a session (`role`), by the session's own ARN, or by
+ * account.
+ */
 type PrincipalMatch = 'direct' | 'role' | 'session' | 'account' | undefined
 
 function principalMatch(spec: PrincipalSpec, id: IamIdentity | null): PrincipalMatch {
@@ -97,7 +100,9 @@ export function substitute(value: string, ctx: RequestContext, versioned: boolea
 
 function conditionsHold(st: Statement, req: AccessRequest, versioned: boolean): boolean {
   return st.conditions.every((c) => {
-    const values = c.values.map((v) => substitute(v, req.context, versioned)).filter((v): v is string => v !== undefined)
+    const values = c.values
+      .map((v) => substitute(v, req.context, versioned))
+      .filter((v): v is string => v !== undefined)
     // A value whose variable cannot be resolved matches nothing.
     const resolved: Condition = { ...c, values: values.length > 0 ? values : ['\u0000unresolved'] }
     return conditionHolds(resolved, req.context, req.inapplicable)
@@ -180,11 +185,22 @@ const NO_WORDS: Record<PolicyType, string> = {
 }
 
 function explicit(hit: Hit): AccessDecision {
-  return { allowed: false, reason: 'explicit-deny', policyType: hit.type, sid: hit.sid, detail: `with an explicit deny in ${TYPE_WORDS[hit.type]}` }
+  return {
+    allowed: false,
+    reason: 'explicit-deny',
+    policyType: hit.type,
+    sid: hit.sid,
+    detail: `with an explicit deny in ${TYPE_WORDS[hit.type]}`,
+  }
 }
 
 function implicit(type: PolicyType, action: string): AccessDecision {
-  return { allowed: false, reason: 'implicit-deny', policyType: type, detail: `because no ${NO_WORDS[type]} policy allows the ${action} action` }
+  return {
+    allowed: false,
+    reason: 'implicit-deny',
+    policyType: type,
+    detail: `because no ${NO_WORDS[type]} policy allows the ${action} action`,
+  }
 }
 
 function allowed(hit: Hit): AccessDecision {
@@ -195,15 +211,24 @@ function allowed(hit: Hit): AccessDecision {
 export function evaluateAccess(req: AccessRequest): AccessDecision {
   const id = req.identity
   const resourceType: PolicyType = req.resourcePolicy?.type ?? (req.keyPolicyGate ? 'key' : 'bucket')
-  const identityScan: Scan = id?.policies ? scanIdentity(id.policies.map((p) => p.policy), 'identity', req) : {}
-  const sessionScan: Scan | undefined = id?.sessionPolicy ? scanIdentity([id.sessionPolicy.policy], 'session', req) : undefined
+  const identityScan: Scan = id?.policies
+    ? scanIdentity(
+        id.policies.map((p) => p.policy),
+        'identity',
+        req,
+      )
+    : {}
+  const sessionScan: Scan | undefined = id?.sessionPolicy
+    ? scanIdentity([id.sessionPolicy.policy], 'session', req)
+    : undefined
   const res = scanResource(req)
   // Rule 1: explicit deny anywhere.
   for (const d of [identityScan.deny, sessionScan?.deny, res.deny]) if (d) return explicit(d)
   if (!id) return res.direct ? allowed(res.direct) : implicit(resourceType, req.action)
   // Root and account keys hold the account's full authority (no identity policy limits them).
   const identityAllow: Hit | undefined = id.policies === undefined ? { type: 'identity' } : identityScan.allow
-  const sessionOk = (viaSessionArn: boolean) => sessionScan === undefined || viaSessionArn || sessionScan.allow !== undefined
+  const sessionOk = (viaSessionArn: boolean) =>
+    sessionScan === undefined || viaSessionArn || sessionScan.allow !== undefined
   const identityPath = identityAllow !== undefined && sessionOk(false)
   const directPath = res.direct !== undefined && sessionOk(res.direct.match === 'session')
   const sameAccount = req.resourceAccount === undefined || req.resourceAccount === id.accountId
@@ -229,7 +254,14 @@ export function evaluateAccess(req: AccessRequest): AccessDecision {
   return allowed(res.direct ?? res.account!)
 }
 
-/** AWS's AccessDenied message: `User: <arn> is not authorized to perform: <action> on resource: <resource> <detail>`. */
-export function denialMessage(principalArn: string, action: string, resource: string, decision: AccessDecision): string {
+/**
+ * AWS's AccessDenied message: `User: <arn> is not authorized to perform: <action> on resource: <resource> <detail>`.
+ */
+export function denialMessage(
+  principalArn: string,
+  action: string,
+  resource: string,
+  decision: AccessDecision,
+): string {
   return `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ${decision.detail}`
 }

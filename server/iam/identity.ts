@@ -57,7 +57,8 @@ export function uniqueId(prefix: 'AIDA' | 'AROA', arn: string): string {
 
 /** The identity of a long-term credential that carries none: the account root or an account key. */
 export function defaultIdentity(accountId: string, principalArn: string): IamIdentity {
-  if (principalArn === `arn:aws:iam::${accountId}:root`) return { kind: 'root', accountId, arn: principalArn, userId: accountId }
+  if (principalArn === `arn:aws:iam::${accountId}:root`)
+    return { kind: 'root', accountId, arn: principalArn, userId: accountId }
   const userName = principalArn.slice(principalArn.lastIndexOf('/') + 1)
   return { kind: 'account-key', accountId, arn: principalArn, userId: uniqueId('AIDA', principalArn), userName }
 }

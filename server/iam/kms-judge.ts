@@ -44,7 +44,12 @@ export const kmsJudge: KeyAccessJudge = {
       keyPolicyGate: req.keyPolicy !== undefined,
       context: { ...req.caller.requestContext, ...identityContext(identity), ...req.context },
     })
-    return { decision: d.allowed ? 'allow' : d.reason === 'explicit-deny' ? 'deny' : 'implicit', detail: d.detail, policyType: d.policyType, sid: d.sid }
+    return {
+      decision: d.allowed ? 'allow' : d.reason === 'explicit-deny' ? 'deny' : 'implicit',
+      detail: d.detail,
+      policyType: d.policyType,
+      sid: d.sid,
+    }
   },
   validatePolicy(text: string): string | undefined {
     try {
@@ -58,6 +63,9 @@ export const kmsJudge: KeyAccessJudge = {
   isPrincipal(caller: KmsCaller, principal: string): boolean {
     const id = callerIdentity(caller)
     if (principal === id.arn || (id.roleArn !== undefined && principal === id.roleArn)) return true
-    return (id.kind === 'root' || id.kind === 'account-key') && (principal === id.accountId || principal === `arn:aws:iam::${id.accountId}:root`)
+    return (
+      (id.kind === 'root' || id.kind === 'account-key') &&
+      (principal === id.accountId || principal === `arn:aws:iam::${id.accountId}:root`)
+    )
   },
 }

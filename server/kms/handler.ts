@@ -28,21 +28,51 @@ export interface KmsHandlerDeps {
 
 /** KMS API operations that use or change key material: each goes to the audit log. */
 const AUDITED = new Set([
-  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'CreateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion',
-  'DisableKey', 'EnableKey', 'PutKeyPolicy', 'CreateGrant', 'RetireGrant', 'RevokeGrant',
+  'Encrypt',
+  'Decrypt',
+  'ReEncrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'CreateKey',
+  'RotateKeyOnDemand',
+  'ScheduleKeyDeletion',
+  'DisableKey',
+  'EnableKey',
+  'PutKeyPolicy',
+  'CreateGrant',
+  'RetireGrant',
+  'RevokeGrant',
 ])
 
 /** One audit line for a KMS API call: key ids and context names only (never plaintext, blobs or context values). */
-function auditKms(deps: KmsHandlerDeps, requestId: string, operation: string, input: unknown, output: unknown, outcome: string, principal?: { accessKeyId: string; accountId: string }, err?: unknown): void {
+function auditKms(
+  deps: KmsHandlerDeps,
+  requestId: string,
+  operation: string,
+  input: unknown,
+  output: unknown,
+  outcome: string,
+  principal?: { accessKeyId: string; accountId: string },
+  err?: unknown,
+): void {
   const denial = denialFields(err)
   // Every authorization denial is logged, with the policy type and Sid that decided it.
   if (!deps.audit || (!AUDITED.has(operation) && denial.policyType === undefined)) return
-  const i = (input ?? {}) as { KeyId?: unknown; DestinationKeyId?: unknown; EncryptionContext?: unknown; DestinationEncryptionContext?: unknown }
+  const i = (input ?? {}) as {
+    KeyId?: unknown
+    DestinationKeyId?: unknown
+    EncryptionContext?: unknown
+    DestinationEncryptionContext?: unknown
+  }
   const keyId = (output as { KeyId?: unknown } | undefined)?.KeyId ?? i.DestinationKeyId ?? i.KeyId
   const ctx = i.DestinationEncryptionContext ?? i.EncryptionContext
   deps.audit.audit({
-    requestId, operation, action: `kms:${operation}`,
-    outcome, principal, kmsKeyArn: typeof keyId === 'string' ? keyId : undefined,
+    requestId,
+    operation,
+    action: `kms:${operation}`,
+    outcome,
+    principal,
+    kmsKeyArn: typeof keyId === 'string' ? keyId : undefined,
     encryptionContext: ctx && typeof ctx === 'object' ? Object.keys(ctx) : undefined,
     ...denial,
   })
@@ -79,7 +109,8 @@ class Fault {
 
 /** Reads the body; a Fault when it is larger than MAX_KMS_BODY (declared or actual). */
 async function readBody(incoming: IncomingMessage): Promise<Buffer> {
-  const tooLarge = () => new Fault(400, 'SerializationException', `The request body is larger than ${MAX_KMS_BODY} bytes`, true)
+  const tooLarge = () =>
+    new Fault(400, 'SerializationException', `The request body is larger than ${MAX_KMS_BODY} bytes`, true)
   const declared = Number(incoming.headers['content-length'] ?? 0)
   if (declared > MAX_KMS_BODY) throw tooLarge()
   const chunks: Buffer[] = []
@@ -94,13 +125,20 @@ async function readBody(incoming: IncomingMessage): Promise<Buffer> {
 
 function write(res: ServerResponse, requestId: string, status: number, body: unknown, closeConnection = false): void {
   const text = Buffer.from(JSON.stringify(body), 'utf8')
-  const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, 'x-amzn-RequestId': requestId, 'Content-Length': String(text.length) }
+  const headers: Record<string, string> = {
+    'Content-Type': CONTENT_TYPE,
+    'x-amzn-RequestId': requestId,
+    'Content-Length': String(text.length),
+  }
   if (closeConnection) headers.Connection = 'close'
   res.writeHead(status, headers)
   res.end(text)
 }
 
-/** `{"__type","message"}`; no message member when the exception has none (InvalidCiphertextException, UnknownOperationException). */
+/**
+ * `{"__type","message"}`; no message member when the exception has none (InvalidCiphertextException,
+ * UnknownOperationException).
+ */
 function errorBody(type: string, message: string | undefined): Record<string, string> {
   return message ? { __type: type, message } : { __type: type }
 }
@@ -132,7 +170,8 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
       throw new Fault(f.status, f.type, f.message)
     }
     const service = deps.kms?.service
-    if (!service) throw new Fault(400, 'UnsupportedOperationException', 'The embedded KMS is off: this store uses an external KMS')
+    if (!service)
+      throw new Fault(400, 'UnsupportedOperationException', 'The embedded KMS is off: this store uses an external KMS')
     let input: unknown = {}
     if (body.length > 0) {
       try {
@@ -142,12 +181,21 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
       }
     }
     const identity = identityOf(auth)
-    const caller = { accountId: auth.accountId, principalArn: auth.principalArn, identity, requestContext: globalContext(incoming, identity) }
+    const caller = {
+      accountId: auth.accountId,
+      principalArn: auth.principalArn,
+      identity,
+      requestContext: globalContext(incoming, identity),
+    }
     // Keys per account: the caller's own KMS, for a blob the KMS of its key's account, for a key
     // ARN that of the ARN's account (whose key policy then decides).
     const { CiphertextBlob: blob, KeyId: keyId } = (input ?? {}) as { CiphertextBlob?: unknown; KeyId?: unknown }
     const kms = deps.kms?.accounts
-      ? deps.kms.accounts.forCall(caller, typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined, typeof keyId === 'string' ? keyId : undefined)
+      ? deps.kms.accounts.forCall(
+          caller,
+          typeof blob === 'string' ? Buffer.from(blob, 'base64') : undefined,
+          typeof keyId === 'string' ? keyId : undefined,
+        )
       : service
     const output = await callKmsOperation(kms, operation, input, caller).catch((err: unknown) => {
       auditKms(deps, requestId, operation, input, undefined, (err as KmsError).exception ?? 'error', auth, err)
@@ -159,7 +207,8 @@ export async function handleKms(deps: KmsHandlerDeps, incoming: IncomingMessage,
   } catch (err) {
     let fault: Fault
     if (err instanceof Fault) fault = err
-    else if (err instanceof KmsError && err.exception) fault = new Fault(statusOf(err.exception), err.exception, err.kmsMessage)
+    else if (err instanceof KmsError && err.exception)
+      fault = new Fault(statusOf(err.exception), err.exception, err.kmsMessage)
     else fault = new Fault(500, 'KMSInternalException', 'An internal error occurred.')
     // KmsError and Fault messages carry no key material or plaintext, so the error may be logged.
     if (fault.status >= 500) deps.log.error('kms request failed', { requestId, op: operation, type: fault.type, err })

@@ -43,7 +43,8 @@ export interface OpenedKms extends KmsServices {
 /** Opens the KMS side of the store. Throws if keys are declared for an external KMS. */
 export async function openKms(opts: KmsSetupOptions): Promise<OpenedKms> {
   if (opts.external) {
-    if (opts.keys && opts.keys.length > 0) throw new Error('KMS keys declared in the config need the embedded KMS (no external KMS endpoint)')
+    if (opts.keys && opts.keys.length > 0)
+      throw new Error('KMS keys declared in the config need the embedded KMS (no external KMS endpoint)')
     const client = new HttpKmsClient(opts.external)
     return { client, ensured: [], close: () => client.close() }
   }
@@ -72,7 +73,9 @@ export async function openKms(opts: KmsSetupOptions): Promise<OpenedKms> {
   }
 }
 
-/** Where an account's embedded-KMS store lives: `kms/` for the store's own account, `kms-accounts/<id>/` for the others. */
+/**
+ * Where an account's embedded-KMS store lives: `kms/` for the store's own account, `kms-accounts/<id>/` for the others.
+ */
 export function kmsDirOf(dataDir: string, ownAccountId: string, accountId: string): string {
   return accountId === ownAccountId ? path.join(dataDir, 'kms') : path.join(dataDir, 'kms-accounts', accountId)
 }

@@ -136,7 +136,8 @@ export function verifyBody(
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer'
   if (streaming && info.decodedLength === undefined) throw new S3Error('MissingContentLength')
   const trailer = streaming ? info.trailer : undefined
-  const algorithm: ChecksumAlgorithm = info.checksum?.algorithm ?? trailer?.algorithm ?? opts.defaultChecksum ?? 'CRC64NVME'
+  const algorithm: ChecksumAlgorithm =
+    info.checksum?.algorithm ?? trailer?.algorithm ?? opts.defaultChecksum ?? 'CRC64NVME'
   const received: ReceivedTrailer = {}
   let data: AsyncIterable<Uint8Array> = source
   if (streaming) {
@@ -162,7 +163,9 @@ export function verifyBody(
 
   async function* run(): AsyncGenerator<Buffer> {
     const wantSha256 = payload.kind === 'sha256'
-    const remote = offload ? offloadedHash(['md5', `checksum:${algorithm}`, ...(wantSha256 ? (['sha256'] as const) : [])]) : undefined
+    const remote = offload
+      ? offloadedHash(['md5', `checksum:${algorithm}`, ...(wantSha256 ? (['sha256'] as const) : [])])
+      : undefined
     const md5 = remote ? undefined : createHash('md5')
     const sha256 = !remote && wantSha256 ? createHash('sha256') : undefined
     const checksum = remote ? undefined : createChecksum(algorithm)
@@ -216,7 +219,8 @@ export function verifyBody(
     let sent = info.checksum?.value
     if (trailer) {
       sent = received.trailer?.value
-      if (sent === undefined || !decodeBase64Exact(sent, CHECKSUM_LENGTH[algorithm])) throw new S3Error('MalformedTrailerError')
+      if (sent === undefined || !decodeBase64Exact(sent, CHECKSUM_LENGTH[algorithm]))
+        throw new S3Error('MalformedTrailerError')
     }
     if (sent !== undefined && sent !== value) throw checksumMismatch(algorithm)
     result = { size, md5: md5Digest, checksum: { algorithm, value } }

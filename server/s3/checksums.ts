@@ -10,7 +10,13 @@ import { S3Error } from './errors.js'
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
 /** Digest sizes in bytes. */
-export const CHECKSUM_LENGTH: Readonly<Record<ChecksumAlgorithm, number>> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 }
+export const CHECKSUM_LENGTH: Readonly<Record<ChecksumAlgorithm, number>> = {
+  CRC32: 4,
+  CRC32C: 4,
+  CRC64NVME: 8,
+  SHA1: 20,
+  SHA256: 32,
+}
 /** Algorithms AWS added in 2026 that v1 answers as unsupported (§3.16). */
 const UNSUPPORTED = new Set(['md5', 'sha512', 'xxhash64', 'xxhash3', 'xxhash128'])
 
@@ -31,7 +37,8 @@ function crc32Tables(poly: number): Uint32Array {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1
     t[n] = c >>> 0
   }
-  for (let k = 1; k < SLICES; k++) for (let n = 0; n < 256; n++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 255]
+  for (let k = 1; k < SLICES; k++)
+    for (let n = 0; n < 256; n++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 255]
   return t
 }
 const CRC32C_T = crc32Tables(0x82f63b78)
@@ -48,12 +55,27 @@ function crc32Update(t: Uint32Array, crc: number, buf: Uint8Array): number {
   if (nw > 0) {
     const w = new Int32Array(buf.buffer, buf.byteOffset + i, nw)
     for (let j = 0; j < nw; j += 4) {
-      const a = crc ^ w[j], b = w[j + 1], c = w[j + 2], d = w[j + 3]
+      const a = crc ^ w[j],
+        b = w[j + 1],
+        c = w[j + 2],
+        d = w[j + 3]
       crc =
-        t[3840 + (a & 255)] ^ t[3584 + ((a >>> 8) & 255)] ^ t[3328 + ((a >>> 16) & 255)] ^ t[3072 + (a >>> 24)] ^
-        t[2816 + (b & 255)] ^ t[2560 + ((b >>> 8) & 255)] ^ t[2304 + ((b >>> 16) & 255)] ^ t[2048 + (b >>> 24)] ^
-        t[1792 + (c & 255)] ^ t[1536 + ((c >>> 8) & 255)] ^ t[1280 + ((c >>> 16) & 255)] ^ t[1024 + (c >>> 24)] ^
-        t[768 + (d & 255)] ^ t[512 + ((d >>> 8) & 255)] ^ t[256 + ((d >>> 16) & 255)] ^ t[d >>> 24]
+        t[3840 + (a & 255)] ^
+        t[3584 + ((a >>> 8) & 255)] ^
+        t[3328 + ((a >>> 16) & 255)] ^
+        t[3072 + (a >>> 24)] ^
+        t[2816 + (b & 255)] ^
+        t[2560 + ((b >>> 8) & 255)] ^
+        t[2304 + ((b >>> 16) & 255)] ^
+        t[2048 + (b >>> 24)] ^
+        t[1792 + (c & 255)] ^
+        t[1536 + ((c >>> 8) & 255)] ^
+        t[1280 + ((c >>> 16) & 255)] ^
+        t[1024 + (c >>> 24)] ^
+        t[768 + (d & 255)] ^
+        t[512 + ((d >>> 8) & 255)] ^
+        t[256 + ((d >>> 16) & 255)] ^
+        t[d >>> 24]
     }
     i += nw * 4
   }
@@ -65,19 +87,24 @@ function crc32Update(t: Uint32Array, crc: number, buf: Uint8Array): number {
 const C64_LO = new Uint32Array(256 * SLICES)
 const C64_HI = new Uint32Array(256 * SLICES)
 for (let n = 0; n < 256; n++) {
-  let lo = n, hi = 0
+  let lo = n,
+    hi = 0
   for (let k = 0; k < 8; k++) {
     const odd = lo & 1
     lo = (lo >>> 1) | (hi << 31)
     hi = hi >>> 1
-    if (odd) { lo ^= 0xac4bc9b5; hi ^= 0x9a6c9329 }
+    if (odd) {
+      lo ^= 0xac4bc9b5
+      hi ^= 0x9a6c9329
+    }
   }
   C64_LO[n] = lo >>> 0
   C64_HI[n] = hi >>> 0
 }
 for (let k = 1; k < SLICES; k++) {
   for (let n = 0; n < 256; n++) {
-    const pl = C64_LO[(k - 1) * 256 + n], ph = C64_HI[(k - 1) * 256 + n]
+    const pl = C64_LO[(k - 1) * 256 + n],
+      ph = C64_HI[(k - 1) * 256 + n]
     C64_LO[k * 256 + n] = (((pl >>> 8) | (ph << 24)) ^ C64_LO[pl & 255]) >>> 0
     C64_HI[k * 256 + n] = ((ph >>> 8) ^ C64_HI[pl & 255]) >>> 0
   }
@@ -85,8 +112,10 @@ for (let k = 1; k < SLICES; k++) {
 
 /** CRC64NVME over an inverted (lo, hi) state held in `s` (no BigInt anywhere in here). */
 function crc64Update(s: Int32Array, buf: Uint8Array): void {
-  const TL = C64_LO, TH = C64_HI
-  let lo = s[0], hi = s[1]
+  const TL = C64_LO,
+    TH = C64_HI
+  let lo = s[0],
+    hi = s[1]
   const n = buf.length
   let i = 0
   let head = LITTLE_ENDIAN ? (4 - (buf.byteOffset & 3)) & 3 : n
@@ -100,17 +129,60 @@ function crc64Update(s: Int32Array, buf: Uint8Array): void {
   if (nw > 0) {
     const w = new Int32Array(buf.buffer, buf.byteOffset + i, nw)
     for (let j = 0; j < nw; j += 4) {
-      const a = lo ^ w[j], b = hi ^ w[j + 1], c = w[j + 2], d = w[j + 3]
-      const a0 = a & 255, a1 = (a >>> 8) & 255, a2 = (a >>> 16) & 255, a3 = a >>> 24
-      const b0 = b & 255, b1 = (b >>> 8) & 255, b2 = (b >>> 16) & 255, b3 = b >>> 24
-      const c0 = c & 255, c1 = (c >>> 8) & 255, c2 = (c >>> 16) & 255, c3 = c >>> 24
-      const d0 = d & 255, d1 = (d >>> 8) & 255, d2 = (d >>> 16) & 255, d3 = d >>> 24
+      const a = lo ^ w[j],
+        b = hi ^ w[j + 1],
+        c = w[j + 2],
+        d = w[j + 3]
+      const a0 = a & 255,
+        a1 = (a >>> 8) & 255,
+        a2 = (a >>> 16) & 255,
+        a3 = a >>> 24
+      const b0 = b & 255,
+        b1 = (b >>> 8) & 255,
+        b2 = (b >>> 16) & 255,
+        b3 = b >>> 24
+      const c0 = c & 255,
+        c1 = (c >>> 8) & 255,
+        c2 = (c >>> 16) & 255,
+        c3 = c >>> 24
+      const d0 = d & 255,
+        d1 = (d >>> 8) & 255,
+        d2 = (d >>> 16) & 255,
+        d3 = d >>> 24
       lo =
-        TL[3840 + a0] ^ TL[3584 + a1] ^ TL[3328 + a2] ^ TL[3072 + a3] ^ TL[2816 + b0] ^ TL[2560 + b1] ^ TL[2304 + b2] ^ TL[2048 + b3] ^
-        TL[1792 + c0] ^ TL[1536 + c1] ^ TL[1280 + c2] ^ TL[1024 + c3] ^ TL[768 + d0] ^ TL[512 + d1] ^ TL[256 + d2] ^ TL[d3]
+        TL[3840 + a0] ^
+        TL[3584 + a1] ^
+        TL[3328 + a2] ^
+        TL[3072 + a3] ^
+        TL[2816 + b0] ^
+        TL[2560 + b1] ^
+        TL[2304 + b2] ^
+        TL[2048 + b3] ^
+        TL[1792 + c0] ^
+        TL[1536 + c1] ^
+        TL[1280 + c2] ^
+        TL[1024 + c3] ^
+        TL[768 + d0] ^
+        TL[512 + d1] ^
+        TL[256 + d2] ^
+        TL[d3]
       hi =
-        TH[3840 + a0] ^ TH[3584 + a1] ^ TH[3328 + a2] ^ TH[3072 + a3] ^ TH[2816 + b0] ^ TH[2560 + b1] ^ TH[2304 + b2] ^ TH[2048 + b3] ^
-        TH[1792 + c0] ^ TH[1536 + c1] ^ TH[1280 + c2] ^ TH[1024 + c3] ^ TH[768 + d0] ^ TH[512 + d1] ^ TH[256 + d2] ^ TH[d3]
+        TH[3840 + a0] ^
+        TH[3584 + a1] ^
+        TH[3328 + a2] ^
+        TH[3072 + a3] ^
+        TH[2816 + b0] ^
+        TH[2560 + b1] ^
+        TH[2304 + b2] ^
+        TH[2048 + b3] ^
+        TH[1792 + c0] ^
+        TH[1536 + c1] ^
+        TH[1280 + c2] ^
+        TH[1024 + c3] ^
+        TH[768 + d0] ^
+        TH[512 + d1] ^
+        TH[256 + d2] ^
+        TH[d3]
     }
     i += nw * 4
   }
@@ -245,7 +317,8 @@ export function parseChecksumHeaders(headers: Readonly<Record<string, string>>):
 export function parseTrailerHeader(value: string): ChecksumAlgorithm {
   const name = value.trim().toLowerCase()
   const algorithm = name.startsWith('x-amz-checksum-') ? algorithmOfSuffix(name.slice(15)) : undefined
-  if (!algorithm) throw new S3Error('InvalidRequest', { message: 'The value specified in the x-amz-trailer header is not supported' })
+  if (!algorithm)
+    throw new S3Error('InvalidRequest', { message: 'The value specified in the x-amz-trailer header is not supported' })
   return algorithm
 }
 

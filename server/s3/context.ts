@@ -56,7 +56,9 @@ export interface S3Request {
   requestId: string
   auth: AuthContext | null
   principal: Principal
-  /** May carry SSE-C/SSE-KMS: arrived over TLS, or plain HTTP from loopback without --strict-tls (docs/s3-behaviour.md). */
+  /**
+   * May carry SSE-C/SSE-KMS: arrived over TLS, or plain HTTP from loopback without --strict-tls (docs/s3-behaviour.md).
+   */
   secure: boolean
   /** The Host header as received. */
   host: string

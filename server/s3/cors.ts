@@ -37,18 +37,28 @@ export function wildcardMatches(pattern: string, value: string, caseless = false
 /** The names of an Access-Control-Request-Headers value (`a, B,c` -> a, b, c). */
 export function requestedHeaders(value: string | undefined): string[] {
   if (value === undefined) return []
-  return value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
+  return value
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '')
 }
 
 /** What a request with these (lowercase-named) headers asks for; undefined without an Origin. */
 export function corsAsk(method: string, headers: Record<string, string | undefined>): CorsAsk | undefined {
   const origin = headers.origin
   if (origin === undefined) return undefined
-  return { origin, method: headers['access-control-request-method'] ?? method, headers: requestedHeaders(headers['access-control-request-headers']) }
+  return {
+    origin,
+    method: headers['access-control-request-method'] ?? method,
+    headers: requestedHeaders(headers['access-control-request-headers']),
+  }
 }
 
 /** The first rule that allows `ask`, and whether its matching origin was the bare `*`. */
-export function matchRule(rules: readonly CorsRule[], ask: CorsAsk): { rule: CorsRule; anyOrigin: boolean } | undefined {
+export function matchRule(
+  rules: readonly CorsRule[],
+  ask: CorsAsk,
+): { rule: CorsRule; anyOrigin: boolean } | undefined {
   for (const rule of rules) {
     if (!rule.allowedMethods.includes(ask.method)) continue
     const origin = rule.allowedOrigins.find((o) => wildcardMatches(o, ask.origin))
@@ -81,7 +91,11 @@ export function corsHeaders(match: { rule: CorsRule; anyOrigin: boolean }, ask: 
  * request has no Origin, the bucket no CORS rules, or no rule matches (the request itself is
  * served all the same: CORS is the browser's to enforce).
  */
-export function actualRequestCorsHeaders(rules: readonly CorsRule[] | undefined, method: string, headers: Record<string, string | undefined>): Record<string, string> {
+export function actualRequestCorsHeaders(
+  rules: readonly CorsRule[] | undefined,
+  method: string,
+  headers: Record<string, string | undefined>,
+): Record<string, string> {
   if (!rules) return {}
   const ask = corsAsk(method, headers)
   if (!ask) return {}

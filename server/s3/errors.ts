@@ -17,7 +17,10 @@ const CODES = {
       "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
   },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
-  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the query-string authentication parameters.' },
+  AuthorizationQueryParametersError: {
+    status: 400,
+    message: 'Error parsing the query-string authentication parameters.',
+  },
   BadRequest: { status: 400, message: 'Bad Request' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   BucketAlreadyExists: {
@@ -25,26 +28,39 @@ const CODES = {
     message:
       'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
   },
-  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+  BucketAlreadyOwnedByYou: {
+    status: 409,
+    message: 'Your previous request to create the named bucket succeeded and you already own it.',
+  },
   BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size' },
   IllegalLocationConstraintException: {
     status: 400,
-    message: 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+    message:
+      'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
   },
-  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header' },
+  IncompleteBody: {
+    status: 400,
+    message: 'You did not provide the number of bytes specified by the Content-Length HTTP header',
+  },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
   NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },
-  InvalidBucketAclWithObjectOwnership: { status: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
+  InvalidBucketAclWithObjectOwnership: {
+    status: 400,
+    message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },
   InvalidChunkSizeError: { status: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified was invalid.' },
-  InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid. Supported value: AES256.' },
+  InvalidEncryptionAlgorithmError: {
+    status: 400,
+    message: 'The Encryption request you specified is not valid. Supported value: AES256.',
+  },
   InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
   InvalidPart: {
     status: 400,
@@ -52,7 +68,10 @@ const CODES = {
       "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
   },
   InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
-  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts must be ordered by part number.' },
+  InvalidPartOrder: {
+    status: 400,
+    message: 'The list of parts was not in ascending order. Parts must be ordered by part number.',
+  },
   InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
   InvalidRequest: { status: 400, message: 'Invalid Request' },
   InvalidRetentionPeriod: { status: 400, message: 'Default retention period must be a positive integer value.' },
@@ -62,7 +81,10 @@ const CODES = {
   ExpiredToken: { status: 400, message: 'The provided token has expired.' },
   'KMS.AccessDeniedException': { status: 400, message: 'Access to the KMS key was denied.' },
   'KMS.DisabledException': { status: 400, message: 'The KMS key is disabled.' },
-  'KMS.InvalidCiphertextException': { status: 400, message: 'The ciphertext of the object data key could not be decrypted by KMS.' },
+  'KMS.InvalidCiphertextException': {
+    status: 400,
+    message: 'The ciphertext of the object data key could not be decrypted by KMS.',
+  },
   'KMS.InvalidKeyUsageException': { status: 400, message: 'The KMS key usage is not valid for GenerateDataKey.' },
   'KMS.KMSInvalidStateException': { status: 400, message: 'The KMS key is not in a valid state.' },
   'KMS.NotFoundException': { status: 400, message: 'The KMS key was not found.' },
@@ -71,10 +93,22 @@ const CODES = {
     status: 400,
     message: 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   },
-  MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
-  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
-  MaxPostPreDataLengthExceeded: { status: 400, message: 'Your POST request fields preceding the upload file were too large.' },
-  InvalidPolicyDocument: { status: 400, message: 'The content of the form does not meet the conditions specified in the policy document.' },
+  MalformedACLError: {
+    status: 400,
+    message: 'The XML you provided was not well-formed or did not validate against our published schema',
+  },
+  MalformedPOSTRequest: {
+    status: 400,
+    message: 'The body of your POST request is not well-formed multipart/form-data.',
+  },
+  MaxPostPreDataLengthExceeded: {
+    status: 400,
+    message: 'Your POST request fields preceding the upload file were too large.',
+  },
+  InvalidPolicyDocument: {
+    status: 400,
+    message: 'The content of the form does not meet the conditions specified in the policy document.',
+  },
   MalformedPolicy: { status: 400, message: "Policies must be valid JSON and the first byte must be '{'" },
   MalformedXML: {
     status: 400,
@@ -89,32 +123,56 @@ const CODES = {
   NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
   NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
-  NoSuchObjectLockConfiguration: { status: 404, message: 'The specified object does not have a ObjectLock configuration' },
+  NoSuchObjectLockConfiguration: {
+    status: 404,
+    message: 'The specified object does not have a ObjectLock configuration',
+  },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
   NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
   NoSuchUpload: {
     status: 404,
-    message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    message:
+      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   },
-  ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket' },
+  ObjectLockConfigurationNotFoundError: {
+    status: 404,
+    message: 'Object Lock configuration does not exist for this bucket',
+  },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented' },
-  ConditionalRequestConflict: { status: 409, message: 'The conditional request cannot succeed due to a conflicting operation against this resource.' },
+  ConditionalRequestConflict: {
+    status: 409,
+    message: 'The conditional request cannot succeed due to a conflicting operation against this resource.',
+  },
   OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found' },
-  OperationAborted: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
+  OperationAborted: {
+    status: 409,
+    message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.',
+  },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
-  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
+  RequestTimeTooSkewed: {
+    status: 403,
+    message: 'The difference between the request time and the current time is too large.',
+  },
   RequestTimeout: {
     status: 400,
-    message: 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+    message:
+      'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
   },
   ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
   SignatureDoesNotMatch: {
     status: 403,
-    message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    message:
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
   },
   UnexpectedContent: { status: 400, message: 'This request does not support content' },
-  UnresolvableGrantByEmailAddress: { status: 400, message: 'The email address you provided does not match any account on record.' },
-  XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+  UnresolvableGrantByEmailAddress: {
+    status: 400,
+    message: 'The email address you provided does not match any account on record.',
+  },
+  XAmzContentSHA256Mismatch: {
+    status: 400,
+    message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type S3ErrorCode = keyof typeof CODES
@@ -193,7 +251,8 @@ export function toS3Error(err: unknown): S3Error {
     switch (err.reason) {
       case 'wrong-key':
         return new S3Error('AccessDenied', {
-          message: 'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
+          message:
+            'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
           cause: err,
         })
       default:
@@ -205,10 +264,13 @@ export function toS3Error(err: unknown): S3Error {
     // (docs/s3-sse-rules.md §4.6); an unreachable KMS is a 503, so clients retry, never a silent success.
     // A principal the KMS refuses (key policy, grants, its IAM policies): 403 AccessDenied with
     // KMS's message, as S3 answers "… is not authorized to perform: kms:Decrypt …".
-    if (err.exception === 'AccessDeniedException') return new S3Error('AccessDenied', { message: err.kmsMessage || undefined, cause: err })
+    if (err.exception === 'AccessDeniedException')
+      return new S3Error('AccessDenied', { message: err.kmsMessage || undefined, cause: err })
     const code = err.s3Code
-    if (code !== undefined && code in CODES) return new S3Error(code as S3ErrorCode, { message: err.kmsMessage || undefined, cause: err })
-    if (err.reason === 'unavailable') return new S3Error('ServiceUnavailable', { message: 'The KMS is not available. Please try again.', cause: err })
+    if (code !== undefined && code in CODES)
+      return new S3Error(code as S3ErrorCode, { message: err.kmsMessage || undefined, cause: err })
+    if (err.reason === 'unavailable')
+      return new S3Error('ServiceUnavailable', { message: 'The KMS is not available. Please try again.', cause: err })
     return new S3Error('InternalError', { cause: err })
   }
   if (err instanceof NotFoundError) {

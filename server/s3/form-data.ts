@@ -25,15 +25,17 @@ export interface PostForm {
   finish(): Promise<void>
 }
 
-const malformed = () =>
-  new S3Error('MalformedPOSTRequest')
+const malformed = () => new S3Error('MalformedPOSTRequest')
 
 /** The boundary of a `multipart/form-data` Content-Type; 412 PreconditionFailed for any other type, as AWS. */
 export function formBoundary(contentType: string | undefined): string {
   const m = /^\s*multipart\/form-data\s*;(.*)$/i.exec(contentType ?? '')
   const b = m ? /(?:^|;)\s*boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(m[1]) : null
   if (!b) {
-    throw new S3Error('PreconditionFailed', { message: 'At least one of the pre-conditions you specified did not hold', fields: [['Condition', 'Bucket POST must be of the enclosure-type multipart/form-data']] })
+    throw new S3Error('PreconditionFailed', {
+      message: 'At least one of the pre-conditions you specified did not hold',
+      fields: [['Condition', 'Bucket POST must be of the enclosure-type multipart/form-data']],
+    })
   }
   return b[1] ?? b[2]
 }
@@ -122,7 +124,13 @@ export async function readPostForm(body: AsyncIterable<Uint8Array>, boundary: st
   for (;;) {
     await r.atLeast(2)
     if (r.buf[0] === 0x2d && r.buf[1] === 0x2d) {
-      throw new S3Error('InvalidArgument', { message: 'POST requires exactly one file upload per request.', fields: [['ArgumentName', 'file'], ['ArgumentValue', '0']] })
+      throw new S3Error('InvalidArgument', {
+        message: 'POST requires exactly one file upload per request.',
+        fields: [
+          ['ArgumentName', 'file'],
+          ['ArgumentValue', '0'],
+        ],
+      })
     }
     // Optional transport padding after the boundary, then CRLF.
     const pad = await r.until(Buffer.from('\r\n'), 256, malformed)
@@ -132,7 +140,11 @@ export async function readPostForm(body: AsyncIterable<Uint8Array>, boundary: st
     const head = parsePartHeaders(rawHead.toString('utf8'))
     if (head.name.toLowerCase() === 'file') {
       const filename = (head.filename ?? '').split(/[\\/]/).pop() ?? ''
-      return { fields, file: { filename, contentType: head.contentType, stream: fileStream(r, delim) }, finish: () => drain(r) }
+      return {
+        fields,
+        file: { filename, contentType: head.contentType, stream: fileStream(r, delim) },
+        finish: () => drain(r),
+      }
     }
     const value = await r.until(delim, budget, preDataTooLarge)
     spend(value.length + delim.length)
@@ -140,7 +152,10 @@ export async function readPostForm(body: AsyncIterable<Uint8Array>, boundary: st
   }
 }
 
-/** The file's bytes up to the next boundary, in chunks; the last `delim.length - 1` bytes are held back until known not to start it. */
+/**
+ * The file's bytes up to the next boundary, in chunks; the last `delim.length - 1` bytes are held back until known not
+ * to start it.
+ */
 async function* fileStream(r: Reader, delim: Buffer): AsyncGenerator<Buffer> {
   for (;;) {
     const i = r.buf.indexOf(delim)

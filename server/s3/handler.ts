@@ -18,7 +18,16 @@ import { actualRequestCorsHeaders } from './cors.js'
 import { dispatch } from './dispatch.js'
 import { S3Error, toS3Error } from './errors.js'
 import { hostIdFor, newRequestId, writeError, writeResult } from './respond.js'
-import { bucketFromHost, bucketOf, canBeBucketName, parseOperation, parseTarget, queryValue, splitPath, type S3Operation } from './route.js'
+import {
+  bucketFromHost,
+  bucketOf,
+  canBeBucketName,
+  parseOperation,
+  parseTarget,
+  queryValue,
+  splitPath,
+  type S3Operation,
+} from './route.js'
 import { closeIfBodyWithheld } from '../expect-continue.js'
 
 /** Header map with lowercase names; repeated headers joined with ',' (docs/s3-sse-rules.md §2.2). */
@@ -43,7 +52,13 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
  * The region the request must be signed for (docs/s3-sse-rules.md §2.10 A7): the bucket's region if it
  * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
  */
-function expectedRegion(svc: Services, op: S3Operation, rec: BucketRecord | undefined, headers: Record<string, string>, query: Array<[string, string]>): string {
+function expectedRegion(
+  svc: Services,
+  op: S3Operation,
+  rec: BucketRecord | undefined,
+  headers: Record<string, string>,
+  query: Array<[string, string]>,
+): string {
   if (rec) return rec.region
   if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
   return svc.config.region
@@ -65,7 +80,8 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /**
- * Whether SSE-C and SSE-KMS may be used on this request (docs/s3-sse-rules.md §4.9): TLS, or — by docs/s3-behaviour.md —
+ * Whether SSE-C and SSE-KMS may be used on this request (docs/s3-sse-rules.md §4.9): TLS, or — by docs/s3-behaviour.md
+ * —
  * plain HTTP from a loopback peer, which never leaves the machine, unless --strict-tls.
  */
 function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
@@ -80,9 +96,20 @@ function countsAsSecure(svc: Services, incoming: IncomingMessage): boolean {
  * with method, path and subresource (an operator wants to know what clients ask for that the
  * store lacks), 4xx at debug (routine: a HEAD that finds nothing is a 404).
  */
-function logFailure(svc: Pick<Services, 'log'>, err: S3Error, fields: { requestId: string; op: string }, request: { method: string; path: string }): void {
+function logFailure(
+  svc: Pick<Services, 'log'>,
+  err: S3Error,
+  fields: { requestId: string; op: string },
+  request: { method: string; path: string },
+): void {
   if (err.code === 'NotImplemented') {
-    svc.log.warn('request refused: not implemented', { ...fields, ...request, subresource: err.refused?.subresource, code: err.code, message: err.message })
+    svc.log.warn('request refused: not implemented', {
+      ...fields,
+      ...request,
+      subresource: err.refused?.subresource,
+      code: err.code,
+      message: err.message,
+    })
   } else if (err.status >= 500) svc.log.error('request failed', { ...fields, code: err.code, err: err.cause ?? err })
   else svc.log.debug('request refused', { ...fields, code: err.code })
 }
@@ -120,10 +147,19 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
     const rawPath = (incoming.url ?? '/').split('?')[0] || '/'
     // A preflight is unauthenticated: a browser sends it without credentials or signature.
-    const auth = op.kind === 'OptionsPreflight' ? null : authenticate(
-      { method, path: target.path, query: target.query, headers, now: new Date(), rawPath, vhostBucket: vhost },
-      { lookup, sessions: sessionsOf(svc.config), region, maxSkewSeconds: svc.config.maxClockSkewSeconds, sigv4Only: svc.config.sigv4Only },
-    )
+    const auth =
+      op.kind === 'OptionsPreflight'
+        ? null
+        : authenticate(
+            { method, path: target.path, query: target.query, headers, now: new Date(), rawPath, vhostBucket: vhost },
+            {
+              lookup,
+              sessions: sessionsOf(svc.config),
+              region,
+              maxSkewSeconds: svc.config.maxClockSkewSeconds,
+              sigv4Only: svc.config.sigv4Only,
+            },
+          )
     refuseKmsOverSigV2(auth, headers)
     // Anonymous requests reach only bucket-scoped operations, where a bucket policy granting
     // Principal "*" may allow them (docs/s3-sse-rules.md §2.9, §5.6; policy/authorize.ts); no account matches them.
@@ -149,7 +185,12 @@ export async function handleS3(svc: Services, incoming: IncomingMessage, res: Se
     const result = await dispatch(svc, req)
     closeIfBodyWithheld(incoming, res)
     await writeResult(res, result, ids, isHead, svc.log, svc.metrics)
-    svc.log.debug('request', { requestId, op: opKind, status: result.status, ms: Math.round(performance.now() - started) })
+    svc.log.debug('request', {
+      requestId,
+      op: opKind,
+      status: result.status,
+      ms: Math.round(performance.now() - started),
+    })
   } catch (err) {
     const s3err = toS3Error(err)
     if (s3err.refused) opKind = s3err.refused.operation

@@ -40,4 +40,11 @@ export const AMZ_COPY_SSE_C_KEY = 'x-amz-copy-source-server-side-encryption-cust
 export const AMZ_COPY_SSE_C_KEY_MD5 = 'x-amz-copy-source-server-side-encryption-customer-key-md5'
 
 /** System metadata stored with an object and returned on GET/HEAD (besides Content-Type). */
-export const STORED_SYSTEM_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', AMZ_WEBSITE_REDIRECT] as const
+export const STORED_SYSTEM_HEADERS = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+  AMZ_WEBSITE_REDIRECT,
+] as const

@@ -8,9 +8,20 @@ import type { KmsKeyRecord } from '../../crypto/types.js'
 
 /** What S3 needs from a KMS (the embedded one or any AWS KMS JSON API endpoint). */
 export interface DataKeySource {
-  /** `caller`: the account the request runs as (the embedded KMS keeps keys per account; HTTP KMS clients ignore it). */
-  generateDataKey(req: { keyId: string; context: Record<string, string>; caller?: KmsCaller }): Promise<{ plaintext: Buffer; ciphertextBlob: Buffer; keyArn: string }>
-  decrypt(req: { ciphertextBlob: Buffer; context: Record<string, string>; keyId?: string; caller?: KmsCaller }): Promise<{ plaintext: Buffer; keyArn: string }>
+  /**
+   * `caller`: the account the request runs as (the embedded KMS keeps keys per account; HTTP KMS clients ignore it).
+   */
+  generateDataKey(req: {
+    keyId: string
+    context: Record<string, string>
+    caller?: KmsCaller
+  }): Promise<{ plaintext: Buffer; ciphertextBlob: Buffer; keyArn: string }>
+  decrypt(req: {
+    ciphertextBlob: Buffer
+    context: Record<string, string>
+    keyId?: string
+    caller?: KmsCaller
+  }): Promise<{ plaintext: Buffer; keyArn: string }>
 }
 
 /** A bucket key is reused for at most this long (docs/s3-sse-rules.md §4.6: ≤ 10 minutes). */
@@ -42,11 +53,27 @@ export class ObjectDataKeys {
    * A data key for a new object (or upload) and the KMS record to store with it. With a bucket
    * key, the context is the bucket ARN and the key is shared by the bucket's writes for a while.
    */
-  async forWrite(req: { keyId: string; context: Record<string, string>; bucketKey: boolean; dsse: boolean; bucket: string; contextHeader?: string; caller?: KmsCaller }): Promise<{ dataKey: Buffer; record: KmsKeyRecord }> {
-    const base = { context: req.context, clientContextHeader: req.contextHeader, dsse: req.dsse || undefined, bucketKeyEnabled: req.bucketKey || undefined }
+  async forWrite(req: {
+    keyId: string
+    context: Record<string, string>
+    bucketKey: boolean
+    dsse: boolean
+    bucket: string
+    contextHeader?: string
+    caller?: KmsCaller
+  }): Promise<{ dataKey: Buffer; record: KmsKeyRecord }> {
+    const base = {
+      context: req.context,
+      clientContextHeader: req.contextHeader,
+      dsse: req.dsse || undefined,
+      bucketKeyEnabled: req.bucketKey || undefined,
+    }
     if (!req.bucketKey) {
       const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context, caller: req.caller })
-      return { dataKey: dk.plaintext, record: { keyArn: dk.keyArn, ciphertextBlob: dk.ciphertextBlob.toString('base64'), ...base } }
+      return {
+        dataKey: dk.plaintext,
+        record: { keyArn: dk.keyArn, ciphertextBlob: dk.ciphertextBlob.toString('base64'), ...base },
+      }
     }
     // Only pairs S3 itself adds make a bucket key shareable; a client context makes the key per object.
     // Per calling account too: a key id such as `alias/aws/s3` names a different key in each account.
@@ -56,13 +83,19 @@ export class ObjectDataKeys {
       const cached = await this.bucketKeyFor(cacheKey, req)
       // Copied in the same turn it is checked: a zeroed (evicted meanwhile) entry is never handed out.
       if (cached.live) {
-        return { dataKey: Buffer.from(cached.plaintext), record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base } }
+        return {
+          dataKey: Buffer.from(cached.plaintext),
+          record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base },
+        }
       }
     }
   }
 
   /** The live bucket key of `cacheKey`, else one GenerateDataKey shared by every caller waiting for it. */
-  private bucketKeyFor(cacheKey: string, req: { keyId: string; context: Record<string, string>; caller?: KmsCaller }): Promise<CachedBucketKey> {
+  private bucketKeyFor(
+    cacheKey: string,
+    req: { keyId: string; context: Record<string, string>; caller?: KmsCaller },
+  ): Promise<CachedBucketKey> {
     const hit = this.bucketKeys.get(cacheKey)
     const live = hit !== undefined && hit.live && hit.expires > Date.now()
     this.onBucketKey?.(live)
@@ -74,7 +107,13 @@ export class ObjectDataKeys {
         const now = Date.now()
         const old = this.bucketKeys.get(cacheKey)
         if (old) this.zero(old)
-        const entry: CachedBucketKey = { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: dk.keyArn, expires: now + BUCKET_KEY_TTL_MS, live: true }
+        const entry: CachedBucketKey = {
+          plaintext: dk.plaintext,
+          ciphertextBlob: dk.ciphertextBlob,
+          keyArn: dk.keyArn,
+          expires: now + BUCKET_KEY_TTL_MS,
+          live: true,
+        }
         this.bucketKeys.set(cacheKey, entry)
         this.evict(now)
         return entry
@@ -90,7 +129,12 @@ export class ObjectDataKeys {
 
   /** The data key of a stored object: KMS Decrypt with the stored blob and context. */
   async forRead(rec: KmsKeyRecord, caller?: KmsCaller): Promise<Buffer> {
-    const res = await this.kms.decrypt({ ciphertextBlob: Buffer.from(rec.ciphertextBlob, 'base64'), context: rec.context, keyId: rec.keyArn, caller })
+    const res = await this.kms.decrypt({
+      ciphertextBlob: Buffer.from(rec.ciphertextBlob, 'base64'),
+      context: rec.context,
+      keyId: rec.keyArn,
+      caller,
+    })
     return Buffer.from(res.plaintext)
   }
 

@@ -29,14 +29,18 @@ function dataKeys(svc: Services) {
   return svc.dataKeys
 }
 
-/** What the audit log needs of the request a key operation serves (pass the S3Request; `auth`: SSE-KMS refuses SigV2). */
+/**
+ * What the audit log needs of the request a key operation serves (pass the S3Request; `auth`: SSE-KMS refuses SigV2).
+ */
 export type KeyOpContext = Pick<S3Request, 'requestId' | 'principal' | 'op'> & { auth?: S3Request['auth'] }
 
 function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent): void {
   if (!svc.audit) return
   svc.audit.audit({
-    requestId: ctx?.requestId, operation: ctx?.op.kind,
-    principal: ctx ? { accessKeyId: ctx.principal.accessKeyId, accountId: ctx.principal.accountId } : undefined, ...event,
+    requestId: ctx?.requestId,
+    operation: ctx?.op.kind,
+    principal: ctx ? { accessKeyId: ctx.principal.accessKeyId, accountId: ctx.principal.accountId } : undefined,
+    ...event,
   })
 }
 
@@ -45,13 +49,25 @@ function audit(svc: Services, ctx: KeyOpContext | undefined, event: AuditEvent):
  * the version it will be (format SR2, crypto/README.md §11). SSE-KMS asks the KMS for a data key
  * (or reuses the bucket key). `ctx`: for the audit log.
  */
-export async function newObjectKey(svc: Services, sse: SseRequest, bucket: string, key: string, ctx: KeyOpContext | undefined, versionId: string): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+export async function newObjectKey(
+  svc: Services,
+  sse: SseRequest,
+  bucket: string,
+  key: string,
+  ctx: KeyOpContext | undefined,
+  versionId: string,
+): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
   const out = await sealNew(svc, sse, { bucket, key, versionId }, ctx)
   audit(svc, ctx, { action: 'seal', outcome: 'ok', ...recordFields(out.encryption, { bucket, key }) })
   return out
 }
 
-async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string; key: string; versionId: string }, ctx: KeyOpContext | undefined): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
+async function sealNew(
+  svc: Services,
+  sse: SseRequest,
+  target: { bucket: string; key: string; versionId: string },
+  ctx: KeyOpContext | undefined,
+): Promise<{ oek: ObjectKey; encryption: EncryptionRecord }> {
   const { bucket, key } = target
   switch (sse.mode) {
     case 'SSE-S3': {
@@ -70,11 +86,28 @@ async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string;
         // The requester's account calls the KMS (keys per account, docs/s3-sse-rules.md §6.2).
         got = await dataKeys(svc).forWrite({ ...sse, context, bucket, caller: ctx?.principal })
       } catch (err) {
-        audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: failureOutcome(err), bucket, key, mode: 'SSE-KMS', encryptionContext: context, ...denialFields(err) })
+        audit(svc, ctx, {
+          action: 'kms:GenerateDataKey',
+          outcome: failureOutcome(err),
+          bucket,
+          key,
+          mode: 'SSE-KMS',
+          encryptionContext: context,
+          ...denialFields(err),
+        })
         throw err
       }
       const { dataKey, record: kms } = got
-      if (!sse.bucketKey) audit(svc, ctx, { action: 'kms:GenerateDataKey', outcome: 'ok', bucket, key, mode: 'SSE-KMS', kmsKeyArn: kms.keyArn, encryptionContext: context })
+      if (!sse.bucketKey)
+        audit(svc, ctx, {
+          action: 'kms:GenerateDataKey',
+          outcome: 'ok',
+          bucket,
+          key,
+          mode: 'SSE-KMS',
+          kmsKeyArn: kms.keyArn,
+          encryptionContext: context,
+        })
       try {
         const { oek, record } = sealForSseKms(dataKey, kms, svc.keyring, target)
         return { oek, encryption: record }
@@ -91,7 +124,13 @@ async function sealNew(svc: Services, sse: SseRequest, target: { bucket: string;
  * SSE-KMS calls KMS Decrypt. Throws CryptoError (wrong key, tampered) or the KMS's error.
  * Every attempt, and its outcome, goes to the audit log (`ctx`: the request).
  */
-export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer?: CustomerKey, ctx?: KeyOpContext): Promise<ObjectKey> {
+export async function openObjectKey(
+  svc: Services,
+  enc: EncryptionRecord,
+  at: { bucket: string; key: string },
+  customer?: CustomerKey,
+  ctx?: KeyOpContext,
+): Promise<ObjectKey> {
   const fields = svc.audit ? recordFields(enc, at) : {}
   try {
     const oek = await unseal(svc, enc, at, customer, ctx, fields)
@@ -103,7 +142,14 @@ export async function openObjectKey(svc: Services, enc: EncryptionRecord, at: { 
   }
 }
 
-async function unseal(svc: Services, enc: EncryptionRecord, at: { bucket: string; key: string }, customer: CustomerKey | undefined, ctx: KeyOpContext | undefined, fields: Partial<AuditEvent>): Promise<ObjectKey> {
+async function unseal(
+  svc: Services,
+  enc: EncryptionRecord,
+  at: { bucket: string; key: string },
+  customer: CustomerKey | undefined,
+  ctx: KeyOpContext | undefined,
+  fields: Partial<AuditEvent>,
+): Promise<ObjectKey> {
   switch (enc.mode) {
     case 'SSE-S3':
       return openSseS3(svc.keyring, enc, at)
@@ -149,7 +195,12 @@ export function checkObjectPlacement(svc: Services, rec: ObjectRecord, ctx?: Key
   try {
     checkPlacement(svc.keyring, rec.encryption, rec, rec.parts)
   } catch (err) {
-    audit(svc, ctx, { action: 'unseal', outcome: failureOutcome(err), reason: 'placement tag', ...recordFields(rec.encryption, rec) })
+    audit(svc, ctx, {
+      action: 'unseal',
+      outcome: failureOutcome(err),
+      reason: 'placement tag',
+      ...recordFields(rec.encryption, rec),
+    })
     throw err
   }
 }
@@ -172,7 +223,12 @@ export interface WrittenPart {
  * Encrypts one part's plaintext under a fresh part salt and writes it as one durable blob. If the
  * body throws (a digest or signature fails at its end), no blob remains and the error propagates.
  */
-export async function writePart(svc: Services, oek: ObjectKey, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<WrittenPart> {
+export async function writePart(
+  svc: Services,
+  oek: ObjectKey,
+  partNumber: number,
+  body: AsyncIterable<Uint8Array>,
+): Promise<WrittenPart> {
   const salt = newPartSalt()
   const pk = derivePartKey(oek, partNumber, salt)
   const blobId = svc.blobs.newId()
@@ -191,8 +247,17 @@ function partKeyOf(oek: ObjectKey, part: PartRecord) {
  * overwrite or delete committed meanwhile defers their deletion, so a GET returns the whole
  * version it found, as S3 does. Undefined if there is no such object.
  */
-export async function getObjectForRead(svc: Services, req: Pick<S3Request, 'defer'>, bucket: string, key: string, versionId?: string): Promise<VersionRecord | undefined> {
-  const got = await reclaimerOf(svc).readHeld(() => svc.meta.getVersion(bucket, key, versionId), (rec) => (rec.deleteMarker ? [] : rec.parts.map((p) => p.blobId)))
+export async function getObjectForRead(
+  svc: Services,
+  req: Pick<S3Request, 'defer'>,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<VersionRecord | undefined> {
+  const got = await reclaimerOf(svc).readHeld(
+    () => svc.meta.getVersion(bucket, key, versionId),
+    (rec) => (rec.deleteMarker ? [] : rec.parts.map((p) => p.blobId)),
+  )
   if (!got) return undefined
   req.defer(got.hold.release)
   return got.value
@@ -206,32 +271,58 @@ export async function getObjectForRead(svc: Services, req: Pick<S3Request, 'defe
  * part implies (fstat on the opened file, stat for the parts after it): a missing, truncated or
  * extended blob fails with IntegrityError before a status line can go out, never as a short body.
  */
-export async function* readPlaintext(svc: Services, oek: ObjectKey, parts: readonly PartRecord[], range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+export async function* readPlaintext(
+  svc: Services,
+  oek: ObjectKey,
+  parts: readonly PartRecord[],
+  range?: { start: number; end: number },
+): AsyncGenerator<Buffer> {
   const reads = planReads(parts, range)
-  await checkBlobSizes(svc, reads.slice(1).map((r) => r.part))
+  await checkBlobSizes(
+    svc,
+    reads.slice(1).map((r) => r.part),
+  )
   for (const { part, span } of reads) {
     const pk = partKeyOf(oek, part)
     if (!span) {
-      yield* decryptPart(pk, { plainSize: part.size })(readBlob(svc, part, { start: 0, end: ciphertextSize(part.size) }))
+      yield* decryptPart(pk, { plainSize: part.size })(
+        readBlob(svc, part, { start: 0, end: ciphertextSize(part.size) }),
+      )
     } else {
-      yield* decryptPartRange(pk, part.size, span)(readBlob(svc, part, { start: span.cipherStart, end: span.cipherEnd }))
+      yield* decryptPartRange(
+        pk,
+        part.size,
+        span,
+      )(readBlob(svc, part, { start: span.cipherStart, end: span.cipherEnd }))
     }
   }
 }
 
 /** The parts a read touches, each with the chunks that cover the range (all of it without one). */
-function planReads(parts: readonly PartRecord[], range?: { start: number; end: number }): Array<{ part: PartRecord; span?: ChunkSpan }> {
+function planReads(
+  parts: readonly PartRecord[],
+  range?: { start: number; end: number },
+): Array<{ part: PartRecord; span?: ChunkSpan }> {
   if (!range) return parts.map((part) => ({ part }))
-  return splitRange(parts.map((p) => p.size), range.start, range.end).map((piece) => {
+  return splitRange(
+    parts.map((p) => p.size),
+    range.start,
+    range.end,
+  ).map((piece) => {
     const part = parts[piece.partIndex]
     return { part, span: chunkSpan(part.size, piece.start, piece.end) }
   })
 }
 
-const missingBlob = (id: BlobId) => new IntegrityError('blob-missing', id, `blob ${id} is missing, yet a committed record references it`)
+const missingBlob = (id: BlobId) =>
+  new IntegrityError('blob-missing', id, `blob ${id} is missing, yet a committed record references it`)
 
 /** Stored bytes [start, end) of one part's blob, which must be the size the part implies. */
-async function* readBlob(svc: Services, part: PartRecord, range: { start: number; end: number }): AsyncGenerator<Buffer> {
+async function* readBlob(
+  svc: Services,
+  part: PartRecord,
+  range: { start: number; end: number },
+): AsyncGenerator<Buffer> {
   try {
     yield* svc.blobs.read(part.blobId, range, { size: ciphertextSize(part.size) })
   } catch (err) {
@@ -245,12 +336,19 @@ const SIZE_CHECKS_IN_FLIGHT = 16
 /** IntegrityError unless each part's blob exists with the size its part implies. */
 async function checkBlobSizes(svc: Services, parts: readonly PartRecord[]): Promise<void> {
   for (let i = 0; i < parts.length; i += SIZE_CHECKS_IN_FLIGHT) {
-    await Promise.all(parts.slice(i, i + SIZE_CHECKS_IN_FLIGHT).map(async (part) => {
-      const actual = await svc.blobs.size(part.blobId)
-      const expected = ciphertextSize(part.size)
-      if (actual === undefined) throw missingBlob(part.blobId)
-      if (actual !== expected) throw new IntegrityError('blob-size', part.blobId, `blob ${part.blobId} is ${actual} bytes, its record says ${expected}`)
-    }))
+    await Promise.all(
+      parts.slice(i, i + SIZE_CHECKS_IN_FLIGHT).map(async (part) => {
+        const actual = await svc.blobs.size(part.blobId)
+        const expected = ciphertextSize(part.size)
+        if (actual === undefined) throw missingBlob(part.blobId)
+        if (actual !== expected)
+          throw new IntegrityError(
+            'blob-size',
+            part.blobId,
+            `blob ${part.blobId} is ${actual} bytes, its record says ${expected}`,
+          )
+      }),
+    )
   }
 }
 

@@ -26,7 +26,9 @@ const denied = (message: string) => new S3Error('AccessDenied', { message: `Inva
 
 /** Fields no condition needs to name. */
 function exempt(name: string): boolean {
-  return ['x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'policy'].includes(name) || name.startsWith('x-ignore-')
+  return (
+    ['x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'policy'].includes(name) || name.startsWith('x-ignore-')
+  )
 }
 
 function fieldOf(ref: unknown, raw: unknown[]): string {
@@ -37,7 +39,8 @@ function fieldOf(ref: unknown, raw: unknown[]): string {
 function parseCondition(c: unknown): Condition[] {
   if (c !== null && typeof c === 'object' && !Array.isArray(c)) {
     const entries = Object.entries(c as Record<string, unknown>)
-    if (entries.length !== 1 || typeof entries[0][1] !== 'string') throw invalid(`Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.`)
+    if (entries.length !== 1 || typeof entries[0][1] !== 'string')
+      throw invalid(`Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.`)
     const [name, value] = entries[0] as [string, string]
     return [{ op: 'eq', field: name.toLowerCase(), value, text: `["eq", "$${name}", ${JSON.stringify(value)}]` }]
   }
@@ -45,12 +48,20 @@ function parseCondition(c: unknown): Condition[] {
   const op = typeof c[0] === 'string' ? c[0].toLowerCase() : ''
   if (op === 'content-length-range') {
     const [min, max] = [Number(c[1]), Number(c[2])]
-    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 0 || max < min) throw invalid(`Invalid content-length-range: ${JSON.stringify(c)}`)
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 0 || max < min)
+      throw invalid(`Invalid content-length-range: ${JSON.stringify(c)}`)
     return [{ op, min, max }]
   }
   if (op !== 'eq' && op !== 'starts-with') throw invalid(`Invalid Condition: unknown operation ${JSON.stringify(c[0])}`)
   if (typeof c[2] !== 'string') throw invalid(`Invalid Condition: ${JSON.stringify(c)}`)
-  return [{ op, field: fieldOf(c[1], c), value: c[2], text: `[${JSON.stringify(c[0])}, ${JSON.stringify(c[1])}, ${JSON.stringify(c[2])}]` }]
+  return [
+    {
+      op,
+      field: fieldOf(c[1], c),
+      value: c[2],
+      text: `[${JSON.stringify(c[0])}, ${JSON.stringify(c[1])}, ${JSON.stringify(c[2])}]`,
+    },
+  ]
 }
 
 /** Decodes the `policy` field; 400 InvalidPolicyDocument for anything that is not a policy. */
@@ -76,7 +87,12 @@ export function parsePolicy(base64: string): PostPolicy {
  * Checks the form against the policy: not expired, every condition met (the `bucket` condition
  * against the bucket addressed), no field without a condition. Returns the file's size range.
  */
-export function checkPolicy(policy: PostPolicy, fields: ReadonlyMap<string, string>, bucket: string, now: Date): LengthRange | undefined {
+export function checkPolicy(
+  policy: PostPolicy,
+  fields: ReadonlyMap<string, string>,
+  bucket: string,
+  now: Date,
+): LengthRange | undefined {
   if (now.getTime() >= policy.expiration.getTime()) throw denied('Policy expired.')
   let range: LengthRange | undefined
   const named = new Set<string>()

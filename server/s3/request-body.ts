@@ -27,7 +27,10 @@ export function contentLength(req: S3Request): number | undefined {
  * The verified body. `defaultChecksum` is computed when the client sent none (CRC64NVME otherwise);
  * UploadPart reports a bad Content-MD5's ExpectedDigest in base64, PutObject in hex (docs/s3-sse-rules.md §3.16).
  */
-export function requestBody(req: S3Request, opts: { defaultChecksum?: ChecksumAlgorithm; md5ExpectedAs?: 'hex' | 'base64' } = {}): VerifiedBody {
+export function requestBody(
+  req: S3Request,
+  opts: { defaultChecksum?: ChecksumAlgorithm; md5ExpectedAs?: 'hex' | 'base64' } = {},
+): VerifiedBody {
   if (req.bodySource) return verifyBody(req.bodySource, { auth: req.auth, headers: req.headers, ...opts })
   return verifyBody(req.incoming, { auth: req.auth, headers: req.headers, contentLength: contentLength(req), ...opts })
 }
@@ -44,11 +47,19 @@ function withoutChecksumHeaders(h: Record<string, string>): Record<string, strin
  * Reads a whole (small) body; bodies above `limit` are refused without reading further. With
  * `objectChecksum`, `x-amz-checksum-*` headers describe the object, and the body is not checked against them.
  */
-export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, opts: { objectChecksum?: boolean } = {}): Promise<{ bytes: Buffer; digests: BodyDigests }> {
+export async function readSmallBody(
+  req: S3Request,
+  limit = MAX_XML_BODY,
+  opts: { objectChecksum?: boolean } = {},
+): Promise<{ bytes: Buffer; digests: BodyDigests }> {
   const declared = contentLength(req)
   if (declared !== undefined && declared > limit) throw new S3Error('MalformedXML')
   const body = opts.objectChecksum
-    ? verifyBody(req.incoming, { auth: req.auth, headers: withoutChecksumHeaders(req.headers), contentLength: contentLength(req) })
+    ? verifyBody(req.incoming, {
+        auth: req.auth,
+        headers: withoutChecksumHeaders(req.headers),
+        contentLength: contentLength(req),
+      })
     : requestBody(req)
   const parts: Buffer[] = []
   let size = 0
@@ -61,7 +72,11 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, opts: 
 }
 
 /** Reads and parses an XML request body with the given root element (MalformedXML otherwise). */
-export async function readXml(req: S3Request, root: string, opts: { objectChecksum?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function readXml(
+  req: S3Request,
+  root: string,
+  opts: { objectChecksum?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const { bytes } = await readSmallBody(req, MAX_XML_BODY, opts)
   return parseXmlBody(bytes.toString('utf8'), root)
 }

@@ -37,7 +37,9 @@ export function newRequestId(): string {
 
 /** An opaque x-amz-id-2 value derived from the request id. */
 export function hostIdFor(requestId: string): string {
-  return Buffer.from(requestId + randomSlice(41).toString('hex')).toString('base64').slice(0, 76)
+  return Buffer.from(requestId + randomSlice(41).toString('hex'))
+    .toString('base64')
+    .slice(0, 76)
 }
 
 export interface ResponseIds {
@@ -95,7 +97,8 @@ export async function writeResult(
     return
   }
   if (!result.stream) {
-    if (headers['Content-Length'] === undefined && result.status !== 304 && result.status !== 204) headers['Content-Length'] = '0'
+    if (headers['Content-Length'] === undefined && result.status !== 304 && result.status !== 204)
+      headers['Content-Length'] = '0'
     res.writeHead(result.status, headers)
     res.end()
     return
@@ -145,9 +148,18 @@ async function writeBody(
       if (res.destroyed) throw new Error(CLIENT_CLOSED)
       if (!ok) {
         await new Promise<void>((resolve, reject) => {
-          const onDrain = () => { cleanup(); resolve() }
-          const onClose = () => { cleanup(); reject(new Error(CLIENT_CLOSED)) }
-          const cleanup = () => { res.off('drain', onDrain); res.off('close', onClose) }
+          const onDrain = () => {
+            cleanup()
+            resolve()
+          }
+          const onClose = () => {
+            cleanup()
+            reject(new Error(CLIENT_CLOSED))
+          }
+          const cleanup = () => {
+            res.off('drain', onDrain)
+            res.off('close', onClose)
+          }
           res.on('drain', onDrain)
           res.on('close', onClose)
         })

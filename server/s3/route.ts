@@ -132,9 +132,24 @@ export function bucketFromHost(host: string | undefined, baseDomains: readonly s
 
 /** Sub-resources that exist in S3 but that this store does not implement (docs/s3-sse-rules.md §3, §7). */
 export const UNSUPPORTED_SUBRESOURCES: ReadonlySet<string> = new Set([
-  'website', 'replication', 'notification', 'logging', 'requestPayment',
-  'accelerate', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'restore', 'select', 'torrent', 'session',
-  'renameObject', 'metadataTable', 'metadataConfiguration', 'abac',
+  'website',
+  'replication',
+  'notification',
+  'logging',
+  'requestPayment',
+  'accelerate',
+  'analytics',
+  'inventory',
+  'metrics',
+  'intelligent-tiering',
+  'restore',
+  'select',
+  'torrent',
+  'session',
+  'renameObject',
+  'metadataTable',
+  'metadataConfiguration',
+  'abac',
 ])
 
 function has(query: ParsedTarget['query'], name: string): boolean {
@@ -171,7 +186,10 @@ export function parseOperation(
   for (const [name] of q) {
     if (UNSUPPORTED_SUBRESOURCES.has(name)) {
       const operation = refusedOperationName(method, name, key !== '')
-      throw new S3Error('NotImplemented', { message: `The ?${name} subresource is not implemented.`, refused: { operation, subresource: name } })
+      throw new S3Error('NotImplemented', {
+        message: `The ?${name} subresource is not implemented.`,
+        refused: { operation, subresource: name },
+      })
     }
   }
   if (!bucket) {
@@ -278,11 +296,13 @@ function objectOperation(
   // UpdateObjectEncryption (`PUT /<key>?encryption`, 2026) is out of scope (docs/s3-sse-rules.md §4.11).
   if (has(q, 'encryption')) {
     throw new S3Error('NotImplemented', {
-      message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.', refused: { operation: 'UpdateObjectEncryption', subresource: 'encryption' },
+      message: 'UpdateObjectEncryption (PUT ?encryption on an object) is not implemented.',
+      refused: { operation: 'UpdateObjectEncryption', subresource: 'encryption' },
     })
   }
   // Lifecycle is a bucket subresource; S3 defines no ?lifecycle on an object.
-  if (has(q, 'lifecycle')) throw new S3Error('NotImplemented', { message: 'The ?lifecycle subresource exists on buckets only.' })
+  if (has(q, 'lifecycle'))
+    throw new S3Error('NotImplemented', { message: 'The ?lifecycle subresource exists on buckets only.' })
   const uploadId = queryValue(q, 'uploadId')
   const versionId = queryValue(q, 'versionId')
   if (has(q, 'retention')) {
@@ -332,7 +352,10 @@ function objectOperation(
     case 'POST':
       if (has(q, 'uploads')) return { kind: 'CreateMultipartUpload', bucket, key }
       if (uploadId !== undefined) return { kind: 'CompleteMultipartUpload', bucket, key, uploadId }
-      throw new S3Error('NotImplemented', { message: 'POST on an object without ?uploads or ?uploadId is not implemented.', refused: { operation: 'PostObject' } })
+      throw new S3Error('NotImplemented', {
+        message: 'POST on an object without ?uploads or ?uploadId is not implemented.',
+        refused: { operation: 'PostObject' },
+      })
     default:
       throw new S3Error('MethodNotAllowed')
   }

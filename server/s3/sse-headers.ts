@@ -9,8 +9,16 @@ import { AWS_MANAGED_S3_ALIAS } from '../../kms/types.js'
 import type { BucketRecord } from '../../storage/types.js'
 import { S3Error, invalidArgument } from './errors.js'
 import {
-  AMZ_COPY_SSE_C_ALGORITHM, AMZ_COPY_SSE_C_KEY, AMZ_COPY_SSE_C_KEY_MD5, AMZ_SSE, AMZ_SSE_BUCKET_KEY, AMZ_SSE_CONTEXT,
-  AMZ_SSE_C_ALGORITHM, AMZ_SSE_C_KEY, AMZ_SSE_C_KEY_MD5, AMZ_SSE_KMS_KEY_ID,
+  AMZ_COPY_SSE_C_ALGORITHM,
+  AMZ_COPY_SSE_C_KEY,
+  AMZ_COPY_SSE_C_KEY_MD5,
+  AMZ_SSE,
+  AMZ_SSE_BUCKET_KEY,
+  AMZ_SSE_CONTEXT,
+  AMZ_SSE_C_ALGORITHM,
+  AMZ_SSE_C_KEY,
+  AMZ_SSE_C_KEY_MD5,
+  AMZ_SSE_KMS_KEY_ID,
 } from './headers.js'
 
 /** A customer key presented in a request: the raw 32 bytes and the base64 MD5 it was sent with. */
@@ -34,11 +42,15 @@ export interface KmsRequest {
 export type SseRequest = { mode: 'SSE-S3' } | { mode: 'SSE-C'; customer: CustomerKey } | KmsRequest
 
 const E2 = 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'
-const KMS_OVER_HTTP = 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
-const INSECURE_SSE_C = 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.'
-const STORED_WITH_SSE = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.'
+const KMS_OVER_HTTP =
+  'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
+const INSECURE_SSE_C =
+  'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.'
+const STORED_WITH_SSE =
+  'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.'
 const NOT_APPLICABLE = 'The encryption parameters are not applicable to this object.'
-const CONTEXT_INVALID = "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"
+const CONTEXT_INVALID =
+  "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"
 
 interface TrioNames {
   algorithm: string
@@ -46,16 +58,24 @@ interface TrioNames {
   md5: string
 }
 const DEST_TRIO: TrioNames = { algorithm: AMZ_SSE_C_ALGORITHM, key: AMZ_SSE_C_KEY, md5: AMZ_SSE_C_KEY_MD5 }
-const SOURCE_TRIO: TrioNames = { algorithm: AMZ_COPY_SSE_C_ALGORITHM, key: AMZ_COPY_SSE_C_KEY, md5: AMZ_COPY_SSE_C_KEY_MD5 }
+const SOURCE_TRIO: TrioNames = {
+  algorithm: AMZ_COPY_SSE_C_ALGORITHM,
+  key: AMZ_COPY_SSE_C_KEY,
+  md5: AMZ_COPY_SSE_C_KEY_MD5,
+}
 
-const hasTrio = (h: Record<string, string>, t: TrioNames) => h[t.algorithm] !== undefined || h[t.key] !== undefined || h[t.md5] !== undefined
+const hasTrio = (h: Record<string, string>, t: TrioNames) =>
+  h[t.algorithm] !== undefined || h[t.key] !== undefined || h[t.md5] !== undefined
 
 /** True if the request carries any of the SSE-C trio for its destination (optional on Complete and ListParts). */
 export const presentsCustomerKey = (h: Record<string, string>): boolean => hasTrio(h, DEST_TRIO)
 
 /** True if the request carries any destination SSE header (the copy-onto-itself rule, §4.11). */
 export function hasEncryptionHeaders(h: Record<string, string>): boolean {
-  return [AMZ_SSE, AMZ_SSE_KMS_KEY_ID, AMZ_SSE_CONTEXT, AMZ_SSE_BUCKET_KEY].some((n) => h[n] !== undefined) || hasTrio(h, DEST_TRIO)
+  return (
+    [AMZ_SSE, AMZ_SSE_KMS_KEY_ID, AMZ_SSE_CONTEXT, AMZ_SSE_BUCKET_KEY].some((n) => h[n] !== undefined) ||
+    hasTrio(h, DEST_TRIO)
+  )
 }
 
 /**
@@ -70,15 +90,31 @@ function parseTrio(h: Record<string, string>, t: TrioNames, secure: boolean, wri
   const keyB64 = h[t.key]
   const md5 = h[t.md5]
   const arg = (message: string) => invalidArgument(message, AMZ_SSE)
-  if (alg === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.')
-  if (keyB64 === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.')
+  if (alg === undefined)
+    throw arg(
+      'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+    )
+  if (keyB64 === undefined)
+    throw arg(
+      'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
+    )
   if (alg !== 'AES256') {
-    throw new S3Error('InvalidEncryptionAlgorithmError', { fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', alg]] })
+    throw new S3Error('InvalidEncryptionAlgorithmError', {
+      fields: [
+        ['ArgumentName', AMZ_SSE],
+        ['ArgumentValue', alg],
+      ],
+    })
   }
-  if (md5 === undefined) throw arg('Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.')
+  if (md5 === undefined)
+    throw arg(
+      'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
+    )
   const key = Buffer.from(keyB64, 'base64')
-  if (createHash('md5').update(key).digest('base64') !== md5) throw arg('The calculated MD5 hash of the key did not match the hash that was provided.')
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyB64) || (write && key.length !== 32)) throw arg('The secret key was invalid for the specified algorithm.')
+  if (createHash('md5').update(key).digest('base64') !== md5)
+    throw arg('The calculated MD5 hash of the key did not match the hash that was provided.')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyB64) || (write && key.length !== 32))
+    throw arg('The secret key was invalid for the specified algorithm.')
   return { key, md5 }
 }
 
@@ -116,7 +152,10 @@ function refuseSseBesideTrio(h: Record<string, string>): void {
   if (sse === undefined) return
   throw new S3Error('InvalidArgument', {
     message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
-    fields: [['ArgumentName', AMZ_SSE], ['ArgumentValue', sse]],
+    fields: [
+      ['ArgumentName', AMZ_SSE],
+      ['ArgumentValue', sse],
+    ],
   })
 }
 
@@ -124,7 +163,8 @@ function parseBucketKeyHeader(h: Record<string, string>): boolean | undefined {
   const v = h[AMZ_SSE_BUCKET_KEY]
   if (v === undefined) return undefined
   const lower = v.toLowerCase()
-  if (lower !== 'true' && lower !== 'false') throw invalidArgument('Invalid value for x-amz-server-side-encryption-bucket-key-enabled', AMZ_SSE_BUCKET_KEY, v)
+  if (lower !== 'true' && lower !== 'false')
+    throw invalidArgument('Invalid value for x-amz-server-side-encryption-bucket-key-enabled', AMZ_SSE_BUCKET_KEY, v)
   return lower === 'true'
 }
 
@@ -156,7 +196,13 @@ export interface WriteSseOptions {
  * CreateMultipartUpload) from its headers and the bucket default, validating per §4.4, §4.5,
  * §4.8 and §4.9; a blocked SSE-C write answers 403 (§5.4) after validation.
  */
-export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord, opts: WriteSseOptions, action = 's3:PutObject', key = ''): SseRequest {
+export function resolveWriteSse(
+  h: Record<string, string>,
+  bucket: BucketRecord,
+  opts: WriteSseOptions,
+  action = 's3:PutObject',
+  key = '',
+): SseRequest {
   const sse = h[AMZ_SSE]
   if (hasTrio(h, DEST_TRIO)) {
     if (!opts.secure) parseTrio(h, DEST_TRIO, false, true)
@@ -169,7 +215,8 @@ export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord,
   const rule = bucket.encryption
   let algorithm: string
   if (sse !== undefined) {
-    if (sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') throw invalidArgument('The encryption method specified is not supported', AMZ_SSE, sse)
+    if (sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse')
+      throw invalidArgument('The encryption method specified is not supported', AMZ_SSE, sse)
     algorithm = sse
   } else {
     algorithm = rule?.sseAlgorithm ?? 'AES256'
@@ -181,7 +228,9 @@ export function resolveWriteSse(h: Record<string, string>, bucket: BucketRecord,
   const dsse = algorithm === 'aws:kms:dsse'
   const ruleIsKms = rule?.sseAlgorithm === 'aws:kms' || rule?.sseAlgorithm === 'aws:kms:dsse'
   const keyId = h[AMZ_SSE_KMS_KEY_ID] || (ruleIsKms ? rule?.kmsMasterKeyId : undefined) || AWS_MANAGED_S3_ALIAS
-  const bucketKey = dsse ? false : bucketKeyHeader ?? (rule?.sseAlgorithm === 'aws:kms' ? rule.bucketKeyEnabled : false)
+  const bucketKey = dsse
+    ? false
+    : (bucketKeyHeader ?? (rule?.sseAlgorithm === 'aws:kms' ? rule.bucketKeyEnabled : false))
   const contextHeader = h[AMZ_SSE_CONTEXT]
   return { mode: 'SSE-KMS', dsse, keyId, bucketKey, clientContext: parseContext(contextHeader), contextHeader }
 }
@@ -203,22 +252,37 @@ export function refuseBlockedSseC(bucket: BucketRecord, action: string, key: str
 export function kmsContext(req: KmsRequest, bucket: string, key: string): Record<string, string> {
   const arn = req.bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`
   const given = req.clientContext['aws:s3:arn']
-  if (given !== undefined && given !== arn) throw invalidArgument('Encryption context key aws:s3:arn has an invalid value', AMZ_SSE_CONTEXT)
+  if (given !== undefined && given !== arn)
+    throw invalidArgument('Encryption context key aws:s3:arn has an invalid value', AMZ_SSE_CONTEXT)
   return { ...req.clientContext, 'aws:s3:arn': arn }
 }
 
 /** Reads (GET/HEAD) and UploadPart(Copy) refuse SSE-S3/KMS headers (docs/s3-sse-rules.md §4.2 E1-E3). */
 export function refuseSseOnRead(h: Record<string, string>): void {
-  if (h[AMZ_SSE] !== undefined) throw invalidArgument('x-amz-server-side-encryption header is not supported for this operation.', AMZ_SSE, h[AMZ_SSE])
+  if (h[AMZ_SSE] !== undefined)
+    throw invalidArgument(
+      'x-amz-server-side-encryption header is not supported for this operation.',
+      AMZ_SSE,
+      h[AMZ_SSE],
+    )
   if (h[AMZ_SSE_KMS_KEY_ID] !== undefined) throw invalidArgument(E2, AMZ_SSE)
-  if (h[AMZ_SSE_CONTEXT] !== undefined) throw invalidArgument('x-amz-server-side-encryption-context header is not supported for this operation.', AMZ_SSE_CONTEXT)
+  if (h[AMZ_SSE_CONTEXT] !== undefined)
+    throw invalidArgument(
+      'x-amz-server-side-encryption-context header is not supported for this operation.',
+      AMZ_SSE_CONTEXT,
+    )
 }
 
 /**
  * The customer key a read of an object (or an UploadPart into an upload) must present, per the
  * record's mode: the key for SSE-C, none otherwise (docs/s3-sse-rules.md §4.8 "Reads", E4).
  */
-export function readCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean, source = false): CustomerKey | undefined {
+export function readCustomerKey(
+  h: Record<string, string>,
+  enc: EncryptionRecord,
+  secure: boolean,
+  source = false,
+): CustomerKey | undefined {
   const trio = source ? SOURCE_TRIO : DEST_TRIO
   const present = hasTrio(h, trio)
   if (enc.mode !== 'SSE-C') {
@@ -233,11 +297,16 @@ export function readCustomerKey(h: Record<string, string>, enc: EncryptionRecord
  * The customer key an UploadPart(Copy) or a Complete/ListParts with a declared checksum presents
  * for an upload (docs/s3-sse-rules.md §4.8 "Multipart").
  */
-export function uploadCustomerKey(h: Record<string, string>, enc: EncryptionRecord, secure: boolean): CustomerKey | undefined {
+export function uploadCustomerKey(
+  h: Record<string, string>,
+  enc: EncryptionRecord,
+  secure: boolean,
+): CustomerKey | undefined {
   const present = hasTrio(h, DEST_TRIO)
   if ((enc.mode === 'SSE-C') !== present) {
     throw new S3Error('InvalidRequest', {
-      message: 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+      message:
+        'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
     })
   }
   return present ? parseTrio(h, DEST_TRIO, secure, true) : undefined

@@ -5,7 +5,14 @@
  */
 import { openChecksum, sealChecksum } from '../../crypto/checksum-seal.js'
 import type { EncryptionRecord, ObjectKey } from '../../crypto/types.js'
-import type { ChecksumAlgorithm, ChecksumType, ChecksumValue, ObjectRecord, PartRecord, StoredChecksum } from '../../storage/types.js'
+import type {
+  ChecksumAlgorithm,
+  ChecksumType,
+  ChecksumValue,
+  ObjectRecord,
+  PartRecord,
+  StoredChecksum,
+} from '../../storage/types.js'
 import { combineCrc, compositeChecksum, type CrcAlgorithm } from './checksums.js'
 
 /** The object (or upload) a checksum belongs to. */
@@ -30,9 +37,17 @@ export function storeChecksum(owner: ChecksumOwner, oek: ObjectKey, c: ChecksumV
 }
 
 /** A part's checksum fields as its record stores them (`algorithm`: the upload's part algorithm). */
-export function storePartChecksum(owner: ChecksumOwner, oek: ObjectKey, algorithm: ChecksumAlgorithm, partNumber: number, value: string): Pick<PartRecord, 'checksum' | 'sealedChecksum'> {
+export function storePartChecksum(
+  owner: ChecksumOwner,
+  oek: ObjectKey,
+  algorithm: ChecksumAlgorithm,
+  partNumber: number,
+  value: string,
+): Pick<PartRecord, 'checksum' | 'sealedChecksum'> {
   if (!sealsChecksums(owner.encryption)) return { checksum: value }
-  return { sealedChecksum: sealChecksum(oek, { bucket: owner.bucket, key: owner.key, algorithm, slot: partNumber }, value) }
+  return {
+    sealedChecksum: sealChecksum(oek, { bucket: owner.bucket, key: owner.key, algorithm, slot: partNumber }, value),
+  }
 }
 
 /**
@@ -40,15 +55,39 @@ export function storePartChecksum(owner: ChecksumOwner, oek: ObjectKey, algorith
  * part has none, or it is sealed and no object key is given. Throws CryptoError('tampered') if a
  * sealed value does not open.
  */
-export function partChecksumValue(owner: Pick<ChecksumOwner, 'bucket' | 'key'>, part: PartRecord, algorithm: ChecksumAlgorithm, oek?: ObjectKey): string | undefined {
+export function partChecksumValue(
+  owner: Pick<ChecksumOwner, 'bucket' | 'key'>,
+  part: PartRecord,
+  algorithm: ChecksumAlgorithm,
+  oek?: ObjectKey,
+): string | undefined {
   if (part.checksum !== undefined) return part.checksum
   if (part.sealedChecksum === undefined || !oek) return undefined
-  return openChecksum(oek, { bucket: owner.bucket, key: owner.key, algorithm, slot: part.partNumber }, part.sealedChecksum)
+  return openChecksum(
+    oek,
+    { bucket: owner.bucket, key: owner.key, algorithm, slot: part.partNumber },
+    part.sealedChecksum,
+  )
 }
 
-/** The whole object's checksum from its parts': COMPOSITE is the checksum of the part digests, FULL_OBJECT the CRCs combined. */
-export function combinePartChecksums(algorithm: ChecksumAlgorithm, type: ChecksumType, parts: ReadonlyArray<{ value: string; size: number }>): ChecksumValue {
-  if (type === 'COMPOSITE') return { algorithm, type, value: compositeChecksum(algorithm, parts.map((p) => p.value)) }
+/**
+ * The whole object's checksum from its parts': COMPOSITE is the checksum of the part digests, FULL_OBJECT the CRCs
+ * combined.
+ */
+export function combinePartChecksums(
+  algorithm: ChecksumAlgorithm,
+  type: ChecksumType,
+  parts: ReadonlyArray<{ value: string; size: number }>,
+): ChecksumValue {
+  if (type === 'COMPOSITE')
+    return {
+      algorithm,
+      type,
+      value: compositeChecksum(
+        algorithm,
+        parts.map((p) => p.value),
+      ),
+    }
   return { algorithm, type, value: combineCrc(algorithm as CrcAlgorithm, parts) }
 }
 
@@ -64,7 +103,11 @@ export function checksumValue(rec: ObjectRecord, oek?: ObjectKey): ChecksumValue
   if (c.value !== undefined) return { algorithm: c.algorithm, type: c.type, value: c.value }
   if (!oek) return undefined
   if (c.sealed !== undefined) {
-    return { algorithm: c.algorithm, type: c.type, value: openChecksum(oek, { bucket: rec.bucket, key: rec.key, algorithm: c.algorithm, slot: 0 }, c.sealed) }
+    return {
+      algorithm: c.algorithm,
+      type: c.type,
+      value: openChecksum(oek, { bucket: rec.bucket, key: rec.key, algorithm: c.algorithm, slot: 0 }, c.sealed),
+    }
   }
   const parts: Array<{ value: string; size: number }> = []
   for (const p of rec.parts) {

@@ -29,14 +29,18 @@ const invalidTag = (message: string) => new S3Error('InvalidTag', { message })
 export function validateTags(pairs: ReadonlyArray<readonly [string, string]>, target: TagTarget): TagSet {
   const seen = new Set<string>()
   for (const [key, value] of pairs) {
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH || !ALLOWED.test(key)) throw invalidTag('The TagKey you have provided is invalid')
-    if (value.length > MAX_VALUE_LENGTH || !ALLOWED.test(value)) throw invalidTag('The TagValue you have provided is invalid')
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH || !ALLOWED.test(key))
+      throw invalidTag('The TagKey you have provided is invalid')
+    if (value.length > MAX_VALUE_LENGTH || !ALLOWED.test(value))
+      throw invalidTag('The TagValue you have provided is invalid')
     if (key.toLowerCase().startsWith('aws:')) throw invalidTag('Your TagKey cannot be prefixed with aws:')
     if (seen.has(key)) throw invalidTag('Cannot provide multiple Tags with the same key')
     seen.add(key)
   }
-  if (target === 'object' && pairs.length > MAX_OBJECT_TAGS) throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${MAX_OBJECT_TAGS}` })
-  if (target === 'bucket' && pairs.length > MAX_BUCKET_TAGS) throw invalidTag(`Bucket tag count cannot be greater than ${MAX_BUCKET_TAGS}`)
+  if (target === 'object' && pairs.length > MAX_OBJECT_TAGS)
+    throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${MAX_OBJECT_TAGS}` })
+  if (target === 'bucket' && pairs.length > MAX_BUCKET_TAGS)
+    throw invalidTag(`Bucket tag count cannot be greater than ${MAX_BUCKET_TAGS}`)
   return Object.fromEntries(pairs.map(([k, v]) => [k, v]))
 }
 
@@ -63,7 +67,10 @@ function decodeQuery(s: string): string {
     // eslint-disable-next-line no-control-regex
     return /[^\x00-\x7f]/.test(text) && !/%/.test(s) ? Buffer.from(text, 'latin1').toString('utf8') : text
   } catch {
-    throw new S3Error('InvalidArgument', { message: 'The header x-amz-tagging is not a valid URL query string.', fields: [['ArgumentName', 'x-amz-tagging']] })
+    throw new S3Error('InvalidArgument', {
+      message: 'The header x-amz-tagging is not a valid URL query string.',
+      fields: [['ArgumentName', 'x-amz-tagging']],
+    })
   }
 }
 
@@ -112,9 +119,13 @@ export function requestedTags(req: { headers: Record<string, string>; requestTag
   return req.requestTags
 }
 
-/** A TagSet as an `x-amz-tagging` header value (each key and value URL-encoded), which parseTaggingHeader reads back. */
+/**
+ * A TagSet as an `x-amz-tagging` header value (each key and value URL-encoded), which parseTaggingHeader reads back.
+ */
 export function taggingHeaderValue(tags: TagSet): string {
-  return Object.entries(tags).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+  return Object.entries(tags)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&')
 }
 
 /** A TagSet as a record keeps it: absent when empty. */

@@ -49,11 +49,20 @@ export function xmlDocument(root: string, body: XmlObject, opts: { namespace?: b
 
 /** A root element whose content is text only (GetBucketLocation). */
 export function xmlTextDocument(root: string, text: string): string {
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: { '@_xmlns': S3_NS, '#text': text } })
+  return builder.build({
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    [root]: { '@_xmlns': S3_NS, '#text': text },
+  })
 }
 
 /** The `<Error>` body of docs/s3-sse-rules.md §1.3. */
-export function xmlError(code: string, message: string, fields: ReadonlyArray<readonly [string, string | number]>, requestId: string, hostId: string): string {
+export function xmlError(
+  code: string,
+  message: string,
+  fields: ReadonlyArray<readonly [string, string | number]>,
+  requestId: string,
+  hostId: string,
+): string {
   const body: Record<string, unknown> = { Code: code, Message: message }
   for (const [k, v] of fields) body[k] = v
   body.RequestId = requestId
@@ -77,7 +86,13 @@ export function decodeReferences(text: string): string {
     const m = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(name)
     if (!m) throw new S3Error('MalformedXML')
     const cp = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2])
-    const allowed = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+    const allowed =
+      cp === 0x9 ||
+      cp === 0xa ||
+      cp === 0xd ||
+      (cp >= 0x20 && cp <= 0xd7ff) ||
+      (cp >= 0xe000 && cp <= 0xfffd) ||
+      (cp >= 0x10000 && cp <= 0x10ffff)
     if (!allowed) throw new S3Error('MalformedXML')
     return String.fromCodePoint(cp)
   })

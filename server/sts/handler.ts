@@ -17,7 +17,14 @@ import { S3Error } from '../s3/errors.js'
 import { headerMap } from '../s3/handler.js'
 import { parseTarget } from '../s3/route.js'
 import type { AccessDecision } from '../iam/engine.js'
-import { assumeRole, getCallerIdentity, getSessionToken, StsError, type IssuedCredentials, type StsCall } from './operations.js'
+import {
+  assumeRole,
+  getCallerIdentity,
+  getSessionToken,
+  StsError,
+  type IssuedCredentials,
+  type StsCall,
+} from './operations.js'
 
 export interface StsHandlerDeps {
   config: Pick<Config, 'region' | 'credentials' | 'iamRoles'>
@@ -33,7 +40,10 @@ const SKEW_SECONDS = 300
 
 function credentialScopeService(incoming: IncomingMessage): string | undefined {
   const auth = incoming.headers.authorization
-  const cred = typeof auth === 'string' ? /Credential=([^,\s]+)/.exec(auth)?.[1] : /[?&]X-Amz-Credential=([^&]+)/.exec(incoming.url ?? '')?.[1]
+  const cred =
+    typeof auth === 'string'
+      ? /Credential=([^,\s]+)/.exec(auth)?.[1]
+      : /[?&]X-Amz-Credential=([^&]+)/.exec(incoming.url ?? '')?.[1]
   return cred === undefined ? undefined : decodeURIComponent(cred).split('/')[3]
 }
 
@@ -45,7 +55,9 @@ export function isStsRequest(incoming: IncomingMessage): boolean {
   const service = credentialScopeService(incoming)
   if (service !== undefined) return service === 'sts'
   const type = String(incoming.headers['content-type'] ?? '')
-  return incoming.method === 'POST' && (incoming.url ?? '') === '/' && type.startsWith('application/x-www-form-urlencoded')
+  return (
+    incoming.method === 'POST' && (incoming.url ?? '') === '/' && type.startsWith('application/x-www-form-urlencoded')
+  )
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -53,7 +65,11 @@ const el = (name: string, inner: string) => `<${name}>${inner}</${name}>`
 
 function write(res: ServerResponse, status: number, xml: string, requestId: string): void {
   const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`, 'utf8')
-  res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': String(body.length), 'x-amzn-RequestId': requestId })
+  res.writeHead(status, {
+    'Content-Type': 'text/xml',
+    'Content-Length': String(body.length),
+    'x-amzn-RequestId': requestId,
+  })
   res.end(body)
 }
 
@@ -67,8 +83,18 @@ function resultXml(action: string, inner: string, requestId: string): string {
 
 function credentialsXml(out: IssuedCredentials): string {
   const c = out.credentials
-  let xml = el('Credentials', el('AccessKeyId', c.accessKeyId) + el('SecretAccessKey', esc(c.secretAccessKey)) + el('SessionToken', esc(c.sessionToken)) + el('Expiration', new Date(c.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z')))
-  if (out.assumedRole) xml += el('AssumedRoleUser', el('AssumedRoleId', esc(out.assumedRole.assumedRoleId)) + el('Arn', esc(out.assumedRole.arn)))
+  let xml = el(
+    'Credentials',
+    el('AccessKeyId', c.accessKeyId) +
+      el('SecretAccessKey', esc(c.secretAccessKey)) +
+      el('SessionToken', esc(c.sessionToken)) +
+      el('Expiration', new Date(c.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z')),
+  )
+  if (out.assumedRole)
+    xml += el(
+      'AssumedRoleUser',
+      el('AssumedRoleId', esc(out.assumedRole.assumedRoleId)) + el('Arn', esc(out.assumedRole.arn)),
+    )
   if (out.packedPolicySize !== undefined) xml += el('PackedPolicySize', String(out.packedPolicySize))
   return xml
 }
@@ -82,9 +108,17 @@ function authFault(err: S3Error): StsError {
     case 'ExpiredToken':
       return new StsError(400, 'ExpiredToken', 'The security token included in the request is expired')
     case 'SignatureDoesNotMatch':
-      return new StsError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.')
+      return new StsError(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      )
     case 'RequestTimeTooSkewed':
-      return new StsError(400, 'SignatureDoesNotMatch', 'Signature expired: the request time is outside the allowed clock skew of 5 minutes.')
+      return new StsError(
+        400,
+        'SignatureDoesNotMatch',
+        'Signature expired: the request time is outside the allowed clock skew of 5 minutes.',
+      )
     default:
       return new StsError(400, 'IncompleteSignature', err.message)
   }
@@ -95,7 +129,8 @@ async function readBody(incoming: IncomingMessage): Promise<Buffer> {
   let size = 0
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY) throw new StsError(400, 'ValidationError', `The request body is larger than ${MAX_BODY} bytes.`)
+    if (size > MAX_BODY)
+      throw new StsError(400, 'ValidationError', `The request body is larger than ${MAX_BODY} bytes.`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
@@ -112,13 +147,20 @@ export async function handleSts(deps: StsHandlerDeps, incoming: IncomingMessage,
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v)
     action = params.get('Action') ?? ''
     const headers = headerMap(incoming)
-    if (headers.authorization === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
+    if (headers.authorization === undefined)
+      throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
     let auth
     try {
       const lookup = (akid: string) => deps.config.credentials.find((c) => c.accessKeyId === akid)
       auth = verifyHeaderAuth(
         { method: incoming.method ?? 'POST', path, query, headers, now: new Date() },
-        { lookup, sessions: sessionsOf(deps.config), region: deps.config.region, maxSkewSeconds: SKEW_SECONDS, service: 'sts' },
+        {
+          lookup,
+          sessions: sessionsOf(deps.config),
+          region: deps.config.region,
+          maxSkewSeconds: SKEW_SECONDS,
+          service: 'sts',
+        },
         sha256Hex(body),
       )
     } catch (err) {
@@ -126,11 +168,17 @@ export async function handleSts(deps: StsHandlerDeps, incoming: IncomingMessage,
       throw err
     }
     const version = params.get('Version')
-    if (version !== null && version !== VERSION) throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`)
+    if (version !== null && version !== VERSION)
+      throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`)
     const identity = identityOf(auth)
     const call: StsCall = {
-      identity, viaSession: auth.sessionToken === true, params, context: globalContext(incoming, identity),
-      roles: deps.config.iamRoles ?? [], sessions: sessionsOf(deps.config), now: Date.now(),
+      identity,
+      viaSession: auth.sessionToken === true,
+      params,
+      context: globalContext(incoming, identity),
+      roles: deps.config.iamRoles ?? [],
+      sessions: sessionsOf(deps.config),
+      now: Date.now(),
     }
     let inner: string
     switch (action) {
@@ -153,14 +201,23 @@ export async function handleSts(deps: StsHandlerDeps, incoming: IncomingMessage,
   } catch (err) {
     let e: StsError
     if (err instanceof StsError) e = err
-    else if (err instanceof SessionLimitError) e = new StsError(503, 'ServiceUnavailable', 'Too many sessions are open; try again later.')
+    else if (err instanceof SessionLimitError)
+      e = new StsError(503, 'ServiceUnavailable', 'Too many sessions are open; try again later.')
     else {
       deps.log.error('sts request failed', { requestId, op: action, err })
       e = new StsError(500, 'InternalFailure', 'An internal error occurred.')
     }
     const decision = (err as { decision?: AccessDecision }).decision
     if (decision) {
-      deps.audit?.audit({ requestId, operation: action, action: 'deny', outcome: decision.reason, iamAction: 'sts:AssumeRole', policyType: decision.policyType, sid: decision.sid })
+      deps.audit?.audit({
+        requestId,
+        operation: action,
+        action: 'deny',
+        outcome: decision.reason,
+        iamAction: 'sts:AssumeRole',
+        policyType: decision.policyType,
+        sid: decision.sid,
+      })
     }
     if (res.headersSent) {
       res.destroy()

@@ -24,7 +24,15 @@ const validation = (message: string) => new StsError(400, 'ValidationError', mes
 const SESSION_NAME_RE = /^[\w+=,.@-]{2,64}$/
 const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/
 /** Parameters this store does not implement: refused, never ignored. */
-const NOT_IMPLEMENTED = ['PolicyArns.member.', 'Tags.member.', 'TransitiveTagKeys.member.', 'SourceIdentity', 'SerialNumber', 'TokenCode', 'ProvidedContexts.member.']
+const NOT_IMPLEMENTED = [
+  'PolicyArns.member.',
+  'Tags.member.',
+  'TransitiveTagKeys.member.',
+  'SourceIdentity',
+  'SerialNumber',
+  'TokenCode',
+  'ProvidedContexts.member.',
+]
 
 export interface StsCall {
   identity: IamIdentity
@@ -41,7 +49,11 @@ export interface StsCall {
 function refuseUnimplemented(params: URLSearchParams): void {
   for (const name of params.keys()) {
     if (NOT_IMPLEMENTED.some((p) => (p.endsWith('.') ? name.startsWith(p) : name === p))) {
-      throw new StsError(501, 'NotImplemented', `The parameter ${name.replace(/\.\d+$/, '')} is not implemented by this store.`)
+      throw new StsError(
+        501,
+        'NotImplemented',
+        `The parameter ${name.replace(/\.\d+$/, '')} is not implemented by this store.`,
+      )
     }
   }
 }
@@ -50,10 +62,19 @@ function refuseUnimplemented(params: URLSearchParams): void {
 function duration(params: URLSearchParams, fallback: number, min: number, max: number): number {
   const raw = params.get('DurationSeconds')
   if (raw === null) return fallback
-  if (!/^-?\d+$/.test(raw)) throw validation(`1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must be a number`)
+  if (!/^-?\d+$/.test(raw))
+    throw validation(
+      `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must be a number`,
+    )
   const n = Number(raw)
-  if (n < min) throw validation(`1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${min}`)
-  if (n > max) throw validation(`1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`)
+  if (n < min)
+    throw validation(
+      `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${min}`,
+    )
+  if (n > max)
+    throw validation(
+      `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+    )
   return n
 }
 
@@ -89,18 +110,36 @@ export function assumeRole(call: StsCall): IssuedCredentials {
   const p = call.params
   const roleArn = p.get('RoleArn')
   const sessionName = p.get('RoleSessionName')
-  if (roleArn === null) throw validation("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
-  if (sessionName === null) throw validation("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null")
-  if (roleArn.length < 20 || roleArn.length > 2048) throw validation(`1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`)
+  if (roleArn === null)
+    throw validation(
+      "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    )
+  if (sessionName === null)
+    throw validation(
+      "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+    )
+  if (roleArn.length < 20 || roleArn.length > 2048)
+    throw validation(
+      `1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`,
+    )
   if (!SESSION_NAME_RE.test(sessionName)) {
-    throw validation(`1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`)
+    throw validation(
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    )
   }
   const externalId = p.get('ExternalId')
   if (externalId !== null && !EXTERNAL_ID_RE.test(externalId)) {
-    throw validation(`1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`)
+    throw validation(
+      `1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+    )
   }
   const caller = call.identity
-  const deny = (detail = '') => new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}${detail}`)
+  const deny = (detail = '') =>
+    new StsError(
+      403,
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}${detail}`,
+    )
   if (caller.kind === 'root') throw new StsError(403, 'AccessDenied', 'Roles may not be assumed by root accounts.')
   // An unknown role is refused like a forbidden one: its existence is not revealed.
   const role = call.roles.find((r) => r.arn === roleArn)
@@ -108,14 +147,22 @@ export function assumeRole(call: StsCall): IssuedCredentials {
   const context: Record<string, string[]> = { ...call.context, 'sts:rolesessionname': [sessionName] }
   if (externalId !== null) context['sts:externalid'] = [externalId]
   const d = evaluateAccess({
-    identity: caller, action: 'sts:AssumeRole', resource: role.arn, resourceAccount: role.accountId,
-    resourcePolicy: { type: 'trust', policy: role.trustPolicy }, context,
+    identity: caller,
+    action: 'sts:AssumeRole',
+    resource: role.arn,
+    resourceAccount: role.accountId,
+    resourcePolicy: { type: 'trust', policy: role.trustPolicy },
+    context,
   })
   if (!d.allowed) throw Object.assign(deny(caller.accountId === role.accountId ? ` ${d.detail}` : ''), { decision: d })
   const chained = caller.kind === 'assumed-role'
   const seconds = duration(p, 3600, 900, 43200)
-  if (chained && seconds > 3600) throw validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.')
-  if (seconds > role.maxSessionDuration) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
+  if (chained && seconds > 3600)
+    throw validation(
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    )
+  if (seconds > role.maxSessionDuration)
+    throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
   const policyText = p.get('Policy')
   let sessionPolicy: IamIdentity['sessionPolicy']
   let packedPolicySize: number | undefined
@@ -124,7 +171,12 @@ export function assumeRole(call: StsCall): IssuedCredentials {
       sessionPolicy = { name: 'session', policy: parsePolicyDocument(policyText, 'session') }
     } catch (err) {
       if (!(err instanceof PolicyError)) throw err
-      if (err.message === 'Policy exceeds the maximum allowed document size.') throw new StsError(400, 'PackedPolicyTooLarge', 'Packed policy consumes 100% of allotted space, please use smaller policy.')
+      if (err.message === 'Policy exceeds the maximum allowed document size.')
+        throw new StsError(
+          400,
+          'PackedPolicyTooLarge',
+          'Packed policy consumes 100% of allotted space, please use smaller policy.',
+        )
       throw new StsError(400, 'MalformedPolicyDocument', err.message)
     }
     packedPolicySize = Math.min(100, Math.ceil((Buffer.byteLength(policyText) / 2048) * 100))
@@ -132,8 +184,20 @@ export function assumeRole(call: StsCall): IssuedCredentials {
   const assumedRoleId = `${role.roleId}:${sessionName}`
   const arn = `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`
   const identity: IamIdentity = {
-    kind: 'assumed-role', accountId: role.accountId, arn, userId: assumedRoleId, roleArn: role.arn, roleName: role.name,
-    sessionName, policies: role.policies, sessionPolicy, session: 'AssumeRole',
+    kind: 'assumed-role',
+    accountId: role.accountId,
+    arn,
+    userId: assumedRoleId,
+    roleArn: role.arn,
+    roleName: role.name,
+    sessionName,
+    policies: role.policies,
+    sessionPolicy,
+    session: 'AssumeRole',
   }
-  return { credentials: call.sessions.issue(identity, seconds, call.now), assumedRole: { arn, assumedRoleId }, packedPolicySize }
+  return {
+    credentials: call.sessions.issue(identity, seconds, call.now),
+    assumedRole: { arn, assumedRoleId },
+    packedPolicySize,
+  }
 }

@@ -21,7 +21,10 @@ async function writeAll(fh: FileHandle, buf: Uint8Array): Promise<void> {
   while (done < buf.length) done += (await fh.write(buf, done, buf.length - done)).bytesWritten
 }
 
-/** BlobStore on the local filesystem (docs/architecture.md#storage-on-disk): `<dataDir>/blobs/<xx>/<id>` and `<dataDir>/tmp/`. */
+/**
+ * BlobStore on the local filesystem (docs/architecture.md#storage-on-disk): `<dataDir>/blobs/<xx>/<id>` and
+ * `<dataDir>/tmp/`.
+ */
 export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string
   private readonly tmpDir: string

@@ -16,7 +16,12 @@ export interface ReadStats {
 }
 
 /** Opens a cursor over [gte, lt) relative to `space`. */
-export function openLevelCursor(db: Level<Buffer, string>, space: Space, range: { gte: Buffer; lt?: Buffer }, stats: ReadStats): Cursor<string> {
+export function openLevelCursor(
+  db: Level<Buffer, string>,
+  space: Space,
+  range: { gte: Buffer; lt?: Buffer },
+  stats: ReadStats,
+): Cursor<string> {
   const abs = absoluteRange(space, range)
   const it = db.iterator({ gte: abs.gte, lt: abs.lt, highWaterMarkBytes: HIGH_WATER_MARK_BYTES })
   const skip = space.prefix.length
@@ -54,7 +59,11 @@ export function openLevelCursor(db: Level<Buffer, string>, space: Space, range: 
 }
 
 /** Iterates every entry of a space in key order (keys relative to the space). */
-export async function* scanSpace(db: Level<Buffer, string>, space: Space, stats: ReadStats): AsyncGenerator<[Buffer, string]> {
+export async function* scanSpace(
+  db: Level<Buffer, string>,
+  space: Space,
+  stats: ReadStats,
+): AsyncGenerator<[Buffer, string]> {
   const cursor = openLevelCursor(db, space, { gte: Buffer.alloc(0) }, stats)
   try {
     for (let e = await cursor.next(MAX_BATCH); e; e = await cursor.next(MAX_BATCH)) yield e

@@ -15,7 +15,15 @@
  * `v\0…` a key with NUL is escaped (order.ts, uploadSortKey) so that entries still sort by key,
  * then upload or version id.
  */
-import { assertBucketName, assertPartNumber, assertUploadId, successor, uploadSortKey, uploadsOfKey, utf8 } from '../order.js'
+import {
+  assertBucketName,
+  assertPartNumber,
+  assertUploadId,
+  successor,
+  uploadSortKey,
+  uploadsOfKey,
+  utf8,
+} from '../order.js'
 
 /** A key space: every key in it starts with `prefix`; entries are addressed relative to it. */
 export interface Space {

@@ -5,19 +5,54 @@
 import { Level } from 'level'
 import { bucketCodec, nullRefCodec, objectCodec, partCodec, uploadCodec, uploadRefCodec } from '../codec.js'
 import { ConflictError, NotFoundError } from '../errors.js'
-import { blobsOf, checkBucketExpectation, checkCompletedParts, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
+import {
+  blobsOf,
+  checkBucketExpectation,
+  checkCompletedParts,
+  planCommit,
+  planDelete,
+  type KeyPlan,
+  type KeyState,
+} from '../rules.js'
 import { justAfter, parseUploadSortKey } from '../order.js'
 import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
 import { LockTable } from '../lock.js'
 import type {
-  BlobId, BucketRecord, CommitExpectation, CommitResult, DeleteOptions, DeleteResult, ListQuery, ListResult, MetadataStore,
-  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord, VersionListQuery, VersionListResult, VersionRecord,
+  BlobId,
+  BucketRecord,
+  CommitExpectation,
+  CommitResult,
+  DeleteOptions,
+  DeleteResult,
+  ListQuery,
+  ListResult,
+  MetadataStore,
+  ObjectRecord,
+  UploadListQuery,
+  UploadListResult,
+  UploadPartRecord,
+  UploadRecord,
+  VersionListQuery,
+  VersionListResult,
+  VersionRecord,
 } from '../types.js'
 import { NULL_VERSION, isVersionId } from '../versions.js'
 import { openLevelCursor, scanSpace, type ReadStats } from './cursor.js'
 import {
-  allPartsSpace, allUploadsSpace, allVersionsSpace, bucketKey, bucketSpace, nullVersionKey, partKey, partSpace,
-  uploadKey, uploadRefKey, uploadSpace, versionKey, versionSpace, versionsOfKey,
+  allPartsSpace,
+  allUploadsSpace,
+  allVersionsSpace,
+  bucketKey,
+  bucketSpace,
+  nullVersionKey,
+  partKey,
+  partSpace,
+  uploadKey,
+  uploadRefKey,
+  uploadSpace,
+  versionKey,
+  versionSpace,
+  versionsOfKey,
 } from './keys.js'
 import { migrateLegacyObjects } from './migrate.js'
 import { WriteQueue, type WriteOp } from './write-queue.js'
@@ -33,7 +68,11 @@ const keyLock = (bucket: string, key: string) => `k\0${bucket}\0${key}`
  * storage key it was found under, never the ones the stored record names (a record moved on disk
  * is read as what its place says, and the encryption binding then fails).
  */
-function decodeAt(text: string, bucket: string, at: { key: string; versionId?: string; uploadId?: string }): VersionRecord {
+function decodeAt(
+  text: string,
+  bucket: string,
+  at: { key: string; versionId?: string; uploadId?: string },
+): VersionRecord {
   return { ...objectCodec.decode(text), bucket, key: at.key, versionId: at.versionId ?? at.uploadId! }
 }
 
@@ -166,7 +205,10 @@ export class LevelMetadataStore implements MetadataStore {
    * part of `rec` is no longer the upload's (putPart takes the same key lock, so no part can change
    * between check and write). Garbage: blobs of the replaced version and of omitted upload parts.
    */
-  async commitObject(rec: ObjectRecord, opts: { expect?: CommitExpectation; completeUpload?: string } = {}): Promise<CommitResult> {
+  async commitObject(
+    rec: ObjectRecord,
+    opts: { expect?: CommitExpectation; completeUpload?: string } = {},
+  ): Promise<CommitResult> {
     return this.withKey(rec.bucket, rec.key, async () => {
       const bucket = await this.getBucket(rec.bucket)
       if (!bucket) throw new NotFoundError('bucket', rec.bucket)
@@ -202,7 +244,11 @@ export class LevelMetadataStore implements MetadataStore {
 
   listObjects(bucket: string, q: ListQuery): Promise<ListResult> {
     const space = versionSpace(bucket)
-    return listObjectEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), q)
+    return listObjectEntries(
+      (range) => openLevelCursor(this.db, space, range, this.reads),
+      (text, at) => decodeAt(text, bucket, at),
+      q,
+    )
   }
 
   async listObjectVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
@@ -210,7 +256,11 @@ export class LevelMetadataStore implements MetadataStore {
     if (versionIdMarker === NULL_VERSION) versionIdMarker = (await this.nullVersion(bucket, q.keyMarker!))?.versionId
     else if (versionIdMarker !== undefined && !isVersionId(versionIdMarker)) versionIdMarker = undefined
     const space = versionSpace(bucket)
-    return listVersionEntries((range) => openLevelCursor(this.db, space, range, this.reads), (text, at) => decodeAt(text, bucket, at), { ...q, versionIdMarker })
+    return listVersionEntries(
+      (range) => openLevelCursor(this.db, space, range, this.reads),
+      (text, at) => decodeAt(text, bucket, at),
+      { ...q, versionIdMarker },
+    )
   }
 
   /** The newest version of a key (one short range read). */
@@ -237,7 +287,8 @@ export class LevelMetadataStore implements MetadataStore {
 
   private async keyState(bucket: string, key: string, versionId: string | undefined): Promise<KeyState> {
     const [current, nullVersion, addressed] = await Promise.all([
-      this.currentVersion(bucket, key), this.nullVersion(bucket, key),
+      this.currentVersion(bucket, key),
+      this.nullVersion(bucket, key),
       versionId === undefined ? undefined : this.getVersion(bucket, key, versionId),
     ])
     return { current, nullVersion, addressed }
@@ -246,10 +297,17 @@ export class LevelMetadataStore implements MetadataStore {
   /** The batch ops of a plan: the removal, the write and the null-version index. */
   private planOps(bucket: string, key: string, plan: KeyPlan): WriteOp[] {
     const ops: WriteOp[] = []
-    if (plan.remove && plan.remove.versionId !== plan.put?.versionId) ops.push({ type: 'del', key: versionKey(bucket, key, plan.remove.versionId) })
-    if (plan.put) ops.push({ type: 'put', key: versionKey(bucket, key, plan.put.versionId), value: objectCodec.encode(plan.put) })
+    if (plan.remove && plan.remove.versionId !== plan.put?.versionId)
+      ops.push({ type: 'del', key: versionKey(bucket, key, plan.remove.versionId) })
+    if (plan.put)
+      ops.push({ type: 'put', key: versionKey(bucket, key, plan.put.versionId), value: objectCodec.encode(plan.put) })
     if (plan.nullIndex === null) ops.push({ type: 'del', key: nullVersionKey(bucket, key) })
-    else if (plan.nullIndex !== undefined) ops.push({ type: 'put', key: nullVersionKey(bucket, key), value: nullRefCodec.encode({ versionId: plan.nullIndex }) })
+    else if (plan.nullIndex !== undefined)
+      ops.push({
+        type: 'put',
+        key: nullVersionKey(bucket, key),
+        value: nullRefCodec.encode({ versionId: plan.nullIndex }),
+      })
     return ops
   }
 
@@ -257,10 +315,15 @@ export class LevelMetadataStore implements MetadataStore {
   async createUpload(rec: UploadRecord): Promise<void> {
     await this.withKey(rec.bucket, rec.key, async () => {
       if (!(await this.getBucket(rec.bucket))) throw new NotFoundError('bucket', rec.bucket)
-      if ((await this.db.get(uploadRefKey(rec.uploadId))) !== undefined) throw new Error(`upload id ${rec.uploadId} is already in use`)
+      if ((await this.db.get(uploadRefKey(rec.uploadId))) !== undefined)
+        throw new Error(`upload id ${rec.uploadId} is already in use`)
       await this.queue.write([
         { type: 'put', key: uploadKey(rec.bucket, rec.key, rec.uploadId), value: uploadCodec.encode(rec) },
-        { type: 'put', key: uploadRefKey(rec.uploadId), value: uploadRefCodec.encode({ bucket: rec.bucket, key: rec.key }) },
+        {
+          type: 'put',
+          key: uploadRefKey(rec.uploadId),
+          value: uploadRefCodec.encode({ bucket: rec.bucket, key: rec.key }),
+        },
       ])
     })
   }
@@ -284,7 +347,10 @@ export class LevelMetadataStore implements MetadataStore {
   }
 
   /** Parts with a number greater than `after`, ascending. NotFoundError('upload') if unknown. */
-  async listParts(uploadId: string, q: { after?: number; limit: number }): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }> {
+  async listParts(
+    uploadId: string,
+    q: { after?: number; limit: number },
+  ): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }> {
     await this.uploadRef(uploadId)
     if (q.limit <= 0) return { parts: [], isTruncated: false }
     const after = q.after !== undefined && q.after >= 1 ? Math.floor(q.after) : 0
@@ -326,7 +392,8 @@ export class LevelMetadataStore implements MetadataStore {
   }
 
   async *referencedBlobs(): AsyncIterable<BlobId> {
-    for await (const [, text] of scanSpace(this.db, allVersionsSpace, this.reads)) yield* blobsOf(objectCodec.decode(text))
+    for await (const [, text] of scanSpace(this.db, allVersionsSpace, this.reads))
+      yield* blobsOf(objectCodec.decode(text))
     for await (const [, text] of scanSpace(this.db, allPartsSpace, this.reads)) yield partCodec.decode(text).blobId
   }
 
@@ -346,7 +413,13 @@ export class LevelMetadataStore implements MetadataStore {
     return this.withKey(rec.bucket, rec.key, async () => {
       const current = await this.getUpload(rec.bucket, rec.key, rec.uploadId)
       if (!current || JSON.stringify(current.encryption) !== JSON.stringify(expected)) return false
-      await this.queue.write([{ type: 'put', key: uploadKey(rec.bucket, rec.key, rec.uploadId), value: uploadCodec.encode({ ...current, encryption: rec.encryption }) }])
+      await this.queue.write([
+        {
+          type: 'put',
+          key: uploadKey(rec.bucket, rec.key, rec.uploadId),
+          value: uploadCodec.encode({ ...current, encryption: rec.encryption }),
+        },
+      ])
       return true
     })
   }

@@ -23,10 +23,18 @@ export async function migrateLegacyObjects(db: Level<Buffer, string>): Promise<n
       // Where the record was found names it, not the fields it carries.
       const rel = key.subarray(legacyObjectsSpace.prefix.length)
       const nul = rel.indexOf(0)
-      const rec = { ...objectCodec.decode(text), bucket: rel.subarray(0, nul).toString('utf8'), key: rel.subarray(nul + 1).toString('utf8') }
+      const rec = {
+        ...objectCodec.decode(text),
+        bucket: rel.subarray(0, nul).toString('utf8'),
+        key: rel.subarray(nul + 1).toString('utf8'),
+      }
       ops.push({ type: 'del', key })
       ops.push({ type: 'put', key: versionKey(rec.bucket, rec.key, rec.versionId), value: objectCodec.encode(rec) })
-      ops.push({ type: 'put', key: nullVersionKey(rec.bucket, rec.key), value: nullRefCodec.encode({ versionId: rec.versionId }) })
+      ops.push({
+        type: 'put',
+        key: nullVersionKey(rec.bucket, rec.key),
+        value: nullRefCodec.encode({ versionId: rec.versionId }),
+      })
     }
     await db.batch(ops, { sync: true })
     moved += batch.length

@@ -4,11 +4,42 @@
  */
 import { ConflictError, NotFoundError } from '../errors.js'
 import { listObjectEntries, listUploadEntries, listVersionEntries } from '../listing.js'
-import { assertBucketName, assertPartNumber, assertUploadId, compareUtf8, uploadSortKey, uploadsOfKey } from '../order.js'
-import { blobsOf, checkBucketExpectation, checkCompletedParts, partsAfter, planCommit, planDelete, type KeyPlan, type KeyState } from '../rules.js'
+import {
+  assertBucketName,
+  assertPartNumber,
+  assertUploadId,
+  compareUtf8,
+  uploadSortKey,
+  uploadsOfKey,
+} from '../order.js'
+import {
+  blobsOf,
+  checkBucketExpectation,
+  checkCompletedParts,
+  partsAfter,
+  planCommit,
+  planDelete,
+  type KeyPlan,
+  type KeyState,
+} from '../rules.js'
 import type {
-  BlobId, BucketRecord, CommitExpectation, CommitResult, DeleteOptions, DeleteResult, ListQuery, ListResult, MetadataStore,
-  ObjectRecord, UploadListQuery, UploadListResult, UploadPartRecord, UploadRecord, VersionListQuery, VersionListResult, VersionRecord,
+  BlobId,
+  BucketRecord,
+  CommitExpectation,
+  CommitResult,
+  DeleteOptions,
+  DeleteResult,
+  ListQuery,
+  ListResult,
+  MetadataStore,
+  ObjectRecord,
+  UploadListQuery,
+  UploadListResult,
+  UploadPartRecord,
+  UploadRecord,
+  VersionListQuery,
+  VersionListResult,
+  VersionRecord,
 } from '../types.js'
 import { NULL_VERSION, isVersionId } from '../versions.js'
 import { SortedMap } from './sorted-map.js'
@@ -55,7 +86,8 @@ export class MemoryMetadataStore implements MetadataStore {
     if (!this.buckets.has(name)) throw new NotFoundError('bucket', name)
     if ((this.objects.get(name)?.size ?? 0) > 0) throw new ConflictError('bucket-not-empty', name)
     const garbage: BlobId[] = []
-    for (const [, upload] of this.uploads.get(name)?.range(Buffer.alloc(0)) ?? []) garbage.push(...this.dropUpload(upload))
+    for (const [, upload] of this.uploads.get(name)?.range(Buffer.alloc(0)) ?? [])
+      garbage.push(...this.dropUpload(upload))
     this.buckets.delete(name)
     this.objects.delete(name)
     this.nulls.delete(name)
@@ -76,7 +108,10 @@ export class MemoryMetadataStore implements MetadataStore {
     return copy(this.version(bucket, key, versionId))
   }
 
-  async commitObject(rec: ObjectRecord, opts: { expect?: CommitExpectation; completeUpload?: string } = {}): Promise<CommitResult> {
+  async commitObject(
+    rec: ObjectRecord,
+    opts: { expect?: CommitExpectation; completeUpload?: string } = {},
+  ): Promise<CommitResult> {
     const bucket = this.buckets.get(rec.bucket)
     if (!bucket) throw new NotFoundError('bucket', rec.bucket)
     let upload: UploadRecord | undefined
@@ -125,7 +160,8 @@ export class MemoryMetadataStore implements MetadataStore {
 
   private version(bucket: string, key: string, versionId: string | undefined): VersionRecord | undefined {
     if (versionId === undefined) return this.current(bucket, key)
-    const id = versionId === NULL_VERSION ? this.nulls.get(bucket)?.get(key) : isVersionId(versionId) ? versionId : undefined
+    const id =
+      versionId === NULL_VERSION ? this.nulls.get(bucket)?.get(key) : isVersionId(versionId) ? versionId : undefined
     return id === undefined ? undefined : this.objects.get(bucket)?.get(uploadSortKey(key, id))
   }
 
@@ -178,7 +214,10 @@ export class MemoryMetadataStore implements MetadataStore {
     return { garbage: old && old.blobId !== part.blobId ? [old.blobId] : [] }
   }
 
-  async listParts(uploadId: string, q: { after?: number; limit: number }): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }> {
+  async listParts(
+    uploadId: string,
+    q: { after?: number; limit: number },
+  ): Promise<{ parts: UploadPartRecord[]; isTruncated: boolean }> {
     return partsAfter(await this.getParts(uploadId), q)
   }
 

@@ -29,12 +29,25 @@ describe('aws CLI v1 and boto3: ownership controls, public access block, object 
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  async function run(
+    tool: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await execFileP(tool, args, { env: { ...env, ...extraEnv }, cwd: work, timeout: TOOL_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' })
+      return await execFileP(tool, args, {
+        env: { ...env, ...extraEnv },
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      })
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`)
+      if (err.code === 'ENOENT')
+        throw new Error(
+          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
+        )
       err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
       throw err
     }
@@ -66,19 +79,40 @@ describe('aws CLI v1 and boto3: ownership controls, public access block, object 
 
   it('aws s3api: a new bucket is BucketOwnerEnforced and refuses --acl public-read; public access block round-trips', async () => {
     await s3api('create-bucket', '--bucket', 'cli-acl')
-    expect(await s3api('get-bucket-ownership-controls', '--bucket', 'cli-acl')).toEqual({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } })
-    await writeFile(path.join(work, 'f.txt'), 'file body')
-    expect(await s3apiFails('put-object', '--bucket', 'cli-acl', '--key', 'f', '--body', 'f.txt', '--acl', 'public-read')).toContain('AccessControlListNotSupported')
-    expect(await s3api('get-public-access-block', '--bucket', 'cli-acl')).toEqual({
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+    expect(await s3api('get-bucket-ownership-controls', '--bucket', 'cli-acl')).toEqual({
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
     })
-    await s3api('put-public-access-block', '--bucket', 'cli-acl', '--public-access-block-configuration',
-      'BlockPublicAcls=true,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false')
+    await writeFile(path.join(work, 'f.txt'), 'file body')
+    expect(
+      await s3apiFails('put-object', '--bucket', 'cli-acl', '--key', 'f', '--body', 'f.txt', '--acl', 'public-read'),
+    ).toContain('AccessControlListNotSupported')
     expect(await s3api('get-public-access-block', '--bucket', 'cli-acl')).toEqual({
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    })
+    await s3api(
+      'put-public-access-block',
+      '--bucket',
+      'cli-acl',
+      '--public-access-block-configuration',
+      'BlockPublicAcls=true,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false',
+    )
+    expect(await s3api('get-public-access-block', '--bucket', 'cli-acl')).toEqual({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: false,
+        BlockPublicPolicy: false,
+        RestrictPublicBuckets: false,
+      },
     })
     await s3api('delete-public-access-block', '--bucket', 'cli-acl')
-    expect(await s3apiFails('get-public-access-block', '--bucket', 'cli-acl')).toContain('NoSuchPublicAccessBlockConfiguration')
+    expect(await s3apiFails('get-public-access-block', '--bucket', 'cli-acl')).toContain(
+      'NoSuchPublicAccessBlockConfiguration',
+    )
   })
 
   it('aws s3api: put-object-acl and get-object-acl on an ObjectWriter bucket', async () => {
@@ -129,7 +163,8 @@ print("grants", sorted(g["Permission"] + ":" + g["Grantee"]["Type"] for g in gra
     try {
       out = (await run('python3', ['-c', script], { ENDPOINT: server.endpoint })).stdout
     } catch (e) {
-      if (String((e as ToolFailure).stderr ?? '').includes('MISSING-BOTO3')) throw new Error('required module boto3 is missing (pip install boto3). These tests never skip.')
+      if (String((e as ToolFailure).stderr ?? '').includes('MISSING-BOTO3'))
+        throw new Error('required module boto3 is missing (pip install boto3). These tests never skip.')
       throw e
     }
     expect(out.trim().split('\n')).toEqual([

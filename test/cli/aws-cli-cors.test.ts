@@ -50,22 +50,67 @@ describe('aws CLI v1 and boto3: bucket CORS', () => {
 
   it("the README's put-bucket-cors example applies, reads back and deletes", async () => {
     const env = awsCliEnv(server.endpoint)
-    await writeFile(path.join(work, 'cors.json'), JSON.stringify({
-      CORSRules: [{ AllowedOrigins: ['http://localhost:5173'], AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3000 }],
-    }))
+    await writeFile(
+      path.join(work, 'cors.json'),
+      JSON.stringify({
+        CORSRules: [
+          {
+            AllowedOrigins: ['http://localhost:5173'],
+            AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+            MaxAgeSeconds: 3000,
+          },
+        ],
+      }),
+    )
     await tool('aws', ['s3', 'mb', 's3://photos'], env)
-    await tool('aws', ['s3api', 'put-bucket-cors', '--bucket', 'photos', '--cors-configuration', 'file://cors.json'], env)
-    const got = JSON.parse(await tool('aws', ['s3api', 'get-bucket-cors', '--bucket', 'photos', '--output', 'json'], env))
-    expect(got.CORSRules).toEqual([{ AllowedOrigins: ['http://localhost:5173'], AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3000 }])
-    const pf = await send(server.port, { method: 'OPTIONS', path: '/photos/x.jpg', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' } })
+    await tool(
+      'aws',
+      ['s3api', 'put-bucket-cors', '--bucket', 'photos', '--cors-configuration', 'file://cors.json'],
+      env,
+    )
+    const got = JSON.parse(
+      await tool('aws', ['s3api', 'get-bucket-cors', '--bucket', 'photos', '--output', 'json'], env),
+    )
+    expect(got.CORSRules).toEqual([
+      {
+        AllowedOrigins: ['http://localhost:5173'],
+        AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'],
+        AllowedHeaders: ['*'],
+        ExposeHeaders: ['ETag'],
+        MaxAgeSeconds: 3000,
+      },
+    ])
+    const pf = await send(server.port, {
+      method: 'OPTIONS',
+      path: '/photos/x.jpg',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' },
+    })
     expect(pf.status).toBe(200)
     await tool('aws', ['s3api', 'delete-bucket-cors', '--bucket', 'photos'], env)
-    const pfAfter = await send(server.port, { method: 'OPTIONS', path: '/photos/x.jpg', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' } })
+    const pfAfter = await send(server.port, {
+      method: 'OPTIONS',
+      path: '/photos/x.jpg',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' },
+    })
     expect(pfAfter.status).toBe(403)
   })
 
   it('boto3 put_bucket_cors and get_bucket_cors', async () => {
-    const out = await tool('python3', ['-c', BOTO3_SCRIPT, server.endpoint], { PATH: process.env.PATH, HOME: process.env.HOME, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' })
-    expect(JSON.parse(out)).toEqual([{ AllowedOrigins: ['https://boto.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['*'], MaxAgeSeconds: 10 }])
+    const out = await tool('python3', ['-c', BOTO3_SCRIPT, server.endpoint], {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    })
+    expect(JSON.parse(out)).toEqual([
+      {
+        AllowedOrigins: ['https://boto.example'],
+        AllowedMethods: ['GET', 'PUT'],
+        AllowedHeaders: ['*'],
+        MaxAgeSeconds: 10,
+      },
+    ])
   })
 })

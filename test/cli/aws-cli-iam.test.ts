@@ -18,7 +18,8 @@ const ADMIN = { accessKeyId: 'CLIADMIN', secretAccessKey: 'cli-admin-secret' }
 const APP = { accessKeyId: 'CLIAPP', secretAccessKey: 'cli-app-secret' }
 const BUCKET = 'cli-iam'
 
-const run = async (tool: string, args: string[], env: NodeJS.ProcessEnv, input?: string) => (await runTool(tool, args, { env, input })).stdout
+const run = async (tool: string, args: string[], env: NodeJS.ProcessEnv, input?: string) =>
+  (await runTool(tool, args, { env, input })).stdout
 const fails = (tool: string, args: string[], env: NodeJS.ProcessEnv) => toolFails(tool, args, { env })
 
 const BOTO3 = String.raw`
@@ -43,34 +44,74 @@ describe('aws CLI v1 and boto3: STS, temporary credentials, key policies and gra
   let work: string
   let keyArn: string
   const envOf = (who: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => ({
-    ...awsCliEnv(server.endpoint), AWS_ACCESS_KEY_ID: who.accessKeyId, AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
+    ...awsCliEnv(server.endpoint),
+    AWS_ACCESS_KEY_ID: who.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
     ...(who.sessionToken ? { AWS_SESSION_TOKEN: who.sessionToken } : {}),
   })
   const aws = (who: Parameters<typeof envOf>[0], ...args: string[]) => run('aws', args, envOf(who))
   const assume = async (role: string) => {
-    const out = JSON.parse(await aws(APP, 'sts', 'assume-role', '--role-arn', roleArn(role), '--role-session-name', 'cli')) as { Credentials: Record<string, string> }
-    return { accessKeyId: out.Credentials.AccessKeyId, secretAccessKey: out.Credentials.SecretAccessKey, sessionToken: out.Credentials.SessionToken }
+    const out = JSON.parse(
+      await aws(APP, 'sts', 'assume-role', '--role-arn', roleArn(role), '--role-session-name', 'cli'),
+    ) as { Credentials: Record<string, string> }
+    return {
+      accessKeyId: out.Credentials.AccessKeyId,
+      secretAccessKey: out.Credentials.SecretAccessKey,
+      sessionToken: out.Credentials.SessionToken,
+    }
   }
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'strongroom-cli-iam-'))
     const file = path.join(work, 'credentials.json')
-    const rw = allow(['s3:GetObject', 's3:PutObject', 's3:ListBucket'], [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`])
-    await writeFile(file, JSON.stringify({
-      accounts: [{
-        name: 'cli', accountId: ACCT_A, keys: [ADMIN],
-        users: [{ name: 'app', policies: { assume: doc(allow('sts:AssumeRole')) }, keys: [APP] }],
-        roles: [
-          { name: 'reader', trustPolicy: trust(userArn('app')), policies: { read: doc(allow(['s3:GetObject', 's3:ListBucket'], [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`])) } },
-          { name: 'writer', trustPolicy: trust(userArn('app')), policies: { rw: doc(rw, allow(['kms:GenerateDataKey', 'kms:Decrypt'])) } },
+    const rw = allow(
+      ['s3:GetObject', 's3:PutObject', 's3:ListBucket'],
+      [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+    )
+    await writeFile(
+      file,
+      JSON.stringify({
+        accounts: [
+          {
+            name: 'cli',
+            accountId: ACCT_A,
+            keys: [ADMIN],
+            users: [{ name: 'app', policies: { assume: doc(allow('sts:AssumeRole')) }, keys: [APP] }],
+            roles: [
+              {
+                name: 'reader',
+                trustPolicy: trust(userArn('app')),
+                policies: {
+                  read: doc(
+                    allow(['s3:GetObject', 's3:ListBucket'], [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`]),
+                  ),
+                },
+              },
+              {
+                name: 'writer',
+                trustPolicy: trust(userArn('app')),
+                policies: { rw: doc(rw, allow(['kms:GenerateDataKey', 'kms:Decrypt'])) },
+              },
+            ],
+          },
         ],
-      }],
-    }))
+      }),
+    )
     server = await startTestServer({ args: ['--credentials-file', file] })
     await aws(ADMIN, 's3', 'mb', `s3://${BUCKET}`)
     keyArn = (JSON.parse(await aws(ADMIN, 'kms', 'create-key')) as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn
     await writeFile(path.join(work, 'secret.txt'), 'cli secret')
-    await aws(ADMIN, 's3', 'cp', path.join(work, 'secret.txt'), `s3://${BUCKET}/secret.txt`, '--sse', 'aws:kms', '--sse-kms-key-id', keyArn)
+    await aws(
+      ADMIN,
+      's3',
+      'cp',
+      path.join(work, 'secret.txt'),
+      `s3://${BUCKET}/secret.txt`,
+      '--sse',
+      'aws:kms',
+      '--sse-kms-key-id',
+      keyArn,
+    )
   })
 
   afterAll(async () => {
@@ -82,9 +123,17 @@ describe('aws CLI v1 and boto3: STS, temporary credentials, key policies and gra
     expect(JSON.parse(await aws(APP, 'sts', 'get-caller-identity')).Arn).toBe(userArn('app'))
     const role = await assume('reader')
     expect(role.accessKeyId).toMatch(/^ASIA/)
-    expect(JSON.parse(await aws(role, 'sts', 'get-caller-identity')).Arn).toBe(`arn:aws:sts::${ACCT_A}:assumed-role/reader/cli`)
-    const denied = await fails('aws', ['sts', 'assume-role', '--role-arn', roleArn('nope'), '--role-session-name', 'cli'], envOf(APP))
-    expect(denied).toContain(`User: ${userArn('app')} is not authorized to perform: sts:AssumeRole on resource: ${roleArn('nope')}`)
+    expect(JSON.parse(await aws(role, 'sts', 'get-caller-identity')).Arn).toBe(
+      `arn:aws:sts::${ACCT_A}:assumed-role/reader/cli`,
+    )
+    const denied = await fails(
+      'aws',
+      ['sts', 'assume-role', '--role-arn', roleArn('nope'), '--role-session-name', 'cli'],
+      envOf(APP),
+    )
+    expect(denied).toContain(
+      `User: ${userArn('app')} is not authorized to perform: sts:AssumeRole on resource: ${roleArn('nope')}`,
+    )
   })
 
   it('without kms:Decrypt `s3 cp` of an SSE-KMS object is AccessDenied while head-object answers; a grant makes it work; revoked, it stops', async () => {
@@ -93,9 +142,27 @@ describe('aws CLI v1 and boto3: STS, temporary credentials, key policies and gra
     expect(err).toMatch(/403|AccessDenied|Forbidden/)
     const head = JSON.parse(await aws(role, 's3api', 'head-object', '--bucket', BUCKET, '--key', 'secret.txt'))
     expect(head.ServerSideEncryption).toBe('aws:kms')
-    const getErr = await fails('aws', ['s3api', 'get-object', '--bucket', BUCKET, '--key', 'secret.txt', path.join(work, 'out.txt')], envOf(role))
-    expect(getErr).toContain(`is not authorized to perform: kms:Decrypt on resource: ${keyArn} because no identity-based policy allows the kms:Decrypt action`)
-    const grant = JSON.parse(await aws(ADMIN, 'kms', 'create-grant', '--key-id', keyArn, '--grantee-principal', roleArn('reader'), '--operations', 'Decrypt'))
+    const getErr = await fails(
+      'aws',
+      ['s3api', 'get-object', '--bucket', BUCKET, '--key', 'secret.txt', path.join(work, 'out.txt')],
+      envOf(role),
+    )
+    expect(getErr).toContain(
+      `is not authorized to perform: kms:Decrypt on resource: ${keyArn} because no identity-based policy allows the kms:Decrypt action`,
+    )
+    const grant = JSON.parse(
+      await aws(
+        ADMIN,
+        'kms',
+        'create-grant',
+        '--key-id',
+        keyArn,
+        '--grantee-principal',
+        roleArn('reader'),
+        '--operations',
+        'Decrypt',
+      ),
+    )
     expect(await aws(role, 's3', 'cp', `s3://${BUCKET}/secret.txt`, '-')).toBe('cli secret')
     const grants = JSON.parse(await aws(ADMIN, 'kms', 'list-grants', '--key-id', keyArn))
     expect(grants.Grants.map((g: { GrantId: string }) => g.GrantId)).toContain(grant.GrantId)
@@ -105,29 +172,99 @@ describe('aws CLI v1 and boto3: STS, temporary credentials, key policies and gra
 
   it('kms put-key-policy / get-key-policy / list-key-policies; an explicit deny in the key policy refuses the writer', async () => {
     const policy = doc(
-      { Sid: 'Root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT_A}:root` }, Action: 'kms:*', Resource: '*' },
-      { Sid: 'NoWriter', Effect: 'Deny', Principal: { AWS: roleArn('writer') }, Action: 'kms:GenerateDataKey', Resource: '*' },
+      {
+        Sid: 'Root',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCT_A}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'NoWriter',
+        Effect: 'Deny',
+        Principal: { AWS: roleArn('writer') },
+        Action: 'kms:GenerateDataKey',
+        Resource: '*',
+      },
     )
     await writeFile(path.join(work, 'kp.json'), JSON.stringify(policy))
-    await aws(ADMIN, 'kms', 'put-key-policy', '--key-id', keyArn, '--policy-name', 'default', '--policy', `file://${path.join(work, 'kp.json')}`)
-    expect(JSON.parse(JSON.parse(await aws(ADMIN, 'kms', 'get-key-policy', '--key-id', keyArn, '--policy-name', 'default')).Policy)).toEqual(policy)
-    expect(JSON.parse(await aws(ADMIN, 'kms', 'list-key-policies', '--key-id', keyArn)).PolicyNames).toEqual(['default'])
+    await aws(
+      ADMIN,
+      'kms',
+      'put-key-policy',
+      '--key-id',
+      keyArn,
+      '--policy-name',
+      'default',
+      '--policy',
+      `file://${path.join(work, 'kp.json')}`,
+    )
+    expect(
+      JSON.parse(
+        JSON.parse(await aws(ADMIN, 'kms', 'get-key-policy', '--key-id', keyArn, '--policy-name', 'default')).Policy,
+      ),
+    ).toEqual(policy)
+    expect(JSON.parse(await aws(ADMIN, 'kms', 'list-key-policies', '--key-id', keyArn)).PolicyNames).toEqual([
+      'default',
+    ])
     const writer = await assume('writer')
-    const err = await fails('aws', ['s3api', 'put-object', '--bucket', BUCKET, '--key', 'w.txt', '--body', path.join(work, 'kp.json'), '--server-side-encryption', 'aws:kms', '--ssekms-key-id', keyArn], envOf(writer))
+    const err = await fails(
+      'aws',
+      [
+        's3api',
+        'put-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        'w.txt',
+        '--body',
+        path.join(work, 'kp.json'),
+        '--server-side-encryption',
+        'aws:kms',
+        '--ssekms-key-id',
+        keyArn,
+      ],
+      envOf(writer),
+    )
     expect(err).toContain('kms:GenerateDataKey')
     expect(err).toContain('with an explicit deny in a resource-based policy')
     // Reading is still allowed (the deny names GenerateDataKey only).
     expect(await aws(writer, 's3', 'cp', `s3://${BUCKET}/secret.txt`, '-')).toBe('cli secret')
-    await writeFile(path.join(work, 'kp.json'), JSON.stringify(doc({ Sid: 'Root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT_A}:root` }, Action: 'kms:*', Resource: '*' })))
-    await aws(ADMIN, 'kms', 'put-key-policy', '--key-id', keyArn, '--policy-name', 'default', '--policy', `file://${path.join(work, 'kp.json')}`)
+    await writeFile(
+      path.join(work, 'kp.json'),
+      JSON.stringify(
+        doc({
+          Sid: 'Root',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCT_A}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        }),
+      ),
+    )
+    await aws(
+      ADMIN,
+      'kms',
+      'put-key-policy',
+      '--key-id',
+      keyArn,
+      '--policy-name',
+      'default',
+      '--policy',
+      `file://${path.join(work, 'kp.json')}`,
+    )
   })
 
   it('boto3: assume_role, SSE-KMS put and get with the session, and a presigned URL with the session token', async () => {
     const env = { ...envOf(APP), ROLE_ARN: roleArn('writer'), BUCKET, KEY_ARN: keyArn }
     const out = JSON.parse(await run('python3', ['-c', BOTO3], env))
     expect(out).toEqual({
-      me: userArn('app'), assumed: `arn:aws:sts::${ACCT_A}:assumed-role/writer/boto3`, who: `arn:aws:sts::${ACCT_A}:assumed-role/writer/boto3`,
-      body: 'from boto3', presigned: 'from boto3', token_in_url: true,
+      me: userArn('app'),
+      assumed: `arn:aws:sts::${ACCT_A}:assumed-role/writer/boto3`,
+      who: `arn:aws:sts::${ACCT_A}:assumed-role/writer/boto3`,
+      body: 'from boto3',
+      presigned: 'from boto3',
+      token_in_url: true,
     })
   })
 })

@@ -45,7 +45,8 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
     await writeFile(p, data)
     return { path: p, data }
   }
-  const head = (bucket: string, key: string, ...extra: string[]) => json('s3api', 'head-object', '--bucket', bucket, '--key', key, ...extra)
+  const head = (bucket: string, key: string, ...extra: string[]) =>
+    json('s3api', 'head-object', '--bucket', bucket, '--key', key, ...extra)
 
   beforeAll(async () => {
     server = await startTestServer()
@@ -98,8 +99,22 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
   })
 
   it('BENC-03 KMS-17 s3api put-bucket-encryption aws:kms + alias/app + BucketKeyEnabled; get-bucket-encryption echoes it; a plain s3 cp then answers BK', async () => {
-    const config = { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' }, BucketKeyEnabled: true }] }
-    await aws('s3api', 'put-bucket-encryption', '--bucket', 'kms-b', '--server-side-encryption-configuration', JSON.stringify(config))
+    const config = {
+      Rules: [
+        {
+          ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' },
+          BucketKeyEnabled: true,
+        },
+      ],
+    }
+    await aws(
+      's3api',
+      'put-bucket-encryption',
+      '--bucket',
+      'kms-b',
+      '--server-side-encryption-configuration',
+      JSON.stringify(config),
+    )
     const got = await json('s3api', 'get-bucket-encryption', '--bucket', 'kms-b')
     expect(got.ServerSideEncryptionConfiguration.Rules[0]).toMatchObject({
       ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' },
@@ -107,7 +122,11 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
     })
     const f = await file('g', 5000)
     await aws('s3', 'cp', '--no-progress', f.path, 's3://kms-b/g')
-    expect(await head('kms-b', 'g')).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn, BucketKeyEnabled: true })
+    expect(await head('kms-b', 'g')).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: keyArn,
+      BucketKeyEnabled: true,
+    })
     const down = path.join(work, 'g.down')
     await aws('s3', 'cp', '--no-progress', 's3://kms-b/g', down)
     expect(sha256(await readFile(down))).toBe(sha256(f.data))
@@ -116,14 +135,52 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
   it('SSE-C -> SSE-KMS: s3 cp --sse-c-copy-source AES256 --sse-c-copy-source-key fileb://k.bin --sse aws:kms (small and multipart-sized)', async () => {
     // New buckets block SSE-C (docs/s3-sse-rules.md §5.4): unblock this one first.
     await aws('s3', 'mb', 's3://kms-c')
-    await aws('s3api', 'put-bucket-encryption', '--bucket', 'kms-c', '--server-side-encryption-configuration',
-      JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['NONE'] } }] }))
+    await aws(
+      's3api',
+      'put-bucket-encryption',
+      '--bucket',
+      'kms-c',
+      '--server-side-encryption-configuration',
+      JSON.stringify({
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+            BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
+          },
+        ],
+      }),
+    )
     const keyFile = path.join(work, 'k.bin')
     await writeFile(keyFile, randomBytes(32))
-    for (const [name, size] of [['small', 70_000], ['large', 10 * MiB]] as const) {
+    for (const [name, size] of [
+      ['small', 70_000],
+      ['large', 10 * MiB],
+    ] as const) {
       const f = await file(`c-${name}`, size)
-      await aws('s3', 'cp', '--no-progress', f.path, `s3://kms-c/${name}`, '--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`)
-      await aws('s3', 'cp', '--no-progress', `s3://kms-c/${name}`, `s3://kms-c/${name}-kms`, '--sse-c-copy-source', 'AES256', '--sse-c-copy-source-key', `fileb://${keyFile}`, '--sse', 'aws:kms')
+      await aws(
+        's3',
+        'cp',
+        '--no-progress',
+        f.path,
+        `s3://kms-c/${name}`,
+        '--sse-c',
+        'AES256',
+        '--sse-c-key',
+        `fileb://${keyFile}`,
+      )
+      await aws(
+        's3',
+        'cp',
+        '--no-progress',
+        `s3://kms-c/${name}`,
+        `s3://kms-c/${name}-kms`,
+        '--sse-c-copy-source',
+        'AES256',
+        '--sse-c-copy-source-key',
+        `fileb://${keyFile}`,
+        '--sse',
+        'aws:kms',
+      )
       const managed = (await json('kms', 'describe-key', '--key-id', 'alias/aws/s3')).KeyMetadata
       expect(managed.KeyManager).toBe('AWS')
       const h = await head('kms-c', `${name}-kms`)
@@ -133,15 +190,38 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
       await aws('s3', 'cp', '--no-progress', `s3://kms-c/${name}-kms`, down)
       expect(sha256(await readFile(down))).toBe(sha256(f.data))
       // With an explicit key the copy goes to alias/app.
-      await aws('s3', 'cp', '--no-progress', `s3://kms-c/${name}`, `s3://kms-c/${name}-app`, '--sse-c-copy-source', 'AES256', '--sse-c-copy-source-key', `fileb://${keyFile}`,
-        '--sse', 'aws:kms', '--sse-kms-key-id', 'alias/app')
+      await aws(
+        's3',
+        'cp',
+        '--no-progress',
+        `s3://kms-c/${name}`,
+        `s3://kms-c/${name}-app`,
+        '--sse-c-copy-source',
+        'AES256',
+        '--sse-c-copy-source-key',
+        `fileb://${keyFile}`,
+        '--sse',
+        'aws:kms',
+        '--sse-kms-key-id',
+        'alias/app',
+      )
       expect((await head('kms-c', `${name}-app`)).SSEKMSKeyId).toBe(keyArn)
     }
   })
 
   it('SSE-KMS -> SSE-S3 and key A -> key B copies with s3 cp', async () => {
     const key2 = (await json('kms', 'create-key')).KeyMetadata
-    await aws('s3', 'cp', '--no-progress', 's3://kms-b/f', 's3://kms-c/f-k2', '--sse', 'aws:kms', '--sse-kms-key-id', key2.KeyId)
+    await aws(
+      's3',
+      'cp',
+      '--no-progress',
+      's3://kms-b/f',
+      's3://kms-c/f-k2',
+      '--sse',
+      'aws:kms',
+      '--sse-kms-key-id',
+      key2.KeyId,
+    )
     expect((await head('kms-c', 'f-k2')).SSEKMSKeyId).toBe(key2.Arn)
     await aws('s3', 'cp', '--no-progress', 's3://kms-b/f', 's3://kms-c/f-s3', '--sse', 'AES256')
     const h = await head('kms-c', 'f-s3')
@@ -154,7 +234,17 @@ describe('aws CLI v1: SSE-KMS with the embedded KMS (a user session from start t
 
   it('KMS-06 s3 cp --sse aws:kms --sse-kms-key-id fake-key-id fails with KMS.NotFoundException', async () => {
     const f = await file('bad', 10)
-    const stderr = await awsFails('s3', 'cp', '--no-progress', f.path, 's3://kms-b/bad', '--sse', 'aws:kms', '--sse-kms-key-id', 'fake-key-id')
+    const stderr = await awsFails(
+      's3',
+      'cp',
+      '--no-progress',
+      f.path,
+      's3://kms-b/bad',
+      '--sse',
+      'aws:kms',
+      '--sse-kms-key-id',
+      'fake-key-id',
+    )
     expect(stderr).toContain('KMS.NotFoundException')
     expect(stderr).toContain("Invalid keyId 'fake-key-id'")
   })

@@ -30,9 +30,19 @@ interface ToolFailure extends Error {
 const LC_JSON = {
   Rules: [
     { ID: 'expire-tmp', Filter: { Prefix: 'tmp/' }, Status: 'Enabled', Expiration: { Days: 1 } },
-    { ID: 'old-versions', Filter: { Prefix: 'docs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+    {
+      ID: 'old-versions',
+      Filter: { Prefix: 'docs/' },
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    },
     { ID: 'markers', Filter: { Prefix: 'gone/' }, Status: 'Enabled', Expiration: { ExpiredObjectDeleteMarker: true } },
-    { ID: 'stale-uploads', Filter: { Prefix: '' }, Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    {
+      ID: 'stale-uploads',
+      Filter: { Prefix: '' },
+      Status: 'Enabled',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    },
   ],
 }
 
@@ -43,10 +53,17 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
 
   async function run(tool: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await execFileP(tool, args, { env, cwd: work, timeout: TOOL_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' })
+      return await execFileP(tool, args, {
+        env,
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      })
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing (aws: pip install awscli). These tests never skip.`)
+      if (err.code === 'ENOENT')
+        throw new Error(`required tool '${tool}' is missing (aws: pip install awscli). These tests never skip.`)
       err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
       throw err
     }
@@ -83,14 +100,24 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
 
   it('put/get/delete-bucket-lifecycle-configuration round-trips lc.json', async () => {
     await s3api('create-bucket', '--bucket', 'cli-lc-api')
-    const none = await run('aws', ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api']).catch((e: ToolFailure) => e)
+    const none = await run('aws', ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api']).catch(
+      (e: ToolFailure) => e,
+    )
     expect((none as ToolFailure).stderr).toMatch(/NoSuchLifecycleConfiguration/)
     await writeFile(path.join(work, 'lc.json'), JSON.stringify(LC_JSON))
-    await s3api('put-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api', '--lifecycle-configuration', 'file://lc.json')
+    await s3api(
+      'put-bucket-lifecycle-configuration',
+      '--bucket',
+      'cli-lc-api',
+      '--lifecycle-configuration',
+      'file://lc.json',
+    )
     const got = await s3api('get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api')
     expect(got.Rules).toEqual(LC_JSON.Rules)
     await s3api('delete-bucket-lifecycle', '--bucket', 'cli-lc-api')
-    const after = await run('aws', ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api']).catch((e: ToolFailure) => e)
+    const after = await run('aws', ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', 'cli-lc-api']).catch(
+      (e: ToolFailure) => e,
+    )
     expect((after as ToolFailure).stderr).toMatch(/NoSuchLifecycleConfiguration/)
   }, 300_000)
 
@@ -107,19 +134,45 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
     await s3api('delete-object', '--bucket', 'cli-lc', '--key', 'gone/x', '--version-id', goneData)
     const up = await s3api('create-multipart-upload', '--bucket', 'cli-lc', '--key', 'big/upload')
     const before = new Set(await blobFiles(server.dataDir))
-    await s3api('upload-part', '--bucket', 'cli-lc', '--key', 'big/upload', '--upload-id', up.UploadId, '--part-number', '1', '--body', 'f.txt')
+    await s3api(
+      'upload-part',
+      '--bucket',
+      'cli-lc',
+      '--key',
+      'big/upload',
+      '--upload-id',
+      up.UploadId,
+      '--part-number',
+      '1',
+      '--body',
+      'f.txt',
+    )
     const partBlobs = (await blobFiles(server.dataDir)).filter((f) => !before.has(f))
     expect(partBlobs).toHaveLength(1)
     await writeFile(path.join(work, 'lc.json'), JSON.stringify(LC_JSON))
-    await s3api('put-bucket-lifecycle-configuration', '--bucket', 'cli-lc', '--lifecycle-configuration', 'file://lc.json')
+    await s3api(
+      'put-bucket-lifecycle-configuration',
+      '--bucket',
+      'cli-lc',
+      '--lifecycle-configuration',
+      'file://lc.json',
+    )
     const put = await s3api('put-object', '--bucket', 'cli-lc', '--key', 'tmp/scratch', '--body', 'f.txt')
     expect(put.Expiration).toMatch(/^expiry-date="[^"]+ GMT", rule-id="expire-tmp"$/)
 
-    await eventually('tmp/scratch is expired behind a delete marker', async () => (await versions('tmp/scratch')).some((v) => v.marker))
-    await eventually('docs/a keeps only its current version', async () => (await versions('docs/a')).map((v) => v.id).join() === newDoc)
+    await eventually('tmp/scratch is expired behind a delete marker', async () =>
+      (await versions('tmp/scratch')).some((v) => v.marker),
+    )
+    await eventually(
+      'docs/a keeps only its current version',
+      async () => (await versions('docs/a')).map((v) => v.id).join() === newDoc,
+    )
     expect(oldDoc).not.toBe(newDoc)
     await eventually('gone/x has no version left', async () => (await versions('gone/x')).length === 0)
-    await eventually('the upload is aborted', async () => ((await s3api('list-multipart-uploads', '--bucket', 'cli-lc')).Uploads ?? []).length === 0)
+    await eventually(
+      'the upload is aborted',
+      async () => ((await s3api('list-multipart-uploads', '--bucket', 'cli-lc')).Uploads ?? []).length === 0,
+    )
     await eventually('its part blob is deleted', async () => !existsSync(partBlobs[0]))
   }, 300_000)
 })

@@ -27,12 +27,25 @@ describe('aws CLI v1 and boto3: Object Lock', () => {
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  async function run(
+    tool: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await execFileP(tool, args, { env: { ...env, ...extraEnv }, cwd: work, timeout: TOOL_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' })
+      return await execFileP(tool, args, {
+        env: { ...env, ...extraEnv },
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      })
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`)
+      if (err.code === 'ENOENT')
+        throw new Error(
+          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
+        )
       err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
       throw err
     }
@@ -55,34 +68,92 @@ describe('aws CLI v1 and boto3: Object Lock', () => {
   it('the user story: a lock bucket with COMPLIANCE default retention refuses delete-object of the version', async () => {
     await s3api('create-bucket', '--bucket', 'vault', '--object-lock-enabled-for-bucket')
     expect(await s3api('get-bucket-versioning', '--bucket', 'vault')).toEqual({ Status: 'Enabled' })
-    await s3api('put-object-lock-configuration', '--bucket', 'vault', '--object-lock-configuration',
-      '{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":1}}}')
+    await s3api(
+      'put-object-lock-configuration',
+      '--bucket',
+      'vault',
+      '--object-lock-configuration',
+      '{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":1}}}',
+    )
     expect(await s3api('get-object-lock-configuration', '--bucket', 'vault')).toEqual({
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
+      },
     })
     await writeFile(path.join(work, 'k.txt'), 'kept for a day')
     const put = await s3api('put-object', '--bucket', 'vault', '--key', 'k', '--body', 'k.txt')
     const head = await s3api('head-object', '--bucket', 'vault', '--key', 'k')
     expect(head.ObjectLockMode).toBe('COMPLIANCE')
     expect(Date.parse(head.ObjectLockRetainUntilDate)).toBeGreaterThan(Date.now())
-    const refused = await run('aws', ['s3api', 'delete-object', '--bucket', 'vault', '--key', 'k', '--version-id', put.VersionId]).catch((e: ToolFailure) => e)
+    const refused = await run('aws', [
+      's3api',
+      'delete-object',
+      '--bucket',
+      'vault',
+      '--key',
+      'k',
+      '--version-id',
+      put.VersionId,
+    ]).catch((e: ToolFailure) => e)
     expect(refused).toBeInstanceOf(Error)
     expect((refused as ToolFailure).stderr).toMatch(/AccessDenied/)
     // The version is still there; a plain delete only hides it behind a marker.
-    expect((await s3api('head-object', '--bucket', 'vault', '--key', 'k', '--version-id', put.VersionId)).VersionId).toBe(put.VersionId)
+    expect(
+      (await s3api('head-object', '--bucket', 'vault', '--key', 'k', '--version-id', put.VersionId)).VersionId,
+    ).toBe(put.VersionId)
     expect(await s3api('delete-object', '--bucket', 'vault', '--key', 'k')).toMatchObject({ DeleteMarker: true })
-    const refusedSuspend = await run('aws', ['s3api', 'put-bucket-versioning', '--bucket', 'vault', '--versioning-configuration', 'Status=Suspended']).catch((e: ToolFailure) => e)
+    const refusedSuspend = await run('aws', [
+      's3api',
+      'put-bucket-versioning',
+      '--bucket',
+      'vault',
+      '--versioning-configuration',
+      'Status=Suspended',
+    ]).catch((e: ToolFailure) => e)
     expect((refusedSuspend as ToolFailure).stderr).toMatch(/InvalidBucketState/)
   })
 
   it('aws s3api: legal hold on and off, then the version can go', async () => {
     await s3api('create-bucket', '--bucket', 'holds', '--object-lock-enabled-for-bucket')
     await writeFile(path.join(work, 'h.txt'), 'on hold')
-    const put = await s3api('put-object', '--bucket', 'holds', '--key', 'h', '--body', 'h.txt', '--object-lock-legal-hold-status', 'ON')
-    expect(await s3api('get-object-legal-hold', '--bucket', 'holds', '--key', 'h', '--version-id', put.VersionId)).toEqual({ LegalHold: { Status: 'ON' } })
-    const refused = await run('aws', ['s3api', 'delete-object', '--bucket', 'holds', '--key', 'h', '--version-id', put.VersionId, '--bypass-governance-retention']).catch((e: ToolFailure) => e)
+    const put = await s3api(
+      'put-object',
+      '--bucket',
+      'holds',
+      '--key',
+      'h',
+      '--body',
+      'h.txt',
+      '--object-lock-legal-hold-status',
+      'ON',
+    )
+    expect(
+      await s3api('get-object-legal-hold', '--bucket', 'holds', '--key', 'h', '--version-id', put.VersionId),
+    ).toEqual({ LegalHold: { Status: 'ON' } })
+    const refused = await run('aws', [
+      's3api',
+      'delete-object',
+      '--bucket',
+      'holds',
+      '--key',
+      'h',
+      '--version-id',
+      put.VersionId,
+      '--bypass-governance-retention',
+    ]).catch((e: ToolFailure) => e)
     expect((refused as ToolFailure).stderr).toMatch(/AccessDenied/)
-    await s3api('put-object-legal-hold', '--bucket', 'holds', '--key', 'h', '--version-id', put.VersionId, '--legal-hold', 'Status=OFF')
+    await s3api(
+      'put-object-legal-hold',
+      '--bucket',
+      'holds',
+      '--key',
+      'h',
+      '--version-id',
+      put.VersionId,
+      '--legal-hold',
+      'Status=OFF',
+    )
     await s3api('delete-object', '--bucket', 'holds', '--key', 'h', '--version-id', put.VersionId)
   })
 
@@ -121,6 +192,13 @@ s3.delete_object(Bucket="boto-lock", Key="doc", VersionId=vid, BypassGovernanceR
 print("gone", "Versions" not in s3.list_object_versions(Bucket="boto-lock"))
 `
     const { stdout } = await run('python3', ['-c', script], { ENDPOINT: server.endpoint })
-    expect(stdout.trim().split('\n')).toEqual(['retention GOVERNANCE True', 'refused AccessDenied', 'hold ON', 'head GOVERNANCE ON', 'refused AccessDenied', 'gone True'])
+    expect(stdout.trim().split('\n')).toEqual([
+      'retention GOVERNANCE True',
+      'refused AccessDenied',
+      'hold ON',
+      'head GOVERNANCE ON',
+      'refused AccessDenied',
+      'gone True',
+    ])
   })
 })

@@ -65,7 +65,9 @@ describe('aws CLI v1: bucket policies', () => {
     for (const file of [small, big]) {
       expect(await fails('s3', 'cp', file, `s3://${bucket}/${path.basename(file)}`)).toContain('AccessDenied')
       await run(['s3', 'cp', file, `s3://${bucket}/${path.basename(file)}`, '--sse', 'aws:kms'])
-      expect((await s3api('head-object', '--bucket', bucket, '--key', path.basename(file))).ServerSideEncryption).toBe('aws:kms')
+      expect((await s3api('head-object', '--bucket', bucket, '--key', path.basename(file))).ServerSideEncryption).toBe(
+        'aws:kms',
+      )
     }
 
     await s3api('delete-bucket-policy', '--bucket', bucket)

@@ -52,9 +52,15 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
     return { file, data }
   }
   const sseC = (file: string) => ['--sse-c', 'AES256', '--sse-c-key', `fileb://${file}`]
-  const sseCCopySource = (file: string) => ['--sse-c-copy-source', 'AES256', '--sse-c-copy-source-key', `fileb://${file}`]
+  const sseCCopySource = (file: string) => [
+    '--sse-c-copy-source',
+    'AES256',
+    '--sse-c-copy-source-key',
+    `fileb://${file}`,
+  ]
   const customer = (file: string) => ['--sse-customer-algorithm', 'AES256', '--sse-customer-key', `fileb://${file}`]
-  const encryptionRule = async () => (await s3api('get-bucket-encryption', '--bucket', bucket)).ServerSideEncryptionConfiguration.Rules[0]
+  const encryptionRule = async () =>
+    (await s3api('get-bucket-encryption', '--bucket', bucket)).ServerSideEncryptionConfiguration.Rules[0]
   const download = async (key: string, ...extra: string[]) => {
     const out = path.join(work, `down-${randomBytes(4).toString('hex')}`)
     await aws('s3', 'cp', '--no-progress', `s3://${bucket}/${key}`, out, ...extra)
@@ -83,7 +89,9 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
 
   it('BENC-01 BLK-01 s3api get-bucket-encryption of a new bucket shows AES256 and the SSE-C block', async () => {
     expect(await encryptionRule()).toEqual({
-      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+      BucketKeyEnabled: false,
+      BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
     })
   })
 
@@ -95,8 +103,20 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
   })
 
   it('BLK-04 s3api put-bucket-encryption with BlockedEncryptionTypes NONE unblocks SSE-C; get-bucket-encryption shows it', async () => {
-    await s3api('put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration',
-      JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['NONE'] } }] }))
+    await s3api(
+      'put-bucket-encryption',
+      '--bucket',
+      bucket,
+      '--server-side-encryption-configuration',
+      JSON.stringify({
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+            BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
+          },
+        ],
+      }),
+    )
     expect((await encryptionRule()).BlockedEncryptionTypes).toEqual({ EncryptionType: ['NONE'] })
   })
 
@@ -114,19 +134,44 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
       const { file, data } = await randomFile(`c-${size}.bin`, size)
       await aws('s3', 'cp', '--no-progress', file, `s3://${bucket}/c/${size}`, ...sseC(k1File))
       const head = await s3api('head-object', '--bucket', bucket, '--key', `c/${size}`, ...customer(k1File))
-      expect([head.ContentLength, head.SSECustomerAlgorithm, head.SSECustomerKeyMD5, head.ServerSideEncryption]).toEqual([size, 'AES256', md5b64(key1), undefined])
+      expect([
+        head.ContentLength,
+        head.SSECustomerAlgorithm,
+        head.SSECustomerKeyMD5,
+        head.ServerSideEncryption,
+      ]).toEqual([size, 'AES256', md5b64(key1), undefined])
       expect(head.ETag).not.toBe(`"${md5(data)}"`)
       expect(sha256(await download(`c/${size}`, ...sseC(k1File)))).toBe(sha256(data))
     })
 
     it('SSEC-03 SSEC-05 downloading the SSE-C object without its key, or with another key, fails', async () => {
-      expect(await awsFails('s3', 'cp', '--no-progress', `s3://${bucket}/c/${size}`, path.join(work, 'nokey'))).toMatch(/400|Bad Request/)
-      expect(await awsFails('s3', 'cp', '--no-progress', `s3://${bucket}/c/${size}`, path.join(work, 'wrongkey'), ...sseC(k2File))).toMatch(/403|Forbidden/)
+      expect(await awsFails('s3', 'cp', '--no-progress', `s3://${bucket}/c/${size}`, path.join(work, 'nokey'))).toMatch(
+        /400|Bad Request/,
+      )
+      expect(
+        await awsFails(
+          's3',
+          'cp',
+          '--no-progress',
+          `s3://${bucket}/c/${size}`,
+          path.join(work, 'wrongkey'),
+          ...sseC(k2File),
+        ),
+      ).toMatch(/403|Forbidden/)
     })
 
     it('SSEC-25 s3 cp SSE-C -> SSE-S3 with --sse-c-copy-source/--sse-c-copy-source-key and --sse AES256', async () => {
       const data = await download(`c/${size}`, ...sseC(k1File))
-      await aws('s3', 'cp', '--no-progress', `s3://${bucket}/c/${size}`, `s3://${bucket}/c2s/${size}`, ...sseCCopySource(k1File), '--sse', 'AES256')
+      await aws(
+        's3',
+        'cp',
+        '--no-progress',
+        `s3://${bucket}/c/${size}`,
+        `s3://${bucket}/c2s/${size}`,
+        ...sseCCopySource(k1File),
+        '--sse',
+        'AES256',
+      )
       const head = await s3api('head-object', '--bucket', bucket, '--key', `c2s/${size}`)
       expect([head.ServerSideEncryption, head.SSECustomerAlgorithm]).toEqual(['AES256', undefined])
       if (size < 8 * MiB) expect(head.ETag).toBe(`"${md5(data)}"`)
@@ -140,10 +185,29 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
       expect([head.SSECustomerKeyMD5, head.ServerSideEncryption]).toEqual([md5b64(key1), undefined])
       expect(sha256(await download(`s2c/${size}`, ...sseC(k1File)))).toBe(sha256(data))
 
-      await aws('s3', 'cp', '--no-progress', `s3://${bucket}/s2c/${size}`, `s3://${bucket}/c2c/${size}`, ...sseCCopySource(k1File), ...sseC(k2File))
-      expect((await s3api('head-object', '--bucket', bucket, '--key', `c2c/${size}`, ...customer(k2File))).SSECustomerKeyMD5).toBe(md5b64(key2))
+      await aws(
+        's3',
+        'cp',
+        '--no-progress',
+        `s3://${bucket}/s2c/${size}`,
+        `s3://${bucket}/c2c/${size}`,
+        ...sseCCopySource(k1File),
+        ...sseC(k2File),
+      )
+      expect(
+        (await s3api('head-object', '--bucket', bucket, '--key', `c2c/${size}`, ...customer(k2File))).SSECustomerKeyMD5,
+      ).toBe(md5b64(key2))
       expect(sha256(await download(`c2c/${size}`, ...sseC(k2File)))).toBe(sha256(data))
-      expect(await awsFails('s3', 'cp', '--no-progress', `s3://${bucket}/c2c/${size}`, path.join(work, 'old-key'), ...sseC(k1File))).toMatch(/403|Forbidden/)
+      expect(
+        await awsFails(
+          's3',
+          'cp',
+          '--no-progress',
+          `s3://${bucket}/c2c/${size}`,
+          path.join(work, 'old-key'),
+          ...sseC(k1File),
+        ),
+      ).toMatch(/403|Forbidden/)
     })
   })
 
@@ -155,8 +219,20 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
     const got = await s3api('get-object', '--bucket', bucket, '--key', 'api', ...customer(k1File), out)
     expect(got.SSECustomerKeyMD5).toBe(md5b64(key1))
     expect(sha256(await readFile(out))).toBe(sha256(data))
-    const rotated = await s3api('copy-object', '--bucket', bucket, '--key', 'api', '--copy-source', `${bucket}/api`,
-      '--copy-source-sse-customer-algorithm', 'AES256', '--copy-source-sse-customer-key', `fileb://${k1File}`, ...customer(k2File))
+    const rotated = await s3api(
+      'copy-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'api',
+      '--copy-source',
+      `${bucket}/api`,
+      '--copy-source-sse-customer-algorithm',
+      'AES256',
+      '--copy-source-sse-customer-key',
+      `fileb://${k1File}`,
+      ...customer(k2File),
+    )
     expect(rotated.SSECustomerKeyMD5).toBe(md5b64(key2))
     expect(sha256(await download('api', ...sseC(k2File)))).toBe(sha256(data))
   })
@@ -165,26 +241,54 @@ describe('aws CLI v1: SSE-S3, SSE-C and bucket encryption', () => {
     // PutBucketEncryption checks that the key exists.
     const keyId = JSON.parse(await aws('kms', 'create-key', '--output', 'json')).KeyMetadata.KeyId as string
     await aws('kms', 'create-alias', '--alias-name', 'alias/app', '--target-key-id', keyId)
-    await s3api('put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration',
-      JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' }, BucketKeyEnabled: true }] }))
+    await s3api(
+      'put-bucket-encryption',
+      '--bucket',
+      bucket,
+      '--server-side-encryption-configuration',
+      JSON.stringify({
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' },
+            BucketKeyEnabled: true,
+          },
+        ],
+      }),
+    )
     expect(await encryptionRule()).toEqual({
-      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' }, BucketKeyEnabled: true, BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/app' },
+      BucketKeyEnabled: true,
+      BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
     })
     // Request headers win over the default (§4.4): an SSE-S3 upload needs no KMS.
     const { file } = await randomFile('over-default.bin', 10)
     await aws('s3', 'cp', '--no-progress', file, `s3://${bucket}/over-default`, '--sse', 'AES256')
-    expect((await s3api('head-object', '--bucket', bucket, '--key', 'over-default')).ServerSideEncryption).toBe('AES256')
+    expect((await s3api('head-object', '--bucket', bucket, '--key', 'over-default')).ServerSideEncryption).toBe(
+      'AES256',
+    )
     await aws('s3api', 'delete-bucket-encryption', '--bucket', bucket)
     await aws('s3api', 'delete-bucket-encryption', '--bucket', bucket)
     expect(await encryptionRule()).toEqual({
-      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+      BucketKeyEnabled: false,
+      BlockedEncryptionTypes: { EncryptionType: ['NONE'] },
     })
   })
 
   it('BENC-06 s3api put-bucket-encryption AES256 with a KMSMasterKeyID fails with InvalidArgument', async () => {
-    const out = await awsFails('s3api', 'put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration',
-      JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: 'alias/app' } }] }))
+    const out = await awsFails(
+      's3api',
+      'put-bucket-encryption',
+      '--bucket',
+      bucket,
+      '--server-side-encryption-configuration',
+      JSON.stringify({
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: 'alias/app' } }],
+      }),
+    )
     expect(out).toContain('InvalidArgument')
-    expect(out).toContain('a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse')
+    expect(out).toContain(
+      'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
+    )
   })
 })

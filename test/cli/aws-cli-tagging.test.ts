@@ -46,13 +46,29 @@ describe('aws CLI v1 and boto3: tagging, object attributes, list-buckets paginat
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  async function run(
+    tool: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await execFileP(tool, args, { env: { ...env, ...extraEnv }, cwd: work, timeout: TOOL_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' })
+      return await execFileP(tool, args, {
+        env: { ...env, ...extraEnv },
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      })
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`)
-      if (err.stderr?.includes('MISSING-BOTO3')) throw new Error('required Python package boto3 is missing for python3: install it (pip install boto3). These tests never skip.')
+      if (err.code === 'ENOENT')
+        throw new Error(
+          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
+        )
+      if (err.stderr?.includes('MISSING-BOTO3'))
+        throw new Error(
+          'required Python package boto3 is missing for python3: install it (pip install boto3). These tests never skip.',
+        )
       err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
       throw err
     }
@@ -76,9 +92,21 @@ describe('aws CLI v1 and boto3: tagging, object attributes, list-buckets paginat
     await s3api('create-bucket', '--bucket', 'cli-tags')
     await writeFile(path.join(work, 'a.txt'), 'tag me')
     await s3api('put-object', '--bucket', 'cli-tags', '--key', 'a', '--body', 'a.txt', '--tagging', 'x=1')
-    expect(await s3api('get-object-tagging', '--bucket', 'cli-tags', '--key', 'a')).toEqual({ TagSet: [{ Key: 'x', Value: '1' }] })
-    await s3api('put-object-tagging', '--bucket', 'cli-tags', '--key', 'a', '--tagging', 'TagSet=[{Key=project,Value=blue sky}]')
-    expect(await s3api('get-object-tagging', '--bucket', 'cli-tags', '--key', 'a')).toEqual({ TagSet: [{ Key: 'project', Value: 'blue sky' }] })
+    expect(await s3api('get-object-tagging', '--bucket', 'cli-tags', '--key', 'a')).toEqual({
+      TagSet: [{ Key: 'x', Value: '1' }],
+    })
+    await s3api(
+      'put-object-tagging',
+      '--bucket',
+      'cli-tags',
+      '--key',
+      'a',
+      '--tagging',
+      'TagSet=[{Key=project,Value=blue sky}]',
+    )
+    expect(await s3api('get-object-tagging', '--bucket', 'cli-tags', '--key', 'a')).toEqual({
+      TagSet: [{ Key: 'project', Value: 'blue sky' }],
+    })
     await s3api('delete-object-tagging', '--bucket', 'cli-tags', '--key', 'a')
     expect(await s3api('get-object-tagging', '--bucket', 'cli-tags', '--key', 'a')).toEqual({ TagSet: [] })
   })
@@ -88,13 +116,30 @@ describe('aws CLI v1 and boto3: tagging, object attributes, list-buckets paginat
     const first = await s3api('list-buckets', '--prefix', 'page-', '--max-items', '2')
     expect(first.Buckets.map((b: any) => b.Name)).toEqual(['page-a', 'page-b'])
     expect(typeof first.NextToken).toBe('string')
-    const rest = await s3api('list-buckets', '--prefix', 'page-', '--max-items', '2', '--starting-token', first.NextToken)
+    const rest = await s3api(
+      'list-buckets',
+      '--prefix',
+      'page-',
+      '--max-items',
+      '2',
+      '--starting-token',
+      first.NextToken,
+    )
     expect(rest.Buckets.map((b: any) => b.Name)).toEqual(['page-c'])
     expect(rest.NextToken).toBeUndefined()
   })
 
   it('boto3: put_object_tagging, get_object_tagging and get_object_attributes', async () => {
     const out = JSON.parse((await run('python3', ['-c', BOTO3_SCRIPT], { ENDPOINT: server.endpoint })).stdout)
-    expect(out).toEqual({ tags: [['team', 'kms'], ['tier', 'gold']], size: 10, storage: 'STANDARD', etag_ok: true, checksum_type: 'FULL_OBJECT' })
+    expect(out).toEqual({
+      tags: [
+        ['team', 'kms'],
+        ['tier', 'gold'],
+      ],
+      size: 10,
+      storage: 'STANDARD',
+      etag_ok: true,
+      checksum_type: 'FULL_OBJECT',
+    })
   })
 })

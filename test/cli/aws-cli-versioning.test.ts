@@ -27,12 +27,25 @@ describe('aws CLI v1 and boto3: versioning', () => {
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  async function run(
+    tool: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await execFileP(tool, args, { env: { ...env, ...extraEnv }, cwd: work, timeout: TOOL_TIMEOUT_MS, maxBuffer: 16 << 20, encoding: 'utf8' })
+      return await execFileP(tool, args, {
+        env: { ...env, ...extraEnv },
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      })
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`)
+      if (err.code === 'ENOENT')
+        throw new Error(
+          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
+        )
       err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
       throw err
     }
@@ -61,7 +74,10 @@ describe('aws CLI v1 and boto3: versioning', () => {
     await run('aws', ['s3', 'cp', 'a.txt', 's3://cli-ver/doc'])
     await run('aws', ['s3', 'cp', 'b.txt', 's3://cli-ver/doc'])
     const list = await s3api('list-object-versions', '--bucket', 'cli-ver')
-    expect(list.Versions.map((v: any) => [v.Key, v.IsLatest, v.Size])).toEqual([['doc', true, 14], ['doc', false, 13]])
+    expect(list.Versions.map((v: any) => [v.Key, v.IsLatest, v.Size])).toEqual([
+      ['doc', true, 14],
+      ['doc', false, 13],
+    ])
     const first = list.Versions[1].VersionId as string
     const got = await s3api('get-object', '--bucket', 'cli-ver', '--key', 'doc', '--version-id', first, 'out.txt')
     expect(got.VersionId).toBe(first)
@@ -70,14 +86,17 @@ describe('aws CLI v1 and boto3: versioning', () => {
     const withMarker = await s3api('list-object-versions', '--bucket', 'cli-ver')
     expect(withMarker.DeleteMarkers).toHaveLength(1)
     const markerId = withMarker.DeleteMarkers[0].VersionId as string
-    const missing = await run('aws', ['s3api', 'head-object', '--bucket', 'cli-ver', '--key', 'doc']).catch((e: ToolFailure) => e)
+    const missing = await run('aws', ['s3api', 'head-object', '--bucket', 'cli-ver', '--key', 'doc']).catch(
+      (e: ToolFailure) => e,
+    )
     expect((missing as ToolFailure).stderr).toMatch(/404/)
     const undo = await s3api('delete-object', '--bucket', 'cli-ver', '--key', 'doc', '--version-id', markerId)
     expect(undo).toMatchObject({ DeleteMarker: true, VersionId: markerId })
     await s3api('get-object', '--bucket', 'cli-ver', '--key', 'doc', 'back.txt')
     expect(await readFile(path.join(work, 'back.txt'), 'utf8')).toBe('second version')
     // The CLI's own paginator follows NextKeyMarker / NextVersionIdMarker.
-    for (let i = 0; i < 7; i++) await s3api('put-object', '--bucket', 'cli-ver', '--key', `p/${i % 3}`, '--body', 'a.txt')
+    for (let i = 0; i < 7; i++)
+      await s3api('put-object', '--bucket', 'cli-ver', '--key', `p/${i % 3}`, '--body', 'a.txt')
     const paged = await s3api('list-object-versions', '--bucket', 'cli-ver', '--page-size', '2')
     expect(paged.Versions).toHaveLength(9)
   })

@@ -32,13 +32,20 @@ const INSTALL_HINTS: Record<string, string> = {
 }
 
 /** Runs a tool; ENOENT becomes a loud "tool is missing" error, any other failure keeps stderr. */
-async function run(tool: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ stdout: string; stderr: string }> {
+async function run(
+  tool: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<{ stdout: string; stderr: string }> {
   try {
     return await execFileP(tool, args, { env, cwd, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * MiB, encoding: 'utf8' })
   } catch (e) {
     const err = e as ToolFailure
     if (err.code === 'ENOENT') {
-      throw new Error(`required tool '${tool}' is missing: ${INSTALL_HINTS[tool] ?? 'install it'}. These tests never skip.`)
+      throw new Error(
+        `required tool '${tool}' is missing: ${INSTALL_HINTS[tool] ?? 'install it'}. These tests never skip.`,
+      )
     }
     err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
     throw err
@@ -175,7 +182,8 @@ describe('aws CLI v1 against strongroom', () => {
       const expected = Object.keys(tree).map((rel) => `tree/${rel}`)
       // Listing order is UTF-8 byte order (LST-01).
       expect(keys).toEqual([...expected].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))))
-      for (const o of listed.Contents as Array<{ Key: string; Size: number }>) expect(o.Size).toBe(tree[o.Key.slice('tree/'.length)])
+      for (const o of listed.Contents as Array<{ Key: string; Size: number }>)
+        expect(o.Size).toBe(tree[o.Key.slice('tree/'.length)])
       expect((await aws('s3', 'sync', '--no-progress', src, 's3://cli-main/tree/')).trim()).toBe('')
     })
 
@@ -189,22 +197,37 @@ describe('aws CLI v1 against strongroom', () => {
 
     it('s3 ls shows one level with PRE for sub-prefixes; --recursive lists every key with its size (LST-02)', async () => {
       const oneLevel = await aws('s3', 'ls', 's3://cli-main/tree/')
-      const lines = oneLevel.trim().split('\n').map((l) => l.trim())
+      const lines = oneLevel
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
       expect(lines.filter((l) => l.startsWith('PRE ')).sort()).toEqual(['PRE dir1/', 'PRE with space/'])
-      expect(lines.filter((l) => !l.startsWith('PRE ')).map((l) => l.split(/\s+/).slice(3).join(' ')).sort()).toEqual(['empty.bin', 'top.txt'])
+      expect(
+        lines
+          .filter((l) => !l.startsWith('PRE '))
+          .map((l) => l.split(/\s+/).slice(3).join(' '))
+          .sort(),
+      ).toEqual(['empty.bin', 'top.txt'])
 
       const recursive = await aws('s3', 'ls', '--recursive', 's3://cli-main/tree/')
-      const rows = recursive.trim().split('\n').map((l) => {
-        const m = /^\S+\s+\S+\s+(\d+)\s(.*)$/.exec(l.trim())
-        expect(m, `unexpected ls line: ${l}`).not.toBeNull()
-        return [m![2], Number(m![1])] as const
-      })
-      expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(tree).map(([k, v]) => [`tree/${k}`, v])))
+      const rows = recursive
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const m = /^\S+\s+\S+\s+(\d+)\s(.*)$/.exec(l.trim())
+          expect(m, `unexpected ls line: ${l}`).not.toBeNull()
+          return [m![2], Number(m![1])] as const
+        })
+      expect(Object.fromEntries(rows)).toEqual(
+        Object.fromEntries(Object.entries(tree).map(([k, v]) => [`tree/${k}`, v])),
+      )
     })
 
     it('s3 rm removes one key (DEL-01); s3 rm --recursive removes a prefix', async () => {
       await aws('s3', 'rm', 's3://cli-main/tree/top.txt')
-      expect(await awsFails('s3api', 'head-object', '--bucket', 'cli-main', '--key', 'tree/top.txt')).toMatch(/404|Not Found/)
+      expect(await awsFails('s3api', 'head-object', '--bucket', 'cli-main', '--key', 'tree/top.txt')).toMatch(
+        /404|Not Found/,
+      )
       const out = await aws('s3', 'rm', '--recursive', 's3://cli-main/tree/')
       expect(out.match(/^delete: /gm)?.length).toBe(Object.keys(tree).length - 1)
       const listed = await s3api('list-objects-v2', '--bucket', 'cli-main', '--prefix', 'tree/')
@@ -236,8 +259,19 @@ describe('aws CLI v1 against strongroom', () => {
   describe('s3api', () => {
     it('put-object / head-object / get-object: SSE AES256 everywhere, ETag = MD5, metadata kept (SSE-01, ETAG-01, META-01)', async () => {
       const { file, data } = await randomFile('api/put.bin', 4096)
-      const put = await s3api('put-object', '--bucket', 'cli-main', '--key', 'api/put.bin', '--body', file,
-        '--content-type', 'application/x-test', '--metadata', 'Colour=blue,owner=cli')
+      const put = await s3api(
+        'put-object',
+        '--bucket',
+        'cli-main',
+        '--key',
+        'api/put.bin',
+        '--body',
+        file,
+        '--content-type',
+        'application/x-test',
+        '--metadata',
+        'Colour=blue,owner=cli',
+      )
       expect(put.ETag).toBe(`"${md5(data)}"`)
       expect(put.ServerSideEncryption).toBe('AES256')
 
@@ -257,8 +291,26 @@ describe('aws CLI v1 against strongroom', () => {
 
     it('copy-object copies bytes and metadata into a new SSE-S3 object with the same ETag (SSE-01, ETAG-01)', async () => {
       const { file, data } = await randomFile('api/copy-src.bin', 100_000)
-      await s3api('put-object', '--bucket', 'cli-main', '--key', 'api/copy-src.bin', '--body', file, '--metadata', 'k=v')
-      const copy = await s3api('copy-object', '--bucket', 'cli-main', '--key', 'api/copy dst ☕.bin', '--copy-source', 'cli-main/api/copy-src.bin')
+      await s3api(
+        'put-object',
+        '--bucket',
+        'cli-main',
+        '--key',
+        'api/copy-src.bin',
+        '--body',
+        file,
+        '--metadata',
+        'k=v',
+      )
+      const copy = await s3api(
+        'copy-object',
+        '--bucket',
+        'cli-main',
+        '--key',
+        'api/copy dst ☕.bin',
+        '--copy-source',
+        'cli-main/api/copy-src.bin',
+      )
       expect(copy.CopyObjectResult.ETag).toBe(`"${md5(data)}"`)
       expect(copy.ServerSideEncryption).toBe('AES256')
       const head = await s3api('head-object', '--bucket', 'cli-main', '--key', 'api/copy dst ☕.bin')
@@ -275,7 +327,16 @@ describe('aws CLI v1 against strongroom', () => {
       for (const key of keys) await s3api('put-object', '--bucket', 'cli-main', '--key', key, '--body', file)
 
       // --no-paginate: one request, and the CLI keeps KeyCount (its paginator drops it when merging pages).
-      const rolled = await s3api('list-objects-v2', '--bucket', 'cli-main', '--prefix', 'lst/', '--delimiter', '/', '--no-paginate')
+      const rolled = await s3api(
+        'list-objects-v2',
+        '--bucket',
+        'cli-main',
+        '--prefix',
+        'lst/',
+        '--delimiter',
+        '/',
+        '--no-paginate',
+      )
       expect(rolled.Contents.map((o: { Key: string }) => o.Key)).toEqual(['lst/a', 'lst/b', 'lst/e'])
       expect(rolled.CommonPrefixes.map((p: { Prefix: string }) => p.Prefix)).toEqual(['lst/c/', 'lst/d/'])
       expect(rolled.KeyCount).toBe(5)
@@ -288,10 +349,23 @@ describe('aws CLI v1 against strongroom', () => {
 
     it('delete-objects deletes existing and missing keys alike (MDEL-01, MDEL-02)', async () => {
       const { file } = await randomFile('api/del.txt', 5)
-      for (const key of ['mdel/1', 'mdel/2', 'mdel/3']) await s3api('put-object', '--bucket', 'cli-main', '--key', key, '--body', file)
-      const del = await s3api('delete-objects', '--bucket', 'cli-main', '--delete',
-        JSON.stringify({ Objects: [{ Key: 'mdel/1' }, { Key: 'mdel/2' }, { Key: 'mdel/3' }, { Key: 'mdel/never-existed' }] }))
-      expect((del.Deleted ?? []).map((d: { Key: string }) => d.Key).sort()).toEqual(['mdel/1', 'mdel/2', 'mdel/3', 'mdel/never-existed'])
+      for (const key of ['mdel/1', 'mdel/2', 'mdel/3'])
+        await s3api('put-object', '--bucket', 'cli-main', '--key', key, '--body', file)
+      const del = await s3api(
+        'delete-objects',
+        '--bucket',
+        'cli-main',
+        '--delete',
+        JSON.stringify({
+          Objects: [{ Key: 'mdel/1' }, { Key: 'mdel/2' }, { Key: 'mdel/3' }, { Key: 'mdel/never-existed' }],
+        }),
+      )
+      expect((del.Deleted ?? []).map((d: { Key: string }) => d.Key).sort()).toEqual([
+        'mdel/1',
+        'mdel/2',
+        'mdel/3',
+        'mdel/never-existed',
+      ])
       expect(del.Errors ?? []).toEqual([])
       const listed = await s3api('list-objects-v2', '--bucket', 'cli-main', '--prefix', 'mdel/')
       expect(listed.Contents ?? []).toEqual([])
@@ -304,9 +378,23 @@ describe('aws CLI v1 against strongroom', () => {
       expect(created.UploadId).toEqual(expect.any(String))
       expect(created.ServerSideEncryption).toBe('AES256')
       const parts = []
-      for (const [n, p] of [[1, part1], [2, part2]] as const) {
-        const up = await s3api('upload-part', '--bucket', 'cli-main', '--key', 'mpu/object.bin', '--upload-id', created.UploadId,
-          '--part-number', String(n), '--body', p.file)
+      for (const [n, p] of [
+        [1, part1],
+        [2, part2],
+      ] as const) {
+        const up = await s3api(
+          'upload-part',
+          '--bucket',
+          'cli-main',
+          '--key',
+          'mpu/object.bin',
+          '--upload-id',
+          created.UploadId,
+          '--part-number',
+          String(n),
+          '--body',
+          p.file,
+        )
         expect(up.ETag).toBe(`"${md5(p.data)}"`)
         expect(up.ServerSideEncryption).toBe('AES256')
         // botocore sends a CRC32 of every part by default, although Create declared no algorithm.
@@ -315,8 +403,17 @@ describe('aws CLI v1 against strongroom', () => {
       }
       const partsFile = path.join(work, 'mpu', 'parts.json')
       await writeFile(partsFile, JSON.stringify({ Parts: parts }))
-      const done = await s3api('complete-multipart-upload', '--bucket', 'cli-main', '--key', 'mpu/object.bin', '--upload-id', created.UploadId,
-        '--multipart-upload', `file://${partsFile}`)
+      const done = await s3api(
+        'complete-multipart-upload',
+        '--bucket',
+        'cli-main',
+        '--key',
+        'mpu/object.bin',
+        '--upload-id',
+        created.UploadId,
+        '--multipart-upload',
+        `file://${partsFile}`,
+      )
       const expectedEtag = `"${md5(Buffer.concat([part1.data, part2.data].map((d) => createHash('md5').update(d).digest())))}-2"`
       expect(done.ETag).toBe(expectedEtag)
       expect(done.ServerSideEncryption).toBe('AES256')
@@ -346,11 +443,17 @@ describe('aws CLI v1 against strongroom', () => {
       const key = 'presign/with space ☕+plus.bin'
       const { file, data } = await randomFile('presign/obj.bin', 200_000)
       await aws('s3', 'cp', '--no-progress', file, `s3://cli-main/${key}`)
-      const url = (await run('aws', ['s3', 'presign', `s3://cli-main/${key}`, '--expires-in', '600'], await sigv4Env())).stdout.trim()
+      const url = (
+        await run('aws', ['s3', 'presign', `s3://cli-main/${key}`, '--expires-in', '600'], await sigv4Env())
+      ).stdout.trim()
       expect(url).toContain('X-Amz-Algorithm=AWS4-HMAC-SHA256')
       const out = path.join(work, 'presign', 'got.bin')
       // --fail: an HTTP error is a non-zero exit, not an error document saved as the body.
-      const res = await run('curl', ['--silent', '--show-error', '--fail', '--output', out, '--write-out', '%{http_code}', url], env)
+      const res = await run(
+        'curl',
+        ['--silent', '--show-error', '--fail', '--output', out, '--write-out', '%{http_code}', url],
+        env,
+      )
       expect(res.stdout).toBe('200')
       const back = await readFile(out)
       expect(back.length).toBe(data.length)
@@ -364,7 +467,11 @@ describe('aws CLI v1 against strongroom', () => {
       const url = (await aws('s3', 'presign', `s3://cli-main/${key}`, '--expires-in', '600')).trim()
       expect(url).toContain('AWSAccessKeyId=')
       const out = path.join(work, 'presign', 'got-v2.bin')
-      const res = await run('curl', ['--silent', '--show-error', '--fail', '--output', out, '--write-out', '%{http_code}', url], env)
+      const res = await run(
+        'curl',
+        ['--silent', '--show-error', '--fail', '--output', out, '--write-out', '%{http_code}', url],
+        env,
+      )
       expect(res.stdout).toBe('200')
       expect(sha256(await readFile(out))).toBe(sha256(data))
       // A changed signature fails (curl -f exits non-zero and writes no file).
@@ -428,10 +535,20 @@ print(json.dumps(out))
     it('put/get/head/list and upload_file with a 5 MiB TransferConfig threshold (multipart, 3 parts) round-trip under SSE-S3', async () => {
       let stdout: string
       try {
-        stdout = (await run('python3', ['-c', script], { ...env, ENDPOINT: server.endpoint, WORK: work, PYTHONIOENCODING: 'utf-8' })).stdout
+        stdout = (
+          await run('python3', ['-c', script], {
+            ...env,
+            ENDPOINT: server.endpoint,
+            WORK: work,
+            PYTHONIOENCODING: 'utf-8',
+          })
+        ).stdout
       } catch (e) {
         const err = e as ToolFailure
-        if (err.stderr?.includes('MISSING-BOTO3')) throw new Error(`required Python package boto3 is missing for python3: install it (pip install boto3). ${err.stderr}`)
+        if (err.stderr?.includes('MISSING-BOTO3'))
+          throw new Error(
+            `required Python package boto3 is missing for python3: install it (pip install boto3). ${err.stderr}`,
+          )
         throw err
       }
       const out = JSON.parse(stdout)

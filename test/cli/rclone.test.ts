@@ -35,7 +35,8 @@ describe.each([
       RCLONE_CONFIG_SR_FORCE_PATH_STYLE: 'true',
       RCLONE_CONFIG_SR_V2_AUTH: v2 ? 'true' : 'false',
     })
-  const rclone = async (...args: string[]) => (await runTool('rclone', ['--config', path.join(work, 'rclone.conf'), ...args], env())).stdout
+  const rclone = async (...args: string[]) =>
+    (await runTool('rclone', ['--config', path.join(work, 'rclone.conf'), ...args], env())).stdout
 
   beforeAll(async () => {
     srv = await startTestServer()
@@ -75,7 +76,10 @@ describe.each([
     expect(await readFile(path.join(down, dir, 'b+c ☕.txt'), 'utf8')).toBe('beta')
     await rm(path.join(up, 'a.txt'))
     await rclone('sync', up, `sr:${bucket}/tree`)
-    expect((await rclone('lsf', '-R', `sr:${bucket}/tree`)).split('\n').filter(Boolean).sort()).toEqual([`${dir}/`, `${dir}/b+c ☕.txt`])
+    expect((await rclone('lsf', '-R', `sr:${bucket}/tree`)).split('\n').filter(Boolean).sort()).toEqual([
+      `${dir}/`,
+      `${dir}/b+c ☕.txt`,
+    ])
 
     if (!v2) {
       // rclone presigns only with SigV4 (with v2_auth it prints a plain, unsigned URL).

@@ -30,11 +30,17 @@ describe('s3cmd put -P', () => {
   /** Runs s3cmd; resolves with its exit code and output (a refusal is an answer, not a crash). */
   async function s3cmd(...args: string[]): Promise<{ code: number; out: string }> {
     try {
-      const r = await execFileP('s3cmd', ['-c', config, ...args], { cwd: work, timeout: TOOL_TIMEOUT_MS, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work } })
+      const r = await execFileP('s3cmd', ['-c', config, ...args], {
+        cwd: work,
+        timeout: TOOL_TIMEOUT_MS,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: work },
+      })
       return { code: 0, out: r.stdout + r.stderr }
     } catch (e) {
       const err = e as ToolFailure
-      if (err.code === 'ENOENT') throw new Error("required tool 's3cmd' is missing (apt-get install s3cmd). These tests never skip.")
+      if (err.code === 'ENOENT')
+        throw new Error("required tool 's3cmd' is missing (apt-get install s3cmd). These tests never skip.")
       if (typeof err.code !== 'number') throw err
       return { code: err.code, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }
     }
@@ -45,10 +51,20 @@ describe('s3cmd put -P', () => {
     work = await mkdtemp(path.join(tmpdir(), 'strongroom-s3cmd-'))
     config = path.join(work, 's3cfg')
     const host = `127.0.0.1:${server.port}`
-    await writeFile(config, [
-      '[default]', `access_key = ${TEST_ACCESS_KEY_ID}`, `secret_key = ${TEST_SECRET_ACCESS_KEY}`, `host_base = ${host}`,
-      `host_bucket = ${host}`, 'use_https = False', 'signature_v2 = False', 'bucket_location = us-east-1', '',
-    ].join('\n'))
+    await writeFile(
+      config,
+      [
+        '[default]',
+        `access_key = ${TEST_ACCESS_KEY_ID}`,
+        `secret_key = ${TEST_SECRET_ACCESS_KEY}`,
+        `host_base = ${host}`,
+        `host_bucket = ${host}`,
+        'use_https = False',
+        'signature_v2 = False',
+        'bucket_location = us-east-1',
+        '',
+      ].join('\n'),
+    )
     await writeFile(path.join(work, 'f.txt'), 'published')
   })
   afterAll(async () => {
@@ -65,8 +81,19 @@ describe('s3cmd put -P', () => {
   })
 
   it('an ObjectWriter bucket without Block Public Access makes the object public', async () => {
-    expect((await signedSend(server.port, { method: 'PUT', path: '/s3cmd-pub', headers: { 'x-amz-object-ownership': 'ObjectWriter' } })).status).toBe(200)
-    expect((await signedSend(server.port, { method: 'DELETE', path: '/s3cmd-pub', query: { publicAccessBlock: '' } })).status).toBe(204)
+    expect(
+      (
+        await signedSend(server.port, {
+          method: 'PUT',
+          path: '/s3cmd-pub',
+          headers: { 'x-amz-object-ownership': 'ObjectWriter' },
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (await signedSend(server.port, { method: 'DELETE', path: '/s3cmd-pub', query: { publicAccessBlock: '' } }))
+        .status,
+    ).toBe(204)
     const r = await s3cmd('put', '-P', 'f.txt', 's3://s3cmd-pub/f.txt')
     expect(r.code, r.out).toBe(0)
     const anon = await send(server.port, { method: 'GET', path: '/s3cmd-pub/f.txt' })

@@ -32,10 +32,21 @@ describe.each([
     cfg = path.join(work, 's3cfg')
     const host = `127.0.0.1:${srv.port}`
     // bucket_location: s3cmd's default "US" would be signed as the region of CreateBucket.
-    await writeFile(cfg, [
-      '[default]', 'access_key = test', 'secret_key = test', `host_base = ${host}`, `host_bucket = ${host}`,
-      'use_https = False', 'bucket_location = us-east-1', 'multipart_chunk_size_mb = 15', `signature_v2 = ${v2 ? 'True' : 'False'}`, '',
-    ].join('\n'))
+    await writeFile(
+      cfg,
+      [
+        '[default]',
+        'access_key = test',
+        'secret_key = test',
+        `host_base = ${host}`,
+        `host_bucket = ${host}`,
+        'use_https = False',
+        'bucket_location = us-east-1',
+        'multipart_chunk_size_mb = 15',
+        `signature_v2 = ${v2 ? 'True' : 'False'}`,
+        '',
+      ].join('\n'),
+    )
   })
   afterAll(async () => {
     await srv?.close()

@@ -49,7 +49,16 @@ export function runBlobStoreContract(opts: BlobContractOptions): void {
       const data = randomBytes(600_000)
       const id = store.newId()
       await store.write(id, pieces(data))
-      for (const [start, end] of [[0, 1], [5, 5], [100, 300_000], [262_143, 262_145], [599_999, 600_000], [0, 600_000], [500_000, 900_000], [700_000, 800_000]]) {
+      for (const [start, end] of [
+        [0, 1],
+        [5, 5],
+        [100, 300_000],
+        [262_143, 262_145],
+        [599_999, 600_000],
+        [0, 600_000],
+        [500_000, 900_000],
+        [700_000, 800_000],
+      ]) {
         expect((await collect(store.read(id, { start, end }))).equals(data.subarray(start, end))).toBe(true)
       }
       await expect(collect(store.read(id, { start: 5, end: 4 }))).rejects.toBeInstanceOf(RangeError)
@@ -65,7 +74,9 @@ export function runBlobStoreContract(opts: BlobContractOptions): void {
       const data = randomBytes(300_000)
       const id = store.newId()
       await store.write(id, pieces(data))
-      expect((await collect(store.read(id, { start: 0, end: data.length }, { size: data.length }))).equals(data)).toBe(true)
+      expect((await collect(store.read(id, { start: 0, end: data.length }, { size: data.length }))).equals(data)).toBe(
+        true,
+      )
       expect((await collect(store.read(id, undefined, { size: data.length }))).equals(data)).toBe(true)
       for (const size of [0, data.length - 1, data.length + 1]) {
         const it = store.read(id, { start: 0, end: 10 }, { size })[Symbol.asyncIterator]()
@@ -99,7 +110,15 @@ export function runBlobStoreContract(opts: BlobContractOptions): void {
     })
 
     it('ids that are not 32 hex digits (../, /, uppercase) are refused before touching storage', async () => {
-      for (const bad of ['../etc/passwd', '../' + 'a'.repeat(29), 'aa/../../x', 'A'.repeat(32), '', 'a'.repeat(31), 'a'.repeat(33)]) {
+      for (const bad of [
+        '../etc/passwd',
+        '../' + 'a'.repeat(29),
+        'aa/../../x',
+        'A'.repeat(32),
+        '',
+        'a'.repeat(31),
+        'a'.repeat(33),
+      ]) {
         await expect(store.write(bad, pieces('x'))).rejects.toBeInstanceOf(TypeError)
         await expect(collect(store.read(bad))).rejects.toBeInstanceOf(TypeError)
         await expect(store.delete(bad)).rejects.toBeInstanceOf(TypeError)
@@ -124,24 +143,30 @@ export function runBlobStoreContract(opts: BlobContractOptions): void {
 
     describe('files on disk', () => {
       const reason = opts.skip?.files
-      it.skipIf(reason !== undefined)(`a failed write leaves no file in blobs/ or tmp/${reason ? ` (skipped: ${reason})` : ''}`, async () => {
-        async function* failing() {
-          yield Buffer.alloc(1000)
-          throw new Error('boom')
-        }
-        await expect(store.write(store.newId(), failing())).rejects.toThrow('boom')
-        expect(await h.files!()).toEqual([])
-      })
+      it.skipIf(reason !== undefined)(
+        `a failed write leaves no file in blobs/ or tmp/${reason ? ` (skipped: ${reason})` : ''}`,
+        async () => {
+          async function* failing() {
+            yield Buffer.alloc(1000)
+            throw new Error('boom')
+          }
+          await expect(store.write(store.newId(), failing())).rejects.toThrow('boom')
+          expect(await h.files!()).toEqual([])
+        },
+      )
 
-      it.skipIf(reason !== undefined)(`sweepTmp removes leftovers of interrupted writes${reason ? ` (skipped: ${reason})` : ''}`, async () => {
-        const id = store.newId()
-        await store.write(id, pieces('kept'))
-        await h.leaveTmpFile!(store.newId())
-        await h.leaveTmpFile!('junk')
-        expect(await store.sweepTmp()).toBe(2)
-        expect(await h.files!()).toEqual([`blobs/${id.slice(0, 2)}/${id}`])
-        expect(await store.sweepTmp()).toBe(0)
-      })
+      it.skipIf(reason !== undefined)(
+        `sweepTmp removes leftovers of interrupted writes${reason ? ` (skipped: ${reason})` : ''}`,
+        async () => {
+          const id = store.newId()
+          await store.write(id, pieces('kept'))
+          await h.leaveTmpFile!(store.newId())
+          await h.leaveTmpFile!('junk')
+          expect(await store.sweepTmp()).toBe(2)
+          expect(await h.files!()).toEqual([`blobs/${id.slice(0, 2)}/${id}`])
+          expect(await store.sweepTmp()).toBe(0)
+        },
+      )
     })
   })
 }

@@ -52,7 +52,11 @@ export function naiveListUploads(uploads: Array<[string, string]>, q: Omit<Uploa
   return out
 }
 
-async function pageObjects(store: MetadataStore, bucket: string, q: ListQuery): Promise<{ flat: Flat[]; pages: number }> {
+async function pageObjects(
+  store: MetadataStore,
+  bucket: string,
+  q: ListQuery,
+): Promise<{ flat: Flat[]; pages: number }> {
   const flat: Flat[] = []
   let after = q.after
   for (let pages = 1; ; pages++) {
@@ -73,7 +77,9 @@ async function pageUploads(store: MetadataStore, bucket: string, q: UploadListQu
   for (let pages = 1; ; pages++) {
     if (pages > 200) throw new Error('listing does not terminate')
     const res = await store.listUploads(bucket, { ...q, keyMarker, uploadIdMarker })
-    flat.push(...res.entries.map((e) => (e.kind === 'prefix' ? `p:${e.prefix}` : `k:${e.record.key}\0${e.record.uploadId}`)))
+    flat.push(
+      ...res.entries.map((e) => (e.kind === 'prefix' ? `p:${e.prefix}` : `k:${e.record.key}\0${e.record.uploadId}`)),
+    )
     if (!res.isTruncated) return flat
     keyMarker = res.nextKeyMarker
     uploadIdMarker = res.nextUploadIdMarker
@@ -81,7 +87,8 @@ async function pageUploads(store: MetadataStore, bucket: string, q: UploadListQu
 }
 
 const alphabet = ['a', 'b', '/', '+', '.', 'é', '中', '\u{1F600}', '\u0001', '\uFFFF', '\uE000']
-const nameArb = (min: number, max: number) => fc.array(fc.constantFrom(...alphabet), { minLength: min, maxLength: max }).map((a) => a.join(''))
+const nameArb = (min: number, max: number) =>
+  fc.array(fc.constantFrom(...alphabet), { minLength: min, maxLength: max }).map((a) => a.join(''))
 const delimiterArb = fc.option(fc.constantFrom('/', 'a', '中', '\u{1F600}', '/+', '\uFFFF'), { nil: undefined })
 
 /** Registers the listing tests; `h()` is the current harness (a fresh store with bucket `bkt`). */
@@ -92,13 +99,29 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
   let runs = 0
 
   describe('listObjects', () => {
-    const awkward = ['a', 'a/b', 'a+b', 'é', '中', '\u{1F600}', 'a\u0001', 'a//b', '../up', '\uFFFF', '\uE000', 'A', 'a/']
+    const awkward = [
+      'a',
+      'a/b',
+      'a+b',
+      'é',
+      '中',
+      '\u{1F600}',
+      'a\u0001',
+      'a//b',
+      '../up',
+      '\uFFFF',
+      '\uE000',
+      'A',
+      'a/',
+    ]
 
     it('lists keys in UTF-8 byte order (U+1F600 after U+FFFF, unlike UTF-16 order)', async () => {
       const store = h().store
       await commitAll(store, 'bkt', awkward)
       const res = await store.listObjects('bkt', { limit: 1000 })
-      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : e.prefix))).toEqual([...awkward].sort(byteOrder))
+      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : e.prefix))).toEqual(
+        [...awkward].sort(byteOrder),
+      )
       expect(res.isTruncated).toBe(false)
       expect(res.last).toBe('\u{1F600}')
     })
@@ -107,7 +130,12 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
       const store = h().store
       await commitAll(store, 'bkt', ['a/1', 'a/2', 'a/b/1', 'ab', 'b/1', 'c'])
       const res = await store.listObjects('bkt', { delimiter: '/', limit: 1000 })
-      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : `p:${e.prefix}`))).toEqual(['p:a/', 'ab', 'p:b/', 'c'])
+      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : `p:${e.prefix}`))).toEqual([
+        'p:a/',
+        'ab',
+        'p:b/',
+        'c',
+      ])
       const sub = await store.listObjects('bkt', { prefix: 'a/', delimiter: '/', limit: 2 })
       expect(sub.entries.map((e) => (e.kind === 'object' ? e.record.key : `p:${e.prefix}`))).toEqual(['a/1', 'a/2'])
       expect(sub).toMatchObject({ isTruncated: true, last: 'a/2' })
@@ -134,8 +162,10 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
       const store = h().store
       await fc.assert(
         fc.asyncProperty(
-          fc.uniqueArray(nameArb(1, 5), { maxLength: 25 }), fc.option(nameArb(0, 2), { nil: undefined }),
-          delimiterArb, fc.option(nameArb(1, 4), { nil: undefined }),
+          fc.uniqueArray(nameArb(1, 5), { maxLength: 25 }),
+          fc.option(nameArb(0, 2), { nil: undefined }),
+          delimiterArb,
+          fc.option(nameArb(1, 4), { nil: undefined }),
           async (keys, prefix, delimiter, after) => {
             const bucket = `prop-${runs++}`
             await store.createBucket(bucketRecord(bucket))
@@ -160,7 +190,13 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
       await commitAll(store, 'bkt', ['a', 'big', 'c/1', 'z'])
       const before = entriesRead()
       const res = await store.listObjects('bkt', { delimiter: '/', limit: 1000 })
-      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : `p:${e.prefix}`))).toEqual(['a', 'big', 'p:big/', 'p:c/', 'z'])
+      expect(res.entries.map((e) => (e.kind === 'object' ? e.record.key : `p:${e.prefix}`))).toEqual([
+        'a',
+        'big',
+        'p:big/',
+        'p:c/',
+        'z',
+      ])
       expect(entriesRead() - before).toBeLessThan(20)
       // Starting inside the prefix (start-after = one of its keys) skips the rest of it too.
       const inside = await store.listObjects('bkt', { delimiter: '/', after: 'big/00005', limit: 1000 })
@@ -170,7 +206,16 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
   })
 
   describe('listUploads', () => {
-    const pairs: Array<[string, string]> = [['a', 'u2'], ['a', 'u1'], ['a\u0000b', 'u3'], ['a\u0001', 'u4'], ['b/1', 'u5'], ['b/2', 'u6'], ['\u{1F600}', 'u7'], ['\uFFFF', 'u8']]
+    const pairs: Array<[string, string]> = [
+      ['a', 'u2'],
+      ['a', 'u1'],
+      ['a\u0000b', 'u3'],
+      ['a\u0001', 'u4'],
+      ['b/1', 'u5'],
+      ['b/2', 'u6'],
+      ['\u{1F600}', 'u7'],
+      ['\uFFFF', 'u8'],
+    ]
     const create = (store: MetadataStore, list: Array<[string, string]>, bucket = 'bkt') =>
       Promise.all(list.map(([key, id]) => store.createUpload(uploadRecord(bucket, key, id))))
     const flat = (res: Awaited<ReturnType<MetadataStore['listUploads']>>) =>
@@ -179,14 +224,26 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
     it('orders by key bytes, then upload id (a key containing NUL sorts by its bytes)', async () => {
       const store = h().store
       await create(store, pairs)
-      expect(flat(await store.listUploads('bkt', { limit: 100 }))).toEqual(['a|u1', 'a|u2', 'a\u0000b|u3', 'a\u0001|u4', 'b/1|u5', 'b/2|u6', '\uFFFF|u8', '\u{1F600}|u7'])
+      expect(flat(await store.listUploads('bkt', { limit: 100 }))).toEqual([
+        'a|u1',
+        'a|u2',
+        'a\u0000b|u3',
+        'a\u0001|u4',
+        'b/1|u5',
+        'b/2|u6',
+        '\uFFFF|u8',
+        '\u{1F600}|u7',
+      ])
     })
 
     it('keyMarker alone skips every upload of that key; with uploadIdMarker it resumes inside the key', async () => {
       const store = h().store
       await create(store, pairs)
       expect(flat(await store.listUploads('bkt', { keyMarker: 'a', limit: 2 }))).toEqual(['a\u0000b|u3', 'a\u0001|u4'])
-      expect(flat(await store.listUploads('bkt', { keyMarker: 'a', uploadIdMarker: 'u1', limit: 2 }))).toEqual(['a|u2', 'a\u0000b|u3'])
+      expect(flat(await store.listUploads('bkt', { keyMarker: 'a', uploadIdMarker: 'u1', limit: 2 }))).toEqual([
+        'a|u2',
+        'a\u0000b|u3',
+      ])
       expect(flat(await store.listUploads('bkt', { uploadIdMarker: 'u1', limit: 1 }))).toEqual(['a|u1'])
       const page = await store.listUploads('bkt', { limit: 1 })
       expect(page).toMatchObject({ isTruncated: true, nextKeyMarker: 'a', nextUploadIdMarker: 'u1' })
@@ -199,7 +256,10 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
       expect(flat(res)).toEqual(['p:b/'])
       expect(res).toMatchObject({ isTruncated: true, nextKeyMarker: 'b/' })
       expect(res.nextUploadIdMarker).toBeUndefined()
-      expect(flat(await store.listUploads('bkt', { delimiter: '/', keyMarker: 'b/', limit: 10 }))).toEqual(['\uFFFF|u8', '\u{1F600}|u7'])
+      expect(flat(await store.listUploads('bkt', { delimiter: '/', keyMarker: 'b/', limit: 10 }))).toEqual([
+        '\uFFFF|u8',
+        '\u{1F600}|u7',
+      ])
     })
 
     it('every page size gives the same concatenation as one big page (property)', async () => {
@@ -207,8 +267,11 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.tuple(nameArb(1, 4), fc.constantFrom('x', 'y', 'z9', 'a')), { maxLength: 20 }),
-          fc.option(nameArb(0, 2), { nil: undefined }), delimiterArb,
-          fc.option(fc.tuple(nameArb(1, 3), fc.option(fc.constantFrom('x', 'y', 'q'), { nil: undefined })), { nil: undefined }),
+          fc.option(nameArb(0, 2), { nil: undefined }),
+          delimiterArb,
+          fc.option(fc.tuple(nameArb(1, 3), fc.option(fc.constantFrom('x', 'y', 'q'), { nil: undefined })), {
+            nil: undefined,
+          }),
           async (raw, prefix, delimiter, marker) => {
             const run = runs++
             const bucket = `uprop-${run}`
@@ -219,7 +282,9 @@ export function runListingContract(opts: MetadataContractOptions, h: () => Metad
             const uploadIdMarker = marker?.[1]
             const expected = naiveListUploads(uploads, { prefix, delimiter, keyMarker, uploadIdMarker })
             for (let size = 1; size <= expected.length + 1; size++) {
-              expect(await pageUploads(store, bucket, { prefix, delimiter, keyMarker, uploadIdMarker, limit: size })).toEqual(expected)
+              expect(
+                await pageUploads(store, bucket, { prefix, delimiter, keyMarker, uploadIdMarker, limit: size }),
+              ).toEqual(expected)
             }
           },
         ),

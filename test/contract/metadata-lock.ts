@@ -32,8 +32,12 @@ export function runLockContract(harness: () => MetadataHarness): void {
       const expired = objectRecord('lk', 'k', { retention: { mode: 'COMPLIANCE', retainUntil: past() } })
       await store().commitObject(held)
       await store().commitObject(expired)
-      await expect(store().deleteObject('lk', 'k', { versionId: held.versionId })).rejects.toBeInstanceOf(ObjectLockedError)
-      await expect(store().deleteObject('lk', 'k', { versionId: held.versionId, bypassGovernance: true })).rejects.toMatchObject({ hold: 'COMPLIANCE' })
+      await expect(store().deleteObject('lk', 'k', { versionId: held.versionId })).rejects.toBeInstanceOf(
+        ObjectLockedError,
+      )
+      await expect(
+        store().deleteObject('lk', 'k', { versionId: held.versionId, bypassGovernance: true }),
+      ).rejects.toMatchObject({ hold: 'COMPLIANCE' })
       expect(await store().getVersion('lk', 'k', held.versionId)).toMatchObject({ etag: held.etag })
       const r = await store().deleteObject('lk', 'k', { versionId: expired.versionId })
       expect(r.removed?.versionId).toBe(expired.versionId)
@@ -43,7 +47,9 @@ export function runLockContract(harness: () => MetadataHarness): void {
       await lockBucket('lk')
       const rec = objectRecord('lk', 'g', { retention: { mode: 'GOVERNANCE', retainUntil: future() } })
       await store().commitObject(rec)
-      await expect(store().deleteObject('lk', 'g', { versionId: rec.versionId })).rejects.toMatchObject({ hold: 'GOVERNANCE' })
+      await expect(store().deleteObject('lk', 'g', { versionId: rec.versionId })).rejects.toMatchObject({
+        hold: 'GOVERNANCE',
+      })
       const r = await store().deleteObject('lk', 'g', { versionId: rec.versionId, bypassGovernance: true })
       expect(r.removed?.versionId).toBe(rec.versionId)
       expect(r.garbage).toEqual(rec.parts.map((p) => p.blobId))
@@ -53,7 +59,9 @@ export function runLockContract(harness: () => MetadataHarness): void {
       await lockBucket('lk')
       const rec = objectRecord('lk', 'h', { legalHold: true })
       await store().commitObject(rec)
-      await expect(store().deleteObject('lk', 'h', { versionId: rec.versionId, bypassGovernance: true })).rejects.toMatchObject({ hold: 'legal-hold' })
+      await expect(
+        store().deleteObject('lk', 'h', { versionId: rec.versionId, bypassGovernance: true }),
+      ).rejects.toMatchObject({ hold: 'legal-hold' })
       const cur = await stored(rec)
       const { legalHold: _l, ...lifted } = cur
       await store().commitObject(lifted, { expect: { record: cur } })
@@ -101,17 +109,34 @@ export function runLockContract(harness: () => MetadataHarness): void {
       const c = objectRecord('lk', 'c', { retention: { mode: 'COMPLIANCE', retainUntil: until } })
       await store().commitObject(c)
       let cur = await stored(c)
-      for (const retention of [undefined, { mode: 'COMPLIANCE' as const, retainUntil: until - 1 }, { mode: 'GOVERNANCE' as const, retainUntil: until + DAY }]) {
-        await expect(store().commitObject({ ...cur, retention }, { expect: { record: cur, bypassGovernance: true } })).rejects.toBeInstanceOf(ObjectLockedError)
+      for (const retention of [
+        undefined,
+        { mode: 'COMPLIANCE' as const, retainUntil: until - 1 },
+        { mode: 'GOVERNANCE' as const, retainUntil: until + DAY },
+      ]) {
+        await expect(
+          store().commitObject({ ...cur, retention }, { expect: { record: cur, bypassGovernance: true } }),
+        ).rejects.toBeInstanceOf(ObjectLockedError)
       }
-      await store().commitObject({ ...cur, retention: { mode: 'COMPLIANCE', retainUntil: until + DAY } }, { expect: { record: cur } })
+      await store().commitObject(
+        { ...cur, retention: { mode: 'COMPLIANCE', retainUntil: until + DAY } },
+        { expect: { record: cur } },
+      )
       expect((await stored(c)).retention?.retainUntil).toBe(until + DAY)
 
       const g = objectRecord('lk', 'g', { retention: { mode: 'GOVERNANCE', retainUntil: until } })
       await store().commitObject(g)
       cur = await stored(g)
-      await expect(store().commitObject({ ...cur, retention: { mode: 'GOVERNANCE', retainUntil: until - DAY } }, { expect: { record: cur } })).rejects.toMatchObject({ hold: 'GOVERNANCE' })
-      await store().commitObject({ ...cur, retention: { mode: 'COMPLIANCE', retainUntil: until } }, { expect: { record: cur } })
+      await expect(
+        store().commitObject(
+          { ...cur, retention: { mode: 'GOVERNANCE', retainUntil: until - DAY } },
+          { expect: { record: cur } },
+        ),
+      ).rejects.toMatchObject({ hold: 'GOVERNANCE' })
+      await store().commitObject(
+        { ...cur, retention: { mode: 'COMPLIANCE', retainUntil: until } },
+        { expect: { record: cur } },
+      )
       cur = await stored(g)
       const g2 = objectRecord('lk', 'g2', { retention: { mode: 'GOVERNANCE', retainUntil: until } })
       await store().commitObject(g2)
@@ -126,9 +151,19 @@ export function runLockContract(harness: () => MetadataHarness): void {
       const rec = objectRecord('lk', 'd', { legalHold: true })
       await store().commitObject(rec)
       const cur = await stored(rec)
-      await expect(store().commitObject({ ...cur, etag: 'other', size: 1 }, { expect: { record: cur } })).rejects.toBeInstanceOf(ObjectLockedError)
-      await expect(store().commitObject({ ...objectRecord('lk', 'd', { legalHold: true }), versionId: rec.versionId }, { expect: { record: cur, bypassGovernance: true } })).rejects.toBeInstanceOf(ObjectLockedError)
-      await store().commitObject({ ...cur, encryption: { ...cur.encryption } , storageClass: 'GLACIER' }, { expect: { record: cur } })
+      await expect(
+        store().commitObject({ ...cur, etag: 'other', size: 1 }, { expect: { record: cur } }),
+      ).rejects.toBeInstanceOf(ObjectLockedError)
+      await expect(
+        store().commitObject(
+          { ...objectRecord('lk', 'd', { legalHold: true }), versionId: rec.versionId },
+          { expect: { record: cur, bypassGovernance: true } },
+        ),
+      ).rejects.toBeInstanceOf(ObjectLockedError)
+      await store().commitObject(
+        { ...cur, encryption: { ...cur.encryption }, storageClass: 'GLACIER' },
+        { expect: { record: cur } },
+      )
       expect(await stored(rec)).toMatchObject({ storageClass: 'GLACIER', legalHold: true })
     })
   })

@@ -38,7 +38,9 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       })
 
       it('concurrent createBucket of one name creates it exactly once', async () => {
-        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createBucket(bucketRecord('race', { ownerAccountId: String(i) }))))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.createBucket(bucketRecord('race', { ownerAccountId: String(i) }))),
+        )
         expect(results.filter((r) => r.created)).toHaveLength(1)
       })
 
@@ -50,7 +52,10 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       it('putBucket replaces an existing bucket and refuses a missing one with NotFoundError', async () => {
         await store.putBucket(bucketRecord('bkt', { policy: '{}' }))
         expect((await store.getBucket('bkt'))?.policy).toBe('{}')
-        await expect(store.putBucket(bucketRecord('nope'))).rejects.toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
+        await expect(store.putBucket(bucketRecord('nope'))).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'bucket',
+        })
       })
 
       it('deleteBucket of a non-empty bucket throws ConflictError bucket-not-empty', async () => {
@@ -103,7 +108,8 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
           const committed = settled.filter((s) => s.status === 'fulfilled').length
           if (del.status === 'fulfilled') {
             expect(committed).toBe(0)
-            for (const s of settled) expect((s as PromiseRejectedResult).reason).toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
+            for (const s of settled)
+              expect((s as PromiseRejectedResult).reason).toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
             expect(await store.getBucket(name)).toBeUndefined()
           } else {
             expect(del.reason).toBeInstanceOf(ConflictError)
@@ -116,7 +122,10 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
 
     describe('objects', () => {
       it('commitObject into a missing bucket throws NotFoundError bucket', async () => {
-        await expect(store.commitObject(objectRecord('nope', 'k'))).rejects.toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
+        await expect(store.commitObject(objectRecord('nope', 'k'))).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'bucket',
+        })
       })
 
       it('commitObject of a new key replaces nothing and returns no garbage', async () => {
@@ -146,7 +155,10 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       it('expect.absent (If-None-Match: *) fails with ConflictError precondition when the key exists', async () => {
         await store.commitObject(objectRecord('bkt', 'k'), { expect: { absent: true } })
         const loser = objectRecord('bkt', 'k')
-        await expect(store.commitObject(loser, { expect: { absent: true } })).rejects.toMatchObject({ name: 'ConflictError', kind: 'precondition' })
+        await expect(store.commitObject(loser, { expect: { absent: true } })).rejects.toMatchObject({
+          name: 'ConflictError',
+          kind: 'precondition',
+        })
         expect((await store.getObject('bkt', 'k'))?.etag).not.toBe(loser.etag)
       })
 
@@ -161,14 +173,22 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       })
 
       it('If-Match on a missing key throws NotFoundError object', async () => {
-        await expect(store.commitObject(objectRecord('bkt', 'k'), { expect: { etag: 'x' } })).rejects.toMatchObject({ name: 'NotFoundError', kind: 'object', what: 'k' })
+        await expect(store.commitObject(objectRecord('bkt', 'k'), { expect: { etag: 'x' } })).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'object',
+          what: 'k',
+        })
         expect(await store.getObject('bkt', 'k')).toBeUndefined()
       })
 
       it('deleteObject returns the removed blobs; a missing key is not an error', async () => {
         const rec = objectRecord('bkt', 'k', { blobs: [blobId(), blobId()] })
         await store.commitObject(rec)
-        expect(await store.deleteObject('bkt', 'k')).toEqual({ removed: rec, marker: undefined, garbage: rec.parts.map((p) => p.blobId) })
+        expect(await store.deleteObject('bkt', 'k')).toEqual({
+          removed: rec,
+          marker: undefined,
+          garbage: rec.parts.map((p) => p.blobId),
+        })
         expect(await store.getObject('bkt', 'k')).toBeUndefined()
         expect(await store.deleteObject('bkt', 'k')).toEqual({ removed: undefined, marker: undefined, garbage: [] })
       })
@@ -186,19 +206,38 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         const settled = await Promise.allSettled(recs.map((r) => store.commitObject(r, { expect: { absent: true } })))
         const winners = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [i] : []))
         expect(winners).toHaveLength(1)
-        for (const s of settled) if (s.status === 'rejected') expect(s.reason).toMatchObject({ name: 'ConflictError', kind: 'precondition' })
+        for (const s of settled)
+          if (s.status === 'rejected') expect(s.reason).toMatchObject({ name: 'ConflictError', kind: 'precondition' })
         expect(await store.getObject('bkt', 'race')).toEqual(recs[winners[0]])
       })
 
       it('concurrent If-Match commits against one ETag: exactly one wins', async () => {
         const base = objectRecord('bkt', 'k')
         await store.commitObject(base)
-        const settled = await Promise.allSettled(Array.from({ length: 30 }, () => store.commitObject(objectRecord('bkt', 'k'), { expect: { etag: base.etag } })))
+        const settled = await Promise.allSettled(
+          Array.from({ length: 30 }, () =>
+            store.commitObject(objectRecord('bkt', 'k'), { expect: { etag: base.etag } }),
+          ),
+        )
         expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1)
       })
 
       it('keys are stored exactly: unicode, control characters, // and ../ are distinct keys', async () => {
-        const keys = ['a', 'a/', 'a//b', '../x', './x', 'a\u0001', 'é', 'e\u0301', '\u{1F600}', '\uFFFF', ' ', 'a b', 'a+b']
+        const keys = [
+          'a',
+          'a/',
+          'a//b',
+          '../x',
+          './x',
+          'a\u0001',
+          'é',
+          'e\u0301',
+          '\u{1F600}',
+          '\uFFFF',
+          ' ',
+          'a b',
+          'a+b',
+        ]
         for (const key of keys) await store.commitObject(objectRecord('bkt', key, { etag: `e-${key}` }))
         for (const key of keys) expect((await store.getObject('bkt', key))?.etag).toBe(`e-${key}`)
       })
@@ -214,7 +253,10 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       })
 
       it('putPart for an unknown upload throws NotFoundError upload', async () => {
-        await expect(store.putPart(uploadPart('nope', 1))).rejects.toMatchObject({ name: 'NotFoundError', kind: 'upload' })
+        await expect(store.putPart(uploadPart('nope', 1))).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'upload',
+        })
       })
 
       it('putPart replacing a part returns the old blob as garbage', async () => {
@@ -266,8 +308,12 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
 
       it('completeUpload of an unknown upload, or of another key, throws NotFoundError upload and commits nothing', async () => {
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
-        await expect(store.commitObject(objectRecord('bkt', 'k'), { completeUpload: 'nope' })).rejects.toMatchObject({ kind: 'upload' })
-        await expect(store.commitObject(objectRecord('bkt', 'other'), { completeUpload: 'u1' })).rejects.toMatchObject({ kind: 'upload' })
+        await expect(store.commitObject(objectRecord('bkt', 'k'), { completeUpload: 'nope' })).rejects.toMatchObject({
+          kind: 'upload',
+        })
+        await expect(store.commitObject(objectRecord('bkt', 'other'), { completeUpload: 'u1' })).rejects.toMatchObject({
+          kind: 'upload',
+        })
         expect(await store.getObject('bkt', 'k')).toBeUndefined()
         expect(await store.getObject('bkt', 'other')).toBeUndefined()
         expect(await store.getUpload('bkt', 'k', 'u1')).toBeDefined()
@@ -278,7 +324,9 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
         const part = uploadPart('u1', 1)
         await store.putPart(part)
-        await expect(store.commitObject(completedObject('bkt', 'k', [part]), { completeUpload: 'u1', expect: { absent: true } })).rejects.toMatchObject({ name: 'ConflictError', kind: 'precondition' })
+        await expect(
+          store.commitObject(completedObject('bkt', 'k', [part]), { completeUpload: 'u1', expect: { absent: true } }),
+        ).rejects.toMatchObject({ name: 'ConflictError', kind: 'precondition' })
         expect(await store.getParts('u1')).toHaveLength(1)
       })
 
@@ -289,7 +337,10 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         const { garbage } = await store.abortUpload('bkt', 'k', 'u1')
         expect([...garbage].sort()).toEqual(parts.map((p) => p.blobId).sort())
         expect(await store.getUpload('bkt', 'k', 'u1')).toBeUndefined()
-        await expect(store.abortUpload('bkt', 'k', 'u1')).rejects.toMatchObject({ name: 'NotFoundError', kind: 'upload' })
+        await expect(store.abortUpload('bkt', 'k', 'u1')).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'upload',
+        })
       })
 
       it('concurrent putPart and completeUpload: no part survives outside an upload', async () => {
@@ -313,12 +364,18 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
         const read = await store.getParts('u1')
         const b = uploadPart('u1', 1)
         expect(await store.putPart(b)).toEqual({ garbage: [a.blobId] })
-        await expect(store.commitObject(completedObject('bkt', 'k', read), { completeUpload: 'u1' })).rejects.toMatchObject({ name: 'ConflictError', kind: 'concurrent-change' })
+        await expect(
+          store.commitObject(completedObject('bkt', 'k', read), { completeUpload: 'u1' }),
+        ).rejects.toMatchObject({ name: 'ConflictError', kind: 'concurrent-change' })
         expect(await store.getObject('bkt', 'k')).toBeUndefined()
         expect(await store.getParts('u1')).toEqual([b])
         // A retry over the parts as they are now commits the re-uploaded blob and never names it garbage.
         const rec = completedObject('bkt', 'k', await store.getParts('u1'))
-        expect(await store.commitObject(rec, { completeUpload: 'u1' })).toEqual({ replaced: undefined, garbage: [], version: rec })
+        expect(await store.commitObject(rec, { completeUpload: 'u1' })).toEqual({
+          replaced: undefined,
+          garbage: [],
+          version: rec,
+        })
         expect((await store.getObject('bkt', 'k'))?.parts.map((p) => p.blobId)).toEqual([b.blobId])
       })
 
@@ -372,15 +429,27 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
       it('putBucket with expect writes while the stored record is the expected one, else ConflictError concurrent-change', async () => {
         const read = (await store.getBucket('bkt'))!
         await store.putBucket({ ...read, policy: '{"v":1}' }, { expect: read })
-        await expect(store.putBucket({ ...read, policy: '{"v":2}' }, { expect: read })).rejects.toMatchObject({ name: 'ConflictError', kind: 'concurrent-change', what: 'bkt' })
+        await expect(store.putBucket({ ...read, policy: '{"v":2}' }, { expect: read })).rejects.toMatchObject({
+          name: 'ConflictError',
+          kind: 'concurrent-change',
+          what: 'bkt',
+        })
         expect((await store.getBucket('bkt'))?.policy).toBe('{"v":1}')
-        await expect(store.putBucket(bucketRecord('nope'), { expect: bucketRecord('nope') })).rejects.toMatchObject({ name: 'NotFoundError', kind: 'bucket' })
+        await expect(store.putBucket(bucketRecord('nope'), { expect: bucketRecord('nope') })).rejects.toMatchObject({
+          name: 'NotFoundError',
+          kind: 'bucket',
+        })
       })
 
       it('putBucket compares records field by field: key order and absent-versus-undefined members do not matter', async () => {
         const read = (await store.getBucket('bkt'))!
-        const reordered = Object.fromEntries(Object.entries({ ...read, policy: undefined }).reverse()) as unknown as typeof read
-        await store.putBucket({ ...read, encryption: { sseAlgorithm: 'aws:kms', bucketKeyEnabled: true } }, { expect: reordered })
+        const reordered = Object.fromEntries(
+          Object.entries({ ...read, policy: undefined }).reverse(),
+        ) as unknown as typeof read
+        await store.putBucket(
+          { ...read, encryption: { sseAlgorithm: 'aws:kms', bucketKeyEnabled: true } },
+          { expect: reordered },
+        )
         const next = (await store.getBucket('bkt'))!
         const encryption = { bucketKeyEnabled: true, sseAlgorithm: 'aws:kms' as const }
         await store.putBucket({ ...next, blockedEncryptionTypes: ['SSE-C'] }, { expect: { ...next, encryption } })
@@ -424,7 +493,12 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
     describe('admin scans', () => {
       it('allObjects and allUploads yield every record of every bucket, bucket by bucket', async () => {
         await store.createBucket(bucketRecord('a-other'))
-        for (const [b, k] of [['bkt', 'z'], ['bkt', 'a'], ['a-other', 'm']]) await store.commitObject(objectRecord(b, k))
+        for (const [b, k] of [
+          ['bkt', 'z'],
+          ['bkt', 'a'],
+          ['a-other', 'm'],
+        ])
+          await store.commitObject(objectRecord(b, k))
         await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
         await store.createUpload(uploadRecord('a-other', 'k', 'u2'))
         const objects: string[] = []
@@ -450,18 +524,21 @@ export function runMetadataStoreContract(opts: MetadataContractOptions): void {
     })
 
     describe('durability', () => {
-      it.skipIf(opts.skip?.durability !== undefined)(`records survive close and reopen${opts.skip?.durability ? ` (skipped: ${opts.skip.durability})` : ''}`, async () => {
-        const obj = objectRecord('bkt', 'k/é')
-        await store.commitObject(obj)
-        await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
-        const part = uploadPart('u1', 7)
-        await store.putPart(part)
-        store = await h.reopen!()
-        expect(await store.getBucket('bkt')).toEqual(bucketRecord('bkt'))
-        expect(await store.getObject('bkt', 'k/é')).toEqual(obj)
-        expect(await store.getParts('u1')).toEqual([part])
-        expect((await store.listObjects('bkt', { limit: 10 })).entries).toHaveLength(1)
-      })
+      it.skipIf(opts.skip?.durability !== undefined)(
+        `records survive close and reopen${opts.skip?.durability ? ` (skipped: ${opts.skip.durability})` : ''}`,
+        async () => {
+          const obj = objectRecord('bkt', 'k/é')
+          await store.commitObject(obj)
+          await store.createUpload(uploadRecord('bkt', 'k', 'u1'))
+          const part = uploadPart('u1', 7)
+          await store.putPart(part)
+          store = await h.reopen!()
+          expect(await store.getBucket('bkt')).toEqual(bucketRecord('bkt'))
+          expect(await store.getObject('bkt', 'k/é')).toEqual(obj)
+          expect(await store.getParts('u1')).toEqual([part])
+          expect((await store.listObjects('bkt', { limit: 10 })).entries).toHaveLength(1)
+        },
+      )
     })
 
     runListingContract(opts, harness)

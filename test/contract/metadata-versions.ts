@@ -12,12 +12,19 @@ import type { MetadataHarness } from './harness.js'
 /** A version-id string per entry: `key@id` (`*` when latest, `M` for a marker) or `p:<prefix>`. */
 function flat(entries: VersionListEntry[]): string[] {
   return entries.map((e) =>
-    e.kind === 'prefix' ? `p:${e.prefix}` : `${e.record.key}@${externalVersionId(e.record)}${e.isLatest ? '*' : ''}${e.record.deleteMarker ? 'M' : ''}`,
+    e.kind === 'prefix'
+      ? `p:${e.prefix}`
+      : `${e.record.key}@${externalVersionId(e.record)}${e.isLatest ? '*' : ''}${e.record.deleteMarker ? 'M' : ''}`,
   )
 }
 
 /** Every page of ListObjectVersions, following the next markers. */
-async function allPages(store: MetadataStore, bucket: string, q: Omit<VersionListQuery, 'limit'>, limit: number): Promise<{ entries: string[]; pages: number }> {
+async function allPages(
+  store: MetadataStore,
+  bucket: string,
+  q: Omit<VersionListQuery, 'limit'>,
+  limit: number,
+): Promise<{ entries: string[]; pages: number }> {
   const out: string[] = []
   let keyMarker: string | undefined
   let versionIdMarker: string | undefined
@@ -48,9 +55,13 @@ export function runVersionsContract(harness: () => MetadataHarness): void {
         expect(version.nullVersion).toBeUndefined()
       }
       expect((await store().getObject('ver', 'k'))?.versionId).toBe(recs[2].versionId)
-      for (const r of recs) expect(await store().getVersion("ver", "k", r.versionId)).toMatchObject({ etag: r.etag })
+      for (const r of recs) expect(await store().getVersion('ver', 'k', r.versionId)).toMatchObject({ etag: r.etag })
       const list = await store().listObjectVersions('ver', { limit: 1000 })
-      expect(flat(list.entries)).toEqual([`k@${recs[2].versionId}*`, `k@${recs[1].versionId}`, `k@${recs[0].versionId}`])
+      expect(flat(list.entries)).toEqual([
+        `k@${recs[2].versionId}*`,
+        `k@${recs[1].versionId}`,
+        `k@${recs[0].versionId}`,
+      ])
       expect((await store().listObjects('ver', { limit: 1000 })).entries).toHaveLength(1)
     })
 
@@ -82,8 +93,14 @@ export function runVersionsContract(harness: () => MetadataHarness): void {
       const del = await store().deleteObject('ver', 'k', { versionId: a.versionId })
       expect(del.garbage).toEqual(a.parts.map((p) => p.blobId))
       expect(await store().getVersion('ver', 'k', a.versionId)).toBeUndefined()
-      expect(await store().deleteObject('ver', 'k', { versionId: a.versionId })).toMatchObject({ removed: undefined, garbage: [] })
-      expect(await store().deleteObject('ver', 'k', { versionId: 'not-an-id' })).toMatchObject({ removed: undefined, garbage: [] })
+      expect(await store().deleteObject('ver', 'k', { versionId: a.versionId })).toMatchObject({
+        removed: undefined,
+        garbage: [],
+      })
+      expect(await store().deleteObject('ver', 'k', { versionId: 'not-an-id' })).toMatchObject({
+        removed: undefined,
+        garbage: [],
+      })
       expect((await store().getObject('ver', 'k'))?.versionId).toBe(b.versionId)
     })
 
@@ -101,12 +118,18 @@ export function runVersionsContract(harness: () => MetadataHarness): void {
       expect(r.replaced?.versionId).toBe(first.versionId)
       expect(r.garbage).toEqual(first.parts.map((p) => p.blobId))
       expect((await store().getVersion('sus', 'k', 'null'))?.versionId).toBe(second.versionId)
-      expect(flat((await store().listObjectVersions('sus', { limit: 10 })).entries)).toEqual(['k@null*', `k@${kept.versionId}`])
+      expect(flat((await store().listObjectVersions('sus', { limit: 10 })).entries)).toEqual([
+        'k@null*',
+        `k@${kept.versionId}`,
+      ])
       // A delete adds the null marker, which replaces the null version.
       const del = await store().deleteObject('sus', 'k')
       expect(del.marker?.nullVersion).toBe(true)
       expect(del.garbage).toEqual(second.parts.map((p) => p.blobId))
-      expect(flat((await store().listObjectVersions('sus', { limit: 10 })).entries)).toEqual(['k@null*M', `k@${kept.versionId}`])
+      expect(flat((await store().listObjectVersions('sus', { limit: 10 })).entries)).toEqual([
+        'k@null*M',
+        `k@${kept.versionId}`,
+      ])
     })
 
     it('unversioned: each commit replaces the null version, a delete removes it, no marker is made', async () => {
@@ -145,20 +168,28 @@ export function runVersionsContract(harness: () => MetadataHarness): void {
         const paged = await allPages(store(), 'ver', {}, limit)
         expect(paged.entries).toEqual(flat(whole.entries))
         const grouped = await allPages(store(), 'ver', { delimiter: '/' }, limit)
-        expect(grouped.entries).toEqual(flat(whole.entries).filter((e) => !e.startsWith('b/')).toSpliced(4, 0, 'p:b/'))
+        expect(grouped.entries).toEqual(
+          flat(whole.entries)
+            .filter((e) => !e.startsWith('b/'))
+            .toSpliced(4, 0, 'p:b/'),
+        )
       }
       expect(flat(whole.entries).filter((e) => e.endsWith('*') || e.endsWith('*M'))).toHaveLength(4)
       expect(flat(whole.entries)[3]).toBe('a@null')
     })
 
-    it('skip-ahead: listing current objects and a delimiter listing of versions do not read past a key\'s or a prefix\'s versions', async () => {
+    it("skip-ahead: listing current objects and a delimiter listing of versions do not read past a key's or a prefix's versions", async () => {
       await versioned('ver')
       for (let i = 0; i < 200; i++) await store().commitObject(objectRecord('ver', 'busy'))
       for (let i = 0; i < 200; i++) await store().commitObject(objectRecord('ver', 'dir/x'))
       await store().commitObject(objectRecord('ver', 'z'))
       const before = harness().entriesRead()
       const current = await store().listObjects('ver', { limit: 1000 })
-      expect(current.entries.map((e) => (e.kind === 'object' ? e.record.key : e.prefix))).toEqual(['busy', 'dir/x', 'z'])
+      expect(current.entries.map((e) => (e.kind === 'object' ? e.record.key : e.prefix))).toEqual([
+        'busy',
+        'dir/x',
+        'z',
+      ])
       const grouped = await store().listObjectVersions('ver', { delimiter: '/', prefix: 'd', limit: 1000 })
       expect(flat(grouped.entries)).toEqual(['p:dir/'])
       expect(harness().entriesRead() - before).toBeLessThan(40)
@@ -189,7 +220,9 @@ export function runVersionsContract(harness: () => MetadataHarness): void {
       expect(r.garbage).toEqual([])
       expect(await store().getVersion('ver', 'k', old.versionId)).toMatchObject({ storageClass: 'GLACIER' })
       expect((await store().listObjectVersions('ver', { limit: 10 })).entries).toHaveLength(2)
-      await expect(store().commitObject({ ...stored, storageClass: 'STANDARD' }, { expect: { record: stored } })).rejects.toMatchObject({ kind: 'precondition' })
+      await expect(
+        store().commitObject({ ...stored, storageClass: 'STANDARD' }, { expect: { record: stored } }),
+      ).rejects.toMatchObject({ kind: 'precondition' })
     })
   })
 }

@@ -1,7 +1,16 @@
-/** @module E2E: path-style and virtual-hosted addressing, awkward and hostile keys (docs/s3-sse-rules.md §1.1, §8.1 ADDR-01..03). */
+/**
+ * @module E2E: path-style and virtual-hosted addressing, awkward and hostile keys (docs/s3-sse-rules.md §1.1, §8.1
+ * ADDR-01..03).
+ */
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, type S3Client,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { readdir } from 'node:fs/promises'
@@ -21,7 +30,10 @@ const loopbackLookup: LookupFunction = (hostname, options, callback) => {
     callback(Object.assign(new Error(`refusing to resolve ${hostname} in tests`), { code: 'ENOTFOUND' }), '', 4)
     return
   }
-  if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: '127.0.0.1', family: 4 }])
+  if ((options as { all?: boolean }).all)
+    (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+      { address: '127.0.0.1', family: 4 },
+    ])
   else callback(null, '127.0.0.1', 4)
 }
 
@@ -36,9 +48,29 @@ async function namesUnder(dir: string): Promise<string[]> {
 }
 
 const AWKWARD_KEYS = [
-  'a//b', '//leading-slashes', 'dot/./segment', 'dotdot/../segment', './start', '../start', 'a/..', 'trailing/',
-  'with%2Bpercent', 'with space', 'plus+sign', 'unicode/日本語/ファイル.txt', 'emoji/😀', 'accents/éàü',
-  'query?x=1&y=2', 'hash#frag', 'semi;colon', 'tilde~', "quote'd", 'star*', 'back\\slash', '%', '%%41',
+  'a//b',
+  '//leading-slashes',
+  'dot/./segment',
+  'dotdot/../segment',
+  './start',
+  '../start',
+  'a/..',
+  'trailing/',
+  'with%2Bpercent',
+  'with space',
+  'plus+sign',
+  'unicode/日本語/ファイル.txt',
+  'emoji/😀',
+  'accents/éàü',
+  'query?x=1&y=2',
+  'hash#frag',
+  'semi;colon',
+  'tilde~',
+  "quote'd",
+  'star*',
+  'back\\slash',
+  '%',
+  '%%41',
 ]
 
 describe('addressing', () => {
@@ -62,15 +94,20 @@ describe('addressing', () => {
 
     it('ADDR-02 a virtual-hosted client (Host <bucket>.localhost:<port>) runs put, head, get, list, copy and delete', async () => {
       const seen: Array<{ hostname: string; path: string }> = []
-      vhost.middlewareStack.add((next) => async (args) => {
-        const r = args.request as { hostname: string; path: string }
-        seen.push({ hostname: r.hostname, path: r.path })
-        return next(args)
-      }, { step: 'finalizeRequest', name: 'recordHost' })
+      vhost.middlewareStack.add(
+        (next) => async (args) => {
+          const r = args.request as { hostname: string; path: string }
+          seen.push({ hostname: r.hostname, path: r.path })
+          return next(args)
+        },
+        { step: 'finalizeRequest', name: 'recordHost' },
+      )
       const put = await vhost.send(new PutObjectCommand({ Bucket: bucket, Key: 'vh/one.txt', Body: 'virtual' }))
       expect(put.ServerSideEncryption).toBe('AES256')
       expect((await vhost.send(new HeadObjectCommand({ Bucket: bucket, Key: 'vh/one.txt' }))).ContentLength).toBe(7)
-      expect(await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: 'vh/one.txt' }))).Body!.transformToString()).toBe('virtual')
+      expect(
+        await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: 'vh/one.txt' }))).Body!.transformToString(),
+      ).toBe('virtual')
       await vhost.send(new CopyObjectCommand({ Bucket: bucket, Key: 'vh/two.txt', CopySource: `${bucket}/vh/one.txt` }))
       const list = await vhost.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'vh/' }))
       expect(list.Contents?.map((c) => c.Key)).toEqual(['vh/one.txt', 'vh/two.txt'])
@@ -84,20 +121,29 @@ describe('addressing', () => {
 
     it('ADDR-01 path-style and virtual-hosted requests address the same bucket and key', async () => {
       await pathStyle.send(new PutObjectCommand({ Bucket: bucket, Key: 'both/ways', Body: 'path-style' }))
-      expect(await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: 'both/ways' }))).Body!.transformToString()).toBe('path-style')
+      expect(
+        await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: 'both/ways' }))).Body!.transformToString(),
+      ).toBe('path-style')
       await vhost.send(new PutObjectCommand({ Bucket: bucket, Key: 'both/ways', Body: 'virtual' }))
       const viaPath = await pathStyle.send(new GetObjectCommand({ Bucket: bucket, Key: 'both/ways' }))
       expect(await viaPath.Body!.transformToString()).toBe('virtual')
     })
 
-    it.each(AWKWARD_KEYS)('ADDR-03 the key %j is stored, read and listed verbatim, path-style and virtual-hosted', async (key) => {
-      const k = `awk/${key}`
-      await pathStyle.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: `body of ${key}` }))
-      expect(await (await pathStyle.send(new GetObjectCommand({ Bucket: bucket, Key: k }))).Body!.transformToString()).toBe(`body of ${key}`)
-      expect(await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: k }))).Body!.transformToString()).toBe(`body of ${key}`)
-      const list = await pathStyle.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: k }))
-      expect(list.Contents?.map((c) => c.Key)).toContain(k)
-    })
+    it.each(AWKWARD_KEYS)(
+      'ADDR-03 the key %j is stored, read and listed verbatim, path-style and virtual-hosted',
+      async (key) => {
+        const k = `awk/${key}`
+        await pathStyle.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: `body of ${key}` }))
+        expect(
+          await (await pathStyle.send(new GetObjectCommand({ Bucket: bucket, Key: k }))).Body!.transformToString(),
+        ).toBe(`body of ${key}`)
+        expect(
+          await (await vhost.send(new GetObjectCommand({ Bucket: bucket, Key: k }))).Body!.transformToString(),
+        ).toBe(`body of ${key}`)
+        const list = await pathStyle.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: k }))
+        expect(list.Contents?.map((c) => c.Key)).toContain(k)
+      },
+    )
 
     it('ADDR-03 all awkward keys list as distinct, exact keys (no normalization)', async () => {
       const list = await pathStyle.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'awk/' }))
@@ -116,25 +162,44 @@ describe('addressing', () => {
       expect((await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/a%2Bb`, body: 'plus' })).status).toBe(200)
       const literal = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/a+b` })
       expect(literal.text).toBe('plus')
-      const list = parseXml((await signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query: { 'list-type': '2', prefix: 'a' } })).text)
+      const list = parseXml(
+        (await signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query: { 'list-type': '2', prefix: 'a' } }))
+          .text,
+      )
       expect(asArray(list.ListBucketResult.Contents).map((c: { Key: string }) => c.Key)).toEqual(['a+b'])
     })
 
     it('ADDR-02 Host <bucket>.s3.localhost and <bucket>.s3.us-east-1.localhost are virtual-hosted; Host localhost is path-style', async () => {
       await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/vh-raw`, body: 'vh raw' })
-      for (const host of [`${bucket}.localhost:${srv.port}`, `${bucket}.s3.localhost:${srv.port}`, `${bucket}.s3.us-east-1.localhost:${srv.port}`]) {
+      for (const host of [
+        `${bucket}.localhost:${srv.port}`,
+        `${bucket}.s3.localhost:${srv.port}`,
+        `${bucket}.s3.us-east-1.localhost:${srv.port}`,
+      ]) {
         const res = await signedSend(srv.port, { method: 'GET', path: '/vh-raw', headers: { host } })
         expect([host, res.status, res.text]).toEqual([host, 200, 'vh raw'])
       }
-      const pathStyle = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/vh-raw`, headers: { host: `localhost:${srv.port}` } })
+      const pathStyle = await signedSend(srv.port, {
+        method: 'GET',
+        path: `/${bucket}/vh-raw`,
+        headers: { host: `localhost:${srv.port}` },
+      })
       expect(pathStyle.text).toBe('vh raw')
-      const service = await signedSend(srv.port, { method: 'GET', path: '/', headers: { host: `s3.localhost:${srv.port}` } })
+      const service = await signedSend(srv.port, {
+        method: 'GET',
+        path: '/',
+        headers: { host: `s3.localhost:${srv.port}` },
+      })
       expect(parseXml(service.text).ListAllMyBucketsResult).toBeDefined()
     })
 
     it('ADDR-02 virtual-host matching is case-insensitive: Host ADDR-RAW.LOCALHOST addresses the bucket addr-raw', async () => {
       await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/vh-case`, body: 'any case' })
-      const res = await signedSend(srv.port, { method: 'GET', path: '/vh-case', headers: { host: `${bucket.toUpperCase()}.LOCALHOST:${srv.port}` } })
+      const res = await signedSend(srv.port, {
+        method: 'GET',
+        path: '/vh-case',
+        headers: { host: `${bucket.toUpperCase()}.LOCALHOST:${srv.port}` },
+      })
       expect([res.status, res.text]).toEqual([200, 'any case'])
     })
 
@@ -147,7 +212,9 @@ describe('addressing', () => {
 
     it('a virtual-hosted key keeps its leading slashes: Host <bucket>.localhost with path //x addresses the key /x', async () => {
       const host = `${bucket}.localhost:${srv.port}`
-      expect((await signedSend(srv.port, { method: 'PUT', path: '//x', headers: { host }, body: 'slash' })).status).toBe(200)
+      expect(
+        (await signedSend(srv.port, { method: 'PUT', path: '//x', headers: { host }, body: 'slash' })).status,
+      ).toBe(200)
       const head = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}//x` })
       expect(head.status).toBe(200)
     })
@@ -158,34 +225,55 @@ describe('addressing', () => {
       ['%2e%2e/%2e%2e/%2e%2e/escape', '../../../escape'],
       ['..%5C..%5Cescape', '..\\..\\escape'],
       ['%2F..%2F..%2Fetc%2Fescape', '/../../etc/escape'],
-    ])('the hostile path /<bucket>/%s stores the key %j verbatim and writes nothing outside the data directory', async (rawKey, key) => {
-      const marker = `escape-${randomBytes(6).toString('hex')}`
-      const wireKey = rawKey.replace('escape', marker)
-      const storedKey = key.replace('escape', marker)
-      const put = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${wireKey}`, body: 'hostile' })
-      expect(put.status).toBe(200)
-      const get = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/${encodeKeyPath(storedKey)}` })
-      expect(get.text).toBe('hostile')
-      const list = parseXml((await signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query: { 'list-type': '2', prefix: storedKey } })).text)
-      expect(asArray(list.ListBucketResult.Contents).map((c: { Key: string }) => c.Key)).toEqual([storedKey])
-      // Nothing named after the key anywhere near the data directory, inside or out.
-      expect(await namesUnder(srv.dataDir)).not.toContain(marker)
-      for (const dir of [path.dirname(srv.dataDir), tmpdir(), path.dirname(tmpdir()), path.resolve(srv.dataDir, '../..'), path.resolve(srv.dataDir, '../../..')]) {
-        expect(await readdir(dir).catch(() => [])).not.toContain(marker)
-      }
-      const names = await namesUnder(srv.dataDir)
-      expect(names.some((n) => n.includes('escape'))).toBe(false)
-    })
+    ])(
+      'the hostile path /<bucket>/%s stores the key %j verbatim and writes nothing outside the data directory',
+      async (rawKey, key) => {
+        const marker = `escape-${randomBytes(6).toString('hex')}`
+        const wireKey = rawKey.replace('escape', marker)
+        const storedKey = key.replace('escape', marker)
+        const put = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${wireKey}`, body: 'hostile' })
+        expect(put.status).toBe(200)
+        const get = await signedSend(srv.port, { method: 'GET', path: `/${bucket}/${encodeKeyPath(storedKey)}` })
+        expect(get.text).toBe('hostile')
+        const list = parseXml(
+          (
+            await signedSend(srv.port, {
+              method: 'GET',
+              path: `/${bucket}`,
+              query: { 'list-type': '2', prefix: storedKey },
+            })
+          ).text,
+        )
+        expect(asArray(list.ListBucketResult.Contents).map((c: { Key: string }) => c.Key)).toEqual([storedKey])
+        // Nothing named after the key anywhere near the data directory, inside or out.
+        expect(await namesUnder(srv.dataDir)).not.toContain(marker)
+        for (const dir of [
+          path.dirname(srv.dataDir),
+          tmpdir(),
+          path.dirname(tmpdir()),
+          path.resolve(srv.dataDir, '../..'),
+          path.resolve(srv.dataDir, '../../..'),
+        ]) {
+          expect(await readdir(dir).catch(() => [])).not.toContain(marker)
+        }
+        const names = await namesUnder(srv.dataDir)
+        expect(names.some((n) => n.includes('escape'))).toBe(false)
+      },
+    )
 
     it('a key with a NUL byte is stored as a key and never as a file name', async () => {
       const put = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/nul%00byte`, body: 'nul' })
       expect([200, 400]).toContain(put.status)
-      if (put.status === 200) expect((await signedSend(srv.port, { method: 'GET', path: `/${bucket}/nul%00byte` })).text).toBe('nul')
+      if (put.status === 200)
+        expect((await signedSend(srv.port, { method: 'GET', path: `/${bucket}/nul%00byte` })).text).toBe('nul')
       expect((await namesUnder(srv.dataDir)).some((n) => n.includes('byte'))).toBe(false)
     })
 
     it('a path that is not valid percent-encoding answers 400 InvalidURI', async () => {
-      expectRawError(await signedSend(srv.port, { method: 'GET', path: `/${bucket}/bad%E0%A4%A` }), { status: 400, code: 'InvalidURI' })
+      expectRawError(await signedSend(srv.port, { method: 'GET', path: `/${bucket}/bad%E0%A4%A` }), {
+        status: 400,
+        code: 'InvalidURI',
+      })
     })
 
     it('a path whose bucket is .. answers an error, not a file', async () => {

@@ -5,8 +5,13 @@
  * byte-exact through the real server afterwards.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand,
-  UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -75,12 +80,36 @@ describe('admin CLI: keys, verify, audit log', () => {
     const mp = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'adm', Key: 'mp' }))
     const p1 = randomBytes(5 * 1024 * 1024)
     const p2 = randomBytes(1234)
-    const e1 = await s3.send(new UploadPartCommand({ Bucket: 'adm', Key: 'mp', UploadId: mp.UploadId, PartNumber: 1, Body: p1 }))
-    const e2 = await s3.send(new UploadPartCommand({ Bucket: 'adm', Key: 'mp', UploadId: mp.UploadId, PartNumber: 2, Body: p2 }))
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'adm', Key: 'mp', UploadId: mp.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }))
+    const e1 = await s3.send(
+      new UploadPartCommand({ Bucket: 'adm', Key: 'mp', UploadId: mp.UploadId, PartNumber: 1, Body: p1 }),
+    )
+    const e2 = await s3.send(
+      new UploadPartCommand({ Bucket: 'adm', Key: 'mp', UploadId: mp.UploadId, PartNumber: 2, Body: p2 }),
+    )
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'adm',
+        Key: 'mp',
+        UploadId: mp.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1.ETag },
+            { PartNumber: 2, ETag: e2.ETag },
+          ],
+        },
+      }),
+    )
     objects.set('mp', { data: Buffer.concat([p1, p2]), extra: {} })
     const open = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'adm', Key: 'open' }))
-    await s3.send(new UploadPartCommand({ Bucket: 'adm', Key: 'open', UploadId: open.UploadId, PartNumber: 1, Body: randomBytes(100) }))
+    await s3.send(
+      new UploadPartCommand({
+        Bucket: 'adm',
+        Key: 'open',
+        UploadId: open.UploadId,
+        PartNumber: 1,
+        Body: randomBytes(100),
+      }),
+    )
     for (const [k, o] of objects) expect((await body(s3, k, o.extra)).equals(o.data)).toBe(true)
   }, 60_000)
 
@@ -91,7 +120,11 @@ describe('admin CLI: keys, verify, audit log', () => {
   })
 
   it('--help on every command states which need the server stopped', async () => {
-    for (const args of [['keys', '--help'], ['kms', '--help'], ['verify', '--help']]) {
+    for (const args of [
+      ['keys', '--help'],
+      ['kms', '--help'],
+      ['verify', '--help'],
+    ]) {
       const r = await cli(...args)
       expect(r.code).toBe(0)
       expect(r.stdout).toMatch(/NEEDS THE SERVER STOPPED/)
@@ -108,7 +141,14 @@ describe('admin CLI: keys, verify, audit log', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).not.toMatch(/later/i)
     expect(help.stdout).toMatch(/embedded KMS/)
-    for (const flag of ['--headers-timeout-ms', '--idle-timeout-ms', '--body-min-rate', '--body-rate-grace-ms', '--max-connections-per-peer']) expect(help.stdout).toContain(flag)
+    for (const flag of [
+      '--headers-timeout-ms',
+      '--idle-timeout-ms',
+      '--body-min-rate',
+      '--body-rate-grace-ms',
+      '--max-connections-per-peer',
+    ])
+      expect(help.stdout).toContain(flag)
   }, 30_000)
 
   it('rotate beside the running server: the next PUT is sealed by the new version', async () => {
@@ -189,7 +229,16 @@ describe('admin CLI: keys, verify, audit log', () => {
   }, 30_000)
 
   it('kms create-key, list-keys, rotate-key on the stopped store; new keys serve the restarted server', async () => {
-    const created = await cli('kms', 'create-key', '--alias', 'alias/admin-made', '--description', 'made offline', '--data-dir', dataDir)
+    const created = await cli(
+      'kms',
+      'create-key',
+      '--alias',
+      'alias/admin-made',
+      '--description',
+      'made offline',
+      '--data-dir',
+      dataDir,
+    )
     expect(created.code, created.stderr).toBe(0)
     const [id, arn] = created.stdout.trim().split('\t')
     expect(arn).toBe(`arn:aws:kms:us-east-1:000000000000:key/${id}`)
@@ -218,7 +267,9 @@ describe('admin CLI: keys, verify, audit log', () => {
     expect(rw.code, rw.stderr).toBe(0)
     expect(rw.stdout).toMatch(/rewrapped 1 of 3 records \(2 already current\)/)
     expect((await blobOf()).readUInt32BE(20)).toBe(3)
-    expect((await cli('keys', 'rewrap', '--kms', '--data-dir', dataDir)).stdout).toMatch(/rewrapped 0 of 3 records \(3 already current\)/)
+    expect((await cli('keys', 'rewrap', '--kms', '--data-dir', dataDir)).stdout).toMatch(
+      /rewrapped 0 of 3 records \(3 already current\)/,
+    )
     await start()
     expect((await body(s3, 'kms-new')).equals(objects.get('kms-new')!.data)).toBe(true)
     await stop()
@@ -226,39 +277,82 @@ describe('admin CLI: keys, verify, audit log', () => {
 
   it('audit log: seal/unseal lines for PUT and GET in each mode, no secrets', async () => {
     const text = await readFile(auditFile, 'utf8')
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>)
-    const find = (operation: string, action: string, key: string) => lines.find((l) => l.operation === operation && l.action === action && l.key === key)
-    for (const [key, mode] of [['s3-0', 'SSE-S3'], ['kms', 'SSE-KMS'], ['dsse', 'DSSE-KMS'], ['ssec', 'SSE-C']]) {
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+    const find = (operation: string, action: string, key: string) =>
+      lines.find((l) => l.operation === operation && l.action === action && l.key === key)
+    for (const [key, mode] of [
+      ['s3-0', 'SSE-S3'],
+      ['kms', 'SSE-KMS'],
+      ['dsse', 'DSSE-KMS'],
+      ['ssec', 'SSE-C'],
+    ]) {
       const seal = find('PutObject', 'seal', key)
-      expect(seal, key).toMatchObject({ outcome: 'ok', bucket: 'adm', mode, principal: { accessKeyId: 'test', accountId: '000000000000' } })
+      expect(seal, key).toMatchObject({
+        outcome: 'ok',
+        bucket: 'adm',
+        mode,
+        principal: { accessKeyId: 'test', accountId: '000000000000' },
+      })
       expect(seal!.generation).toMatch(/^[A-Za-z0-9_-]{22}$/)
       expect(typeof seal!.requestId).toBe('string')
       expect(find('GetObject', 'unseal', key), key).toMatchObject({ outcome: 'ok', mode })
     }
     expect(find('PutObject', 'seal', 's3-0')!.rootKeyVersion).toBe(1)
     expect(find('PutObject', 'seal', 'after-rotate')!.rootKeyVersion).toBe(2)
-    expect(find('PutObject', 'seal', 'kms')).toMatchObject({ kmsKeyArn: expect.stringMatching(/^arn:aws:kms:/), encryptionContextKeys: ['aws:s3:arn'] })
+    expect(find('PutObject', 'seal', 'kms')).toMatchObject({
+      kmsKeyArn: expect.stringMatching(/^arn:aws:kms:/),
+      encryptionContextKeys: ['aws:s3:arn'],
+    })
     expect(find('PutObject', 'kms:GenerateDataKey', 'kms')).toMatchObject({ outcome: 'ok' })
     expect(find('GetObject', 'kms:Decrypt', 'kms')).toMatchObject({ outcome: 'ok' })
     expect(text).not.toContain('arn:aws:s3:::adm/kms') // context values are redacted to their keys
-    for (const secret of [K1.raw.toString('latin1'), K1.b64, K1.md5, K1.raw.toString('hex')]) expect(text).not.toContain(secret)
+    for (const secret of [K1.raw.toString('latin1'), K1.b64, K1.md5, K1.raw.toString('hex')])
+      expect(text).not.toContain(secret)
   })
 
   it('audit log: a wrong SSE-C key is a failed unseal; KMS API calls are logged without plaintext or context values', async () => {
     await start()
-    await expect(s3.send(new GetObjectCommand({ Bucket: 'adm', Key: 'ssec', SSECustomerAlgorithm: 'AES256', SSECustomerKey: randomBytes(32) as never }))).rejects.toThrow()
+    await expect(
+      s3.send(
+        new GetObjectCommand({
+          Bucket: 'adm',
+          Key: 'ssec',
+          SSECustomerAlgorithm: 'AES256',
+          SSECustomerKey: randomBytes(32) as never,
+        }),
+      ),
+    ).rejects.toThrow()
     const kms = kmsClient(server!.endpoint)
-    const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: 'alias/admin-made', KeySpec: 'AES_256', EncryptionContext: { purpose: 'very-secret-purpose' } }))
-    await expect(kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: { purpose: 'other' } }))).rejects.toThrow()
+    const dk = await kms.send(
+      new GenerateDataKeyCommand({
+        KeyId: 'alias/admin-made',
+        KeySpec: 'AES_256',
+        EncryptionContext: { purpose: 'very-secret-purpose' },
+      }),
+    )
+    await expect(
+      kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: { purpose: 'other' } })),
+    ).rejects.toThrow()
     kms.destroy()
     await stop()
     const text = await readFile(auditFile, 'utf8')
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(lines.some((l) => l.action === 'unseal' && l.key === 'ssec' && l.outcome === 'wrong-key')).toBe(true)
     expect(lines.find((l) => l.action === 'kms:GenerateDataKey' && l.operation === 'GenerateDataKey')).toMatchObject({
-      outcome: 'ok', kmsKeyArn: expect.stringMatching(/^arn:aws:kms:/), encryptionContextKeys: ['purpose'], principal: { accessKeyId: 'test' },
+      outcome: 'ok',
+      kmsKeyArn: expect.stringMatching(/^arn:aws:kms:/),
+      encryptionContextKeys: ['purpose'],
+      principal: { accessKeyId: 'test' },
     })
-    expect(lines.find((l) => l.action === 'kms:Decrypt' && l.operation === 'Decrypt')).toMatchObject({ outcome: 'InvalidCiphertextException' })
+    expect(lines.find((l) => l.action === 'kms:Decrypt' && l.operation === 'Decrypt')).toMatchObject({
+      outcome: 'InvalidCiphertextException',
+    })
     expect(text).not.toContain('very-secret-purpose')
     expect(text).not.toContain(Buffer.from(dk.Plaintext!).toString('base64'))
   }, 30_000)

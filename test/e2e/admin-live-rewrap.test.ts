@@ -26,7 +26,8 @@ const ROOT = { accessKeyId: 'test', secretAccessKey: 'test', region: 'us-east-1'
 const ALICE = { accessKeyId: 'AK-ALICE', secretAccessKey: 'alice-secret', region: 'us-east-1' }
 
 /** Runs `strongroom <args>` as a child process (child-server.ts); never throws for a non-zero exit. */
-const cli = (...args: string[]) => runCli(args, { STRONGROOM_ACCESS_KEY_ID: '', STRONGROOM_SECRET_ACCESS_KEY: '', AWS_REGION: 'us-east-1' })
+const cli = (...args: string[]) =>
+  runCli(args, { STRONGROOM_ACCESS_KEY_ID: '', STRONGROOM_SECRET_ACCESS_KEY: '', AWS_REGION: 'us-east-1' })
 
 /** `keys list` rows as { version: [objects, uploads, kmsMaterials] }. */
 function counts(stdout: string): Record<number, [number, number, number]> {
@@ -63,30 +64,67 @@ describe('live rewrap: keys rewrap --endpoint beside a serving server', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'strongroom-live-rewrap-'))
     const credsFile = path.join(dataDir, '..', `${path.basename(dataDir)}-accounts.json`)
-    await writeFile(credsFile, JSON.stringify({ accounts: [{ name: 'alice', accountId: '111122223333', keys: [ALICE] }] }))
-    proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', '--credentials-file', credsFile], {
-      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STRONGROOM_ACCESS_KEY_ID: '', STRONGROOM_SECRET_ACCESS_KEY: '', STRONGROOM_AUDIT_LOG: '' },
-    })
+    await writeFile(
+      credsFile,
+      JSON.stringify({ accounts: [{ name: 'alice', accountId: '111122223333', keys: [ALICE] }] }),
+    )
+    proc = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'server/main.ts',
+        'server',
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--log-level',
+        'silent',
+        '--credentials-file',
+        credsFile,
+      ],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          STRONGROOM_ACCESS_KEY_ID: '',
+          STRONGROOM_SECRET_ACCESS_KEY: '',
+          STRONGROOM_AUDIT_LOG: '',
+        },
+      },
+    )
     let err = ''
-    proc.stderr!.on('data', (b: Buffer) => { if (err.length < 100_000) err += b.toString('utf8') })
+    proc.stderr!.on('data', (b: Buffer) => {
+      if (err.length < 100_000) err += b.toString('utf8')
+    })
     exited = new Promise((resolve) => proc!.once('exit', (code) => resolve(code)))
     endpoint = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${err}`)), 30_000)
       createInterface({ input: proc!.stdout! }).on('line', (line) => {
         const m = /^strongroom listening on (http:\/\/\S+)$/.exec(line)
-        if (m) { clearTimeout(timer); resolve(m[1]) }
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1])
+        }
       })
-      void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited (code ${code}) before listening:\n${err}`)) })
+      void exited.then((code) => {
+        clearTimeout(timer)
+        reject(new Error(`server exited (code ${code}) before listening:\n${err}`))
+      })
     })
     s3 = makeClient(endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: 'live' }))
     const keys = Array.from({ length: 600 }, (_, i) => `obj-${i}`)
     for (let i = 0; i < keys.length; i += 50) {
-      await Promise.all(keys.slice(i, i + 50).map(async (k) => {
-        const data = randomBytes(100 + (k.length * 37) % 3000)
-        await put(k, data)
-        objects.set(k, { data, extra: {} })
-      }))
+      await Promise.all(
+        keys.slice(i, i + 50).map(async (k) => {
+          const data = randomBytes(100 + ((k.length * 37) % 3000))
+          await put(k, data)
+          objects.set(k, { data, extra: {} })
+        }),
+      )
     }
     for (let i = 0; i < 4; i++) {
       const data = randomBytes(20_000 + i)
@@ -115,9 +153,22 @@ describe('live rewrap: keys rewrap --endpoint beside a serving server', () => {
     const forged = await adminPost(endpoint, { ...ROOT, secretAccessKey: 'wrong' })
     expect(forged.status).toBe(403)
     // the CLI with non-root credentials says so and exits 1
-    const r = await run(process.execPath, [path.join(REPO, 'bin/strongroom.js'), 'keys', 'rewrap', '--endpoint', endpoint], {
-      cwd: REPO, env: { ...process.env, STRONGROOM_ACCESS_KEY_ID: ALICE.accessKeyId, STRONGROOM_SECRET_ACCESS_KEY: ALICE.secretAccessKey, STRONGROOM_AUDIT_LOG: '' },
-    }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e)
+    const r = await run(
+      process.execPath,
+      [path.join(REPO, 'bin/strongroom.js'), 'keys', 'rewrap', '--endpoint', endpoint],
+      {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          STRONGROOM_ACCESS_KEY_ID: ALICE.accessKeyId,
+          STRONGROOM_SECRET_ACCESS_KEY: ALICE.secretAccessKey,
+          STRONGROOM_AUDIT_LOG: '',
+        },
+      },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    )
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/refused the live rewrap \(HTTP 403\)/)
   }, 30_000)
@@ -191,7 +242,9 @@ describe('live rewrap: keys rewrap --endpoint beside a serving server', () => {
     }
     const lines = text.trim().split('\n')
     expect(lines[0]).toMatch(/^progress \d+ \d+$/)
-    const final = JSON.parse(lines.at(-1)!) as { result: { toVersion: number; total: number; rewrapped: number; changed: number; failed: unknown[] } }
+    const final = JSON.parse(lines.at(-1)!) as {
+      result: { toVersion: number; total: number; rewrapped: number; changed: number; failed: unknown[] }
+    }
     expect(final.result.toVersion).toBe(3)
     expect(final.result.failed).toEqual([])
     expect(final.result.rewrapped + final.result.changed).toBe(final.result.total)

@@ -3,8 +3,16 @@
  * no plaintext object bytes in any file the server writes, and a flipped ciphertext byte never
  * reaches a client as data.
  */
-import { CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand,
-  PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
@@ -54,7 +62,9 @@ function leakForms(marker: Buffer): Array<{ form: string; bytes: Buffer }> {
   ]
   for (const enc of ['base64', 'base64url'] as const) {
     for (let shift = 0; shift < 3; shift++) {
-      const text = Buffer.concat([Buffer.alloc(shift), marker]).toString(enc).replace(/=+$/, '')
+      const text = Buffer.concat([Buffer.alloc(shift), marker])
+        .toString(enc)
+        .replace(/=+$/, '')
       // Drop the first group (it mixes in preceding bytes) and the last (it mixes in following ones).
       forms.push({ form: `${enc} (alignment ${shift})`, bytes: Buffer.from(text.slice(4, -4)) })
     }
@@ -98,12 +108,21 @@ describe('the leak scanner (self-check)', () => {
       await writeFile(path.join(dir, 'raw.bin'), Buffer.concat([randomBytes(1000), marker, randomBytes(7)]))
       await writeFile(path.join(dir, 'hex.txt'), `{"v":"${Buffer.concat([randomBytes(3), marker]).toString('hex')}"}`)
       for (let shift = 0; shift < 3; shift++) {
-        await writeFile(path.join(dir, `b64-${shift}.log`), `x=${Buffer.concat([randomBytes(shift + 3), marker, randomBytes(2)]).toString('base64')}\n`)
+        await writeFile(
+          path.join(dir, `b64-${shift}.log`),
+          `x=${Buffer.concat([randomBytes(shift + 3), marker, randomBytes(2)]).toString('base64')}\n`,
+        )
       }
       const { leaks, files } = await findLeaks(dir, marker)
       expect(files).toBe(5)
       // A file may match several forms (base64 and base64url agree when no '+' or '/' occurs).
-      expect([...new Set(leaks.map((l) => l.split(':')[0]))].sort()).toEqual(['b64-0.log', 'b64-1.log', 'b64-2.log', 'hex.txt', 'raw.bin'])
+      expect([...new Set(leaks.map((l) => l.split(':')[0]))].sort()).toEqual([
+        'b64-0.log',
+        'b64-1.log',
+        'b64-2.log',
+        'hex.txt',
+        'raw.bin',
+      ])
       expect((await findLeaks(dir, randomBytes(64))).leaks).toEqual([])
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -125,11 +144,19 @@ describe.each(CHECKSUM_MODES)('REST-01 SSE-S3: no plaintext in the data director
 
     // Metadata is never encrypted (docs/s3-sse-rules.md §3.15): the marker goes only into object bodies.
     const small = withMarkers(randomBytes(300), marker, [100])
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'small.bin', Body: small, Metadata: { purpose: 'rest-01' } }))
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'small.bin', Body: small, Metadata: { purpose: 'rest-01' } }),
+    )
     written.set('small.bin', small)
 
     // Offsets: start, across the chunk 0/1 boundary, chunk-aligned, mid-object, and the very end.
-    const five = withMarkers(randomBytes(5 * MiB), marker, [0, CHUNK_PLAIN - 20, 2 * CHUNK_PLAIN, MiB + 3, 5 * MiB - 64])
+    const five = withMarkers(randomBytes(5 * MiB), marker, [
+      0,
+      CHUNK_PLAIN - 20,
+      2 * CHUNK_PLAIN,
+      MiB + 3,
+      5 * MiB - 64,
+    ])
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'five-mib.bin', Body: five }))
     written.set('five-mib.bin', five)
 
@@ -142,14 +169,25 @@ describe.each(CHECKSUM_MODES)('REST-01 SSE-S3: no plaintext in the data director
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'multipart.bin' }))
     const etags = []
     for (const [i, body] of parts.entries()) {
-      const r = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'multipart.bin', UploadId, PartNumber: i + 1, Body: body }))
+      const r = await client.send(
+        new UploadPartCommand({ Bucket: bucket, Key: 'multipart.bin', UploadId, PartNumber: i + 1, Body: body }),
+      )
       etags.push({ PartNumber: i + 1, ETag: r.ETag })
     }
-    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'multipart.bin', UploadId, MultipartUpload: { Parts: etags } }))
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'multipart.bin',
+        UploadId,
+        MultipartUpload: { Parts: etags },
+      }),
+    )
     written.set('multipart.bin', tail)
 
     for (const src of ['small.bin', 'five-mib.bin']) {
-      await client.send(new CopyObjectCommand({ Bucket: bucket, Key: `copy-of-${src}`, CopySource: `${bucket}/${src}` }))
+      await client.send(
+        new CopyObjectCommand({ Bucket: bucket, Key: `copy-of-${src}`, CopySource: `${bucket}/${src}` }),
+      )
       written.set(`copy-of-${src}`, written.get(src)!)
     }
   })
@@ -187,7 +225,10 @@ describe.each(CHECKSUM_MODES)('REST-01 SSE-S3: no plaintext in the data director
 })
 
 /** GET through a presigned URL with node:http, keeping whatever arrives before an abort. */
-function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; contentLength: number; body: Buffer; complete: boolean; error?: string }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; contentLength: number; body: Buffer; complete: boolean; error?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers }, (res) => {
       const pieces: Buffer[] = []
@@ -195,7 +236,13 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ st
       const finish = (error?: string) => {
         if (settled) return
         settled = true
-        resolve({ status: res.statusCode ?? 0, contentLength: Number(res.headers['content-length']), body: Buffer.concat(pieces), complete: res.complete && !error, error })
+        resolve({
+          status: res.statusCode ?? 0,
+          contentLength: Number(res.headers['content-length']),
+          body: Buffer.concat(pieces),
+          complete: res.complete && !error,
+          error,
+        })
       }
       res.on('data', (b: Buffer) => pieces.push(b))
       res.on('end', () => finish())
@@ -233,7 +280,8 @@ describe('REST-02 SSE-S3: a flipped ciphertext byte is never served as data', ()
     return added[0]
   }
 
-  const presignedGet = (Key: string) => getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key }), { expiresIn: 600 })
+  const presignedGet = (Key: string) =>
+    getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key }), { expiresIn: 600 })
 
   beforeAll(async () => {
     server = await startTestServer()
@@ -292,13 +340,16 @@ describe('REST-02 SSE-S3: a flipped ciphertext byte is never served as data', ()
     }
 
     // The SDK sees an error (on the request or while reading the body), never the whole object.
-    const sdkOutcome = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'large.bin' })).then(
-      async (res) => {
-        const bytes = await res.Body!.transformToByteArray()
-        return `completed with ${bytes.length} bytes`
-      },
-      (e: Error) => `failed: ${e.name}`,
-    ).catch((e: Error) => `failed: ${e.name}`)
+    const sdkOutcome = await client
+      .send(new GetObjectCommand({ Bucket: bucket, Key: 'large.bin' }))
+      .then(
+        async (res) => {
+          const bytes = await res.Body!.transformToByteArray()
+          return `completed with ${bytes.length} bytes`
+        },
+        (e: Error) => `failed: ${e.name}`,
+      )
+      .catch((e: Error) => `failed: ${e.name}`)
     expect(sdkOutcome).toMatch(/^failed: /)
   })
 
@@ -316,7 +367,9 @@ describe('REST-02 SSE-S3: a flipped ciphertext byte is never served as data', ()
     const blob = await putAndFindBlob('ranged.bin', data)
     await flipByte(blob, 3 * CHUNK_STORED + 10)
 
-    const bad = await rawGet(await presignedGet('ranged.bin'), { Range: `bytes=${3 * CHUNK_PLAIN + 5}-${3 * CHUNK_PLAIN + 50}` })
+    const bad = await rawGet(await presignedGet('ranged.bin'), {
+      Range: `bytes=${3 * CHUNK_PLAIN + 5}-${3 * CHUNK_PLAIN + 50}`,
+    })
     expect(bad.status).toBe(500)
     expect(bad.body.toString('utf8')).toContain('<Code>InternalError</Code>')
 

@@ -19,7 +19,15 @@ const sleep = (ms: number) => new Promise<void>((r) => (ms <= 0 ? setImmediate(r
 const policyOf = (bucket: string, n: number) =>
   JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Sid: `Trial${n}`, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/public/${n}/*` }],
+    Statement: [
+      {
+        Sid: `Trial${n}`,
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::${bucket}/public/${n}/*`,
+      },
+    ],
   })
 
 /** An encryption rule that differs from trial to trial (algorithm and bucket-key setting). */
@@ -43,9 +51,17 @@ describe('concurrent bucket configuration changes', () => {
   /** Signs and sends over the keep-alive agent (many requests: no new connection each). */
   const send = (req: RawRequest): Promise<RawResponse> => signedSend(srv.port, req, {}, agent)
 
-  const putPolicy = (bucket: string, text: string) => send({ method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: text })
+  const putPolicy = (bucket: string, text: string) =>
+    send({ method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: text })
   const deletePolicy = (bucket: string) => send({ method: 'DELETE', path: `/${bucket}`, query: { policy: '' } })
-  const putEncryption = (bucket: string, xml: string) => send({ method: 'PUT', path: `/${bucket}`, query: { encryption: '' }, headers: { 'content-md5': md5Base64(xml) }, body: xml })
+  const putEncryption = (bucket: string, xml: string) =>
+    send({
+      method: 'PUT',
+      path: `/${bucket}`,
+      query: { encryption: '' },
+      headers: { 'content-md5': md5Base64(xml) },
+      body: xml,
+    })
   const deleteEncryption = (bucket: string) => send({ method: 'DELETE', path: `/${bucket}`, query: { encryption: '' } })
 
   beforeAll(async () => {
@@ -84,13 +100,18 @@ describe('concurrent bucket configuration changes', () => {
       if (mix.startsWith('put') ? gotPolicy.status !== 200 || gotPolicy.text !== policy : gotPolicy.status !== 404) {
         problems.push(`trial ${n} (${mix}): the policy reads back ${gotPolicy.status} ${gotPolicy.text.slice(0, 80)}`)
       }
-      const got = parseXml((await send({ method: 'GET', path: `/${bucket}`, query: { encryption: '' } })).text).ServerSideEncryptionConfiguration.Rule
+      const got = parseXml((await send({ method: 'GET', path: `/${bucket}`, query: { encryption: '' } })).text)
+        .ServerSideEncryptionConfiguration.Rule
       // A deleted rule reads back as the implicit default: AES256 without a bucket key (the rule
       // set before a delete always has one, so a lost delete shows).
-      const want = mix.endsWith('put') ? { algorithm: rule.algorithm, bucketKey: String(rule.bucketKey) } : { algorithm: 'AES256', bucketKey: 'false' }
+      const want = mix.endsWith('put')
+        ? { algorithm: rule.algorithm, bucketKey: String(rule.bucketKey) }
+        : { algorithm: 'AES256', bucketKey: 'false' }
       const seen = { algorithm: got.ApplyServerSideEncryptionByDefault.SSEAlgorithm, bucketKey: got.BucketKeyEnabled }
       if (seen.algorithm !== want.algorithm || seen.bucketKey !== want.bucketKey) {
-        problems.push(`trial ${n} (${mix}): the encryption rule reads back ${JSON.stringify(seen)}, not ${JSON.stringify(want)}`)
+        problems.push(
+          `trial ${n} (${mix}): the encryption rule reads back ${JSON.stringify(seen)}, not ${JSON.stringify(want)}`,
+        )
       }
     }
     expect(problems).toEqual([])

@@ -8,9 +8,21 @@
  */
 import { CreateKeyCommand } from '@aws-sdk/client-kms'
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand,
-  GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand, ListObjectsV2Command, PutBucketEncryptionCommand,
-  PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketPolicyCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -25,15 +37,32 @@ import { makeClient, startTestServer, type TestServer } from '../support/server.
 
 const ALICE = { accountId: '111122223333', accessKeyId: 'AKALICE', secretAccessKey: 'alice-secret' }
 const DENIED = { status: 403, code: 'AccessDenied' }
-const KMS_OVER_HTTP = 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
+const KMS_OVER_HTTP =
+  'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.'
 const MiB = 1024 * 1024
 const SSE_C_ALLOWED = {
-  Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const }, BlockedEncryptionTypes: { EncryptionType: ['NONE' as const] } }],
+  Rules: [
+    {
+      ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const },
+      BlockedEncryptionTypes: { EncryptionType: ['NONE' as const] },
+    },
+  ],
 }
 
 async function credentialsFile(dir: string): Promise<string> {
   const file = path.join(dir, 'accounts.json')
-  await writeFile(file, JSON.stringify({ accounts: [{ name: 'alice', accountId: ALICE.accountId, keys: [{ accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey }] }] }))
+  await writeFile(
+    file,
+    JSON.stringify({
+      accounts: [
+        {
+          name: 'alice',
+          accountId: ALICE.accountId,
+          keys: [{ accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey }],
+        },
+      ],
+    }),
+  )
   return file
 }
 
@@ -48,13 +77,17 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
     await s3.send(new CreateBucketCommand({ Bucket: name }))
     return name
   }
-  const setPolicy = (bucket: string, policy: object) => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }))
+  const setPolicy = (bucket: string, policy: object) =>
+    s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }))
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'strongroom-pol-'))
     srv = await startTestServer({ args: ['--credentials-file', await credentialsFile(tmp)] })
     s3 = makeClient(srv.endpoint, { maxAttempts: 1 })
-    alice = makeClient(srv.endpoint, { maxAttempts: 1, credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey } })
+    alice = makeClient(srv.endpoint, {
+      maxAttempts: 1,
+      credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey },
+    })
   })
   afterAll(async () => {
     await srv?.close()
@@ -65,14 +98,26 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
     it('POL-05 GetBucketPolicy with none set answers 404 NoSuchBucketPolicy', async () => {
       const b = await fresh()
       await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: b })), {
-        status: 404, code: 'NoSuchBucketPolicy', message: 'The bucket policy does not exist', fields: { BucketName: b },
+        status: 404,
+        code: 'NoSuchBucketPolicy',
+        message: 'The bucket policy does not exist',
+        fields: { BucketName: b },
       })
     })
 
     it('POL-06 PutBucketPolicy with invalid JSON answers 400 MalformedPolicy', async () => {
       const b = await fresh()
-      const res = await signedSend(srv.port, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: 'invalid json' })
-      expectRawError(res, { status: 400, code: 'MalformedPolicy', message: "Policies must be valid JSON and the first byte must be '{'" })
+      const res = await signedSend(srv.port, {
+        method: 'PUT',
+        path: `/${b}`,
+        query: { policy: '' },
+        body: 'invalid json',
+      })
+      expectRawError(res, {
+        status: 400,
+        code: 'MalformedPolicy',
+        message: "Policies must be valid JSON and the first byte must be '{'",
+      })
     })
 
     it('MalformedPolicy with AWS messages for bad actions, resources, principals and condition operators', async () => {
@@ -85,12 +130,19 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
         [{ ...st, Condition: { StringAlmost: { 's3:prefix': 'x' } } }, 'Invalid Condition type : StringAlmost'],
       ]
       for (const [statement, message] of cases) {
-        await expectSdkError(setPolicy(b, { Version: '2012-10-17', Statement: [statement] }), { status: 400, code: 'MalformedPolicy', message })
+        await expectSdkError(setPolicy(b, { Version: '2012-10-17', Statement: [statement] }), {
+          status: 400,
+          code: 'MalformedPolicy',
+          message,
+        })
       }
       const huge = JSON.stringify({ Statement: [{ ...st, Sid: 'x'.repeat(25 * 1024) }] })
       const res = await signedSend(srv.port, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: huge })
       expectRawError(res, { status: 400, code: 'MalformedPolicy' })
-      await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: b })), { status: 404, code: 'NoSuchBucketPolicy' })
+      await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: b })), {
+        status: 404,
+        code: 'NoSuchBucketPolicy',
+      })
     })
 
     it('PutBucketPolicy 204 stores the document as sent; GetBucketPolicy returns it; DeleteBucketPolicy 204 is idempotent', async () => {
@@ -104,7 +156,10 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
         const del = await signedSend(srv.port, { method: 'DELETE', path: `/${b}`, query: { policy: '' } })
         expect(del.status).toBe(204)
       }
-      await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: b })), { status: 404, code: 'NoSuchBucketPolicy' })
+      await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: b })), {
+        status: 404,
+        code: 'NoSuchBucketPolicy',
+      })
     })
   })
 
@@ -113,14 +168,26 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       const b = await fresh()
       await setPolicy(b, denyUnencrypted(b))
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })), DENIED)
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })), DENIED)
-      const ok = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' }))
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })),
+        DENIED,
+      )
+      const ok = await s3.send(
+        new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' }),
+      )
       expect(ok.ServerSideEncryption).toBe('aws:kms')
     })
 
     it('POL-04 a bucket default of aws:kms does not satisfy the header condition', async () => {
       const b = await fresh()
-      await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } }))
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: b,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+          },
+        }),
+      )
       await setPolicy(b, denyUnencrypted(b))
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })), DENIED)
     })
@@ -130,15 +197,29 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: 'source' }))
       await setPolicy(b, denyUnencrypted(b))
       await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src` })), DENIED)
-      const copied = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src`, ServerSideEncryption: 'aws:kms' }))
+      const copied = await s3.send(
+        new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src`, ServerSideEncryption: 'aws:kms' }),
+      )
       expect(copied.ServerSideEncryption).toBe('aws:kms')
       await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' })), DENIED)
-      await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'AES256' })), DENIED)
-      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'aws:kms' }))
-      const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }))
-      const done = await s3.send(new CompleteMultipartUploadCommand({
-        Bucket: b, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
-      }))
+      await expectSdkError(
+        s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'AES256' })),
+        DENIED,
+      )
+      const up = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'aws:kms' }),
+      )
+      const part = await s3.send(
+        new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }),
+      )
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: b,
+          Key: 'mp',
+          UploadId: up.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      )
       expect(done.ServerSideEncryption).toBe('aws:kms')
     })
 
@@ -146,7 +227,10 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       const b = await fresh()
       await setPolicy(b, denyUnencrypted(b))
       const before = await blobFiles(srv.dataDir)
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: Buffer.alloc(2 * MiB, 7) })), DENIED)
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: Buffer.alloc(2 * MiB, 7) })),
+        DENIED,
+      )
       expect(await blobFiles(srv.dataDir)).toEqual(before)
     })
   })
@@ -161,14 +245,27 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       await setPolicy(b, requireKmsKey(b, keyArnOf(keyId)))
       const good = { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: keyArnOf(keyId) }
       const bad = { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: keyArnOf(other) }
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })), DENIED)
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })),
+        DENIED,
+      )
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...bad })), DENIED)
-      expect((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...good }))).SSEKMSKeyId).toBe(keyArnOf(keyId))
+      expect((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...good }))).SSEKMSKeyId).toBe(
+        keyArnOf(keyId),
+      )
       // A bare key id names the caller's key: the policy sees its ARN.
-      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k2', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }))
-      await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...bad })), DENIED)
+      await s3.send(
+        new PutObjectCommand({ Bucket: b, Key: 'k2', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }),
+      )
+      await expectSdkError(
+        s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...bad })),
+        DENIED,
+      )
       await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...good }))
-      await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'AES256' })), DENIED)
+      await expectSdkError(
+        s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ServerSideEncryption: 'AES256' })),
+        DENIED,
+      )
       expect((await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ...good }))).UploadId).toBeTruthy()
     })
   })
@@ -183,14 +280,31 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       await setPolicy(b, denySseC(b))
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...sdkSsec(K1) })), DENIED)
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }))
-      await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...sdkSsec(K1) })), DENIED)
+      await expectSdkError(
+        s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src`, ...sdkSsec(K1) })),
+        DENIED,
+      )
       await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ...sdkSsec(K1) })), DENIED)
       // The algorithm key is evaluated on every multipart request (docs/s3-sse-rules.md §5.6).
       const before = await blobFiles(srv.dataDir)
-      await expectSdkError(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp0', UploadId: earlier.UploadId, PartNumber: 1, Body: 'p', ...sdkSsec(K1) })), DENIED)
+      await expectSdkError(
+        s3.send(
+          new UploadPartCommand({
+            Bucket: b,
+            Key: 'mp0',
+            UploadId: earlier.UploadId,
+            PartNumber: 1,
+            Body: 'p',
+            ...sdkSsec(K1),
+          }),
+        ),
+        DENIED,
+      )
       expect(await blobFiles(srv.dataDir)).toEqual(before)
       // Reading an SSE-C source (copy-source trio) is not an SSE-C upload.
-      const copied = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c2', CopySource: `${b}/csrc`, ...sdkCopySsec(K1) }))
+      const copied = await s3.send(
+        new CopyObjectCommand({ Bucket: b, Key: 'c2', CopySource: `${b}/csrc`, ...sdkCopySsec(K1) }),
+      )
       expect(copied.ServerSideEncryption).toBe('AES256')
     })
   })
@@ -200,7 +314,10 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       const b = await fresh()
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: 'source' }))
       await setPolicy(b, denyInsecureTransport(b))
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })), DENIED)
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })),
+        DENIED,
+      )
       await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'c', CopySource: `${b}/src` })), DENIED)
       await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' })), DENIED)
       await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'src' })), DENIED)
@@ -236,22 +353,36 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       const b = await fresh()
       // Anonymous callers have no KMS keys, so this variant of "deny unencrypted uploads" requires AES256.
       const requireAes = denyUnencrypted(b).Statement.map((st) =>
-        st.Condition.StringNotEquals ? { ...st, Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } } : st)
+        st.Condition.StringNotEquals
+          ? { ...st, Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } }
+          : st,
+      )
       await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }))
       await setPolicy(b, {
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'AnyoneWrites', Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/drop/*` },
+          {
+            Sid: 'AnyoneWrites',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 's3:PutObject',
+            Resource: `arn:aws:s3:::${b}/drop/*`,
+          },
           ...requireAes,
         ],
       })
       const unsigned = { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
       const aes = { ...unsigned, 'x-amz-server-side-encryption': 'AES256' }
-      expectRawError(await send(srv.port, { method: 'PUT', path: `/${b}/drop/a`, headers: unsigned, body: 'x' }), DENIED)
+      expectRawError(
+        await send(srv.port, { method: 'PUT', path: `/${b}/drop/a`, headers: unsigned, body: 'x' }),
+        DENIED,
+      )
       const ok = await send(srv.port, { method: 'PUT', path: `/${b}/drop/a`, headers: aes, body: 'x' })
       expect(ok.status, ok.text).toBe(200)
       expectRawError(await send(srv.port, { method: 'PUT', path: `/${b}/elsewhere`, headers: aes, body: 'x' }), DENIED)
-      expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'drop/a' }))).Body!.transformToString()).toBe('x')
+      expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'drop/a' }))).Body!.transformToString()).toBe(
+        'x',
+      )
     })
   })
 
@@ -265,16 +396,30 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       expectRawError(await send(srv.port, { method: 'GET', path: url }), DENIED)
       await setPolicy(b, {
         Version: '2012-10-17',
-        Statement: [{ Sid: 'AliceReads', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ALICE.accountId}:root` }, Action: ['s3:GetObject', 's3:GetBucketPolicy'], Resource: [`arn:aws:s3:::${b}/*`, `arn:aws:s3:::${b}`] }],
+        Statement: [
+          {
+            Sid: 'AliceReads',
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${ALICE.accountId}:root` },
+            Action: ['s3:GetObject', 's3:GetBucketPolicy'],
+            Resource: [`arn:aws:s3:::${b}/*`, `arn:aws:s3:::${b}`],
+          },
+        ],
       })
       const got = await alice.send(new GetObjectCommand({ Bucket: b, Key: 'shared.txt' }))
       expect(await got.Body!.transformToString()).toBe('shared')
-      const viaUrl = await send(srv.port, { method: 'GET', path: await presignPath(srv.port, { method: 'GET', path: `/${b}/shared.txt` }, aliceKeys) })
+      const viaUrl = await send(srv.port, {
+        method: 'GET',
+        path: await presignPath(srv.port, { method: 'GET', path: `/${b}/shared.txt` }, aliceKeys),
+      })
       expect(viaUrl.status).toBe(200)
       expect(viaUrl.text).toBe('shared')
       await expectSdkError(alice.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' })), DENIED)
       await expectSdkError(alice.send(new GetBucketPolicyCommand({ Bucket: b })), DENIED)
-      await expectSdkError(alice.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(publicRead(b)) })), DENIED)
+      await expectSdkError(
+        alice.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(publicRead(b)) })),
+        DENIED,
+      )
     })
 
     it('an Allow for another account still loses to an explicit Deny (deny unencrypted uploads)', async () => {
@@ -282,7 +427,13 @@ describe('bucket policies (docs/s3-sse-rules.md §5.6)', () => {
       await setPolicy(b, {
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'AliceWrites', Effect: 'Allow', Principal: { AWS: ALICE.accountId }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/*` },
+          {
+            Sid: 'AliceWrites',
+            Effect: 'Allow',
+            Principal: { AWS: ALICE.accountId },
+            Action: 's3:PutObject',
+            Resource: `arn:aws:s3:::${b}/*`,
+          },
           ...denyUnencrypted(b).Statement,
         ],
       })
@@ -304,15 +455,28 @@ describe('TLS-06 the TLS rule wins over a policy deny (--strict-tls)', () => {
   it('bucket default aws:kms + "deny insecure transport": PUT without headers over HTTP answers the 400 of TLS-01, not 403', async () => {
     const s3 = makeClient(strict.endpoint, { maxAttempts: 1 })
     await s3.send(new CreateBucketCommand({ Bucket: 'tls06' }))
-    await s3.send(new PutBucketEncryptionCommand({
-      Bucket: 'tls06', ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
-    }))
-    await s3.send(new PutBucketPolicyCommand({ Bucket: 'tls06', Policy: JSON.stringify(denyInsecureTransport('tls06')) }))
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: 'tls06',
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+        },
+      }),
+    )
+    await s3.send(
+      new PutBucketPolicyCommand({ Bucket: 'tls06', Policy: JSON.stringify(denyInsecureTransport('tls06')) }),
+    )
     const tls01 = { status: 400, code: 'InvalidArgument', message: KMS_OVER_HTTP }
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: 'tls06', Key: 'k', Body: 'x' })), tls01)
-    await expectSdkError(s3.send(new PutObjectCommand({ Bucket: 'tls06', Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })), tls01)
+    await expectSdkError(
+      s3.send(new PutObjectCommand({ Bucket: 'tls06', Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' })),
+      tls01,
+    )
     await expectSdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: 'tls06', Key: 'k' })), tls01)
     // An SSE-S3 write passes the TLS rule, so the policy decides.
-    await expectSdkError(s3.send(new PutObjectCommand({ Bucket: 'tls06', Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })), DENIED)
+    await expectSdkError(
+      s3.send(new PutObjectCommand({ Bucket: 'tls06', Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })),
+      DENIED,
+    )
   })
 })

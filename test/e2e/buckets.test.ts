@@ -1,7 +1,18 @@
-/** @module E2E: bucket operations — CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, ListBuckets (docs/s3-sse-rules.md §3.1–§3.6, §8.5). */
+/**
+ * @module E2E: bucket operations — CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, ListBuckets
+ * (docs/s3-sse-rules.md §3.1–§3.6, §8.5).
+ */
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand, GetBucketLocationCommand, GetObjectCommand,
-  HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError, expectSdkHeadError } from '../support/expect-s3.js'
@@ -41,9 +52,18 @@ describe('buckets', () => {
   })
 
   it.each([
-    ['a', 'between 3 and 63'], ['ab', 'between 3 and 63'], ['Abc', 'only of lowercase'], ['foo_bar', 'only of lowercase'],
-    ['foo..bar', 'two adjacent periods'], ['-foo', 'begin and end'], ['192.168.5.4', 'IP address'], ['xn--x', 'prefix xn--'],
-    ['x-s3alias', 'suffix -s3alias'], ['foo-', 'begin and end'], ['a'.repeat(64), 'between 3 and 63'], ['sthree-x', 'prefix sthree-'],
+    ['a', 'between 3 and 63'],
+    ['ab', 'between 3 and 63'],
+    ['Abc', 'only of lowercase'],
+    ['foo_bar', 'only of lowercase'],
+    ['foo..bar', 'two adjacent periods'],
+    ['-foo', 'begin and end'],
+    ['192.168.5.4', 'IP address'],
+    ['xn--x', 'prefix xn--'],
+    ['x-s3alias', 'suffix -s3alias'],
+    ['foo-', 'begin and end'],
+    ['a'.repeat(64), 'between 3 and 63'],
+    ['sthree-x', 'prefix sthree-'],
     ['abc--ol-s3', 'suffix --ol-s3'],
   ])(
     'BKT-02 CreateBucket with the invalid name %j answers 400 InvalidBucketName with BucketName, naming the rule (%s)',
@@ -58,9 +78,13 @@ describe('buckets', () => {
 
   it('BKT-03 re-creating an own bucket that lives in us-west-1 answers 409 BucketAlreadyOwnedByYou with BucketName', async () => {
     const west = clientIn('us-west-1')
-    await west.send(new CreateBucketCommand({ Bucket: 'bkt-03', CreateBucketConfiguration: { LocationConstraint: 'us-west-1' } }))
+    await west.send(
+      new CreateBucketCommand({ Bucket: 'bkt-03', CreateBucketConfiguration: { LocationConstraint: 'us-west-1' } }),
+    )
     await expectSdkError(
-      west.send(new CreateBucketCommand({ Bucket: 'bkt-03', CreateBucketConfiguration: { LocationConstraint: 'us-west-1' } })),
+      west.send(
+        new CreateBucketCommand({ Bucket: 'bkt-03', CreateBucketConfiguration: { LocationConstraint: 'us-west-1' } }),
+      ),
       {
         status: 409,
         code: 'BucketAlreadyOwnedByYou',
@@ -81,7 +105,12 @@ describe('buckets', () => {
 
   it('BKT-06 LocationConstraint us-east-1 sent to the us-east-1 endpoint answers 400 InvalidLocationConstraint with LocationConstraint', async () => {
     await expectSdkError(
-      s3.send(new CreateBucketCommand({ Bucket: 'bkt-06', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never } })),
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: 'bkt-06',
+          CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never },
+        }),
+      ),
       {
         status: 400,
         code: 'InvalidLocationConstraint',
@@ -92,9 +121,15 @@ describe('buckets', () => {
   })
 
   it('an unknown region as LocationConstraint on the us-east-1 endpoint answers 400 InvalidLocationConstraint', async () => {
-    const body = '<CreateBucketConfiguration><LocationConstraint>mars-north-9</LocationConstraint></CreateBucketConfiguration>'
+    const body =
+      '<CreateBucketConfiguration><LocationConstraint>mars-north-9</LocationConstraint></CreateBucketConfiguration>'
     const res = await signedSend(srv.port, { method: 'PUT', path: '/bkt-mars', body })
-    expectRawError(res, { status: 400, code: 'InvalidLocationConstraint', message: 'The specified location-constraint is not valid', fields: { LocationConstraint: 'mars-north-9' } })
+    expectRawError(res, {
+      status: 400,
+      code: 'InvalidLocationConstraint',
+      message: 'The specified location-constraint is not valid',
+      fields: { LocationConstraint: 'mars-north-9' },
+    })
   })
 
   it('BKT-07 CreateBucket signed for eu-west-1 without a constraint answers 400 IllegalLocationConstraintException (unspecified)', async () => {
@@ -103,17 +138,21 @@ describe('buckets', () => {
     expectRawError(res, {
       status: 400,
       code: 'IllegalLocationConstraintException',
-      message: 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+      message:
+        'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
     })
   })
 
   it('BKT-08 CreateBucket signed for eu-west-1 with constraint us-east-2 answers 400 IllegalLocationConstraintException naming us-east-2', async () => {
     await expectSdkError(
-      clientIn('eu-west-1').send(new CreateBucketCommand({ Bucket: 'bkt-08', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } })),
+      clientIn('eu-west-1').send(
+        new CreateBucketCommand({ Bucket: 'bkt-08', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }),
+      ),
       {
         status: 400,
         code: 'IllegalLocationConstraintException',
-        message: 'The us-east-2 location constraint is incompatible for the region specific endpoint this request was sent to.',
+        message:
+          'The us-east-2 location constraint is incompatible for the region specific endpoint this request was sent to.',
       },
     )
   })
@@ -145,13 +184,20 @@ describe('buckets', () => {
     expect(first.Buckets?.map((b) => b.Name)).toEqual(['page-1', 'page-2'])
     expect(first.Prefix).toBe('page-')
     expect(first.ContinuationToken).toBeTruthy()
-    const second = await s3.send(new ListBucketsCommand({ Prefix: 'page-', MaxBuckets: 2, ContinuationToken: first.ContinuationToken }))
+    const second = await s3.send(
+      new ListBucketsCommand({ Prefix: 'page-', MaxBuckets: 2, ContinuationToken: first.ContinuationToken }),
+    )
     expect(second.Buckets?.map((b) => b.Name)).toEqual(['page-3'])
     expect(second.ContinuationToken).toBeUndefined()
   })
 
   it('ListBuckets with bucket-region lists only the buckets of that region', async () => {
-    await clientIn('ap-south-1').send(new CreateBucketCommand({ Bucket: 'bkt-mumbai', CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' } }))
+    await clientIn('ap-south-1').send(
+      new CreateBucketCommand({
+        Bucket: 'bkt-mumbai',
+        CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' },
+      }),
+    )
     const out = await s3.send(new ListBucketsCommand({ BucketRegion: 'ap-south-1' }))
     expect(out.Buckets?.map((b) => [b.Name, b.BucketRegion])).toEqual([['bkt-mumbai', 'ap-south-1']])
   })
@@ -227,15 +273,22 @@ describe('buckets', () => {
 
   it('BKT-16 GetBucketLocation of an eu-west-1 bucket answers <LocationConstraint>eu-west-1</LocationConstraint>', async () => {
     const eu = clientIn('eu-west-1')
-    await eu.send(new CreateBucketCommand({ Bucket: 'bkt-16', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }))
+    await eu.send(
+      new CreateBucketCommand({ Bucket: 'bkt-16', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
+    )
     const out = await eu.send(new GetBucketLocationCommand({ Bucket: 'bkt-16' }))
     expect(out.LocationConstraint).toBe('eu-west-1')
-    const res = await signedSend(srv.port, { method: 'GET', path: '/bkt-16', query: { location: '' } }, { region: 'eu-west-1' })
+    const res = await signedSend(
+      srv.port,
+      { method: 'GET', path: '/bkt-16', query: { location: '' } },
+      { region: 'eu-west-1' },
+    )
     expect(parseXml(res.text).LocationConstraint['#text']).toBe('eu-west-1')
   })
 
   it('CreateBucket of a bucket in another region by a path-style request answers Location /<bucket> (a bucket.127.0.0.1 host would not resolve)', async () => {
-    const body = '<CreateBucketConfiguration><LocationConstraint>eu-central-1</LocationConstraint></CreateBucketConfiguration>'
+    const body =
+      '<CreateBucketConfiguration><LocationConstraint>eu-central-1</LocationConstraint></CreateBucketConfiguration>'
     const res = await signedSend(srv.port, { method: 'PUT', path: '/bkt-frankfurt', body })
     expect(res.status).toBe(200)
     expect(res.headers.location).toBe('/bkt-frankfurt')
@@ -243,7 +296,12 @@ describe('buckets', () => {
   })
 
   it('BKT-17 object operations on a missing bucket answer 404 NoSuchBucket with BucketName', async () => {
-    const want = { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist', fields: { BucketName: 'no-such-bucket-17' } }
+    const want = {
+      status: 404,
+      code: 'NoSuchBucket',
+      message: 'The specified bucket does not exist',
+      fields: { BucketName: 'no-such-bucket-17' },
+    }
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket-17', Key: 'k' })), want)
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: 'no-such-bucket-17', Key: 'k', Body: 'x' })), want)
     await expectSdkError(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket-17' })), want)
@@ -252,14 +310,22 @@ describe('buckets', () => {
 
   it('BKT-18 x-amz-expected-bucket-owner naming another account answers 403 AccessDenied; the own account is accepted', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'bkt-18' }))
-    await expectSdkError(s3.send(new ListObjectsV2Command({ Bucket: 'bkt-18', ExpectedBucketOwner: '111111111111' })), { status: 403, code: 'AccessDenied' })
-    await expectSdkHeadError(s3.send(new HeadBucketCommand({ Bucket: 'bkt-18', ExpectedBucketOwner: '111111111111' })), 403)
+    await expectSdkError(s3.send(new ListObjectsV2Command({ Bucket: 'bkt-18', ExpectedBucketOwner: '111111111111' })), {
+      status: 403,
+      code: 'AccessDenied',
+    })
+    await expectSdkHeadError(
+      s3.send(new HeadBucketCommand({ Bucket: 'bkt-18', ExpectedBucketOwner: '111111111111' })),
+      403,
+    )
     const ok = await s3.send(new ListObjectsV2Command({ Bucket: 'bkt-18', ExpectedBucketOwner: '000000000000' }))
     expect(ok.KeyCount).toBe(0)
   })
 
   it('a request to a bucket of another region signed for us-east-1 answers 400 AuthorizationHeaderMalformed with Region', async () => {
-    await clientIn('eu-west-2').send(new CreateBucketCommand({ Bucket: 'bkt-london', CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }))
+    await clientIn('eu-west-2').send(
+      new CreateBucketCommand({ Bucket: 'bkt-london', CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }),
+    )
     const res = await signedSend(srv.port, { method: 'GET', path: '/bkt-london', query: { 'list-type': '2' } })
     expectRawError(res, {
       status: 400,

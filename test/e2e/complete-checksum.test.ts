@@ -4,8 +4,14 @@
  * value completes, a wrong one is 400 BadDigest and leaves the upload in place.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListPartsCommand,
-  UploadPartCommand, type ChecksumAlgorithm, type S3Client,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type ChecksumAlgorithm,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checksumOf } from '../../server/s3/checksums.js'
@@ -35,11 +41,27 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
   })
 
   async function upload(algorithm: 'CRC32' | 'CRC32C' | 'CRC64NVME', key: string) {
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: algorithm, ChecksumType: 'FULL_OBJECT' }))
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        ChecksumAlgorithm: algorithm,
+        ChecksumType: 'FULL_OBJECT',
+      }),
+    )
     const field = `Checksum${algorithm}` as const
     const parts = []
     for (const [i, Body] of PARTS.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body, [field]: checksumOf(algorithm, Body) }))
+      const r = await s3.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: key,
+          UploadId,
+          PartNumber: i + 1,
+          Body,
+          [field]: checksumOf(algorithm, Body),
+        }),
+      )
       parts.push({ PartNumber: i + 1, ETag: r.ETag, [field]: r[field] })
     }
     return { UploadId: UploadId!, parts, field }
@@ -50,9 +72,16 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
       const key = `ok-${algorithm}`
       const { UploadId, parts, field } = await upload(algorithm, key)
       const whole = checksumOf(algorithm, WHOLE)
-      const done = await s3.send(new CompleteMultipartUploadCommand({
-        Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts }, ChecksumType: 'FULL_OBJECT', [field]: whole,
-      }))
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+          ChecksumType: 'FULL_OBJECT',
+          [field]: whole,
+        }),
+      )
       expect([done[field], done.ChecksumType]).toEqual([whole, 'FULL_OBJECT'])
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED' }))
       expect(head[field]).toBe(whole)
@@ -62,9 +91,19 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
       const key = `bad-${algorithm}`
       const { UploadId, parts, field } = await upload(algorithm, key)
       const wrong = checksumOf(algorithm, Buffer.from('not the object'))
-      await expectSdkError(s3.send(new CompleteMultipartUploadCommand({
-        Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts }, ChecksumType: 'FULL_OBJECT', [field]: wrong,
-      })), { status: 400, code: 'BadDigest' })
+      await expectSdkError(
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key: key,
+            UploadId,
+            MultipartUpload: { Parts: parts },
+            ChecksumType: 'FULL_OBJECT',
+            [field]: wrong,
+          }),
+        ),
+        { status: 400, code: 'BadDigest' },
+      )
       const listed = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId }))
       expect(listed.Parts?.length).toBe(3)
     })
@@ -72,26 +111,62 @@ describe('CompleteMultipartUpload with a FULL_OBJECT checksum header', () => {
 
   it('SSE-C: the whole-object CRC32 completes with the customer key, and HEAD with the key answers it', async () => {
     const key = 'ssec-crc32'
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT', ...sdkSsec(K1) }))
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        ChecksumAlgorithm: 'CRC32',
+        ChecksumType: 'FULL_OBJECT',
+        ...sdkSsec(K1),
+      }),
+    )
     const parts = []
     for (const [i, Body] of PARTS.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body, ChecksumCRC32: checksumOf('CRC32', Body), ...sdkSsec(K1) }))
+      const r = await s3.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: key,
+          UploadId,
+          PartNumber: i + 1,
+          Body,
+          ChecksumCRC32: checksumOf('CRC32', Body),
+          ...sdkSsec(K1),
+        }),
+      )
       parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 })
     }
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts }, ChecksumType: 'FULL_OBJECT', ChecksumCRC32: 'WgDhBQ==', ...sdkSsec(K1),
-    }))
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+        ChecksumType: 'FULL_OBJECT',
+        ChecksumCRC32: 'WgDhBQ==',
+        ...sdkSsec(K1),
+      }),
+    )
     expect(done.ChecksumCRC32).toBe('WgDhBQ==')
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED', ...sdkSsec(K1) }))
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED', ...sdkSsec(K1) }),
+    )
     expect(head.ChecksumCRC32).toBe('WgDhBQ==')
   })
 
-  it('a checksum header of another algorithm than the upload\'s answers 400 InvalidRequest', async () => {
+  it("a checksum header of another algorithm than the upload's answers 400 InvalidRequest", async () => {
     const { UploadId, parts } = await upload('CRC32', 'other-alg')
     const alg: ChecksumAlgorithm = 'CRC32C'
-    await expectSdkError(s3.send(new CompleteMultipartUploadCommand({
-      Bucket: BUCKET, Key: 'other-alg', UploadId, MultipartUpload: { Parts: parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) },
-      ChecksumCRC32C: checksumOf(alg, WHOLE),
-    })), { status: 400, code: 'InvalidRequest' })
+    await expectSdkError(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: 'other-alg',
+          UploadId,
+          MultipartUpload: { Parts: parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) },
+          ChecksumCRC32C: checksumOf(alg, WHOLE),
+        }),
+      ),
+      { status: 400, code: 'InvalidRequest' },
+    )
   })
 })

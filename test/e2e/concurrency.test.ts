@@ -6,8 +6,16 @@
  * blobs the metadata references.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { createHash, randomInt } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
@@ -38,7 +46,6 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
-
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
@@ -71,7 +78,10 @@ describe('concurrent clients', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'strongroom-conc-'))
     server = await startTestServer({ dataDir })
-    for (let i = 0; i < CLIENTS; i++) clients.push(makeClient(server.endpoint, { requestChecksumCalculation: i % 2 ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED' }))
+    for (let i = 0; i < CLIENTS; i++)
+      clients.push(
+        makeClient(server.endpoint, { requestChecksumCalculation: i % 2 ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED' }),
+      )
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }))
   })
 
@@ -95,10 +105,19 @@ describe('concurrent clients', () => {
     record(key, { version: 0, size: whole.length, data: whole }, whole)
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))
     const etags = await Promise.all(
-      parts.map((p, i) => s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: p })).then((r) => r.ETag)),
+      parts.map((p, i) =>
+        s3
+          .send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: p }))
+          .then((r) => r.ETag),
+      ),
     )
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
     )
     stats.multipart++
   }
@@ -108,7 +127,9 @@ describe('concurrent clients', () => {
     let bytes: Uint8Array
     let etag: string | undefined
     try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: range ? `bytes=${range[0]}-${range[1]}` : undefined }))
+      const out = await s3.send(
+        new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: range ? `bytes=${range[0]}-${range[1]}` : undefined }),
+      )
       bytes = await out.Body!.transformToByteArray()
       etag = out.ETag
     } catch (err) {
@@ -146,7 +167,10 @@ describe('concurrent clients', () => {
       const random = rng(SEED + id)
       const own = [`own/${id}/x`, `own/${id}/y`]
       for (let op = 0; op < OPS_PER_CLIENT; op++) {
-        const key = random() < 0.65 ? SHARED_KEYS[Math.floor(random() * SHARED_KEYS.length)] : own[Math.floor(random() * own.length)]
+        const key =
+          random() < 0.65
+            ? SHARED_KEYS[Math.floor(random() * SHARED_KEYS.length)]
+            : own[Math.floor(random() * own.length)]
         const r = random()
         if (id < 3 && op === 5) await multipart(s3, SHARED_KEYS[id])
         else if (r < 0.4) await put(s3, key, SIZES[Math.floor(random() * SIZES.length)])
@@ -184,7 +208,9 @@ describe('concurrent clients', () => {
     // Every key not listed is really gone.
     for (const key of written.keys()) {
       if (keys.includes(key)) continue
-      await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+      await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      })
     }
   })
 
@@ -195,7 +221,9 @@ describe('concurrent clients', () => {
     const s3 = makeClient(server.endpoint)
     try {
       const after = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))
-      expect(after.Contents?.map((o) => [o.Key, o.ETag, o.Size])).toEqual(before.Contents?.map((o) => [o.Key, o.ETag, o.Size]))
+      expect(after.Contents?.map((o) => [o.Key, o.ETag, o.Size])).toEqual(
+        before.Contents?.map((o) => [o.Key, o.ETag, o.Size]),
+      )
       for (const o of after.Contents ?? []) await get(s3, o.Key!)
     } finally {
       s3.destroy()
@@ -210,9 +238,16 @@ describe('concurrent clients', () => {
     }
     const files = new Set<string>()
     const blobsDir = path.join(dataDir, 'blobs')
-    for (const shard of await readdir(blobsDir)) for (const name of await readdir(path.join(blobsDir, shard))) files.add(name)
-    expect([...files].filter((f) => !referenced.has(f)), 'orphan blob files').toEqual([])
-    expect([...referenced].filter((r) => !files.has(r)), 'referenced blobs without a file').toEqual([])
+    for (const shard of await readdir(blobsDir))
+      for (const name of await readdir(path.join(blobsDir, shard))) files.add(name)
+    expect(
+      [...files].filter((f) => !referenced.has(f)),
+      'orphan blob files',
+    ).toEqual([])
+    expect(
+      [...referenced].filter((r) => !files.has(r)),
+      'referenced blobs without a file',
+    ).toEqual([])
     expect(await readdir(path.join(dataDir, 'tmp'))).toEqual([])
     // Reopen for afterAll's close (it is idempotent on a fresh server).
     server = await startTestServer({ dataDir })

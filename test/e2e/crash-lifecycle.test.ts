@@ -6,8 +6,14 @@
  * ETag): no half-removed or half-written version is visible.
  */
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketLifecycleConfigurationCommand,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3'
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -22,18 +28,21 @@ const BUCKET = 'crash-lifecycle'
 const SEEDED = 40
 const SIZES = [0, 1, 65_536, 65_537, 200_000]
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex')
-const startChild = (dataDir: string, extra: string[] = []) => spawnServer(process.execPath, serverArgs(dataDir, ['--log-level', 'silent', ...extra]))
+const startChild = (dataDir: string, extra: string[] = []) =>
+  spawnServer(process.execPath, serverArgs(dataDir, ['--log-level', 'silent', ...extra]))
 async function killChild(child: ChildServer): Promise<void> {
   if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
   await child.exited
 }
-const clientFor = (endpoint: string): S3Client => makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
+const clientFor = (endpoint: string): S3Client =>
+  makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
 
 /** The sweeper's action count from /metrics (skipped actions not counted). */
 async function lifecycleActions(endpoint: string): Promise<number> {
   const text = await (await fetch(`${endpoint}/metrics`)).text()
   let n = 0
-  for (const m of text.matchAll(/^strongroom_lifecycle_actions_total\{action="([^"]+)"\} (\d+)/gm)) if (m[1] !== 'skipped') n += Number(m[2])
+  for (const m of text.matchAll(/^strongroom_lifecycle_actions_total\{action="([^"]+)"\} (\d+)/gm))
+    if (m[1] !== 'skipped') n += Number(m[2])
   return n
 }
 
@@ -54,12 +63,26 @@ describe('crash: SIGKILL during lifecycle sweeps', () => {
     // Work for the sweeper: versions and markers it expires, then removes.
     for (let i = 0; i < SEEDED; i++) {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `x/${i}`, Body: randomBytes(SIZES[i % SIZES.length]) }))
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `x/${i}`, Body: randomBytes(SIZES[(i + 1) % SIZES.length]) }))
+      await s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `x/${i}`, Body: randomBytes(SIZES[(i + 1) % SIZES.length]) }),
+      )
     }
-    await s3.send(new PutBucketLifecycleConfigurationCommand({
-      Bucket: BUCKET,
-      LifecycleConfiguration: { Rules: [{ ID: 'x', Filter: { Prefix: 'x/' }, Status: 'Enabled', Expiration: { Days: 1 }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }] },
-    }))
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: BUCKET,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: 'x',
+              Filter: { Prefix: 'x/' },
+              Status: 'Enabled',
+              Expiration: { Days: 1 },
+              NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            },
+          ],
+        },
+      }),
+    )
     // Wait (bounded rounds) until sweeps are removing things, then write while they go on.
     for (let i = 0; i < 400 && (await lifecycleActions(child.endpoint)) === 0; i++) await sleep(100)
     expect(await lifecycleActions(child.endpoint)).toBeGreaterThan(0)
@@ -102,7 +125,9 @@ describe('crash: SIGKILL during lifecycle sweeps', () => {
     let KeyMarker: string | undefined
     let VersionIdMarker: string | undefined
     for (let page = 0; page < 200; page++) {
-      const r = await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker, VersionIdMarker, MaxKeys: 50 }))
+      const r = await s3.send(
+        new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker, VersionIdMarker, MaxKeys: 50 }),
+      )
       for (const v of r.Versions ?? []) listed.push({ key: v.Key!, id: v.VersionId!, marker: false, etag: v.ETag })
       for (const m of r.DeleteMarkers ?? []) listed.push({ key: m.Key!, id: m.VersionId!, marker: true })
       if (!r.IsTruncated) break

@@ -5,7 +5,13 @@
  * listing shows is whole (its bytes match its ETag): no half version is visible.
  */
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3'
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -25,7 +31,8 @@ async function killChild(child: ChildServer): Promise<void> {
   if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
   await child.exited
 }
-const clientFor = (endpoint: string): S3Client => makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
+const clientFor = (endpoint: string): S3Client =>
+  makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
 
 describe('crash: SIGKILL during versioned PUTs and deletes', () => {
   let dataDir: string | undefined
@@ -77,7 +84,9 @@ describe('crash: SIGKILL during versioned PUTs and deletes', () => {
     let KeyMarker: string | undefined
     let VersionIdMarker: string | undefined
     for (let page = 0; page < 100; page++) {
-      const r = await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker, VersionIdMarker, MaxKeys: 50 }))
+      const r = await s3.send(
+        new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker, VersionIdMarker, MaxKeys: 50 }),
+      )
       for (const v of r.Versions ?? []) listed.push({ key: v.Key!, id: v.VersionId!, marker: false, etag: v.ETag })
       for (const m of r.DeleteMarkers ?? []) listed.push({ key: m.Key!, id: m.VersionId!, marker: true })
       if (!r.IsTruncated) break

@@ -1,12 +1,21 @@
 /**
- * @module Crash safety (docs/architecture.md#storage-on-disk): a server child process is SIGKILLed in the middle of many
+ * @module Crash safety (docs/architecture.md#storage-on-disk): a server child process is SIGKILLed in the
+ *         middle of many
  * concurrent PUTs and multipart uploads, then restarted on the same data directory. Every
  * acknowledged write must read back byte-identical, nothing half-written may become visible,
  * `tmp/` is swept, and the blob files are exactly the blobs the metadata references.
  */
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomInt } from 'node:crypto'
@@ -62,10 +71,14 @@ interface Child {
  * SIGKILL of the wrapper would leave running with the data directory (and LevelDB's lock) open.
  */
 async function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'server/main.ts', 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent'],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   // If the test process goes away without its afterAll, the server goes too.
   const reap = () => proc.kill('SIGKILL')
   process.once('exit', reap)
@@ -80,7 +93,10 @@ async function startChild(dataDir: string): Promise<Child> {
     }),
   )
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`server child printed no URL within ${START_GUARD_MS} ms; stderr:\n${err}`)), START_GUARD_MS)
+    const guard = setTimeout(
+      () => reject(new Error(`server child printed no URL within ${START_GUARD_MS} ms; stderr:\n${err}`)),
+      START_GUARD_MS,
+    )
     const lines = createInterface({ input: proc.stdout! })
     lines.on('line', (line) => {
       const m = /^strongroom listening on (http:\/\/\S+)$/.exec(line)
@@ -203,7 +219,13 @@ async function writeAndKill(child: Child): Promise<RoundReport> {
   let acks = 0
   let killed = false
   let killing: Promise<void> | undefined
-  const report: RoundReport = { requests, acks: 0, killedAfterAcks: killAfter, unacknowledged: [], unexpectedErrors: [] }
+  const report: RoundReport = {
+    requests,
+    acks: 0,
+    killedAfterAcks: killAfter,
+    unacknowledged: [],
+    unexpectedErrors: [],
+  }
   const kill = () => {
     if (!killing) {
       killing = (async () => {
@@ -245,14 +267,18 @@ async function writeAndKill(child: Child): Promise<RoundReport> {
       const done = []
       for (const [i, body] of parts.entries()) {
         step = `UploadPart ${i + 1}/${parts.length}`
-        const r = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: body }))
+        const r = await client.send(
+          new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, Body: body }),
+        )
         done.push({ PartNumber: i + 1, ETag: r.ETag })
         acked()
       }
       step = 'CompleteMultipartUpload'
       const etag = `${md5(Buffer.concat(parts.map(md5))).toString('hex')}-${parts.length}`
       const hash = begin(key, Buffer.concat(parts), etag)
-      await client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: done } }))
+      await client.send(
+        new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: done } }),
+      )
       acknowledge(key, hash)
       acked()
     } catch (e) {
@@ -269,7 +295,9 @@ async function writeAndKill(child: Child): Promise<RoundReport> {
 
 // ---- verification after a restart ----
 
-async function verifyVisible(endpoint: string): Promise<{ violations: string[]; visible: number; leftoverUploads: number }> {
+async function verifyVisible(
+  endpoint: string,
+): Promise<{ violations: string[]; visible: number; leftoverUploads: number }> {
   const client = clientFor(endpoint)
   const violations: string[] = []
   try {
@@ -293,10 +321,13 @@ async function verifyVisible(endpoint: string): Promise<{ violations: string[]; 
         observed = sha256(body)
         const v = versions.get(observed)
         if (!allowed.has(observed)) {
-          violations.push(`${key}: content (${body.length} B) is neither the acknowledged version nor one being written ` +
-            `(base ${st.base === null ? 'absent' : versions.get(st.base)!.size + ' B'}, ${st.pending.size} pending)`)
+          violations.push(
+            `${key}: content (${body.length} B) is neither the acknowledged version nor one being written ` +
+              `(base ${st.base === null ? 'absent' : versions.get(st.base)!.size + ' B'}, ${st.pending.size} pending)`,
+          )
         } else if (v) {
-          if (entry.size !== v.size || body.length !== v.size) violations.push(`${key}: listed ${entry.size} B, read ${body.length} B, written ${v.size} B`)
+          if (entry.size !== v.size || body.length !== v.size)
+            violations.push(`${key}: listed ${entry.size} B, read ${body.length} B, written ${v.size} B`)
           if (entry.etag !== v.etag) violations.push(`${key}: listed ETag ${entry.etag}, expected ${v.etag}`)
         }
       } else {
@@ -345,28 +376,38 @@ describe(`crash safety: SIGKILL during concurrent writes, restart on the same da
       // Killed: every blob a committed record names is already durable (blob first, record last).
       const filesAtKill = await blobIds(dataDir)
       const referencedAtKill = await referencedBlobs(dataDir)
-      expect(minus(referencedAtKill, filesAtKill), `records naming missing blobs right after the kill (seed ${SEED})`).toEqual([])
+      expect(
+        minus(referencedAtKill, filesAtKill),
+        `records naming missing blobs right after the kill (seed ${SEED})`,
+      ).toEqual([])
 
       child = await startChild(dataDir)
       expect(await readdir(path.join(dataDir, 'tmp')), 'tmp/ after restart').toEqual([])
       const seen = await verifyVisible(child.endpoint)
-      expect(seen.violations, `after restart (seed ${SEED}; ${report.acks}/${report.requests} requests acknowledged, ` +
-        `kill after ${report.killedAfterAcks} acks; cut: ${report.unacknowledged.join('; ')})`).toEqual([])
+      expect(
+        seen.violations,
+        `after restart (seed ${SEED}; ${report.acks}/${report.requests} requests acknowledged, ` +
+          `kill after ${report.killedAfterAcks} acks; cut: ${report.unacknowledged.join('; ')})`,
+      ).toEqual([])
 
       // Stopped cleanly with no writes since the restart: the start-up collection left exactly the referenced blobs.
       await stopChild(child)
       child = undefined
       const files = await blobIds(dataDir)
       const referenced = await referencedBlobs(dataDir)
-      expect({ unreferencedFiles: minus(files, referenced), missingFiles: minus(referenced, files) }).toEqual({ unreferencedFiles: [], missingFiles: [] })
+      expect({ unreferencedFiles: minus(files, referenced), missingFiles: minus(referenced, files) }).toEqual({
+        unreferencedFiles: [],
+        missingFiles: [],
+      })
     })
   }
 
-  it('after aborting the interrupted uploads and a restart, the blob files are exactly the visible objects\' parts', async () => {
+  it("after aborting the interrupted uploads and a restart, the blob files are exactly the visible objects' parts", async () => {
     child ??= await startChild(dataDir)
     const client = clientFor(child.endpoint)
     const uploads = (await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []
-    for (const u of uploads) await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: u.Key, UploadId: u.UploadId }))
+    for (const u of uploads)
+      await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: u.Key, UploadId: u.UploadId }))
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).toEqual([])
     client.destroy()
     // Aborted parts' blobs are deleted in the background; a restart collects any the stop overtook.

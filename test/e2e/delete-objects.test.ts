@@ -1,5 +1,14 @@
-/** @module E2E: DeleteObjects — results, Quiet mode, integrity headers and malformed bodies (docs/s3-sse-rules.md §3.11, §8.8 MDEL). */
-import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+/**
+ * @module E2E: DeleteObjects — results, Quiet mode, integrity headers and malformed bodies (docs/s3-sse-rules.md §3.11,
+ * §8.8 MDEL).
+ */
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
 import { asArray, md5Base64, parseXml, signedSend } from '../support/raw-s3.js'
@@ -17,7 +26,8 @@ describe('DeleteObjects', () => {
     let s3: S3Client
     const bucket = mode === 'WHEN_SUPPORTED' ? 'mdel-ws' : 'mdel-wr'
     const put = (key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }))
-    const keysLeft = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((c) => c.Key)
+    const keysLeft = async () =>
+      ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((c) => c.Key)
 
     beforeAll(async () => {
       s3 = makeClient(srv.endpoint, { requestChecksumCalculation: mode, maxAttempts: 1 })
@@ -26,23 +36,42 @@ describe('DeleteObjects', () => {
 
     it('MDEL-01 deleting 3 existing keys answers 200 with three Deleted entries and removes them', async () => {
       for (const k of ['m1/a', 'm1/b', 'm1/c']) await put(k)
-      const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'm1/a' }, { Key: 'm1/b' }, { Key: 'm1/c' }] } }))
+      const out = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: 'm1/a' }, { Key: 'm1/b' }, { Key: 'm1/c' }] },
+        }),
+      )
       expect(out.Deleted?.map((d) => d.Key).sort()).toEqual(['m1/a', 'm1/b', 'm1/c'])
       expect(out.Errors ?? []).toEqual([])
       expect((await keysLeft()).filter((k) => k?.startsWith('m1/'))).toEqual([])
     })
 
     it('MDEL-02 deleting 3 missing keys answers 200 with three Deleted entries', async () => {
-      const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'nx/1' }, { Key: 'nx/2' }, { Key: 'nx/3' }] } }))
+      const out = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: 'nx/1' }, { Key: 'nx/2' }, { Key: 'nx/3' }] },
+        }),
+      )
       expect(out.Deleted?.map((d) => d.Key).sort()).toEqual(['nx/1', 'nx/2', 'nx/3'])
     })
 
     it('MDEL-03 Quiet=true lists only the Error entries', async () => {
       for (const k of ['q/ok', 'q/etag']) await put(k)
-      const out = await s3.send(new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Quiet: true, Objects: [{ Key: 'q/ok' }, { Key: 'q/missing' }, { Key: 'q/etag', ETag: '"0123456789abcdef0123456789abcdef"' }] },
-      }))
+      const out = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: {
+            Quiet: true,
+            Objects: [
+              { Key: 'q/ok' },
+              { Key: 'q/missing' },
+              { Key: 'q/etag', ETag: '"0123456789abcdef0123456789abcdef"' },
+            ],
+          },
+        }),
+      )
       expect(out.Deleted ?? []).toEqual([])
       expect(out.Errors?.map((e) => [e.Key, e.Code])).toEqual([['q/etag', 'PreconditionFailed']])
       expect((await keysLeft()).filter((k) => k?.startsWith('q/'))).toEqual(['q/etag'])
@@ -51,16 +80,22 @@ describe('DeleteObjects', () => {
     it('MDEL-04 1001 keys answer 400 MalformedXML (contract-defined, not AWS-verified); 1000 keys are accepted', async () => {
       const keys = Array.from({ length: 1001 }, (_, i) => ({ Key: `many/${i}` }))
       await expectSdkError(s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } })), {
-        status: 400, code: 'MalformedXML', message: MALFORMED_XML,
+        status: 400,
+        code: 'MalformedXML',
+        message: MALFORMED_XML,
       })
-      const ok = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(0, 1000), Quiet: true } }))
+      const ok = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(0, 1000), Quiet: true } }),
+      )
       expect(ok.Errors ?? []).toEqual([])
     })
 
     it('keys with XML special characters and unicode are deleted by their exact names', async () => {
       const keys = ['x/a&b<c>"d\'', 'x/ünïcødé 日本', 'x/sp ace+plus']
       for (const k of keys) await put(k)
-      const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }))
+      const out = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+      )
       expect(out.Deleted?.map((d) => d.Key).sort()).toEqual([...keys].sort())
       expect((await keysLeft()).filter((k) => k?.startsWith('x/'))).toEqual([])
     })
@@ -85,14 +120,22 @@ describe('DeleteObjects', () => {
 
     it('MDEL-05 no Content-MD5 and no checksum header answers 400 InvalidRequest (contract-defined, not AWS-verified)', async () => {
       const res = await post(deleteBody(['r/1']), {})
-      expectRawError(res, { status: 400, code: 'InvalidRequest', message: 'Missing required header for this request: Content-MD5' })
+      expectRawError(res, {
+        status: 400,
+        code: 'InvalidRequest',
+        message: 'Missing required header for this request: Content-MD5',
+      })
     })
 
     it('MDEL-06 a wrong Content-MD5 answers 400 BadDigest and deletes nothing', async () => {
       await makeClient(srv.endpoint).send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'x' }))
       const body = deleteBody(['keep'])
       const res = await post(body, { 'content-md5': md5Base64('something else') })
-      expectRawError(res, { status: 400, code: 'BadDigest', message: 'The Content-MD5 you specified did not match what we received.' })
+      expectRawError(res, {
+        status: 400,
+        code: 'BadDigest',
+        message: 'The Content-MD5 you specified did not match what we received.',
+      })
       const head = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/keep` })
       expect(head.status).toBe(200)
     })

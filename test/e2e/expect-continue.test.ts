@@ -14,35 +14,45 @@ const BUCKET = 'expect-continue'
 const BODY = 'x'.repeat(1000)
 
 /** A connection whose received bytes can be awaited until a pattern appears or the peer closes. */
-function connect(port: number): Promise<{ socket: net.Socket; received: () => string; until(pattern: RegExp): Promise<string>; closed: Promise<void> }> {
+function connect(port: number): Promise<{
+  socket: net.Socket
+  received: () => string
+  until(pattern: RegExp): Promise<string>
+  closed: Promise<void>
+}> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1')
     let data = ''
     const waiters: Array<() => void> = []
     let ended = false
-    const closed = new Promise<void>((r) => socket.once('close', () => {
-      ended = true
-      waiters.splice(0).forEach((w) => w())
-      r()
-    }))
+    const closed = new Promise<void>((r) =>
+      socket.once('close', () => {
+        ended = true
+        waiters.splice(0).forEach((w) => w())
+        r()
+      }),
+    )
     socket.on('data', (b) => {
       data += b.toString('latin1')
       waiters.splice(0).forEach((w) => w())
     })
     socket.once('error', reject)
-    socket.once('connect', () => resolve({
-      socket,
-      closed,
-      received: () => data,
-      until: (pattern) => new Promise((done, fail) => {
-        const check = () => {
-          if (pattern.test(data)) done(data)
-          else if (ended) fail(new Error(`connection closed before ${pattern}; received: ${data}`))
-          else waiters.push(check)
-        }
-        check()
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        closed,
+        received: () => data,
+        until: (pattern) =>
+          new Promise((done, fail) => {
+            const check = () => {
+              if (pattern.test(data)) done(data)
+              else if (ended) fail(new Error(`connection closed before ${pattern}; received: ${data}`))
+              else waiters.push(check)
+            }
+            check()
+          }),
       }),
-    }))
+    )
   })
 }
 
@@ -59,9 +69,16 @@ describe('Expect: 100-continue', () => {
   })
 
   async function head(key: string, opts: { secretAccessKey?: string } = {}): Promise<string> {
-    const signed = await signRequest(srv.port, {
-      method: 'PUT', path: `/${BUCKET}/${key}`, headers: { expect: '100-continue', 'content-length': String(BODY.length) }, body: BODY,
-    }, { payloadHash: sha256Hex(BODY), ...opts })
+    const signed = await signRequest(
+      srv.port,
+      {
+        method: 'PUT',
+        path: `/${BUCKET}/${key}`,
+        headers: { expect: '100-continue', 'content-length': String(BODY.length) },
+        body: BODY,
+      },
+      { payloadHash: sha256Hex(BODY), ...opts },
+    )
     return requestHead(signed) + '\r\n\r\n'
   }
 
@@ -78,7 +95,9 @@ describe('Expect: 100-continue', () => {
 
   it('an anonymous PUT to a private bucket gets 403 AccessDenied before its body, never 100 Continue', async () => {
     const c = await connect(srv.port)
-    c.socket.write(`PUT /${BUCKET}/anon HTTP/1.1\r\nhost: 127.0.0.1:${srv.port}\r\nexpect: 100-continue\r\ncontent-length: ${BODY.length}\r\n\r\n`)
+    c.socket.write(
+      `PUT /${BUCKET}/anon HTTP/1.1\r\nhost: 127.0.0.1:${srv.port}\r\nexpect: 100-continue\r\ncontent-length: ${BODY.length}\r\n\r\n`,
+    )
     const answer = await c.until(/\r\n\r\n[\s\S]*<\/Error>/)
     expect(answer).toMatch(/^HTTP\/1\.1 403 /)
     expect(answer).toContain('<Code>AccessDenied</Code>')

@@ -52,14 +52,38 @@ describe('old-format data: readable, then upgraded by rewrap', () => {
     const blobs = await FsBlobStore.open(dataDir)
     const blobId = blobs.newId()
     const salt = newPartSalt()
-    await blobs.write(blobId, encryptPart(derivePartKey(oek, 1, salt))((async function* () {
-      yield data
-    })()))
+    await blobs.write(
+      blobId,
+      encryptPart(derivePartKey(oek, 1, salt))(
+        (async function* () {
+          yield data
+        })(),
+      ),
+    )
     const etag = createHash('md5').update(data).digest('hex')
     const v1 = {
-      v: 1, bucket: BUCKET, key: 'old', size: data.length, etag, lastModified: 1_717_171_717_000, ownerAccountId: '000000000000',
-      encryption: record, parts: [{ partNumber: 1, blobId, size: data.length, etag, salt: salt.toString('base64'), lastModified: 1_717_171_717_000 }],
-      contentType: 'binary/octet-stream', headers: {}, userMeta: {}, storageClass: 'STANDARD',
+      v: 1,
+      bucket: BUCKET,
+      key: 'old',
+      size: data.length,
+      etag,
+      lastModified: 1_717_171_717_000,
+      ownerAccountId: '000000000000',
+      encryption: record,
+      parts: [
+        {
+          partNumber: 1,
+          blobId,
+          size: data.length,
+          etag,
+          salt: salt.toString('base64'),
+          lastModified: 1_717_171_717_000,
+        },
+      ],
+      contentType: 'binary/octet-stream',
+      headers: {},
+      userMeta: {},
+      storageClass: 'STANDARD',
     }
     const db = new Level<Buffer, string>(path.join(dataDir, 'meta'), { keyEncoding: 'buffer', valueEncoding: 'utf8' })
     await db.open()

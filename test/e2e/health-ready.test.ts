@@ -29,7 +29,9 @@ describe('/health/ready under load', () => {
       })
     })
     await new Promise<void>((resolve) => kms.listen(0, '127.0.0.1', resolve))
-    server = await startTestServer({ args: ['--kms-endpoint', `http://127.0.0.1:${(kms.address() as AddressInfo).port}`] })
+    server = await startTestServer({
+      args: ['--kms-endpoint', `http://127.0.0.1:${(kms.address() as AddressInfo).port}`],
+    })
   })
 
   afterAll(async () => {
@@ -47,7 +49,8 @@ describe('/health/ready under load', () => {
       }),
     )
     const elapsed = Date.now() - started
-    for (const a of answers) expect(a).toEqual({ status: 200, body: { status: 'ok', checks: { metadata: 'ok', blobs: 'ok', kms: 'ok' } } })
+    for (const a of answers)
+      expect(a).toEqual({ status: 200, body: { status: 'ok', checks: { metadata: 'ok', blobs: 'ok', kms: 'ok' } } })
     const runs = listKeys - before
     expect(runs).toBeGreaterThanOrEqual(1)
     // One run, plus at most one refresh per cache period the burst lasted.

@@ -25,13 +25,22 @@ const HOSTILE_UPLOAD_IDS: Array<[string, string]> = [
   ['a slash and dots', '../../U'],
 ]
 
-const COMPLETE_BODY = '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"0"</ETag></Part></CompleteMultipartUpload>'
+const COMPLETE_BODY =
+  '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"0"</ETag></Part></CompleteMultipartUpload>'
 
 /** Every multipart operation that takes `?uploadId=`, for one id. */
 function multipartRequests(uploadId: string): Array<[string, RawRequest]> {
   return [
     ['UploadPart', { method: 'PUT', path: `/${BUCKET}/k`, query: { uploadId, partNumber: '1' }, body: 'part' }],
-    ['UploadPartCopy', { method: 'PUT', path: `/${BUCKET}/k`, query: { uploadId, partNumber: '1' }, headers: { 'x-amz-copy-source': `/${BUCKET}/src` } }],
+    [
+      'UploadPartCopy',
+      {
+        method: 'PUT',
+        path: `/${BUCKET}/k`,
+        query: { uploadId, partNumber: '1' },
+        headers: { 'x-amz-copy-source': `/${BUCKET}/src` },
+      },
+    ],
     ['CompleteMultipartUpload', { method: 'POST', path: `/${BUCKET}/k`, query: { uploadId }, body: COMPLETE_BODY }],
     ['AbortMultipartUpload', { method: 'DELETE', path: `/${BUCKET}/k`, query: { uploadId } }],
     ['ListParts', { method: 'GET', path: `/${BUCKET}/k`, query: { uploadId } }],
@@ -42,14 +51,17 @@ type LogLine = Record<string, unknown>
 
 /** The server's JSON log lines so far (stdout's "listening" line is not JSON and is dropped). */
 function logLines(server: ChildServer): LogLine[] {
-  return server.output().split('\n').flatMap((line): LogLine[] => {
-    try {
-      const v: unknown = JSON.parse(line)
-      return v !== null && typeof v === 'object' ? [v as LogLine] : []
-    } catch {
-      return []
-    }
-  })
+  return server
+    .output()
+    .split('\n')
+    .flatMap((line): LogLine[] => {
+      try {
+        const v: unknown = JSON.parse(line)
+        return v !== null && typeof v === 'object' ? [v as LogLine] : []
+      } catch {
+        return []
+      }
+    })
 }
 
 /**
@@ -75,7 +87,9 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
     expect((await signedSend(server.port, { method: 'PUT', path: `/${BUCKET}` })).status).toBe(200)
     expect((await signedSend(server.port, { method: 'PUT', path: `/${BUCKET}/src`, body: 'source' })).status).toBe(200)
     // A real upload exists on the key, so a hostile id is not "the only upload" by accident.
-    expect((await signedSend(server.port, { method: 'POST', path: `/${BUCKET}/k`, query: { uploads: '' } })).status).toBe(200)
+    expect(
+      (await signedSend(server.port, { method: 'POST', path: `/${BUCKET}/k`, query: { uploads: '' } })).status,
+    ).toBe(200)
   }, 60_000)
 
   afterAll(async () => {
@@ -100,7 +114,11 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
 
   it('ListMultipartUploads with a hostile upload-id-marker answers 400 InvalidArgument', async () => {
     for (const [, marker] of HOSTILE_UPLOAD_IDS.filter(([, id]) => id !== '')) {
-      const res = await signedSend(server.port, { method: 'GET', path: `/${BUCKET}`, query: { uploads: '', 'key-marker': 'k', 'upload-id-marker': marker } })
+      const res = await signedSend(server.port, {
+        method: 'GET',
+        path: `/${BUCKET}`,
+        query: { uploads: '', 'key-marker': 'k', 'upload-id-marker': marker },
+      })
       expect(res.status, res.text).toBe(400)
       expect(errorOf(res).Code).toBe('InvalidArgument')
     }
@@ -124,9 +142,19 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
       const res = await signedSend(server.port, { method, path: `/${BUCKET}/src`, query: { versionId: 'abc\0def' } })
       expect(res.status, res.text).toBe(400)
       expect(errorOf(res)).toMatchObject({ Code: 'InvalidArgument', ArgumentName: 'versionId' })
-      expect((await signedSend(server.port, { method, path: `/${BUCKET}/src`, query: { versionId: '' } })).status).toBe(400)
+      expect((await signedSend(server.port, { method, path: `/${BUCKET}/src`, query: { versionId: '' } })).status).toBe(
+        400,
+      )
     }
-    expect((await signedSend(server.port, { method: 'HEAD', path: `/${BUCKET}/src`, query: { versionId: 'x'.repeat(2000) } })).status).toBe(400)
+    expect(
+      (
+        await signedSend(server.port, {
+          method: 'HEAD',
+          path: `/${BUCKET}/src`,
+          query: { versionId: 'x'.repeat(2000) },
+        })
+      ).status,
+    ).toBe(400)
     // The object is still there (the DELETE above did not delete it), and "null" names it.
     const got = await signedSend(server.port, { method: 'GET', path: `/${BUCKET}/src`, query: { versionId: 'null' } })
     expect([got.status, got.text]).toEqual([200, 'source'])
@@ -135,7 +163,11 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
 
   it('501 NotImplemented is logged at info, with no stack', async () => {
     // If-None-Match on a write supports only `*`: another value is NotImplemented.
-    const res = await signedSend(server.port, { method: 'PUT', path: `/${BUCKET}/copy`, headers: { 'x-amz-copy-source': `/${BUCKET}/src`, 'if-none-match': '"abc"' } })
+    const res = await signedSend(server.port, {
+      method: 'PUT',
+      path: `/${BUCKET}/copy`,
+      headers: { 'x-amz-copy-source': `/${BUCKET}/src`, 'if-none-match': '"abc"' },
+    })
     expect(res.status).toBe(501)
     const logged = await requestLog(server, res.headers['x-amz-request-id'])
     expect(logged).toHaveLength(1)

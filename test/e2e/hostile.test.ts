@@ -28,7 +28,11 @@ interface RawAnswer {
  * Writes `parts` to a fresh socket (with `gapMs` between parts) and collects everything until the
  * server closes (or `maxMs`; then the socket is destroyed and `closed` is false).
  */
-function rawExchange(port: number, parts: Array<string | Buffer>, opts: { gapMs?: number; maxMs?: number; end?: boolean; untilResponse?: boolean } = {}): Promise<RawAnswer & { closed: boolean }> {
+function rawExchange(
+  port: number,
+  parts: Array<string | Buffer>,
+  opts: { gapMs?: number; maxMs?: number; end?: boolean; untilResponse?: boolean } = {},
+): Promise<RawAnswer & { closed: boolean }> {
   return new Promise((resolve) => {
     const t0 = Date.now()
     const sock = net.connect({ host: '127.0.0.1', port })
@@ -114,11 +118,26 @@ describe('hostile inputs against the real server', () => {
     ['bare LF line endings in a continuation', 'GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n'],
     ['absurd Content-Length', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999999999\r\n\r\n'],
     ['negative Content-Length', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'],
-    ['two different Content-Lengths', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'],
-    ['Content-Length with Transfer-Encoding', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['invalid chunk size', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
-    ['chunk size overflow', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nhello\r\n'],
-    ['unknown transfer coding', 'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, br\r\n\r\n0\r\n\r\n'],
+    [
+      'two different Content-Lengths',
+      'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+    ],
+    [
+      'Content-Length with Transfer-Encoding',
+      'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    [
+      'invalid chunk size',
+      'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+    ],
+    [
+      'chunk size overflow',
+      'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nhello\r\n',
+    ],
+    [
+      'unknown transfer coding',
+      'PUT /hostile/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, br\r\n\r\n0\r\n\r\n',
+    ],
   ]
 
   it.each(PARSER_GARBAGE)('%s: an HTTP error answer, then the server still serves', async (_name, bytes) => {
@@ -135,7 +154,9 @@ describe('hostile inputs against the real server', () => {
   })
 
   it('an oversized header section gets 431', async () => {
-    const res = await rawExchange(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(DEFAULT_HTTP_LIMITS.maxHeaderSize + 10)}\r\n\r\n`])
+    const res = await rawExchange(port, [
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(DEFAULT_HTTP_LIMITS.maxHeaderSize + 10)}\r\n\r\n`,
+    ])
     expect(res.status).toBe(431)
     await alive()
   })
@@ -156,7 +177,11 @@ describe('hostile inputs against the real server', () => {
   it('many headers within the size limit: a signed request still gets a proper S3 answer', async () => {
     const headers: Record<string, string> = {}
     for (let i = 0; i < 900; i++) headers[`x-f${i}`] = 'v'
-    const req = await signRequest(port, { method: 'GET', path: `/${BUCKET}`, query: { 'list-type': '2' }, headers }, { unsigned: Object.keys(headers) })
+    const req = await signRequest(
+      port,
+      { method: 'GET', path: `/${BUCKET}`, query: { 'list-type': '2' }, headers },
+      { unsigned: Object.keys(headers) },
+    )
     const res = await send(port, req)
     if (Number(process.versions.node.split('.')[0]) >= 24) {
       // Node 24's parser refuses a head with more headers than maxHeadersCount (README "Limits").
@@ -175,11 +200,20 @@ describe('hostile inputs against the real server', () => {
   })
 
   it('a garbage Authorization header gets an S3 error', async () => {
-    const values = ['AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 Credential=', 'AWS x:y', '\x01\x7f\xff', 'AWS4-HMAC-SHA256 ' + ','.repeat(3000),
-      'AWS4-HMAC-SHA256 Credential=test/20990101/us-east-1/s3/aws4_request, SignedHeaders=host;;;, Signature=' + 'g'.repeat(64),
-      'AWS4-HMAC-SHA256 Credential=test/x/y/z/w/v/u, SignedHeaders=, Signature=']
+    const values = [
+      'AWS4-HMAC-SHA256',
+      'AWS4-HMAC-SHA256 Credential=',
+      'AWS x:y',
+      '\x01\x7f\xff',
+      'AWS4-HMAC-SHA256 ' + ','.repeat(3000),
+      'AWS4-HMAC-SHA256 Credential=test/20990101/us-east-1/s3/aws4_request, SignedHeaders=host;;;, Signature=' +
+        'g'.repeat(64),
+      'AWS4-HMAC-SHA256 Credential=test/x/y/z/w/v/u, SignedHeaders=, Signature=',
+    ]
     for (const authorization of values) {
-      const res = await rawExchange(port, [`GET /${BUCKET}/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-amz-date: 20990101T000000Z\r\nAuthorization: ${authorization}\r\n\r\n`])
+      const res = await rawExchange(port, [
+        `GET /${BUCKET}/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-amz-date: 20990101T000000Z\r\nAuthorization: ${authorization}\r\n\r\n`,
+      ])
       expect(res.status, res.text).toBeGreaterThanOrEqual(400)
       expect(res.status, res.text).toBeLessThan(500)
       if (res.status !== 400 || codeOf(res.text)) expect(codeOf(res.text), res.text).toMatch(/^[A-Z][A-Za-z]+$/)
@@ -197,9 +231,29 @@ describe('hostile inputs against the real server', () => {
 
   it('hostile keys stay keys: ../../x, NUL, control characters, encoded slashes', async () => {
     const siblingsBefore = await readdir(path.dirname(server.dataDir))
-    const keys = ['../../x', '../../../../../../etc/passwd', './a/../b', 'a/%2e%2e/b', '..', '.', 'a\0b', '\u0001\u001f', 'a\\..\\..\\x', '/leading', 'trailing/', 'ü/€/𝄞']
+    const keys = [
+      '../../x',
+      '../../../../../../etc/passwd',
+      './a/../b',
+      'a/%2e%2e/b',
+      '..',
+      '.',
+      'a\0b',
+      '\u0001\u001f',
+      'a\\..\\..\\x',
+      '/leading',
+      'trailing/',
+      'ü/€/𝄞',
+    ]
     for (const key of keys) {
-      const wire = '/' + BUCKET + '/' + key.split('/').map((s) => encodeURIComponent(s)).join('/')
+      const wire =
+        '/' +
+        BUCKET +
+        '/' +
+        key
+          .split('/')
+          .map((s) => encodeURIComponent(s))
+          .join('/')
       const put = await signedSend(port, { method: 'PUT', path: wire, body: `body of ${key}` })
       if (put.status !== 200) {
         // S3 refuses some names; that refusal must be an S3 error, not a crash.
@@ -214,7 +268,11 @@ describe('hostile inputs against the real server', () => {
     // nothing new appeared next to it.
     const all = (await readdir(server.dataDir, { recursive: true })).map((n) => path.basename(String(n)))
     expect(all.filter((n) => n === 'x' || n === 'passwd' || n === 'leading')).toEqual([])
-    expect((await readdir(path.dirname(server.dataDir))).filter((n) => !siblingsBefore.includes(n) && !n.startsWith('strongroom-'))).toEqual([])
+    expect(
+      (await readdir(path.dirname(server.dataDir))).filter(
+        (n) => !siblingsBefore.includes(n) && !n.startsWith('strongroom-'),
+      ),
+    ).toEqual([])
     await alive()
   })
 
@@ -224,18 +282,31 @@ describe('hostile inputs against the real server', () => {
   })
 
   it('an absurd signed Content-Length gets 400 EntityTooLarge without reading the body', async () => {
-    const req = await signRequest(port, { method: 'PUT', path: `/${BUCKET}/huge`, headers: { 'content-length': String(6 * 1024 ** 3) } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
-    const res = await rawExchange(port, [requestHead(req) + '\r\n\r\n', 'some bytes'], { maxMs: 5_000, untilResponse: true })
+    const req = await signRequest(
+      port,
+      { method: 'PUT', path: `/${BUCKET}/huge`, headers: { 'content-length': String(6 * 1024 ** 3) } },
+      { payloadHash: 'UNSIGNED-PAYLOAD' },
+    )
+    const res = await rawExchange(port, [requestHead(req) + '\r\n\r\n', 'some bytes'], {
+      maxMs: 5_000,
+      untilResponse: true,
+    })
     expect(res.status, res.text).toBe(400)
     expect(codeOf(res.text)).toBe('EntityTooLarge')
     await alive()
   })
 
   it('a truncated body gets 400 IncompleteBody and nothing is committed', async () => {
-    const req = await signRequest(port, { method: 'PUT', path: `/${BUCKET}/short`, headers: { 'content-length': '1000' } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
+    const req = await signRequest(
+      port,
+      { method: 'PUT', path: `/${BUCKET}/short`, headers: { 'content-length': '1000' } },
+      { payloadHash: 'UNSIGNED-PAYLOAD' },
+    )
     const res = await rawExchange(port, [requestHead(req) + '\r\n\r\n', 'x'.repeat(10)], { end: true, maxMs: 5_000 })
     if (res.status !== undefined) expect(res.status).toBe(400)
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'short' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'short' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
   })
 
   it('broken aws-chunked framing gets an S3 error', async () => {
@@ -243,27 +314,46 @@ describe('hostile inputs against the real server', () => {
     for (const body of bodies) {
       const res = await signedSend(
         port,
-        { method: 'PUT', path: `/${BUCKET}/chunked`, body, headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5' } },
+        {
+          method: 'PUT',
+          path: `/${BUCKET}/chunked`,
+          body,
+          headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5' },
+        },
         { payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' },
       )
       expect(res.status, `${JSON.stringify(body)}: ${res.text}`).toBeGreaterThanOrEqual(400)
       expect(res.status).toBeLessThan(500)
       errorOf(res)
     }
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'chunked' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'chunked' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
   })
 
   const XML_BOMBS: Array<[string, string]> = [
     ['deep nesting', '<Delete>' + '<Object>'.repeat(5000) + '</Object>'.repeat(5000) + '</Delete>'],
-    ['billion laughs', '<!DOCTYPE Delete [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]><Delete><Object><Key>&f;&f;&f;&f;</Key></Object></Delete>'],
-    ['external entity', '<!DOCTYPE Delete [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>'],
+    [
+      'billion laughs',
+      '<!DOCTYPE Delete [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]><Delete><Object><Key>&f;&f;&f;&f;</Key></Object></Delete>',
+    ],
+    [
+      'external entity',
+      '<!DOCTYPE Delete [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>',
+    ],
     ['not XML', '\0\0\0{"json": true}'],
     ['truncated', '<Delete><Object><Key>a</Key></Obj'],
     ['2001 objects', '<Delete>' + '<Object><Key>k</Key></Object>'.repeat(2001) + '</Delete>'],
   ]
 
   it.each(XML_BOMBS)('DeleteObjects with %s: 400 MalformedXML (or the keys as literal text)', async (_name, xml) => {
-    const res = await signedSend(port, { method: 'POST', path: `/${BUCKET}`, query: { delete: '' }, body: xml, headers: { 'content-md5': (await import('../support/raw-s3.js')).md5Base64(xml) } })
+    const res = await signedSend(port, {
+      method: 'POST',
+      path: `/${BUCKET}`,
+      query: { delete: '' },
+      body: xml,
+      headers: { 'content-md5': (await import('../support/raw-s3.js')).md5Base64(xml) },
+    })
     if (res.status === 200) {
       // An entity the parser refused to expand is not an error; it must not have read a file.
       expect(res.text).not.toContain('root:')
@@ -273,7 +363,13 @@ describe('hostile inputs against the real server', () => {
 
   it('an XML body over the 2 MiB cap is refused', async () => {
     const xml = '<Delete>' + '<Object><Key>k</Key></Object>'.repeat(80_000) + '</Delete>'
-    const res = await signedSend(port, { method: 'POST', path: `/${BUCKET}`, query: { delete: '' }, body: xml, headers: { 'content-md5': (await import('../support/raw-s3.js')).md5Base64(xml) } })
+    const res = await signedSend(port, {
+      method: 'POST',
+      path: `/${BUCKET}`,
+      query: { delete: '' },
+      body: xml,
+      headers: { 'content-md5': (await import('../support/raw-s3.js')).md5Base64(xml) },
+    })
     expect(res.status).toBe(400)
     expect(['MalformedXML', 'MaxMessageLengthExceeded']).toContain(errorOf(res).Code)
   })
@@ -286,9 +382,19 @@ describe('hostile inputs against the real server', () => {
     for (const [, xml] of XML_BOMBS) {
       const body = xml.replace(/Delete/g, 'CompleteMultipartUpload').replace(/Object/g, 'Part')
       const res = await signedSend(port, { method: 'POST', path: `/${BUCKET}/mpu`, query: { uploadId }, body })
-      expectS3ErrorAnswer(res, [400, 404], ['MalformedXML', 'InvalidPart', 'InvalidRequest', 'InvalidPartOrder', 'NoSuchUpload'])
+      expectS3ErrorAnswer(
+        res,
+        [400, 404],
+        ['MalformedXML', 'InvalidPart', 'InvalidRequest', 'InvalidPartOrder', 'NoSuchUpload'],
+      )
       const enc = xml.replace(/Delete/g, 'ServerSideEncryptionConfiguration').replace(/Object/g, 'Rule')
-      const res2 = await signedSend(port, { method: 'PUT', path: `/${BUCKET}`, query: { encryption: '' }, body: enc, headers: { 'content-md5': md5Base64(enc) } })
+      const res2 = await signedSend(port, {
+        method: 'PUT',
+        path: `/${BUCKET}`,
+        query: { encryption: '' },
+        body: enc,
+        headers: { 'content-md5': md5Base64(enc) },
+      })
       // A <Rule> with only unknown children is the default rule (AES256): 200 is a fair answer.
       if (res2.status !== 200) expectS3ErrorAnswer(res2, 400, 'MalformedXML')
     }
@@ -297,11 +403,19 @@ describe('hostile inputs against the real server', () => {
 
   it('pipelined requests on one connection, then garbage: answers, a close, a live server', async () => {
     const valid = await signRequest(port, { method: 'GET', path: `/${BUCKET}`, query: { 'list-type': '2' } })
-    const two = await rawExchange(port, [requestHead(valid) + '\r\n\r\n' + requestHead(valid) + '\r\nConnection: close\r\n\r\n'], { maxMs: 5_000 })
+    const two = await rawExchange(
+      port,
+      [requestHead(valid) + '\r\n\r\n' + requestHead(valid) + '\r\nConnection: close\r\n\r\n'],
+      { maxMs: 5_000 },
+    )
     expect(two.text.match(/HTTP\/1\.1 200/g)?.length, two.text).toBe(2)
     // Garbage behind a request in flight: Node reports the parse error while the first response is
     // still pending; the connection gets an S3 error and is closed (the pending answers are lost).
-    const res = await rawExchange(port, [requestHead(valid) + '\r\n\r\n' + requestHead(valid) + '\r\n\r\nBLAH\r\n\r\n'], { maxMs: 5_000 })
+    const res = await rawExchange(
+      port,
+      [requestHead(valid) + '\r\n\r\n' + requestHead(valid) + '\r\n\r\nBLAH\r\n\r\n'],
+      { maxMs: 5_000 },
+    )
     expect(res.closed).toBe(true)
     expect(res.status, res.text).toBeDefined()
     expect(res.status).not.toBe(500)
@@ -316,7 +430,9 @@ describe('limits: slow headers, oversized headers, stalled bodies', () => {
   let s3: S3Client
 
   beforeAll(async () => {
-    server = await startTestServer({ args: ['--headers-timeout-ms', String(HEADERS_TIMEOUT_MS), '--idle-timeout-ms', String(IDLE_TIMEOUT_MS)] })
+    server = await startTestServer({
+      args: ['--headers-timeout-ms', String(HEADERS_TIMEOUT_MS), '--idle-timeout-ms', String(IDLE_TIMEOUT_MS)],
+    })
     s3 = makeClient(server.endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
   })
@@ -349,12 +465,20 @@ describe('limits: slow headers, oversized headers, stalled bodies', () => {
   })
 
   it('an upload stalled mid-body is cut after the idle timeout and commits nothing', async () => {
-    const req = await signRequest(server.port, { method: 'PUT', path: `/${BUCKET}/stalled`, headers: { 'content-length': '200000' } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
-    const res = await rawExchange(server.port, [requestHead(req) + '\r\n\r\n', Buffer.alloc(100_000, 1)], { maxMs: 15_000 })
+    const req = await signRequest(
+      server.port,
+      { method: 'PUT', path: `/${BUCKET}/stalled`, headers: { 'content-length': '200000' } },
+      { payloadHash: 'UNSIGNED-PAYLOAD' },
+    )
+    const res = await rawExchange(server.port, [requestHead(req) + '\r\n\r\n', Buffer.alloc(100_000, 1)], {
+      maxMs: 15_000,
+    })
     expect(res.closed).toBe(true)
     expect(res.elapsed).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 100)
     expect(res.elapsed).toBeLessThan(IDLE_TIMEOUT_MS + 5_000)
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stalled' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stalled' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
     // The half-written temp file is removed once the request fails.
     const deadline = Date.now() + 3_000
     let left = await readdir(path.join(server.dataDir, 'tmp'))
@@ -367,10 +491,18 @@ describe('limits: slow headers, oversized headers, stalled bodies', () => {
 
   it('an active slow upload is not cut while bytes keep flowing', async () => {
     const total = 8 * 1024
-    const req = await signRequest(server.port, { method: 'PUT', path: `/${BUCKET}/slow-ok`, headers: { 'content-length': String(total) } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
+    const req = await signRequest(
+      server.port,
+      { method: 'PUT', path: `/${BUCKET}/slow-ok`, headers: { 'content-length': String(total) } },
+      { payloadHash: 'UNSIGNED-PAYLOAD' },
+    )
     const pieces = Array.from({ length: 8 }, () => Buffer.alloc(1024, 2))
     // 8 pieces × 400 ms = 3.2 s > idle timeout, but no single gap reaches it.
-    const res = await rawExchange(server.port, [requestHead(req) + '\r\n\r\n', ...pieces], { gapMs: 400, maxMs: 10_000, untilResponse: true })
+    const res = await rawExchange(server.port, [requestHead(req) + '\r\n\r\n', ...pieces], {
+      gapMs: 400,
+      maxMs: 10_000,
+      untilResponse: true,
+    })
     expect(res.status, res.text).toBe(200)
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'slow-ok' }))
     expect(head.ContentLength).toBe(total)

@@ -4,10 +4,25 @@
  * the aws CLI (`aws kms … --endpoint-url`).
  */
 import {
-  CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand,
-  DisableKeyCommand, EnableKeyCommand, EnableKeyRotationCommand, EncryptCommand, GenerateDataKeyCommand,
-  GenerateDataKeyWithoutPlaintextCommand, GetKeyRotationStatusCommand, KMSClient, ListAliasesCommand, ListKeysCommand,
-  ReEncryptCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand,
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DecryptCommand,
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  GenerateDataKeyWithoutPlaintextCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ReEncryptCommand,
+  RotateKeyOnDemandCommand,
+  ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -145,7 +160,9 @@ describe('embedded KMS over HTTP', () => {
 
     it('KAPI-05 DescribeKey with an ARN of another region is NotFoundException Invalid arn <region>', async () => {
       const m = await newKey()
-      expect(await sdkError(kms.send(new DescribeKeyCommand({ KeyId: m.Arn!.replace(TEST_REGION, 'ap-south-1') })))).toMatchObject({
+      expect(
+        await sdkError(kms.send(new DescribeKeyCommand({ KeyId: m.Arn!.replace(TEST_REGION, 'ap-south-1') }))),
+      ).toMatchObject({
         name: 'NotFoundException',
         message: 'Invalid arn ap-south-1',
       })
@@ -171,7 +188,11 @@ describe('embedded KMS over HTTP', () => {
       await kms.send(new CreateAliasCommand({ AliasName: 'alias/kapi-07', TargetKeyId: m.Arn }))
       const listed = (await kms.send(new ListAliasesCommand({ KeyId: m.KeyId }))).Aliases!
       expect(listed).toHaveLength(1)
-      expect(listed[0]).toMatchObject({ AliasName: 'alias/kapi-07', AliasArn: `arn:aws:kms:${TEST_REGION}:${ACCOUNT}:alias/kapi-07`, TargetKeyId: m.KeyId })
+      expect(listed[0]).toMatchObject({
+        AliasName: 'alias/kapi-07',
+        AliasArn: `arn:aws:kms:${TEST_REGION}:${ACCOUNT}:alias/kapi-07`,
+        TargetKeyId: m.KeyId,
+      })
       expect(listed[0].CreationDate).toBeInstanceOf(Date)
       await kms.send(new DeleteAliasCommand({ AliasName: 'alias/kapi-07' }))
       expect((await kms.send(new ListAliasesCommand({ KeyId: m.KeyId }))).Aliases).toEqual([])
@@ -179,17 +200,22 @@ describe('embedded KMS over HTTP', () => {
 
     it('KAPI-08 CreateAlias my-alias is ValidationException with the alias/ prefix message', async () => {
       const m = await newKey()
-      expect(await sdkError(kms.send(new CreateAliasCommand({ AliasName: 'my-alias', TargetKeyId: m.KeyId })))).toEqual({
-        name: 'ValidationException',
-        message: 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
-        status: 400,
-      })
+      expect(await sdkError(kms.send(new CreateAliasCommand({ AliasName: 'my-alias', TargetKeyId: m.KeyId })))).toEqual(
+        {
+          name: 'ValidationException',
+          message:
+            'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+          status: 400,
+        },
+      )
     })
 
     it('KAPI-09 CreateAlias twice is AlreadyExistsException naming the alias ARN', async () => {
       const m = await newKey()
       await kms.send(new CreateAliasCommand({ AliasName: 'alias/kapi-09', TargetKeyId: m.KeyId }))
-      expect(await sdkError(kms.send(new CreateAliasCommand({ AliasName: 'alias/kapi-09', TargetKeyId: m.KeyId })))).toMatchObject({
+      expect(
+        await sdkError(kms.send(new CreateAliasCommand({ AliasName: 'alias/kapi-09', TargetKeyId: m.KeyId }))),
+      ).toMatchObject({
         name: 'AlreadyExistsException',
         message: `An alias with the name arn:aws:kms:${TEST_REGION}:${ACCOUNT}:alias/kapi-09 already exists`,
       })
@@ -198,11 +224,15 @@ describe('embedded KMS over HTTP', () => {
     it('KAPI-10 and KAPI-11 Encrypt answers blob, key ARN, SYMMETRIC_DEFAULT; Decrypt without KeyId returns the plaintext', async () => {
       const m = await newKey()
       const plaintext = randomBytes(100)
-      const enc = await kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: plaintext, EncryptionContext: { department: 'finance' } }))
+      const enc = await kms.send(
+        new EncryptCommand({ KeyId: m.KeyId, Plaintext: plaintext, EncryptionContext: { department: 'finance' } }),
+      )
       expect(enc.KeyId).toBe(m.Arn)
       expect(enc.EncryptionAlgorithm).toBe('SYMMETRIC_DEFAULT')
       expect(enc.CiphertextBlob!.length).toBeGreaterThan(100)
-      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { department: 'finance' } }))
+      const dec = await kms.send(
+        new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { department: 'finance' } }),
+      )
       expect(Buffer.from(dec.Plaintext!).equals(plaintext)).toBe(true)
       expect(dec.KeyId).toBe(m.Arn)
       expect(dec.EncryptionAlgorithm).toBe('SYMMETRIC_DEFAULT')
@@ -210,22 +240,31 @@ describe('embedded KMS over HTTP', () => {
 
     it('KAPI-12 Decrypt with a missing or different context is InvalidCiphertextException', async () => {
       const m = await newKey()
-      const enc = await kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), EncryptionContext: { a: 'b' } }))
+      const enc = await kms.send(
+        new EncryptCommand({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), EncryptionContext: { a: 'b' } }),
+      )
       for (const ctx of [undefined, { a: 'c' }, { a: 'b', extra: '1' }] as Array<Record<string, string> | undefined>) {
-        const err = await sdkError(kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx })))
+        const err = await sdkError(
+          kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx })),
+        )
         expect(err).toMatchObject({ name: 'InvalidCiphertextException', status: 400 })
       }
     })
 
     it('KAPI-13 Decrypt of random bytes is InvalidCiphertextException', async () => {
-      expect(await sdkError(kms.send(new DecryptCommand({ CiphertextBlob: randomBytes(64) })))).toMatchObject({ name: 'InvalidCiphertextException', status: 400 })
+      expect(await sdkError(kms.send(new DecryptCommand({ CiphertextBlob: randomBytes(64) })))).toMatchObject({
+        name: 'InvalidCiphertextException',
+        status: 400,
+      })
     })
 
     it('KAPI-14 Decrypt with the KeyId of another key is IncorrectKeyException', async () => {
       const a = await newKey()
       const b = await newKey()
       const enc = await kms.send(new EncryptCommand({ KeyId: a.KeyId, Plaintext: Buffer.from('x') }))
-      expect(await sdkError(kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: b.KeyId })))).toMatchObject({
+      expect(
+        await sdkError(kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: b.KeyId }))),
+      ).toMatchObject({
         name: 'IncorrectKeyException',
         message: 'The key ID in the request does not identify a CMK that can perform this operation.',
       })
@@ -233,26 +272,45 @@ describe('embedded KMS over HTTP', () => {
 
     it('KAPI-15 Encrypt of 4097 bytes is ValidationException (length less than or equal to 4096)', async () => {
       const m = await newKey()
-      expect(await sdkError(kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: randomBytes(4097) })))).toMatchObject({
+      expect(
+        await sdkError(kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: randomBytes(4097) }))),
+      ).toMatchObject({
         name: 'ValidationException',
-        message: "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
+        message:
+          "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
       })
     })
 
     it('KAPI-16 GenerateDataKey AES_256 gives 32 bytes that Decrypt returns', async () => {
       const m = await newKey()
-      const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: m.Arn, KeySpec: 'AES_256', EncryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::b/k' } }))
+      const dk = await kms.send(
+        new GenerateDataKeyCommand({
+          KeyId: m.Arn,
+          KeySpec: 'AES_256',
+          EncryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::b/k' },
+        }),
+      )
       expect(dk.Plaintext).toHaveLength(32)
       expect(dk.KeyId).toBe(m.Arn)
-      const back = await kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::b/k' } }))
+      const back = await kms.send(
+        new DecryptCommand({
+          CiphertextBlob: dk.CiphertextBlob,
+          EncryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::b/k' },
+        }),
+      )
       expect(Buffer.from(back.Plaintext!).equals(Buffer.from(dk.Plaintext!))).toBe(true)
     })
 
     it('KAPI-17 GenerateDataKey with neither or both KeySpec and NumberOfBytes is ValidationException', async () => {
       const m = await newKey()
       const message = 'Please specify either number of bytes or key spec.'
-      expect(await sdkError(kms.send(new GenerateDataKeyCommand({ KeyId: m.KeyId })))).toMatchObject({ name: 'ValidationException', message })
-      expect(await sdkError(kms.send(new GenerateDataKeyCommand({ KeyId: m.KeyId, KeySpec: 'AES_256', NumberOfBytes: 32 })))).toMatchObject({
+      expect(await sdkError(kms.send(new GenerateDataKeyCommand({ KeyId: m.KeyId })))).toMatchObject({
+        name: 'ValidationException',
+        message,
+      })
+      expect(
+        await sdkError(kms.send(new GenerateDataKeyCommand({ KeyId: m.KeyId, KeySpec: 'AES_256', NumberOfBytes: 32 }))),
+      ).toMatchObject({
         name: 'ValidationException',
         message,
       })
@@ -268,16 +326,36 @@ describe('embedded KMS over HTTP', () => {
     it('KAPI-19 and KAPI-20 ReEncrypt to key B (SourceKeyId A ARN, KeyId B ARN); a wrong SourceKeyId is IncorrectKeyException', async () => {
       const a = await newKey()
       const b = await newKey()
-      const enc = await kms.send(new EncryptCommand({ KeyId: a.KeyId, Plaintext: Buffer.from('moving'), EncryptionContext: { s: '1' } }))
+      const enc = await kms.send(
+        new EncryptCommand({ KeyId: a.KeyId, Plaintext: Buffer.from('moving'), EncryptionContext: { s: '1' } }),
+      )
       const re = await kms.send(
-        new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: { s: '1' }, DestinationKeyId: b.KeyId, DestinationEncryptionContext: { d: '2' } }),
+        new ReEncryptCommand({
+          CiphertextBlob: enc.CiphertextBlob,
+          SourceEncryptionContext: { s: '1' },
+          DestinationKeyId: b.KeyId,
+          DestinationEncryptionContext: { d: '2' },
+        }),
       )
       expect(re.SourceKeyId).toBe(a.Arn)
       expect(re.KeyId).toBe(b.Arn)
-      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: re.CiphertextBlob, EncryptionContext: { d: '2' } }))
+      const dec = await kms.send(
+        new DecryptCommand({ CiphertextBlob: re.CiphertextBlob, EncryptionContext: { d: '2' } }),
+      )
       expect(Buffer.from(dec.Plaintext!).toString()).toBe('moving')
       expect(dec.KeyId).toBe(b.Arn)
-      expect(await sdkError(kms.send(new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: { s: '1' }, SourceKeyId: b.KeyId, DestinationKeyId: b.KeyId })))).toMatchObject({
+      expect(
+        await sdkError(
+          kms.send(
+            new ReEncryptCommand({
+              CiphertextBlob: enc.CiphertextBlob,
+              SourceEncryptionContext: { s: '1' },
+              SourceKeyId: b.KeyId,
+              DestinationKeyId: b.KeyId,
+            }),
+          ),
+        ),
+      ).toMatchObject({
         name: 'IncorrectKeyException',
       })
     })
@@ -309,7 +387,9 @@ describe('embedded KMS over HTTP', () => {
     it('KAPI-23 ScheduleKeyDeletion with PendingWindowInDays 6 or 31 is ValidationException', async () => {
       const m = await newKey()
       for (const days of [6, 31]) {
-        expect(await sdkError(kms.send(new ScheduleKeyDeletionCommand({ KeyId: m.KeyId, PendingWindowInDays: days })))).toMatchObject({
+        expect(
+          await sdkError(kms.send(new ScheduleKeyDeletionCommand({ KeyId: m.KeyId, PendingWindowInDays: days }))),
+        ).toMatchObject({
           name: 'ValidationException',
           message: `PendingWindowInDays should be between 7 and 30, but it is ${days}`,
         })
@@ -334,16 +414,29 @@ describe('embedded KMS over HTTP', () => {
     it('KAPI-26 EnableKeyRotation on a disabled key is DisabledException', async () => {
       const m = await newKey()
       await kms.send(new DisableKeyCommand({ KeyId: m.KeyId }))
-      expect(await sdkError(kms.send(new EnableKeyRotationCommand({ KeyId: m.KeyId })))).toMatchObject({ name: 'DisabledException', message: `${m.Arn} is disabled.` })
+      expect(await sdkError(kms.send(new EnableKeyRotationCommand({ KeyId: m.KeyId })))).toMatchObject({
+        name: 'DisabledException',
+        message: `${m.Arn} is disabled.`,
+      })
     })
 
     it('KAPI-27 rotate key material (RotateKeyOnDemand, the admin hook), then an old ciphertext still decrypts', async () => {
       const m = await newKey()
-      const old = await kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: Buffer.from('before rotation'), EncryptionContext: { r: '1' } }))
+      const old = await kms.send(
+        new EncryptCommand({
+          KeyId: m.KeyId,
+          Plaintext: Buffer.from('before rotation'),
+          EncryptionContext: { r: '1' },
+        }),
+      )
       expect((await kms.send(new RotateKeyOnDemandCommand({ KeyId: m.KeyId }))).KeyId).toBe(m.KeyId)
       const fresh = await kms.send(new EncryptCommand({ KeyId: m.KeyId, Plaintext: Buffer.from('after') }))
-      expect(Buffer.from(fresh.CiphertextBlob!).subarray(0, 24).equals(Buffer.from(old.CiphertextBlob!).subarray(0, 24))).toBe(false)
-      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: old.CiphertextBlob, EncryptionContext: { r: '1' } }))
+      expect(
+        Buffer.from(fresh.CiphertextBlob!).subarray(0, 24).equals(Buffer.from(old.CiphertextBlob!).subarray(0, 24)),
+      ).toBe(false)
+      const dec = await kms.send(
+        new DecryptCommand({ CiphertextBlob: old.CiphertextBlob, EncryptionContext: { r: '1' } }),
+      )
       expect(Buffer.from(dec.Plaintext!).toString()).toBe('before rotation')
     })
 
@@ -353,8 +446,14 @@ describe('embedded KMS over HTTP', () => {
       try {
         expect((await client.send(new ListAliasesCommand({}))).Aliases).toEqual([])
         const m = (await client.send(new DescribeKeyCommand({ KeyId: 'alias/aws/s3' }))).KeyMetadata!
-        expect(m).toMatchObject({ KeyManager: 'AWS', KeyState: 'Enabled', Description: 'Default key that protects my S3 objects when no other key is defined' })
-        expect((await client.send(new ListAliasesCommand({}))).Aliases!.map((a) => [a.AliasName, a.TargetKeyId])).toEqual([['alias/aws/s3', m.KeyId]])
+        expect(m).toMatchObject({
+          KeyManager: 'AWS',
+          KeyState: 'Enabled',
+          Description: 'Default key that protects my S3 objects when no other key is defined',
+        })
+        expect(
+          (await client.send(new ListAliasesCommand({}))).Aliases!.map((a) => [a.AliasName, a.TargetKeyId]),
+        ).toEqual([['alias/aws/s3', m.KeyId]])
       } finally {
         client.destroy()
         await fresh.close()
@@ -372,7 +471,8 @@ describe('embedded KMS over HTTP', () => {
     it("KAPI-35 Encrypt without KeyId is ValidationException Value null at 'keyId'", async () => {
       expect(await sdkError(kms.send(new EncryptCommand({ Plaintext: Buffer.from('x') } as never)))).toMatchObject({
         name: 'ValidationException',
-        message: "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
+        message:
+          "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
       })
     })
 
@@ -427,7 +527,10 @@ describe('embedded KMS over HTTP', () => {
     it('KAPI-31 a KMS request signed for service s3 is InvalidSignatureException', async () => {
       const res = await raw(srv.endpoint, { target: 'TrentService.ListKeys', sign: { service: 's3' } })
       expect(res.status).toBe(400)
-      expect(res.json).toEqual({ __type: 'InvalidSignatureException', message: "Credential should be scoped to correct service: 'kms'. " })
+      expect(res.json).toEqual({
+        __type: 'InvalidSignatureException',
+        message: "Credential should be scoped to correct service: 'kms'. ",
+      })
     })
 
     it('KAPI-32 every KMS error is JSON {"__type","message"} as application/x-amz-json-1.1 with an x-amzn-RequestId', async () => {
@@ -460,7 +563,10 @@ describe('embedded KMS over HTTP', () => {
     })
 
     it('a body over 1 MiB is refused with SerializationException', async () => {
-      const res = await raw(srv.endpoint, { target: 'TrentService.ListKeys', body: JSON.stringify({ Marker: 'x'.repeat(1024 * 1024 + 10) }) })
+      const res = await raw(srv.endpoint, {
+        target: 'TrentService.ListKeys',
+        body: JSON.stringify({ Marker: 'x'.repeat(1024 * 1024 + 10) }),
+      })
       expect(res.status).toBe(400)
       expect(res.json?.__type).toBe('SerializationException')
     })
@@ -474,7 +580,12 @@ describe('embedded KMS over HTTP', () => {
   describe('our HttpKmsClient against the embedded KMS', () => {
     let client: HttpKmsClient
     beforeAll(() => {
-      client = new HttpKmsClient({ endpoint: srv.endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 })
+      client = new HttpKmsClient({
+        endpoint: srv.endpoint,
+        region: TEST_REGION,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        maxAttempts: 1,
+      })
     })
     afterAll(async () => {
       await client?.close()
@@ -486,18 +597,36 @@ describe('embedded KMS over HTTP', () => {
       const dk = await client.generateDataKey({ keyId: m.KeyId!, context: ctx })
       expect(dk.plaintext).toHaveLength(32)
       expect(dk.keyArn).toBe(m.Arn)
-      expect((await client.decrypt({ ciphertextBlob: dk.ciphertextBlob, context: ctx, keyId: m.Arn })).plaintext.equals(dk.plaintext)).toBe(true)
-      const wrong = (await client.decrypt({ ciphertextBlob: dk.ciphertextBlob, context: { other: 'x' } }).catch((e) => e)) as KmsError
-      expect(wrong).toMatchObject({ reason: 'invalid-ciphertext', exception: 'InvalidCiphertextException', kmsMessage: '' })
+      expect(
+        (await client.decrypt({ ciphertextBlob: dk.ciphertextBlob, context: ctx, keyId: m.Arn })).plaintext.equals(
+          dk.plaintext,
+        ),
+      ).toBe(true)
+      const wrong = (await client
+        .decrypt({ ciphertextBlob: dk.ciphertextBlob, context: { other: 'x' } })
+        .catch((e) => e)) as KmsError
+      expect(wrong).toMatchObject({
+        reason: 'invalid-ciphertext',
+        exception: 'InvalidCiphertextException',
+        kmsMessage: '',
+      })
       const unknown = (await client.generateDataKey({ keyId: UNKNOWN_UUID }).catch((e) => e)) as KmsError
-      expect(unknown).toMatchObject({ reason: 'not-found', exception: 'NotFoundException', kmsMessage: `Key '${arn(UNKNOWN_UUID)}' does not exist` })
+      expect(unknown).toMatchObject({
+        reason: 'not-found',
+        exception: 'NotFoundException',
+        kmsMessage: `Key '${arn(UNKNOWN_UUID)}' does not exist`,
+      })
       expect(unknown.s3Code).toBe('KMS.NotFoundException')
     })
 
     it('disabled key → reason disabled; pending deletion → reason pending-deletion (KMS-09, KMS-10 mapping)', async () => {
       const m = await newKey()
       await client.call('DisableKey', { KeyId: m.KeyId })
-      expect(await client.generateDataKey({ keyId: m.KeyId! }).catch((e) => e)).toMatchObject({ reason: 'disabled', exception: 'DisabledException', kmsMessage: `${m.Arn} is disabled.` })
+      expect(await client.generateDataKey({ keyId: m.KeyId! }).catch((e) => e)).toMatchObject({
+        reason: 'disabled',
+        exception: 'DisabledException',
+        kmsMessage: `${m.Arn} is disabled.`,
+      })
       expect((await client.describeKey(m.KeyId!)).state).toBe('Disabled')
       await client.call('ScheduleKeyDeletion', { KeyId: m.KeyId, PendingWindowInDays: 7 })
       expect(await client.generateDataKey({ keyId: m.KeyId! }).catch((e) => e)).toMatchObject({
@@ -511,7 +640,9 @@ describe('embedded KMS over HTTP', () => {
   describe('aws CLI', () => {
     let dir: string
     const cli = async (...args: string[]) => {
-      const { stdout } = await run('aws', ['--endpoint-url', srv.endpoint, 'kms', ...args, '--output', 'json'], { env: awsCliEnv(srv.endpoint) })
+      const { stdout } = await run('aws', ['--endpoint-url', srv.endpoint, 'kms', ...args, '--output', 'json'], {
+        env: awsCliEnv(srv.endpoint),
+      })
       return JSON.parse(stdout || '{}') as Record<string, unknown>
     }
 
@@ -526,11 +657,21 @@ describe('embedded KMS over HTTP', () => {
       const created = (await cli('create-key', '--description', 'from the cli')).KeyMetadata as Record<string, string>
       expect(created.KeyState).toBe('Enabled')
       expect(await cli('create-alias', '--alias-name', 'alias/cli', '--target-key-id', created.KeyId)).toEqual({})
-      expect(((await cli('describe-key', '--key-id', 'alias/cli')).KeyMetadata as Record<string, string>).Description).toBe('from the cli')
+      expect(
+        ((await cli('describe-key', '--key-id', 'alias/cli')).KeyMetadata as Record<string, string>).Description,
+      ).toBe('from the cli')
       const plain = path.join(dir, 'plain.bin')
       const secret = randomBytes(48)
       await writeFile(plain, secret)
-      const enc = await cli('encrypt', '--key-id', 'alias/cli', '--plaintext', `fileb://${plain}`, '--encryption-context', 'app=cli')
+      const enc = await cli(
+        'encrypt',
+        '--key-id',
+        'alias/cli',
+        '--plaintext',
+        `fileb://${plain}`,
+        '--encryption-context',
+        'app=cli',
+      )
       expect(enc.KeyId).toBe(created.Arn)
       const blob = path.join(dir, 'blob.bin')
       await writeFile(blob, Buffer.from(enc.CiphertextBlob as string, 'base64'))
@@ -549,13 +690,25 @@ describe('embedded KMS over HTTP', () => {
       const created = (await cli('create-key')).KeyMetadata as Record<string, string>
       const plain = path.join(dir, 'p2.bin')
       await writeFile(plain, 'x')
-      const enc = await cli('encrypt', '--key-id', created.KeyId, '--plaintext', `fileb://${plain}`, '--encryption-context', 'a=b')
+      const enc = await cli(
+        'encrypt',
+        '--key-id',
+        created.KeyId,
+        '--plaintext',
+        `fileb://${plain}`,
+        '--encryption-context',
+        'a=b',
+      )
       const blob = path.join(dir, 'b2.bin')
       await writeFile(blob, Buffer.from(enc.CiphertextBlob as string, 'base64'))
-      const failed = await cli('decrypt', '--ciphertext-blob', `fileb://${blob}`, '--encryption-context', 'a=c').catch((e: { stderr: string }) => e)
+      const failed = await cli('decrypt', '--ciphertext-blob', `fileb://${blob}`, '--encryption-context', 'a=c').catch(
+        (e: { stderr: string }) => e,
+      )
       expect((failed as { stderr: string }).stderr).toContain('InvalidCiphertextException')
       const missing = await cli('describe-key', '--key-id', 'fake-key-id').catch((e: { stderr: string }) => e)
-      expect((missing as { stderr: string }).stderr).toContain("NotFoundException) when calling the DescribeKey operation: Invalid keyId 'fake-key-id'")
+      expect((missing as { stderr: string }).stderr).toContain(
+        "NotFoundException) when calling the DescribeKey operation: Invalid keyId 'fake-key-id'",
+      )
     })
   })
 })

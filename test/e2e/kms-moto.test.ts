@@ -2,7 +2,13 @@
  * @module E2E: our HTTP KMS client against an external KMS — moto_server's KMS on a free loopback
  * port. A machine without moto_server FAILS this suite (it never skips): the issue requires it.
  */
-import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HttpKmsClient } from '../../kms/http-client.js'
 import type { KmsError } from '../../kms/types.js'
@@ -34,7 +40,13 @@ describe('HttpKmsClient against moto_server (external KMS)', () => {
       return
     }
     sdk = new KMSClient({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 })
-    client = new HttpKmsClient({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 2, backoffBaseMs: 10 })
+    client = new HttpKmsClient({
+      endpoint: moto.endpoint,
+      region: REGION,
+      credentials: CREDENTIALS,
+      maxAttempts: 2,
+      backoffBaseMs: 10,
+    })
     const created = await sdk.send(new CreateKeyCommand({ Description: 'strongroom moto test' }))
     keyId = created.KeyMetadata!.KeyId!
     keyArn = created.KeyMetadata!.Arn!
@@ -53,7 +65,12 @@ describe('HttpKmsClient against moto_server (external KMS)', () => {
     const dk = await client.generateDataKey({ keyId, context })
     expect(dk.plaintext).toHaveLength(32)
     expect(dk.keyArn).toBe(keyArn)
-    const back = await new HttpKmsClient({ endpoint: moto!.endpoint, region: REGION, credentials: CREDENTIALS, cache: false }).decrypt({
+    const back = await new HttpKmsClient({
+      endpoint: moto!.endpoint,
+      region: REGION,
+      credentials: CREDENTIALS,
+      cache: false,
+    }).decrypt({
       ciphertextBlob: dk.ciphertextBlob,
       context,
     })
@@ -65,14 +82,27 @@ describe('HttpKmsClient against moto_server (external KMS)', () => {
     needMoto()
     const dk = await client.generateDataKey({ keyId: 'alias/strongroom-moto' })
     expect(dk.keyArn).toBe(keyArn)
-    expect(await client.describeKey('alias/strongroom-moto')).toMatchObject({ keyId, keyArn, state: 'Enabled', enabled: true, keyManager: 'CUSTOMER' })
+    expect(await client.describeKey('alias/strongroom-moto')).toMatchObject({
+      keyId,
+      keyArn,
+      state: 'Enabled',
+      enabled: true,
+      keyManager: 'CUSTOMER',
+    })
   })
 
   it('Decrypt with the wrong context is invalid-ciphertext (InvalidCiphertextException)', async () => {
     needMoto()
     const dk = await client.generateDataKey({ keyId, context: { a: 'b' } })
-    const err = (await client.decrypt({ ciphertextBlob: dk.ciphertextBlob, context: { a: 'c' } }).catch((e) => e)) as KmsError
-    expect(err).toMatchObject({ name: 'KmsError', reason: 'invalid-ciphertext', exception: 'InvalidCiphertextException', status: 400 })
+    const err = (await client
+      .decrypt({ ciphertextBlob: dk.ciphertextBlob, context: { a: 'c' } })
+      .catch((e) => e)) as KmsError
+    expect(err).toMatchObject({
+      name: 'KmsError',
+      reason: 'invalid-ciphertext',
+      exception: 'InvalidCiphertextException',
+      status: 400,
+    })
   })
 
   it('an unknown key is not-found with the KMS message (NotFoundException)', async () => {
@@ -98,7 +128,8 @@ describe('HttpKmsClient against moto_server (external KMS)', () => {
       () => 'accepted by moto',
       (e: KmsError) => e,
     )
-    if (outcome !== 'accepted by moto') expect(outcome).toMatchObject({ reason: 'disabled', exception: 'DisabledException' })
+    if (outcome !== 'accepted by moto')
+      expect(outcome).toMatchObject({ reason: 'disabled', exception: 'DisabledException' })
   })
 
   it('a key scheduled for deletion is reported PendingDeletion by DescribeKey', async () => {

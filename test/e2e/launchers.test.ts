@@ -34,10 +34,11 @@ const LAUNCHERS: Array<[string, (dataDir: string) => [string, string[]]]> = [
  * SIGINT sent to npx's PID alone never reaches the server (README "Configuration").
  */
 type Target = 'pid' | 'group'
-const CASES: Array<readonly [string, NodeJS.Signals, Target, (dataDir: string) => [string, string[]]]> = LAUNCHERS.flatMap(([name, cmd]) => [
-  [name, 'SIGTERM', 'pid', cmd] as const,
-  [name, 'SIGINT', name.startsWith('npx') ? 'group' : 'pid', cmd] as const,
-])
+const CASES: Array<readonly [string, NodeJS.Signals, Target, (dataDir: string) => [string, string[]]]> =
+  LAUNCHERS.flatMap(([name, cmd]) => [
+    [name, 'SIGTERM', 'pid', cmd] as const,
+    [name, 'SIGINT', name.startsWith('npx') ? 'group' : 'pid', cmd] as const,
+  ])
 
 describe('signals to the launcher stop the server', () => {
   it.each(CASES)('%s, %s to its %s', async (_name, signal, target, cmd) => {
@@ -52,7 +53,10 @@ describe('signals to the launcher stop the server', () => {
     if (target === 'pid') child.proc.kill(signal)
     else process.kill(-child.proc.pid!, signal)
 
-    const launcherExit = await Promise.race([child.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))])
+    const launcherExit = await Promise.race([
+      child.exited,
+      new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000)),
+    ])
     expect(launcherExit, child.stderr()).not.toBe('running')
     const gone = await waitFor(async () => (await processesMentioning(dataDir)).length === 0, 30_000)
     expect(gone, `left running: ${(await processesMentioning(dataDir)).join(', ')}\n${child.stderr()}`).toBe(true)

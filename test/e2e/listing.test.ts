@@ -1,6 +1,14 @@
-/** @module E2E: ListObjectsV2 and ListObjects v1 — order, delimiters, pagination, encoding, parameter errors (docs/s3-sse-rules.md §3.12, §8.8 LST). */
+/**
+ * @module E2E: ListObjectsV2 and ListObjects v1 — order, delimiters, pagination, encoding, parameter errors
+ * (docs/s3-sse-rules.md §3.12, §8.8 LST).
+ */
 import {
-  CreateBucketCommand, HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError } from '../support/expect-s3.js'
@@ -12,9 +20,11 @@ const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 /** Runs `fn` over `items` with at most `n` in flight. */
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 /** UTF-8 byte order, the order S3 lists keys in (§3.12). */
@@ -24,7 +34,8 @@ describe('listing', () => {
   let srv: TestServer
   let s3: S3Client
   const put = (bucket: string, key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }))
-  const listRaw = (bucket: string, query: Record<string, string>) => signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query })
+  const listRaw = (bucket: string, query: Record<string, string>) =>
+    signedSend(srv.port, { method: 'GET', path: `/${bucket}`, query })
 
   beforeAll(async () => {
     srv = await startTestServer()
@@ -64,7 +75,9 @@ describe('listing', () => {
     let token: string | undefined
     let pages = 0
     do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: 'big', Prefix: 'k/000', MaxKeys: 7, ContinuationToken: token }))
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: 'big', Prefix: 'k/000', MaxKeys: 7, ContinuationToken: token }),
+      )
       seen.push(...(out.Contents ?? []).map((c) => c.Key!))
       token = out.NextContinuationToken
       pages++
@@ -74,7 +87,20 @@ describe('listing', () => {
   })
 
   it('LST-01 keys Apple/, apple/, éclair/ and other unicode keys are listed in UTF-8 byte order', async () => {
-    const keys = ['éclair/', 'apple/', 'Apple/', 'Zebra', 'ß', '日本語/ファイル.txt', '😀 emoji', 'a b', 'a+b', 'a%2Bb', '~tilde', 'z\u00a0nbsp']
+    const keys = [
+      'éclair/',
+      'apple/',
+      'Apple/',
+      'Zebra',
+      'ß',
+      '日本語/ファイル.txt',
+      '😀 emoji',
+      'a b',
+      'a+b',
+      'a%2Bb',
+      '~tilde',
+      'z\u00a0nbsp',
+    ]
     for (const k of keys) await put('uni', k)
     const out = await s3.send(new ListObjectsV2Command({ Bucket: 'uni' }))
     const listed = (out.Contents ?? []).map((c) => c.Key!)
@@ -93,7 +119,15 @@ describe('listing', () => {
     expect(page.Contents?.map((c) => c.Key)).toEqual(['a/1', 'a/2'])
     expect(page.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/b/'])
     expect(page.IsTruncated).toBe(true)
-    const rest = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', Prefix: 'a/', Delimiter: '/', MaxKeys: 3, ContinuationToken: page.NextContinuationToken }))
+    const rest = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: 'tree',
+        Prefix: 'a/',
+        Delimiter: '/',
+        MaxKeys: 3,
+        ContinuationToken: page.NextContinuationToken,
+      }),
+    )
     expect(rest.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/c/'])
     expect(rest.Contents?.map((c) => c.Key)).toEqual(['a/d'])
     expect(rest.IsTruncated).toBe(false)
@@ -126,7 +160,10 @@ describe('listing', () => {
   it('LST-05 a continuation token not issued by the store answers 400 InvalidArgument', async () => {
     for (const token of ['garbage', 'azEvMDAwMDE=', '']) {
       await expectSdkError(s3.send(new ListObjectsV2Command({ Bucket: 'tree', ContinuationToken: token || '%%%' })), {
-        status: 400, code: 'InvalidArgument', message: 'The continuation token provided is incorrect', fields: { ArgumentName: 'continuation-token' },
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'The continuation token provided is incorrect',
+        fields: { ArgumentName: 'continuation-token' },
       })
     }
   })
@@ -141,22 +178,37 @@ describe('listing', () => {
 
   it('with both a continuation token and start-after the token wins and StartAfter is echoed', async () => {
     const first = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', MaxKeys: 2 }))
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', MaxKeys: 2, ContinuationToken: first.NextContinuationToken, StartAfter: 'b/1' }))
+    const out = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: 'tree',
+        MaxKeys: 2,
+        ContinuationToken: first.NextContinuationToken,
+        StartAfter: 'b/1',
+      }),
+    )
     expect(out.Contents?.map((c) => c.Key)).toEqual(['a/2', 'a/b/1'])
     expect(out.StartAfter).toBe('b/1')
     expect(out.ContinuationToken).toBe(first.NextContinuationToken)
   })
 
-  it.each(['abc', '1.5', '99999999999999999999'])('LST-07 max-keys=%s answers 400 InvalidArgument (max-keys not an integer)', async (v) => {
-    expectRawError(await listRaw('tree', { 'list-type': '2', 'max-keys': v }), {
-      status: 400, code: 'InvalidArgument', message: 'Provided max-keys not an integer or within integer range',
-      fields: { ArgumentName: 'max-keys', ArgumentValue: v },
-    })
-  })
+  it.each(['abc', '1.5', '99999999999999999999'])(
+    'LST-07 max-keys=%s answers 400 InvalidArgument (max-keys not an integer)',
+    async (v) => {
+      expectRawError(await listRaw('tree', { 'list-type': '2', 'max-keys': v }), {
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'Provided max-keys not an integer or within integer range',
+        fields: { ArgumentName: 'max-keys', ArgumentValue: v },
+      })
+    },
+  )
 
   it('a negative max-keys answers 400 InvalidArgument with ArgumentName maxKeys (contract-defined, not AWS-verified)', async () => {
     expectRawError(await listRaw('tree', { 'list-type': '2', 'max-keys': '-1' }), {
-      status: 400, code: 'InvalidArgument', message: 'Argument maxKeys must be an integer between 0 and 2147483647', fields: { ArgumentName: 'maxKeys' },
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'Argument maxKeys must be an integer between 0 and 2147483647',
+      fields: { ArgumentName: 'maxKeys' },
     })
   })
 
@@ -183,7 +235,16 @@ describe('listing', () => {
     expect(asArray(doc.Contents).map((c: { Key: string }) => c.Key)).toEqual(['asdf%2Bb'])
     expect(asArray(doc.CommonPrefixes).map((p: { Prefix: string }) => p.Prefix)).toEqual(['foo%2B1/', 'quux%20ab/'])
     expect(doc.Delimiter).toBe('/')
-    const withPrefix = parseXml((await listRaw('enc', { 'list-type': '2', prefix: 'quux ab/', 'start-after': 'quux ab/', 'encoding-type': 'url' })).text).ListBucketResult
+    const withPrefix = parseXml(
+      (
+        await listRaw('enc', {
+          'list-type': '2',
+          prefix: 'quux ab/',
+          'start-after': 'quux ab/',
+          'encoding-type': 'url',
+        })
+      ).text,
+    ).ListBucketResult
     expect(withPrefix.Prefix).toBe('quux%20ab/')
     expect(withPrefix.StartAfter).toBe('quux%20ab/')
     expect(asArray(withPrefix.Contents).map((c: { Key: string }) => c.Key)).toEqual(['quux%20ab/thud'])
@@ -191,10 +252,16 @@ describe('listing', () => {
 
   it.each(['xml', ''])('LST-10 encoding-type=%j answers 400 InvalidArgument Invalid Encoding Method', async (v) => {
     expectRawError(await listRaw('enc', { 'list-type': '2', 'encoding-type': v }), {
-      status: 400, code: 'InvalidArgument', message: 'Invalid Encoding Method specified in Request',
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'Invalid Encoding Method specified in Request',
       fields: { ArgumentName: 'encoding-type', ArgumentValue: v },
     })
-    expectRawError(await listRaw('enc', { 'encoding-type': v }), { status: 400, code: 'InvalidArgument', fields: { ArgumentName: 'encoding-type' } })
+    expectRawError(await listRaw('enc', { 'encoding-type': v }), {
+      status: 400,
+      code: 'InvalidArgument',
+      fields: { ArgumentName: 'encoding-type' },
+    })
   })
 
   it('LST-11 ListObjectsV2 has no Owner without fetch-owner and Owner{ID} with fetch-owner=true', async () => {
@@ -211,7 +278,9 @@ describe('listing', () => {
     expect(page1.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/'])
     expect(page1.IsTruncated).toBe(true)
     expect(page1.NextMarker).toBe('a/')
-    const page2 = await s3.send(new ListObjectsCommand({ Bucket: 'tree', Delimiter: '/', MaxKeys: 2, Marker: page1.NextMarker }))
+    const page2 = await s3.send(
+      new ListObjectsCommand({ Bucket: 'tree', Delimiter: '/', MaxKeys: 2, Marker: page1.NextMarker }),
+    )
     expect(page2.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['b/'])
     expect(page2.Contents?.map((c) => c.Key)).toEqual(['top'])
     expect(page2.IsTruncated).toBe(false)
@@ -221,7 +290,9 @@ describe('listing', () => {
     expect(flat.IsTruncated).toBe(true)
     expect(flat.NextMarker).toBeUndefined()
     expect(flat.Contents?.map((c) => c.Key)).toEqual(['a-sibling', 'a/1', 'a/2'])
-    const after = await s3.send(new ListObjectsCommand({ Bucket: 'tree', MaxKeys: 3, Marker: flat.Contents!.at(-1)!.Key }))
+    const after = await s3.send(
+      new ListObjectsCommand({ Bucket: 'tree', MaxKeys: 3, Marker: flat.Contents!.at(-1)!.Key }),
+    )
     expect(after.Contents?.map((c) => c.Key)).toEqual(['a/b/1', 'a/b/2', 'a/c/1'])
   })
 
@@ -232,7 +303,8 @@ describe('listing', () => {
     expect(doc['@_xmlns']).toBe(NS)
     expect(doc.Marker).toBe('')
     expect(doc.KeyCount).toBeUndefined()
-    for (const c of asArray(doc.Contents) as Array<{ Owner: { ID: string } }>) expect(c.Owner.ID).toMatch(/^[0-9a-f]{64}$/)
+    for (const c of asArray(doc.Contents) as Array<{ Owner: { ID: string } }>)
+      expect(c.Owner.ID).toMatch(/^[0-9a-f]{64}$/)
   })
 
   it('ListObjects v1 pages through 2500 keys with Marker', async () => {
@@ -251,7 +323,15 @@ describe('listing', () => {
     const res = await listRaw('tree', { 'list-type': '2', prefix: 'top' })
     expect(res.text).not.toMatch(/ServerSideEncryption|SSEKMS|x-amz-server-side/i)
     const entry = parseXml(res.text).ListBucketResult.Contents as Record<string, string>
-    expect(Object.keys(entry).sort()).toEqual(['ChecksumAlgorithm', 'ChecksumType', 'ETag', 'Key', 'LastModified', 'Size', 'StorageClass'])
+    expect(Object.keys(entry).sort()).toEqual([
+      'ChecksumAlgorithm',
+      'ChecksumType',
+      'ETag',
+      'Key',
+      'LastModified',
+      'Size',
+      'StorageClass',
+    ])
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'tree', Key: 'top' }))
     expect(entry.ETag).toBe(head.ETag)
     expect(Number(entry.Size)).toBe(head.ContentLength)

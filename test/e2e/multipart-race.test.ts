@@ -40,7 +40,8 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
   /** Signs and sends over the keep-alive agent (many requests: no new connection each). */
   const send = (req: RawRequest): Promise<RawResponse> => signedSend(srv.port, req, {}, agent)
 
-  const codeOf = (res: RawResponse) => (res.status >= 300 && res.text ? String(parseXml(res.text).Error?.Code) : undefined)
+  const codeOf = (res: RawResponse) =>
+    res.status >= 300 && res.text ? String(parseXml(res.text).Error?.Code) : undefined
 
   beforeAll(async () => {
     srv = await startTestServer()
@@ -65,11 +66,13 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
     const same = n % 2 === 0
     const bodyB = same ? bodyA : Buffer.from(`part B of trial ${n} `.repeat(1 + (n % 5)))
     const created = await send({ method: 'POST', path, query: { uploads: '' } })
-    if (created.status !== 200) return { trial: n, complete: 0, reupload: 0, problem: `CreateMultipartUpload answered ${created.status}` }
+    if (created.status !== 200)
+      return { trial: n, complete: 0, reupload: 0, problem: `CreateMultipartUpload answered ${created.status}` }
     const uploadId = String(parseXml(created.text).InitiateMultipartUploadResult.UploadId)
     const partQuery = { partNumber: '1', uploadId }
     const first = await send({ method: 'PUT', path, query: partQuery, body: bodyA })
-    if (first.status !== 200) return { trial: n, complete: 0, reupload: 0, problem: `UploadPart answered ${first.status}` }
+    if (first.status !== 200)
+      return { trial: n, complete: 0, reupload: 0, problem: `UploadPart answered ${first.status}` }
     const etagA = String(first.headers.etag)
     const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etagA}</ETag></Part></CompleteMultipartUpload>`
     // Positive: the Complete goes out `offset` ms after the re-upload (which has a blob to write
@@ -79,7 +82,14 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
       sleep(offset).then(() => send({ method: 'POST', path, query: { uploadId }, body: xml })),
       sleep(-offset).then(() => send({ method: 'PUT', path, query: partQuery, body: bodyB })),
     ])
-    const out: Outcome = { offset, trial: n, complete: complete.status, completeCode: codeOf(complete), reupload: reupload.status, reuploadCode: codeOf(reupload) }
+    const out: Outcome = {
+      offset,
+      trial: n,
+      complete: complete.status,
+      completeCode: codeOf(complete),
+      reupload: reupload.status,
+      reuploadCode: codeOf(reupload),
+    }
     if (!(reupload.status === 200 || (reupload.status === 404 && out.reuploadCode === 'NoSuchUpload'))) {
       return { ...out, problem: 'the re-upload answered neither 200 nor 404 NoSuchUpload' }
     }
@@ -95,7 +105,8 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
     // Complete listed A's ETag, so the object is A (B too, when the bytes are the same).
     if (!got.body.equals(bodyA)) return { ...out, problem: 'GET returned other bytes than the completed part' }
     const want = `"${md5(md5(got.body)).toString('hex')}-1"`
-    if (etag !== want || got.headers.etag !== want) return { ...out, problem: `ETag ${etag} / ${String(got.headers.etag)} is not that of the bytes (${want})` }
+    if (etag !== want || got.headers.etag !== want)
+      return { ...out, problem: `ETag ${etag} / ${String(got.headers.etag)} is not that of the bytes (${want})` }
     return out
   }
 
@@ -109,8 +120,13 @@ describe('CompleteMultipartUpload racing UploadPart of the same part', () => {
     )
     expect(outcomes).toHaveLength(TRIALS)
     const problems = outcomes.filter((o) => o.problem)
-    const tally = (pick: (o: Outcome) => string) => outcomes.reduce<Record<string, number>>((t, o) => ({ ...t, [pick(o)]: (t[pick(o)] ?? 0) + 1 }), {})
-    const summary = { complete: tally((o) => `${o.complete} ${o.completeCode ?? ''}`.trim()), reupload: tally((o) => `${o.reupload} ${o.reuploadCode ?? ''}`.trim()), problems: problems.length }
+    const tally = (pick: (o: Outcome) => string) =>
+      outcomes.reduce<Record<string, number>>((t, o) => ({ ...t, [pick(o)]: (t[pick(o)] ?? 0) + 1 }), {})
+    const summary = {
+      complete: tally((o) => `${o.complete} ${o.completeCode ?? ''}`.trim()),
+      reupload: tally((o) => `${o.reupload} ${o.reuploadCode ?? ''}`.trim()),
+      problems: problems.length,
+    }
     expect({ ...summary, firstProblems: problems.slice(0, 5) }).toEqual({ ...summary, problems: 0, firstProblems: [] })
   }, 600_000)
 })

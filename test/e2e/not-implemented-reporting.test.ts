@@ -13,7 +13,11 @@ import { errorOf, signedSend } from '../support/raw-s3.js'
 import { hasRefusedOperationName } from '../../server/s3/refused-operations.js'
 import { UNSUPPORTED_SUBRESOURCES } from '../../server/s3/route.js'
 
-interface LogLine { level: string; msg: string; [k: string]: unknown }
+interface LogLine {
+  level: string
+  msg: string
+  [k: string]: unknown
+}
 
 describe('NotImplemented answers, logs and metrics', () => {
   let dataDir: string
@@ -33,7 +37,11 @@ describe('NotImplemented answers, logs and metrics', () => {
   })
 
   const logLines = (): LogLine[] =>
-    child.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine)
+    child
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine)
 
   const cases: Array<[string, string, Record<string, string>, string, string | undefined]> = [
     ['GET', '/refusals', { website: '' }, 'GetBucketWebsite', 'website'],
@@ -44,29 +52,56 @@ describe('NotImplemented answers, logs and metrics', () => {
     ['POST', '/refusals/k', { restore: '' }, 'RestoreObject', 'restore'],
   ]
 
-  it.each(cases)('%s %s ?%o answers 501 naming it, logs a warn line and counts %s', async (method, wirePath, query, operation, subresource) => {
-    const res = await signedSend(port, { method, path: wirePath, query, body: method === 'PUT' || method === 'POST' ? '<x/>' : undefined })
-    expect(res.status, res.text).toBe(501)
-    const err = errorOf(res)
-    expect(err.Code).toBe('NotImplemented')
-    expect(err.Message).toContain(`?${subresource}`)
-    const requestId = String(res.headers['x-amz-request-id'])
-    // The log line is written before the answer; poll (bounded) only for the pipe to deliver it.
-    expect(await waitFor(() => logLines().some((l) => l.requestId === requestId), 10_000)).toBe(true)
-    const line = logLines().find((l) => l.requestId === requestId)!
-    expect(line).toMatchObject({ level: 'warn', op: operation, method, path: wirePath, subresource, code: 'NotImplemented' })
-    expect(JSON.stringify(line)).not.toMatch(/stack/i)
-    const metrics = await (await fetch(`${child.endpoint}/metrics`)).text()
-    expect(metrics).toMatch(new RegExp(`^strongroom_s3_requests_total\\{operation="${operation}",status="501"\\} [1-9]`, 'm'))
-  })
+  it.each(cases)(
+    '%s %s ?%o answers 501 naming it, logs a warn line and counts %s',
+    async (method, wirePath, query, operation, subresource) => {
+      const res = await signedSend(port, {
+        method,
+        path: wirePath,
+        query,
+        body: method === 'PUT' || method === 'POST' ? '<x/>' : undefined,
+      })
+      expect(res.status, res.text).toBe(501)
+      const err = errorOf(res)
+      expect(err.Code).toBe('NotImplemented')
+      expect(err.Message).toContain(`?${subresource}`)
+      const requestId = String(res.headers['x-amz-request-id'])
+      // The log line is written before the answer; poll (bounded) only for the pipe to deliver it.
+      expect(await waitFor(() => logLines().some((l) => l.requestId === requestId), 10_000)).toBe(true)
+      const line = logLines().find((l) => l.requestId === requestId)!
+      expect(line).toMatchObject({
+        level: 'warn',
+        op: operation,
+        method,
+        path: wirePath,
+        subresource,
+        code: 'NotImplemented',
+      })
+      expect(JSON.stringify(line)).not.toMatch(/stack/i)
+      const metrics = await (await fetch(`${child.endpoint}/metrics`)).text()
+      expect(metrics).toMatch(
+        new RegExp(`^strongroom_s3_requests_total\\{operation="${operation}",status="501"\\} [1-9]`, 'm'),
+      )
+    },
+  )
 
   it('a header of an unimplemented feature is logged at warn under its operation (PutObject)', async () => {
-    const res = await signedSend(port, { method: 'PUT', path: '/refusals/tagged', headers: { 'x-amz-tagging': 'a=b' }, body: 'x' })
+    const res = await signedSend(port, {
+      method: 'PUT',
+      path: '/refusals/tagged',
+      headers: { 'x-amz-tagging': 'a=b' },
+      body: 'x',
+    })
     expect(res.status).toBe(501)
     expect(errorOf(res).Message).toContain('x-amz-tagging')
     const requestId = String(res.headers['x-amz-request-id'])
     expect(await waitFor(() => logLines().some((l) => l.requestId === requestId), 10_000)).toBe(true)
-    expect(logLines().find((l) => l.requestId === requestId)).toMatchObject({ level: 'warn', op: 'PutObject', method: 'PUT', path: '/refusals/tagged' })
+    expect(logLines().find((l) => l.requestId === requestId)).toMatchObject({
+      level: 'warn',
+      op: 'PutObject',
+      method: 'PUT',
+      path: '/refusals/tagged',
+    })
   })
 
   it('nothing was logged at error and nothing counted as "Unknown"', async () => {

@@ -1,6 +1,14 @@
-/** @module E2E: PutObject, GetObject, HeadObject, DeleteObject and user metadata (docs/s3-sse-rules.md §3.7–§3.10, §3.15, §8.6, §8.10 META). */
+/**
+ * @module E2E: PutObject, GetObject, HeadObject, DeleteObject and user metadata (docs/s3-sse-rules.md §3.7–§3.10,
+ * §3.15, §8.6, §8.10 META).
+ */
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, CreateBucketCommand, type S3Client,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  CreateBucketCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -46,10 +54,25 @@ describe('objects', () => {
     })
 
     it('PUT-02 overwriting a key with different metadata drops the old metadata', async () => {
-      await s3.send(new PutObjectCommand({
-        Bucket: bucket, Key: 'put-02', Body: 'one', ContentType: 'text/plain', CacheControl: 'no-cache', Metadata: { a: '1', b: '2' },
-      }))
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-02', Body: 'two', ContentType: 'text/csv', Metadata: { c: '3' } }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'put-02',
+          Body: 'one',
+          ContentType: 'text/plain',
+          CacheControl: 'no-cache',
+          Metadata: { a: '1', b: '2' },
+        }),
+      )
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'put-02',
+          Body: 'two',
+          ContentType: 'text/csv',
+          Metadata: { c: '3' },
+        }),
+      )
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'put-02' }))
       expect(head.Metadata).toEqual({ c: '3' })
       expect(head.ContentType).toBe('text/csv')
@@ -67,56 +90,105 @@ describe('objects', () => {
 
     it('PUT-04 a key of 1025 bytes answers 400 KeyTooLongError with MaxSizeAllowed 1024 and Size', async () => {
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })), {
-        status: 400, code: 'KeyTooLongError', message: 'Your key is too long', fields: { MaxSizeAllowed: 1024, Size: 1025 },
+        status: 400,
+        code: 'KeyTooLongError',
+        message: 'Your key is too long',
+        fields: { MaxSizeAllowed: 1024, Size: 1025 },
       })
       const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'é'.repeat(512), Body: 'x' }))
       expect(ok.ETag).toBeTruthy()
       await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'é'.repeat(512) + 'x', Body: 'x' })), {
-        status: 400, code: 'KeyTooLongError', fields: { Size: 1025 },
+        status: 400,
+        code: 'KeyTooLongError',
+        fields: { Size: 1025 },
       })
     })
 
     it('PUT-06 If-None-Match: * on an existing key answers 412 PreconditionFailed and keeps the object', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-06', Body: 'first' }))
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-06', Body: 'second', IfNoneMatch: '*' })), {
-        status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold',
-      })
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-06', Body: 'second', IfNoneMatch: '*' })),
+        {
+          status: 412,
+          code: 'PreconditionFailed',
+          message: 'At least one of the pre-conditions you specified did not hold',
+        },
+      )
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'put-06' }))
       expect(await got.Body!.transformToString()).toBe('first')
-      const fresh = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-06-new', Body: 'x', IfNoneMatch: '*' }))
+      const fresh = await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'put-06-new', Body: 'x', IfNoneMatch: '*' }),
+      )
       expect(fresh.ETag).toBeTruthy()
     })
 
     it('PUT-07 If-Match with a wrong ETag answers 412, on a missing key 404 NoSuchKey; the right ETag writes', async () => {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07', Body: 'v1' }))
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07', Body: 'v2', IfMatch: '"00000000000000000000000000000000"' })), {
-        status: 412, code: 'PreconditionFailed',
-      })
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07-missing', Body: 'v2', IfMatch: put.ETag })), {
-        status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.',
-      })
+      await expectSdkError(
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: 'put-07',
+            Body: 'v2',
+            IfMatch: '"00000000000000000000000000000000"',
+          }),
+        ),
+        {
+          status: 412,
+          code: 'PreconditionFailed',
+        },
+      )
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07-missing', Body: 'v2', IfMatch: put.ETag })),
+        {
+          status: 404,
+          code: 'NoSuchKey',
+          message: 'The specified key does not exist.',
+        },
+      )
       // Regression: a quoted If-Match (as every SDK sends it) must match the stored ETag at commit too.
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07', Body: 'v2', IfMatch: put.ETag }))
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'put-07' }))
       expect(await got.Body!.transformToString()).toBe('v2')
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07', Body: 'v3', IfMatch: '*' }))
-      expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'put-07' }))).Body!.transformToString()).toBe('v3')
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07-none', Body: 'v', IfMatch: '*' })), { status: 404, code: 'NoSuchKey' })
+      expect(
+        await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'put-07' }))).Body!.transformToString(),
+      ).toBe('v3')
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'put-07-none', Body: 'v', IfMatch: '*' })),
+        { status: 404, code: 'NoSuchKey' },
+      )
     })
 
     it('GET-01 GetObject answers Content-Type, Content-Length, ETag, Last-Modified, Accept-Ranges, system and user metadata, SSE', async () => {
       const before = Math.floor(Date.now() / 1000) * 1000
-      await s3.send(new PutObjectCommand({
-        Bucket: bucket, Key: 'get-01', Body: 'hello world', ContentType: 'text/plain', CacheControl: 'max-age=60',
-        ContentDisposition: 'attachment; filename="a.txt"', ContentLanguage: 'en', ContentEncoding: 'identity',
-        Expires: new Date('2030-01-01T00:00:00Z'), Metadata: { color: 'blue' },
-      }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'get-01',
+          Body: 'hello world',
+          ContentType: 'text/plain',
+          CacheControl: 'max-age=60',
+          ContentDisposition: 'attachment; filename="a.txt"',
+          ContentLanguage: 'en',
+          ContentEncoding: 'identity',
+          Expires: new Date('2030-01-01T00:00:00Z'),
+          Metadata: { color: 'blue' },
+        }),
+      )
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'get-01' }))
       expect(await got.Body!.transformToString()).toBe('hello world')
       expect(got).toMatchObject({
-        ContentType: 'text/plain', ContentLength: 11, ETag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', AcceptRanges: 'bytes',
-        CacheControl: 'max-age=60', ContentDisposition: 'attachment; filename="a.txt"', ContentLanguage: 'en',
-        ContentEncoding: 'identity', Metadata: { color: 'blue' }, ServerSideEncryption: 'AES256',
+        ContentType: 'text/plain',
+        ContentLength: 11,
+        ETag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"',
+        AcceptRanges: 'bytes',
+        CacheControl: 'max-age=60',
+        ContentDisposition: 'attachment; filename="a.txt"',
+        ContentLanguage: 'en',
+        ContentEncoding: 'identity',
+        Metadata: { color: 'blue' },
+        ServerSideEncryption: 'AES256',
       })
       expect(got.LastModified!.getTime()).toBeGreaterThanOrEqual(before)
       expect(got.LastModified!.getTime() % 1000).toBe(0)
@@ -126,27 +198,59 @@ describe('objects', () => {
 
     it('GET-02 GetObject of a missing key answers 404 NoSuchKey with Key', async () => {
       await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'no/such key' })), {
-        status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', fields: { Key: 'no/such key' },
+        status: 404,
+        code: 'NoSuchKey',
+        message: 'The specified key does not exist.',
+        fields: { Key: 'no/such key' },
       })
     })
 
     it('GET-03 response-content-type and the other response-* overrides replace the response headers', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'get-03', Body: 'x', ContentType: 'application/json' }))
-      const got = await s3.send(new GetObjectCommand({
-        Bucket: bucket, Key: 'get-03', ResponseContentType: 'text/plain', ResponseCacheControl: 'no-store',
-        ResponseContentDisposition: 'inline', ResponseContentLanguage: 'de', ResponseContentEncoding: 'gzip',
-        ResponseExpires: new Date('2031-02-03T04:05:06Z'),
-      }))
-      expect(got).toMatchObject({ ContentType: 'text/plain', CacheControl: 'no-store', ContentDisposition: 'inline', ContentLanguage: 'de', ContentEncoding: 'gzip' })
+      const got = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: 'get-03',
+          ResponseContentType: 'text/plain',
+          ResponseCacheControl: 'no-store',
+          ResponseContentDisposition: 'inline',
+          ResponseContentLanguage: 'de',
+          ResponseContentEncoding: 'gzip',
+          ResponseExpires: new Date('2031-02-03T04:05:06Z'),
+        }),
+      )
+      expect(got).toMatchObject({
+        ContentType: 'text/plain',
+        CacheControl: 'no-store',
+        ContentDisposition: 'inline',
+        ContentLanguage: 'de',
+        ContentEncoding: 'gzip',
+      })
       await got.Body!.transformToString()
     })
 
     it('HEAD-01 HeadObject answers the same headers as GetObject and no body', async () => {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'head-01', Body: 'abcdef', ContentType: 'text/x-a', Metadata: { m: 'n' } }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'head-01',
+          Body: 'abcdef',
+          ContentType: 'text/x-a',
+          Metadata: { m: 'n' },
+        }),
+      )
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'head-01' }))
       await got.Body!.transformToString()
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'head-01' }))
-      for (const f of ['ContentType', 'ContentLength', 'ETag', 'LastModified', 'AcceptRanges', 'Metadata', 'ServerSideEncryption'] as const) {
+      for (const f of [
+        'ContentType',
+        'ContentLength',
+        'ETag',
+        'LastModified',
+        'AcceptRanges',
+        'Metadata',
+        'ServerSideEncryption',
+      ] as const) {
         expect(head[f], f).toEqual(got[f])
       }
       const raw = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/head-01` })
@@ -161,7 +265,10 @@ describe('objects', () => {
       const del = await signedSend(srv.port, { method: 'DELETE', path: `/${bucket}/del-01` })
       expect(del.status).toBe(204)
       expect(del.body.length).toBe(0)
-      await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'del-01' })), { status: 404, code: 'NoSuchKey' })
+      await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'del-01' })), {
+        status: 404,
+        code: 'NoSuchKey',
+      })
       const again = await signedSend(srv.port, { method: 'DELETE', path: `/${bucket}/del-01` })
       expect(again.status).toBe(204)
       const out = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'never-existed' }))
@@ -170,9 +277,15 @@ describe('objects', () => {
 
     it('DeleteObject with a mismatching If-Match answers 412 and keeps the object', async () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'del-if', Body: 'x' }))
-      await expectSdkError(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-if', IfMatch: '"0123456789abcdef0123456789abcdef"' })), {
-        status: 412, code: 'PreconditionFailed',
-      })
+      await expectSdkError(
+        s3.send(
+          new DeleteObjectCommand({ Bucket: bucket, Key: 'del-if', IfMatch: '"0123456789abcdef0123456789abcdef"' }),
+        ),
+        {
+          status: 412,
+          code: 'PreconditionFailed',
+        },
+      )
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'del-if' }))
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-if', IfMatch: head.ETag }))
       await expectSdkHeadError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'del-if' })), 404)
@@ -187,17 +300,26 @@ describe('objects', () => {
     })
 
     it('META-02 2049 bytes of metadata answer 400 MetadataTooLarge (contract-defined, not AWS-verified); 2048 bytes are accepted', async () => {
-      await expectSdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-02', Body: 'x', Metadata: { a: 'v'.repeat(2048) } })), {
-        status: 400, code: 'MetadataTooLarge', message: 'Your metadata headers exceed the maximum allowed metadata size.',
-        fields: { Size: 2049, MaxSizeAllowed: 2048 },
-      })
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-02', Body: 'x', Metadata: { a: 'v'.repeat(2048) } })),
+        {
+          status: 400,
+          code: 'MetadataTooLarge',
+          message: 'Your metadata headers exceed the maximum allowed metadata size.',
+          fields: { Size: 2049, MaxSizeAllowed: 2048 },
+        },
+      )
       await expectSdkHeadError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta-02' })), 404)
-      const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-02b', Body: 'x', Metadata: { a: 'v'.repeat(2047) } }))
+      const ok = await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'meta-02b', Body: 'x', Metadata: { a: 'v'.repeat(2047) } }),
+      )
       expect(ok.ETag).toBeTruthy()
     })
 
     it('META-03 an empty metadata value round-trips', async () => {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-03', Body: 'x', Metadata: { empty: '', full: 'y' } }))
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'meta-03', Body: 'x', Metadata: { empty: '', full: 'y' } }),
+      )
       const raw = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/meta-03` })
       expect(raw.headers['x-amz-meta-empty']).toBe('')
       expect(raw.headers['x-amz-meta-full']).toBe('y')
@@ -211,26 +333,40 @@ describe('objects', () => {
     })
 
     it('PUT-05 PutObject without Content-Length and without Transfer-Encoding answers 411 MissingContentLength', async () => {
-      const req = await signRequest(srv.port, { method: 'PUT', path: `/${bucket}/put-05`, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } })
+      const req = await signRequest(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/put-05`,
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      })
       const res = await sendBytes(srv.port, requestHead(req))
-      expectRawError(res, { status: 411, code: 'MissingContentLength', message: 'You must provide the Content-Length HTTP header.' })
+      expectRawError(res, {
+        status: 411,
+        code: 'MissingContentLength',
+        message: 'You must provide the Content-Length HTTP header.',
+      })
     })
 
     it('PUT-08 a body shorter than Content-Length answers 400 IncompleteBody and stores nothing', async () => {
       const req = await signRequest(srv.port, {
-        method: 'PUT', path: `/${bucket}/put-08`, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': '100' },
+        method: 'PUT',
+        path: `/${bucket}/put-08`,
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': '100' },
       })
       const res = await sendBytes(srv.port, requestHead(req), 'x'.repeat(10), { halfClose: true })
       const head = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/put-08` })
       expect(head.status).toBe(404)
       expectRawError(res, {
-        status: 400, code: 'IncompleteBody', message: 'You did not provide the number of bytes specified by the Content-Length HTTP header',
+        status: 400,
+        code: 'IncompleteBody',
+        message: 'You did not provide the number of bytes specified by the Content-Length HTTP header',
       })
     })
 
     it('a body sent with Transfer-Encoding: chunked and no Content-Length answers 411 MissingContentLength, as AWS', async () => {
       const req = await signRequest(srv.port, {
-        method: 'PUT', path: `/${bucket}/chunked`, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'transfer-encoding': 'chunked' },
+        method: 'PUT',
+        path: `/${bucket}/chunked`,
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'transfer-encoding': 'chunked' },
       })
       const res = await sendBytes(srv.port, requestHead(req), '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')
       expectRawError(res, { status: 411, code: 'MissingContentLength' })
@@ -239,8 +375,14 @@ describe('objects', () => {
 
     it('an aws-chunked body with x-amz-decoded-content-length needs no Content-Length', async () => {
       const req = await signRequest(srv.port, {
-        method: 'PUT', path: `/${bucket}/aws-chunked-te`,
-        headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5', 'transfer-encoding': 'chunked' },
+        method: 'PUT',
+        path: `/${bucket}/aws-chunked-te`,
+        headers: {
+          'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+          'content-encoding': 'aws-chunked',
+          'x-amz-decoded-content-length': '5',
+          'transfer-encoding': 'chunked',
+        },
       })
       // Unsigned aws-chunked with an empty trailer, inside HTTP chunked framing.
       const framed = '5\r\nhello\r\n0\r\n\r\n'
@@ -255,7 +397,12 @@ describe('objects', () => {
       const value = 'Grüße, 日本 ✓'
       // Header bytes are UTF-8 on the wire; node:http writes a string header as latin1, one byte per char.
       const wire = Buffer.from(value, 'utf8').toString('latin1')
-      const put = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/meta-04`, headers: { 'x-amz-meta-greeting': wire }, body: 'x' })
+      const put = await signedSend(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/meta-04`,
+        headers: { 'x-amz-meta-greeting': wire },
+        body: 'x',
+      })
       expect(put.status).toBe(200)
       const head = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/meta-04` })
       expect(head.headers['x-amz-meta-greeting']).toBe(`=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`)
@@ -263,7 +410,11 @@ describe('objects', () => {
 
     it('GetObject of an encoded key with a space and a plus finds the object stored under the decoded key', async () => {
       const key = 'dir/a b+c.txt'
-      const put = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${encodeKeyPath(key)}`, body: 'spaced' })
+      const put = await signedSend(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/${encodeKeyPath(key)}`,
+        body: 'spaced',
+      })
       expect(put.status).toBe(200)
       const got = await makeClient(srv.endpoint).send(new GetObjectCommand({ Bucket: bucket, Key: key }))
       expect(await got.Body!.transformToString()).toBe('spaced')

@@ -50,11 +50,29 @@ describe('health and metrics (embedded KMS)', () => {
       const body = Buffer.alloc(70_000, 7)
       await s3.send(new CreateBucketCommand({ Bucket: 'obs' }))
       await s3.send(new PutObjectCommand({ Bucket: 'obs', Key: 'a', Body: body }))
-      await s3.send(new PutObjectCommand({ Bucket: 'obs', Key: 'b', Body: body, ServerSideEncryption: 'aws:kms', BucketKeyEnabled: true }))
-      await s3.send(new PutObjectCommand({ Bucket: 'obs', Key: 'c', Body: body, ServerSideEncryption: 'aws:kms', BucketKeyEnabled: true }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'obs',
+          Key: 'b',
+          Body: body,
+          ServerSideEncryption: 'aws:kms',
+          BucketKeyEnabled: true,
+        }),
+      )
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'obs',
+          Key: 'c',
+          Body: body,
+          ServerSideEncryption: 'aws:kms',
+          BucketKeyEnabled: true,
+        }),
+      )
       const got = await s3.send(new GetObjectCommand({ Bucket: 'obs', Key: 'b' }))
       expect((await got.Body!.transformToByteArray()).length).toBe(body.length)
-      await expect(s3.send(new GetObjectCommand({ Bucket: 'obs', Key: 'missing' }))).rejects.toMatchObject({ name: 'NoSuchKey' })
+      await expect(s3.send(new GetObjectCommand({ Bucket: 'obs', Key: 'missing' }))).rejects.toMatchObject({
+        name: 'NoSuchKey',
+      })
     } finally {
       s3.destroy()
     }
@@ -64,7 +82,9 @@ describe('health and metrics (embedded KMS)', () => {
     expect(sample(text, 'strongroom_s3_requests_total{operation="GetObject",status="200"}')).toBe(1)
     expect(sample(text, 'strongroom_s3_requests_total{operation="GetObject",status="404"}')).toBe(1)
     expect(sample(text, 'strongroom_s3_request_duration_seconds_count{operation="PutObject",status="200"}')).toBe(3)
-    expect(sample(text, 'strongroom_s3_request_duration_seconds_bucket{le="+Inf",operation="PutObject",status="200"}')).toBe(3)
+    expect(
+      sample(text, 'strongroom_s3_request_duration_seconds_bucket{le="+Inf",operation="PutObject",status="200"}'),
+    ).toBe(3)
     expect(sample(text, 'strongroom_s3_received_bytes_total')).toBeGreaterThanOrEqual(3 * 70_000)
     expect(sample(text, 'strongroom_s3_sent_bytes_total')).toBeGreaterThanOrEqual(70_000)
     // Two bucket-key PUTs: the first fetches a data key, the second reuses it.
@@ -82,7 +102,9 @@ describe('health and metrics (embedded KMS)', () => {
   it('a signed GET /metrics is an S3 request (bucket "metrics"), not the metrics page', async () => {
     const s3 = makeClient(server.endpoint, { maxAttempts: 1 })
     try {
-      await expect(s3.send(new GetObjectCommand({ Bucket: 'metrics', Key: 'x' }))).rejects.toMatchObject({ name: 'NoSuchBucket' })
+      await expect(s3.send(new GetObjectCommand({ Bucket: 'metrics', Key: 'x' }))).rejects.toMatchObject({
+        name: 'NoSuchBucket',
+      })
     } finally {
       s3.destroy()
     }
@@ -99,7 +121,9 @@ describe('health and metrics (embedded KMS)', () => {
       const bytes = await readFile(added[0])
       bytes[bytes.length - 20] ^= 0x01
       await writeFile(added[0], bytes)
-      await expect(s3.send(new GetObjectCommand({ Bucket: 'tamper', Key: 't' })).then((r) => r.Body!.transformToByteArray())).rejects.toBeDefined()
+      await expect(
+        s3.send(new GetObjectCommand({ Bucket: 'tamper', Key: 't' })).then((r) => r.Body!.transformToByteArray()),
+      ).rejects.toBeDefined()
     } finally {
       s3.destroy()
     }
@@ -117,7 +141,10 @@ describe('health with an external KMS', () => {
       const started = Date.now()
       const ready = await fetch(`${server.endpoint}/health/ready`)
       expect(ready.status).toBe(503)
-      expect(await ready.json()).toEqual({ status: 'unavailable', checks: { metadata: 'ok', blobs: 'ok', kms: 'failed' } })
+      expect(await ready.json()).toEqual({
+        status: 'unavailable',
+        checks: { metadata: 'ok', blobs: 'ok', kms: 'failed' },
+      })
       expect(Date.now() - started).toBeLessThan(4000)
       expect((await fetch(`${server.endpoint}/health/live`)).status).toBe(200)
     } finally {

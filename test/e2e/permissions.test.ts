@@ -6,7 +6,13 @@
  * in progress, the embedded KMS, the audit log, the self-signed TLS pair), and the whole tree is
  * checked while it serves and again after it stopped.
  */
-import { CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -42,7 +48,14 @@ async function looseModes(root: string): Promise<string[]> {
 
 /** Starts the server child under `umask`, with TLS, the audit log and SSE-C allowed. */
 function startUnder(umask: string, dataDir: string): Promise<ChildServer> {
-  const args = serverArgs(dataDir, ['--tls-self-signed', '--https-port', '0', '--audit-log', path.join(dataDir, 'audit.jsonl'), '--allow-sse-c-on-new-buckets'])
+  const args = serverArgs(dataDir, [
+    '--tls-self-signed',
+    '--https-port',
+    '0',
+    '--audit-log',
+    path.join(dataDir, 'audit.jsonl'),
+    '--allow-sse-c-on-new-buckets',
+  ])
   return spawnServer('sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, ...args])
 }
 
@@ -55,10 +68,20 @@ async function stop(server: ChildServer): Promise<void> {
 async function write(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }))
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 's3', Body: randomBytes(200_000) }))
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kms', Body: randomBytes(1000), ServerSideEncryption: 'aws:kms' }))
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'kms', Body: randomBytes(1000), ServerSideEncryption: 'aws:kms' }),
+  )
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ssec', Body: randomBytes(1000), ...sdkSsec(K1) }))
   const mp = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp' }))
-  await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: mp.UploadId, PartNumber: 1, Body: randomBytes(5 * 1024 * 1024) }))
+  await s3.send(
+    new UploadPartCommand({
+      Bucket: bucket,
+      Key: 'mp',
+      UploadId: mp.UploadId,
+      PartNumber: 1,
+      Body: randomBytes(5 * 1024 * 1024),
+    }),
+  )
 }
 
 describe('owner-only data directory', () => {

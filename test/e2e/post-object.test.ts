@@ -3,7 +3,15 @@
  * default client, SigV4 with s3v4) posted with python requests, forms signed here and posted with
  * Node's fetch + FormData, the policy refusals, success_action_*, SSE fields and --sigv4-only.
  */
-import { CreateBucketCommand, DeletePublicAccessBlockCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  DeletePublicAccessBlockCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutBucketPolicyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeClient, startTestServer, type TestServer } from '../support/server.js'
@@ -38,24 +46,46 @@ const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).u
 
 /** Fields of a SigV4-signed form (the AWS recipe, computed independently of the server). */
 function signedV4(policy: Record<string, unknown>, now = new Date()): Record<string, string> {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
   const day = amzDate.slice(0, 8)
   const credential = `test/${day}/us-east-1/s3/aws4_request`
-  const extra = [{ 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }]
+  const extra = [
+    { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+    { 'x-amz-credential': credential },
+    { 'x-amz-date': amzDate },
+  ]
   const doc = { ...policy, conditions: [...(policy.conditions as unknown[]), ...extra] }
   const encoded = b64(doc)
   const key = hmac(hmac(hmac(hmac('AWS4' + SECRET, day), 'us-east-1'), 's3'), 'aws4_request')
-  return { policy: encoded, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate, 'x-amz-signature': createHmac('sha256', key).update(encoded).digest('hex') }
+  return {
+    policy: encoded,
+    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+    'x-amz-credential': credential,
+    'x-amz-date': amzDate,
+    'x-amz-signature': createHmac('sha256', key).update(encoded).digest('hex'),
+  }
 }
 
 function signedV2(policy: Record<string, unknown>): Record<string, string> {
   const encoded = b64(policy)
-  return { policy: encoded, AWSAccessKeyId: 'test', signature: createHmac('sha1', SECRET).update(encoded).digest('base64') }
+  return {
+    policy: encoded,
+    AWSAccessKeyId: 'test',
+    signature: createHmac('sha1', SECRET).update(encoded).digest('base64'),
+  }
 }
 
 const inOneHour = () => new Date(Date.now() + 3600_000).toISOString()
 
-async function postForm(url: string, fields: Record<string, string>, file: Uint8Array | string, filename = 'f.bin'): Promise<{ status: number; text: string; headers: Headers }> {
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  file: Uint8Array | string,
+  filename = 'f.bin',
+): Promise<{ status: number; text: string; headers: Headers }> {
   const form = new FormData()
   for (const [k, v] of Object.entries(fields)) form.append(k, v)
   form.append('file', new Blob([file]), filename)
@@ -81,12 +111,17 @@ describe('POST Object', () => {
   it('boto3 generate_presigned_post (SigV2 default client and s3v4) posted with requests: 201 PostResponse, ${filename}, content-length-range', async () => {
     let stdout: string
     try {
-      stdout = (await runTool('python3', ['-c', BOTO3], toolEnv({ ENDPOINT: srv.endpoint, PYTHONIOENCODING: 'utf-8' }))).stdout
+      stdout = (await runTool('python3', ['-c', BOTO3], toolEnv({ ENDPOINT: srv.endpoint, PYTHONIOENCODING: 'utf-8' })))
+        .stdout
     } catch (e) {
-      if ((e as Error).message.includes('MISSING-BOTO3')) throw new Error(`required Python packages boto3 and requests are missing: ${(e as Error).message}`)
+      if ((e as Error).message.includes('MISSING-BOTO3'))
+        throw new Error(`required Python packages boto3 and requests are missing: ${(e as Error).message}`)
       throw e
     }
-    const out = JSON.parse(stdout) as Record<string, { status: number; body: string; fields: string[] } | [number, boolean]>
+    const out = JSON.parse(stdout) as Record<
+      string,
+      { status: number; body: string; fields: string[] } | [number, boolean]
+    >
     for (const name of ['v2', 'v4'] as const) {
       const r = out[name] as { status: number; body: string; fields: string[] }
       expect(r.status, r.body).toBe(201)
@@ -106,8 +141,18 @@ describe('POST Object', () => {
   it('fetch + FormData, SigV4 and SigV2: default 204 with Location, metadata, checksum; success_action_redirect answers 303', async () => {
     const data = randomBytes(300_000)
     const crc = createHash('sha256').update(data).digest('base64')
-    const conditions = [{ bucket: 'post-form' }, ['starts-with', '$key', 'f/'], ['starts-with', '$x-amz-meta-color', ''], ['eq', '$x-amz-checksum-sha256', crc]]
-    const fields = { key: 'f/v4.bin', 'x-amz-meta-color': 'blue', 'x-amz-checksum-sha256': crc, ...signedV4({ expiration: inOneHour(), conditions }) }
+    const conditions = [
+      { bucket: 'post-form' },
+      ['starts-with', '$key', 'f/'],
+      ['starts-with', '$x-amz-meta-color', ''],
+      ['eq', '$x-amz-checksum-sha256', crc],
+    ]
+    const fields = {
+      key: 'f/v4.bin',
+      'x-amz-meta-color': 'blue',
+      'x-amz-checksum-sha256': crc,
+      ...signedV4({ expiration: inOneHour(), conditions }),
+    }
     const r = await postForm(url, fields, data)
     expect(r.status, r.text).toBe(204)
     expect(r.headers.get('location')).toBe(`${srv.endpoint}/post-form/f/v4.bin`)
@@ -116,18 +161,59 @@ describe('POST Object', () => {
     expect(head.ChecksumSHA256).toBe(crc)
     expect(head.ContentLength).toBe(data.length)
 
-    const v2 = await postForm(url, { key: 'f/v2.txt', success_action_redirect: 'http://127.0.0.1/done?x=1', ...signedV2({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, ['starts-with', '$key', 'f/'], ['eq', '$success_action_redirect', 'http://127.0.0.1/done?x=1']] }) }, 'v2 body')
+    const v2 = await postForm(
+      url,
+      {
+        key: 'f/v2.txt',
+        success_action_redirect: 'http://127.0.0.1/done?x=1',
+        ...signedV2({
+          expiration: inOneHour(),
+          conditions: [
+            { bucket: 'post-form' },
+            ['starts-with', '$key', 'f/'],
+            ['eq', '$success_action_redirect', 'http://127.0.0.1/done?x=1'],
+          ],
+        }),
+      },
+      'v2 body',
+    )
     expect(v2.status, v2.text).toBe(303)
     const loc = new URL(v2.headers.get('location') ?? '')
-    expect([loc.searchParams.get('x'), loc.searchParams.get('bucket'), loc.searchParams.get('key')]).toEqual(['1', 'post-form', 'f/v2.txt'])
+    expect([loc.searchParams.get('x'), loc.searchParams.get('bucket'), loc.searchParams.get('key')]).toEqual([
+      '1',
+      'post-form',
+      'f/v2.txt',
+    ])
     expect(loc.searchParams.get('etag')).toMatch(/^"[0-9a-f]{32}"$/)
   })
 
   it('SSE-C and SSE-KMS form fields encrypt as PutObject does; SSE-KMS over a SigV2 form is refused', async () => {
-    const kms = await postForm(url, { key: 'f/kms', 'x-amz-server-side-encryption': 'aws:kms', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/kms' }, { 'x-amz-server-side-encryption': 'aws:kms' }] }) }, 'kms data')
+    const kms = await postForm(
+      url,
+      {
+        key: 'f/kms',
+        'x-amz-server-side-encryption': 'aws:kms',
+        ...signedV4({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/kms' }, { 'x-amz-server-side-encryption': 'aws:kms' }],
+        }),
+      },
+      'kms data',
+    )
     expect(kms.status, kms.text).toBe(204)
     expect(kms.headers.get('x-amz-server-side-encryption')).toBe('aws:kms')
-    const kmsV2 = await postForm(url, { key: 'f/kms2', 'x-amz-server-side-encryption': 'aws:kms', ...signedV2({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/kms2' }, { 'x-amz-server-side-encryption': 'aws:kms' }] }) }, 'x')
+    const kmsV2 = await postForm(
+      url,
+      {
+        key: 'f/kms2',
+        'x-amz-server-side-encryption': 'aws:kms',
+        ...signedV2({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/kms2' }, { 'x-amz-server-side-encryption': 'aws:kms' }],
+        }),
+      },
+      'x',
+    )
     expect(kmsV2.status).toBe(400)
     expect(kmsV2.text).toContain('require AWS Signature Version 4')
     // New buckets block SSE-C (AWS since April 2026): the form gets PutObject's answer.
@@ -138,44 +224,189 @@ describe('POST Object', () => {
       'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(key).digest('base64'),
     }
     const conds = [{ bucket: 'post-form' }, { key: 'f/ssec' }, ...Object.entries(ssec).map(([k, v]) => ({ [k]: v }))]
-    const blocked = await postForm(url, { key: 'f/ssec', ...ssec, ...signedV4({ expiration: inOneHour(), conditions: conds }) }, 'secret')
+    const blocked = await postForm(
+      url,
+      { key: 'f/ssec', ...ssec, ...signedV4({ expiration: inOneHour(), conditions: conds }) },
+      'secret',
+    )
     expect(blocked.status).toBe(403)
     expect(blocked.text).toContain('<Code>AccessDenied</Code>')
     expect(blocked.text).not.toContain(key.toString('base64'))
   })
 
-  const refusals: Array<{ name: string; build: () => Record<string, string>; file?: string; status: number; code: string; message?: string }> = [
-    { name: 'expired policy', build: () => ({ key: 'f/x', ...signedV4({ expiration: '2020-01-01T00:00:00Z', conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }) }), status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' },
-    { name: 'a field without a condition', build: () => ({ key: 'f/x', 'x-amz-meta-a': '1', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }) }), status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Extra input fields: x-amz-meta-a' },
-    { name: 'an eq condition that fails', build: () => ({ key: 'f/y', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, ['eq', '$key', 'f/x']] }) }), status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "f/x"]' },
-    { name: 'a starts-with condition that fails', build: () => ({ key: 'g/x', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, ['starts-with', '$key', 'f/']] }) }), status: 403, code: 'AccessDenied' },
-    { name: 'the wrong bucket', build: () => ({ key: 'f/x', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'other' }, { key: 'f/x' }] }) }), status: 403, code: 'AccessDenied' },
-    { name: 'below content-length-range', build: () => ({ key: 'f/x', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, ['content-length-range', 10, 20]] }) }), file: 'short', status: 400, code: 'EntityTooSmall' },
-    { name: 'a bad signature', build: () => ({ key: 'f/x', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }), 'x-amz-signature': '0'.repeat(64) }), status: 403, code: 'SignatureDoesNotMatch' },
-    { name: 'no key field', build: () => signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }] }), status: 400, code: 'InvalidArgument', message: "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields." },
-    { name: 'a policy that is not JSON', build: () => ({ key: 'f/x', policy: Buffer.from('nope').toString('base64'), AWSAccessKeyId: 'test', signature: createHmac('sha1', SECRET).update(Buffer.from('nope').toString('base64')).digest('base64') }), status: 400, code: 'InvalidPolicyDocument' },
-    { name: 'a policy without expiration', build: () => ({ key: 'f/x', ...signedV2({ conditions: [] }) }), status: 400, code: 'InvalidPolicyDocument', message: 'Invalid Policy: Policy missing expiration.' },
-    { name: 'a tagging field that is not a Tagging document', build: () => ({ key: 'f/x', tagging: '<Tagging><Nope/></Tagging>', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { tagging: '<Tagging><Nope/></Tagging>' }] }) }), status: 400, code: 'MalformedXML' },
-    { name: 'a public-read acl on a BucketOwnerEnforced bucket', build: () => ({ key: 'f/x', acl: 'public-read', ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { acl: 'public-read' }] }) }), status: 400, code: 'AccessControlListNotSupported' },
+  const refusals: Array<{
+    name: string
+    build: () => Record<string, string>
+    file?: string
+    status: number
+    code: string
+    message?: string
+  }> = [
+    {
+      name: 'expired policy',
+      build: () => ({
+        key: 'f/x',
+        ...signedV4({ expiration: '2020-01-01T00:00:00Z', conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }),
+      }),
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Invalid according to Policy: Policy expired.',
+    },
+    {
+      name: 'a field without a condition',
+      build: () => ({
+        key: 'f/x',
+        'x-amz-meta-a': '1',
+        ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }),
+      }),
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Invalid according to Policy: Extra input fields: x-amz-meta-a',
+    },
+    {
+      name: 'an eq condition that fails',
+      build: () => ({
+        key: 'f/y',
+        ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, ['eq', '$key', 'f/x']] }),
+      }),
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "f/x"]',
+    },
+    {
+      name: 'a starts-with condition that fails',
+      build: () => ({
+        key: 'g/x',
+        ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, ['starts-with', '$key', 'f/']] }),
+      }),
+      status: 403,
+      code: 'AccessDenied',
+    },
+    {
+      name: 'the wrong bucket',
+      build: () => ({
+        key: 'f/x',
+        ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'other' }, { key: 'f/x' }] }),
+      }),
+      status: 403,
+      code: 'AccessDenied',
+    },
+    {
+      name: 'below content-length-range',
+      build: () => ({
+        key: 'f/x',
+        ...signedV4({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, ['content-length-range', 10, 20]],
+        }),
+      }),
+      file: 'short',
+      status: 400,
+      code: 'EntityTooSmall',
+    },
+    {
+      name: 'a bad signature',
+      build: () => ({
+        key: 'f/x',
+        ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/x' }] }),
+        'x-amz-signature': '0'.repeat(64),
+      }),
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+    },
+    {
+      name: 'no key field',
+      build: () => signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }] }),
+      status: 400,
+      code: 'InvalidArgument',
+      message:
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+    },
+    {
+      name: 'a policy that is not JSON',
+      build: () => ({
+        key: 'f/x',
+        policy: Buffer.from('nope').toString('base64'),
+        AWSAccessKeyId: 'test',
+        signature: createHmac('sha1', SECRET).update(Buffer.from('nope').toString('base64')).digest('base64'),
+      }),
+      status: 400,
+      code: 'InvalidPolicyDocument',
+    },
+    {
+      name: 'a policy without expiration',
+      build: () => ({ key: 'f/x', ...signedV2({ conditions: [] }) }),
+      status: 400,
+      code: 'InvalidPolicyDocument',
+      message: 'Invalid Policy: Policy missing expiration.',
+    },
+    {
+      name: 'a tagging field that is not a Tagging document',
+      build: () => ({
+        key: 'f/x',
+        tagging: '<Tagging><Nope/></Tagging>',
+        ...signedV4({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { tagging: '<Tagging><Nope/></Tagging>' }],
+        }),
+      }),
+      status: 400,
+      code: 'MalformedXML',
+    },
+    {
+      name: 'a public-read acl on a BucketOwnerEnforced bucket',
+      build: () => ({
+        key: 'f/x',
+        acl: 'public-read',
+        ...signedV4({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/x' }, { acl: 'public-read' }],
+        }),
+      }),
+      status: 400,
+      code: 'AccessControlListNotSupported',
+    },
     { name: 'an anonymous form on a private bucket', build: () => ({ key: 'f/x' }), status: 403, code: 'AccessDenied' },
   ]
   it.each(refusals)('$name answers $status $code', async ({ build, file, status, code, message }) => {
     const r = await postForm(url, build(), file ?? 'data')
     expect(r.status, r.text).toBe(status)
     expect(r.text).toContain(`<Code>${code}</Code>`)
-    if (message) expect(r.text).toContain(`<Message>${message.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')}</Message>`)
+    if (message)
+      expect(r.text).toContain(
+        `<Message>${message.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')}</Message>`,
+      )
   })
 
   it('the tagging field tags the object as x-amz-tagging does on PutObject', async () => {
-    const tagging = '<Tagging><TagSet><Tag><Key>team</Key><Value>a b</Value></Tag><Tag><Key>k&#43;1</Key><Value>v=1</Value></Tag></TagSet></Tagging>'
-    const r = await postForm(url, { key: 'f/tagged', tagging, ...signedV4({ expiration: inOneHour(), conditions: [{ bucket: 'post-form' }, { key: 'f/tagged' }, { tagging }] }) }, 'tagged')
+    const tagging =
+      '<Tagging><TagSet><Tag><Key>team</Key><Value>a b</Value></Tag><Tag><Key>k&#43;1</Key><Value>v=1</Value></Tag></TagSet></Tagging>'
+    const r = await postForm(
+      url,
+      {
+        key: 'f/tagged',
+        tagging,
+        ...signedV4({
+          expiration: inOneHour(),
+          conditions: [{ bucket: 'post-form' }, { key: 'f/tagged' }, { tagging }],
+        }),
+      },
+      'tagged',
+    )
     expect(r.status, r.text).toBe(204)
     const got = await s3.send(new GetObjectTaggingCommand({ Bucket: 'post-form', Key: 'f/tagged' }))
-    expect(got.TagSet).toEqual([{ Key: 'team', Value: 'a b' }, { Key: 'k+1', Value: 'v=1' }])
+    expect(got.TagSet).toEqual([
+      { Key: 'team', Value: 'a b' },
+      { Key: 'k+1', Value: 'v=1' },
+    ])
   })
 
   it('a body that is not multipart/form-data, and a form without a file, are refused', async () => {
-    const plain = await fetch(url, { method: 'POST', body: 'key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const plain = await fetch(url, {
+      method: 'POST',
+      body: 'key=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(plain.status).toBe(412)
     const form = new FormData()
     form.append('key', 'f/x')
@@ -187,10 +418,17 @@ describe('POST Object', () => {
   it('an anonymous form is accepted where the bucket policy allows anonymous s3:PutObject', async () => {
     // New buckets block public policies, as on AWS: lift that first.
     await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'post-public' }))
-    await s3.send(new PutBucketPolicyCommand({
-      Bucket: 'post-public',
-      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::post-public/drop/*' }] }),
-    }))
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'post-public',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::post-public/drop/*' },
+          ],
+        }),
+      }),
+    )
     const ok = await postForm(`${srv.endpoint}/post-public`, { key: 'drop/${filename}' }, 'anonymous', 'a.txt')
     expect(ok.status, ok.text).toBe(204)
     const denied = await postForm(`${srv.endpoint}/post-public`, { key: 'other/a.txt' }, 'anonymous')

@@ -1,7 +1,16 @@
-/** @module E2E: Range, partNumber and conditional headers on GetObject/HeadObject (docs/s3-sse-rules.md §3.8.1–§3.8.3, §8.7, ERR-03). */
+/**
+ * @module E2E: Range, partNumber and conditional headers on GetObject/HeadObject (docs/s3-sse-rules.md §3.8.1–§3.8.3,
+ * §8.7, ERR-03).
+ */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectCommand, UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import fc from 'fast-check'
 import { createHash, randomBytes } from 'node:crypto'
@@ -41,10 +50,14 @@ describe('ranges and conditionals', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'multi' }))
     const parts = []
     for (let i = 0; i < mpParts.length; i++) {
-      const up = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'multi', UploadId, PartNumber: i + 1, Body: mpParts[i] }))
+      const up = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: 'multi', UploadId, PartNumber: i + 1, Body: mpParts[i] }),
+      )
       parts.push({ PartNumber: i + 1, ETag: up.ETag })
     }
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'multi', UploadId, MultipartUpload: { Parts: parts } }))
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'multi', UploadId, MultipartUpload: { Parts: parts } }),
+    )
     mpEtag = done.ETag!
   })
   afterAll(async () => {
@@ -85,12 +98,16 @@ describe('ranges and conditionals', () => {
   it('RNG-05 a range past the end answers 416 InvalidRange with RangeRequested and ActualObjectSize', async () => {
     const res = await get('eight', { range: 'bytes=1024-4096' })
     expectRawError(res, {
-      status: 416, code: 'InvalidRange', message: 'The requested range is not satisfiable',
+      status: 416,
+      code: 'InvalidRange',
+      message: 'The requested range is not satisfiable',
       fields: { RangeRequested: 'bytes=1024-4096', ActualObjectSize: 8 },
     })
     expect(res.headers['content-range']).toBe('bytes */8')
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'eight', Range: 'bytes=8-' })), {
-      status: 416, code: 'InvalidRange', fields: { RangeRequested: 'bytes=8-', ActualObjectSize: 8 },
+      status: 416,
+      code: 'InvalidRange',
+      fields: { RangeRequested: 'bytes=8-', ActualObjectSize: 8 },
     })
   })
 
@@ -101,7 +118,11 @@ describe('ranges and conditionals', () => {
   })
 
   it('bytes=-0 answers 416 InvalidRange', async () => {
-    expectRawError(await get('hello', { range: 'bytes=-0' }), { status: 416, code: 'InvalidRange', fields: { RangeRequested: 'bytes=-0' } })
+    expectRawError(await get('hello', { range: 'bytes=-0' }), {
+      status: 416,
+      code: 'InvalidRange',
+      fields: { RangeRequested: 'bytes=-0' },
+    })
   })
 
   it.each(['bytes=0-1,3-4', 'bytes=5-2', 'items=0-3', 'bytes=abc', 'bytes=-', 'garbage'])(
@@ -149,14 +170,18 @@ describe('ranges and conditionals', () => {
 
   it('RNG-10 partNumber=10 of a multipart object answers 416 InvalidPartNumber with PartNumberRequested and ActualPartCount', async () => {
     expectRawError(await get('multi', {}, { partNumber: '10' }), {
-      status: 416, code: 'InvalidPartNumber', message: 'The requested partnumber is not satisfiable',
+      status: 416,
+      code: 'InvalidPartNumber',
+      message: 'The requested partnumber is not satisfiable',
       fields: { PartNumberRequested: 10, ActualPartCount: 3 },
     })
   })
 
   it('RNG-11 partNumber together with Range answers 400 InvalidRequest', async () => {
     expectRawError(await get('multi', { range: 'bytes=0-1' }, { partNumber: '1' }), {
-      status: 400, code: 'InvalidRequest', message: 'Cannot specify both Range header and partNumber query parameter',
+      status: 400,
+      code: 'InvalidRequest',
+      message: 'Cannot specify both Range header and partNumber query parameter',
     })
   })
 
@@ -177,24 +202,35 @@ describe('ranges and conditionals', () => {
   it('a suffix range that reaches back into the middle part of a multipart object answers exactly those bytes', async () => {
     const res = await get('multi', { range: `bytes=-${1234 + 4096}` })
     expect(res.status).toBe(206)
-    expect(createHash('sha256').update(res.body).digest('hex')).toBe(createHash('sha256').update(mpData.subarray(mpData.length - 1234 - 4096)).digest('hex'))
+    expect(createHash('sha256').update(res.body).digest('hex')).toBe(
+      createHash('sha256')
+        .update(mpData.subarray(mpData.length - 1234 - 4096))
+        .digest('hex'),
+    )
   })
 
   it('any range of the multipart object decrypts to the plaintext slice (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: mpData.length - 1 }), fc.integer({ min: 1, max: 70_000 }), async (start, len) => {
-        const end = Math.min(start + len - 1, mpData.length - 1)
-        const res = await get('multi', { range: `bytes=${start}-${end}` })
-        expect(res.status).toBe(206)
-        expect(res.body.equals(mpData.subarray(start, end + 1))).toBe(true)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: mpData.length - 1 }),
+        fc.integer({ min: 1, max: 70_000 }),
+        async (start, len) => {
+          const end = Math.min(start + len - 1, mpData.length - 1)
+          const res = await get('multi', { range: `bytes=${start}-${end}` })
+          expect(res.status).toBe(206)
+          expect(res.body.equals(mpData.subarray(start, end + 1))).toBe(true)
+        },
+      ),
       { numRuns: 40 },
     )
   })
 
   it('COND-01 a wrong If-Match answers 412 PreconditionFailed with Condition If-Match', async () => {
     expectRawError(await get('hello', { 'if-match': '"0123456789abcdef0123456789abcdef"' }), {
-      status: 412, code: 'PreconditionFailed', message: PRECONDITION, fields: { Condition: 'If-Match' },
+      status: 412,
+      code: 'PreconditionFailed',
+      message: PRECONDITION,
+      fields: { Condition: 'If-Match' },
     })
     await expectSdkHeadError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'hello', IfMatch: '"nope"' })), 412)
   })
@@ -225,21 +261,33 @@ describe('ranges and conditionals', () => {
   })
 
   it('COND-04 If-Unmodified-Since before Last-Modified answers 412 with Condition If-Unmodified-Since', async () => {
-    expectRawError(await get('hello', { 'if-unmodified-since': new Date(lastModified.getTime() - 60_000).toUTCString() }), {
-      status: 412, code: 'PreconditionFailed', message: PRECONDITION, fields: { Condition: 'If-Unmodified-Since' },
-    })
+    expectRawError(
+      await get('hello', { 'if-unmodified-since': new Date(lastModified.getTime() - 60_000).toUTCString() }),
+      {
+        status: 412,
+        code: 'PreconditionFailed',
+        message: PRECONDITION,
+        fields: { Condition: 'If-Unmodified-Since' },
+      },
+    )
     const ok = await get('hello', { 'if-unmodified-since': lastModified.toUTCString() })
     expect(ok.status).toBe(200)
   })
 
   it('COND-05 If-Match true with If-Unmodified-Since false answers 200', async () => {
-    const res = await get('hello', { 'if-match': etag, 'if-unmodified-since': new Date(lastModified.getTime() - 3_600_000).toUTCString() })
+    const res = await get('hello', {
+      'if-match': etag,
+      'if-unmodified-since': new Date(lastModified.getTime() - 3_600_000).toUTCString(),
+    })
     expect(res.status).toBe(200)
     expect(res.text).toBe('hello world')
   })
 
   it('COND-06 If-None-Match false with If-Modified-Since true answers 304', async () => {
-    const res = await get('hello', { 'if-none-match': etag, 'if-modified-since': new Date(lastModified.getTime() - 3_600_000).toUTCString() })
+    const res = await get('hello', {
+      'if-none-match': etag,
+      'if-modified-since': new Date(lastModified.getTime() - 3_600_000).toUTCString(),
+    })
     expect(res.status).toBe(304)
   })
 
@@ -261,7 +309,11 @@ describe('ranges and conditionals', () => {
   })
 
   it('COND-08 a conditional GET of a missing key answers 404 NoSuchKey (contract-defined, not AWS-verified)', async () => {
-    expectRawError(await get('missing', { 'if-match': '"x"' }), { status: 404, code: 'NoSuchKey', fields: { Key: 'missing' } })
+    expectRawError(await get('missing', { 'if-match': '"x"' }), {
+      status: 404,
+      code: 'NoSuchKey',
+      fields: { Key: 'missing' },
+    })
     expectRawError(await get('missing', { 'if-none-match': '*' }), { status: 404, code: 'NoSuchKey' })
   })
 })

@@ -12,7 +12,16 @@ import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { blobFiles } from '../support/data-dir.js'
-import { encodeKeyPath, errorOf, requestHead, send, sendObserved, signRequest, signedSend, type ObservedResponse } from '../support/raw-s3.js'
+import {
+  encodeKeyPath,
+  errorOf,
+  requestHead,
+  send,
+  sendObserved,
+  signRequest,
+  signedSend,
+  type ObservedResponse,
+} from '../support/raw-s3.js'
 import { publicRead } from '../support/policies.js'
 import { versionContent as content } from '../support/content.js'
 import { startTestServer, type TestServer } from '../support/server.js'
@@ -20,7 +29,6 @@ import { K1, K2, ssecHeaders } from '../support/sse-c.js'
 
 const BUCKET = 'reads'
 const MiB = 1024 * 1024
-
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
@@ -35,7 +43,12 @@ interface GetOptions {
 
 /** A signed GET (or HEAD) of `key` that also reports a response cut short. */
 async function get(port: number, key: string, opts: GetOptions = {}): Promise<Got> {
-  const req = await signRequest(port, { method: opts.method ?? 'GET', path: `/${BUCKET}/${encodeKeyPath(key)}`, query: opts.query, headers: opts.headers })
+  const req = await signRequest(port, {
+    method: opts.method ?? 'GET',
+    path: `/${BUCKET}/${encodeKeyPath(key)}`,
+    query: opts.query,
+    headers: opts.headers,
+  })
   return sendObserved(port, req, opts.agent ?? false)
 }
 
@@ -173,7 +186,9 @@ describe('a blob that a committed record references is missing', () => {
 
   it('GET answers 500 InternalError (never 404 NoSuchKey, never the blob id), counts an integrity failure and logs an error; HEAD still answers from the record', async () => {
     const [single] = await blobsWrittenBy(server.dataDir, () => put(server.port, 'lost/single', content(1, 200_000)))
-    const mpBlobs = await blobsWrittenBy(server.dataDir, () => putMultipart(server.port, 'lost/multi', [content(2, 5 * MiB), content(3, 100_000)]))
+    const mpBlobs = await blobsWrittenBy(server.dataDir, () =>
+      putMultipart(server.port, 'lost/multi', [content(2, 5 * MiB), content(3, 100_000)]),
+    )
     expect(mpBlobs.length).toBe(2)
     // Which file is part 2: the one of 100 000 bytes of plaintext (the smaller).
     const sizes = await Promise.all(mpBlobs.map(async (f) => (await stat(f)).size))
@@ -208,7 +223,10 @@ describe('a blob that a committed record references is missing', () => {
       vi.mocked(process.stderr.write).mockRestore()
     }
     expect(await integrityFailures(server.endpoint)).toBe(before + reads.length)
-    const errors = stderr.flatMap((s) => s.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { level: string; msg: string })
+    const errors = stderr
+      .flatMap((s) => s.split('\n'))
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
     expect(errors.filter((e) => e.level === 'error').length).toBeGreaterThanOrEqual(reads.length)
     // Part 1 alone still reads: only the blobs a read touches are checked.
     const p1 = await get(server.port, 'lost/multi', { query: { partNumber: '1' } })
@@ -275,16 +293,46 @@ describe('every way out of a GET or HEAD releases the blobs and files it took', 
 
     const etag = String((await get(port, 'plain', { method: 'HEAD' })).headers.etag)
     const cases: Array<[string, string, GetOptions, number, string?]> = [
-      ['CR/LF in response-content-type', 'plain', { query: { 'response-content-type': 'x\ny' } }, 400, 'InvalidArgument'],
-      ['CR in response-content-disposition', 'multi', { query: { 'response-content-disposition': 'attachment\r\nSet-Cookie: a=b' } }, 400, 'InvalidArgument'],
-      ['NUL in response-cache-control', 'plain', { query: { 'response-cache-control': 'a\u0000b' } }, 400, 'InvalidArgument'],
-      ['a character beyond ISO-8859-1 in response-content-disposition', 'plain', { query: { 'response-content-disposition': 'attachment; filename="\u2019.txt"' } }, 400, 'InvalidArgument'],
+      [
+        'CR/LF in response-content-type',
+        'plain',
+        { query: { 'response-content-type': 'x\ny' } },
+        400,
+        'InvalidArgument',
+      ],
+      [
+        'CR in response-content-disposition',
+        'multi',
+        { query: { 'response-content-disposition': 'attachment\r\nSet-Cookie: a=b' } },
+        400,
+        'InvalidArgument',
+      ],
+      [
+        'NUL in response-cache-control',
+        'plain',
+        { query: { 'response-cache-control': 'a\u0000b' } },
+        400,
+        'InvalidArgument',
+      ],
+      [
+        'a character beyond ISO-8859-1 in response-content-disposition',
+        'plain',
+        { query: { 'response-content-disposition': 'attachment; filename="\u2019.txt"' } },
+        400,
+        'InvalidArgument',
+      ],
       ['bad override on HEAD', 'plain', { method: 'HEAD', query: { 'response-content-language': 'x\ny' } }, 400],
       ['If-Match that fails', 'plain', { headers: { 'if-match': '"0123"' } }, 412, 'PreconditionFailed'],
       ['If-None-Match that matches', 'plain', { headers: { 'if-none-match': etag } }, 304],
       ['a range past the end', 'plain', { headers: { range: 'bytes=400000-' } }, 416, 'InvalidRange'],
       ['a part number past the last part', 'multi', { query: { partNumber: '3' } }, 416, 'InvalidPartNumber'],
-      ['Range and partNumber together', 'multi', { query: { partNumber: '1' }, headers: { range: 'bytes=0-1' } }, 400, 'InvalidRequest'],
+      [
+        'Range and partNumber together',
+        'multi',
+        { query: { partNumber: '1' }, headers: { range: 'bytes=0-1' } },
+        400,
+        'InvalidRequest',
+      ],
       ['the wrong SSE-C key', 'ssec', { headers: ssecHeaders(K2) }, 403, 'AccessDenied'],
       ['no SSE-C key for an SSE-C object', 'ssec', {}, 400, 'InvalidRequest'],
       ['the wrong SSE-C key on HEAD', 'ssec', { method: 'HEAD', headers: ssecHeaders(K2) }, 403],
@@ -326,14 +374,27 @@ describe('every way out of a GET or HEAD releases the blobs and files it took', 
     const bucket = 'reads-public'
     expect((await signedSend(server.port, { method: 'PUT', path: `/${bucket}` })).status).toBe(200)
     // New buckets block public policies (as AWS creates them); this one opts out.
-    expect((await signedSend(server.port, { method: 'DELETE', path: `/${bucket}`, query: { publicAccessBlock: '' } })).status).toBe(204)
+    expect(
+      (await signedSend(server.port, { method: 'DELETE', path: `/${bucket}`, query: { publicAccessBlock: '' } }))
+        .status,
+    ).toBe(204)
     const policy = JSON.stringify(publicRead(bucket))
-    expect((await signedSend(server.port, { method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: policy })).status).toBe(204)
+    expect(
+      (await signedSend(server.port, { method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: policy }))
+        .status,
+    ).toBe(204)
     expect((await signedSend(server.port, { method: 'PUT', path: `/${bucket}/pub`, body: 'hello' })).status).toBe(200)
     const plain = await send(server.port, { method: 'GET', path: `/${bucket}/pub` })
     expect([plain.status, plain.text]).toEqual([200, 'hello'])
-    const res = await send(server.port, { method: 'GET', path: `/${bucket}/pub`, query: { 'response-content-type': 'text/plain' } })
+    const res = await send(server.port, {
+      method: 'GET',
+      path: `/${bucket}/pub`,
+      query: { 'response-content-type': 'text/plain' },
+    })
     expect(res.status).toBe(400)
-    expect(errorOf(res)).toMatchObject({ Code: 'InvalidRequest', Message: 'Request specific response headers cannot be used for anonymous GET requests.' })
+    expect(errorOf(res)).toMatchObject({
+      Code: 'InvalidRequest',
+      Message: 'Request specific response headers cannot be used for anonymous GET requests.',
+    })
   })
 })

@@ -25,9 +25,17 @@ function startChild(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<Child
 
 /**
  * PUTs `body` to a presigned URL in `pieces` writes `gapMs` apart; `afterFirst` runs when the
- * second piece is written (the server has the request head and the first piece by then). Resolves with the status, or rejects when the connection is cut.
+ * second piece is written (the server has the request head and the first piece by then). Resolves with the status, or
+ * rejects when the connection is cut.
  */
-function slowPut(url: string, body: Buffer, pieces: number, gapMs: number, afterFirst: () => void, stallAfter?: number): Promise<number> {
+function slowPut(
+  url: string,
+  body: Buffer,
+  pieces: number,
+  gapMs: number,
+  afterFirst: () => void,
+  stallAfter?: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'PUT', headers: { 'Content-Length': String(body.length) } }, (res) => {
       res.resume()
@@ -110,7 +118,9 @@ describe('graceful shutdown', () => {
     const again = await startChild(dataDir)
     const s3b = makeClient(again.endpoint, { maxAttempts: 1 })
     try {
-      await expect(s3b.send(new HeadObjectCommand({ Bucket: 'grace', Key: 'stalled' }))).rejects.toMatchObject({ name: 'NotFound' })
+      await expect(s3b.send(new HeadObjectCommand({ Bucket: 'grace', Key: 'stalled' }))).rejects.toMatchObject({
+        name: 'NotFound',
+      })
       const got = await s3b.send(new GetObjectCommand({ Bucket: 'grace', Key: 'slow' }))
       expect((await got.Body!.transformToByteArray()).length).toBe(2 * 1024 * 1024 + 123)
       expect(await readdir(path.join(dataDir, 'tmp'))).toEqual([])

@@ -116,27 +116,44 @@ print(json.dumps(out))
 
 async function boto3(endpoint: string, work: string, extra: Record<string, string>): Promise<Record<string, unknown>> {
   try {
-    const { stdout } = await runTool('python3', ['-c', BOTO3], toolEnv({ ENDPOINT: endpoint, WORK: work, PYTHONIOENCODING: 'utf-8', ...extra }))
+    const { stdout } = await runTool(
+      'python3',
+      ['-c', BOTO3],
+      toolEnv({ ENDPOINT: endpoint, WORK: work, PYTHONIOENCODING: 'utf-8', ...extra }),
+    )
     return JSON.parse(stdout) as Record<string, unknown>
   } catch (e) {
     const msg = (e as Error).message
-    if (msg.includes('MISSING-BOTO3')) throw new Error(`required Python package boto3 is missing for python3 (pip install boto3): ${msg}`)
+    if (msg.includes('MISSING-BOTO3'))
+      throw new Error(`required Python package boto3 is missing for python3 (pip install boto3): ${msg}`)
     throw e
   }
 }
 
 /** One raw SigV2 header-signed request (an independent signer: the AWS developer guide's recipe). */
-function sendV2(port: number, opts: { method: string; host: string; path: string; resource: string; body?: string }): Promise<{ status: number; text: string }> {
+function sendV2(
+  port: number,
+  opts: { method: string; host: string; path: string; resource: string; body?: string },
+): Promise<{ status: number; text: string }> {
   const date = new Date().toUTCString()
   const sts = `${opts.method}\n\n\n${date}\n${opts.resource}`
   const signature = createHmac('sha1', 'test').update(sts).digest('base64')
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: opts.method, path: opts.path, headers: { host: opts.host, date, authorization: `AWS test:${signature}` } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-      res.on('error', reject)
-    })
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method,
+        path: opts.path,
+        headers: { host: opts.host, date, authorization: `AWS test:${signature}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(opts.body)
   })
@@ -166,11 +183,15 @@ describe('Signature V2', () => {
       big_ok: true,
       keys: ['big/multipart.bin', 'dir/obj ☕+plus.bin'],
       versioning: 'ok',
-      kms_put: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
-      kms_mpu: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
-      kms_get: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_put:
+        '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_mpu:
+        '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_get:
+        '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
       kms_get_v4: 'kms',
-      kms_default: '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
+      kms_default:
+        '400 InvalidArgument Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
       presigned_is_v2: true,
       presigned_get: [200, true],
       presigned_put: [200, 'via presigned put'],
@@ -185,13 +206,28 @@ describe('Signature V2', () => {
     const s3 = makeClient(srv.endpoint)
     await s3.send(new CreateBucketCommand({ Bucket: 'sigv2-raw' }))
     await s3.send(new PutObjectCommand({ Bucket: 'sigv2-raw', Key: 'k.txt', Body: 'raw v2' }))
-    const vhost = await sendV2(srv.port, { method: 'GET', host: `sigv2-raw.localhost:${srv.port}`, path: '/k.txt', resource: '/sigv2-raw/k.txt' })
+    const vhost = await sendV2(srv.port, {
+      method: 'GET',
+      host: `sigv2-raw.localhost:${srv.port}`,
+      path: '/k.txt',
+      resource: '/sigv2-raw/k.txt',
+    })
     expect(vhost).toEqual({ status: 200, text: 'raw v2' })
-    const versioning = await sendV2(srv.port, { method: 'GET', host: `127.0.0.1:${srv.port}`, path: '/sigv2-raw?versioning', resource: '/sigv2-raw?versioning' })
+    const versioning = await sendV2(srv.port, {
+      method: 'GET',
+      host: `127.0.0.1:${srv.port}`,
+      path: '/sigv2-raw?versioning',
+      resource: '/sigv2-raw?versioning',
+    })
     expect(versioning.status).toBe(200)
     expect(versioning.text).toContain('<VersioningConfiguration')
     // The same request signed without its sub-resource does not verify.
-    const unsigned = await sendV2(srv.port, { method: 'GET', host: `127.0.0.1:${srv.port}`, path: '/sigv2-raw?versioning', resource: '/sigv2-raw' })
+    const unsigned = await sendV2(srv.port, {
+      method: 'GET',
+      host: `127.0.0.1:${srv.port}`,
+      path: '/sigv2-raw?versioning',
+      resource: '/sigv2-raw',
+    })
     expect(unsigned.status).toBe(403)
     expect(unsigned.text).toContain('<Code>SignatureDoesNotMatch</Code>')
   })
@@ -221,7 +257,12 @@ describe('--sigv4-only', () => {
     expect(status).toBe(400)
     expect(body).toContain('<Code>InvalidRequest</Code>')
     expect(body).toContain(`<Message>${REFUSED}</Message>`)
-    const raw = await sendV2(srv.port, { method: 'GET', host: `127.0.0.1:${srv.port}`, path: '/strict/k', resource: '/strict/k' })
+    const raw = await sendV2(srv.port, {
+      method: 'GET',
+      host: `127.0.0.1:${srv.port}`,
+      path: '/strict/k',
+      resource: '/strict/k',
+    })
     expect(raw.status).toBe(400)
     const got = await makeClient(srv.endpoint).send(new GetObjectCommand({ Bucket: 'strict', Key: 'k' }))
     expect(await got.Body?.transformToString()).toBe('v4 still works')

@@ -15,7 +15,14 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killStartedServers, openFds, serverArgs, spawnServer, waitFor, type ChildServer } from '../support/child-server.js'
+import {
+  killStartedServers,
+  openFds,
+  serverArgs,
+  spawnServer,
+  waitFor,
+  type ChildServer,
+} from '../support/child-server.js'
 import { requestHead, signRequest } from '../support/raw-s3.js'
 import { makeClient, startTestServer } from '../support/server.js'
 
@@ -62,12 +69,19 @@ describe('slow clients', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'strongroom-slow-'))
-    server = await spawnServer(process.execPath, serverArgs(dataDir, [
-      '--headers-timeout-ms', String(HEADERS_TIMEOUT_MS),
-      '--idle-timeout-ms', String(IDLE_TIMEOUT_MS),
-      '--body-rate-grace-ms', String(GRACE_MS),
-      '--body-min-rate', String(MIN_RATE),
-    ]))
+    server = await spawnServer(
+      process.execPath,
+      serverArgs(dataDir, [
+        '--headers-timeout-ms',
+        String(HEADERS_TIMEOUT_MS),
+        '--idle-timeout-ms',
+        String(IDLE_TIMEOUT_MS),
+        '--body-rate-grace-ms',
+        String(GRACE_MS),
+        '--body-min-rate',
+        String(MIN_RATE),
+      ]),
+    )
     port = Number(new URL(server.endpoint).port)
     s3 = makeClient(server.endpoint, { maxAttempts: 1 })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
@@ -102,15 +116,28 @@ describe('slow clients', () => {
     try {
       const signedHeads: string[] = []
       for (let i = 0; i < 100; i++) {
-        const req = await signRequest(port, { method: 'PUT', path: `/${BUCKET}/signed-${i}`, headers: { 'content-length': '1000000000' } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
+        const req = await signRequest(
+          port,
+          { method: 'PUT', path: `/${BUCKET}/signed-${i}`, headers: { 'content-length': '1000000000' } },
+          { payloadHash: 'UNSIGNED-PAYLOAD' },
+        )
         signedHeads.push(requestHead(req) + '\r\n\r\n')
       }
       for (let i = 0; i < CONNECTIONS; i += 50) {
         const batch: Array<Promise<void>> = []
         for (let j = i; j < i + 50; j++) {
           const kind = j % 5
-          if (kind < 2) batch.push(trickle(port, `PUT /${BUCKET}/head-${j} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `, 'a', all))
-          else if (kind < 4) batch.push(trickle(port, `PUT /${BUCKET}/anon-${j} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000000\r\n\r\n`, 'b', all))
+          if (kind < 2)
+            batch.push(trickle(port, `PUT /${BUCKET}/head-${j} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `, 'a', all))
+          else if (kind < 4)
+            batch.push(
+              trickle(
+                port,
+                `PUT /${BUCKET}/anon-${j} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000000\r\n\r\n`,
+                'b',
+                all,
+              ),
+            )
           else batch.push(trickle(port, signedHeads[j % 100], 'c', all))
         }
         await Promise.all(batch)
@@ -142,7 +169,11 @@ describe('slow clients', () => {
 
   it('a body that keeps more than the minimum rate is not cut, however long it takes', async () => {
     const total = 16 * 1024
-    const req = await signRequest(port, { method: 'PUT', path: `/${BUCKET}/steady`, headers: { 'content-length': String(total) } }, { payloadHash: 'UNSIGNED-PAYLOAD' })
+    const req = await signRequest(
+      port,
+      { method: 'PUT', path: `/${BUCKET}/steady`, headers: { 'content-length': String(total) } },
+      { payloadHash: 'UNSIGNED-PAYLOAD' },
+    )
     const status = await new Promise<number | undefined>((resolve) => {
       const socket = net.connect({ host: '127.0.0.1', port })
       let text = ''
@@ -195,7 +226,14 @@ describe('--max-connections-per-peer', () => {
       expect(fifth.data).toBe('')
       // One of the four goes away: a new connection is served again.
       held.pop()!.destroy()
-      const served = await waitFor(async () => (await fetch(`${server.endpoint}/health/live`).then((r) => r.status, () => 0)) === 200, 10_000)
+      const served = await waitFor(
+        async () =>
+          (await fetch(`${server.endpoint}/health/live`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200,
+        10_000,
+      )
       expect(served).toBe(true)
     } finally {
       for (const s of held) s.destroy()

@@ -11,8 +11,17 @@
  * it is refused as before. The SSE-S3 objects beside them are the scanner's positive control.
  */
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand, type ChecksumAlgorithm, type S3Client,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type ChecksumAlgorithm,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -47,7 +56,9 @@ const crc32 = (b: Buffer) => {
 function leakForms(value: string): Buffer[] {
   const digest = value.replace(/-\d+$/, '')
   const raw = Buffer.from(digest, 'base64')
-  return [value, digest, digest.replace(/=+$/, ''), raw.toString('hex'), raw.toString('hex').toUpperCase()].map((s) => Buffer.from(s)).concat([raw])
+  return [value, digest, digest.replace(/=+$/, ''), raw.toString('hex'), raw.toString('hex').toUpperCase()]
+    .map((s) => Buffer.from(s))
+    .concat([raw])
 }
 
 /** Files of the data directory outside blobs/ (whose ciphertext the REST suites scan) holding any form of a value. */
@@ -57,7 +68,8 @@ async function leaks(dataDir: string, values: Iterable<string>): Promise<string[
   for (const file of await allFiles(dataDir)) {
     if (path.relative(dataDir, file).startsWith(`blobs${path.sep}`)) continue
     const data = await readFile(file)
-    for (const { v, n } of needles) if (data.includes(n)) out.push(`${path.relative(dataDir, file)} holds ${v} (${n.length} bytes)`)
+    for (const { v, n } of needles)
+      if (data.includes(n)) out.push(`${path.relative(dataDir, file)} holds ${v} (${n.length} bytes)`)
   }
   return [...new Set(out)]
 }
@@ -69,7 +81,8 @@ async function storedLeaks(dataDir: string, values: Iterable<string>): Promise<s
   const out: string[] = []
   try {
     for await (const [k, v] of db.iterator()) {
-      for (const { v: value, n } of needles) if (k.includes(n) || v.includes(n)) out.push(`${k.toString('latin1')} holds ${value}`)
+      for (const { v: value, n } of needles)
+        if (k.includes(n) || v.includes(n)) out.push(`${k.toString('latin1')} holds ${value}`)
     }
   } finally {
     await db.close()
@@ -117,23 +130,58 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
    * `withKeyAtComplete` sends the SSE-C key to Complete. The part checksums the server answers go
    * into `secret`, or into `sums` when given.
    */
-  async function multipart(Key: string, parts: Buffer[], opts: {
-    sse: Record<string, unknown>; algorithm?: ChecksumAlgorithm; type?: 'FULL_OBJECT' | 'COMPOSITE'; withKeyAtComplete?: boolean; complete?: boolean
-    client?: S3Client; sums?: Set<string>
-  }) {
+  async function multipart(
+    Key: string,
+    parts: Buffer[],
+    opts: {
+      sse: Record<string, unknown>
+      algorithm?: ChecksumAlgorithm
+      type?: 'FULL_OBJECT' | 'COMPOSITE'
+      withKeyAtComplete?: boolean
+      complete?: boolean
+      client?: S3Client
+      sums?: Set<string>
+    },
+  ) {
     const client = opts.client ?? s3
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ...opts.sse, ChecksumAlgorithm: opts.algorithm, ChecksumType: opts.type }))
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        ...opts.sse,
+        ChecksumAlgorithm: opts.algorithm,
+        ChecksumType: opts.type,
+      }),
+    )
     const listed = []
     for (const [i, Body] of parts.entries()) {
-      const r = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: i + 1, Body, ...opts.sse, ChecksumAlgorithm: opts.algorithm }))
-      const sums = Object.fromEntries(Object.entries(r).filter(([k, v]) => k.startsWith('Checksum') && typeof v === 'string'))
+      const r = await client.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key,
+          UploadId,
+          PartNumber: i + 1,
+          Body,
+          ...opts.sse,
+          ChecksumAlgorithm: opts.algorithm,
+        }),
+      )
+      const sums = Object.fromEntries(
+        Object.entries(r).filter(([k, v]) => k.startsWith('Checksum') && typeof v === 'string'),
+      )
       for (const v of Object.values(sums)) (opts.sums ?? secret).add(v as string)
       listed.push({ PartNumber: i + 1, ETag: r.ETag, ...sums })
     }
     if (opts.complete === false) return { UploadId }
-    const done = await client.send(new CompleteMultipartUploadCommand({
-      Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts: listed }, ...(opts.withKeyAtComplete ? opts.sse : {}),
-    }))
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: listed },
+        ...(opts.withKeyAtComplete ? opts.sse : {}),
+      }),
+    )
     return { UploadId, done }
   }
 
@@ -144,10 +192,16 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
     const ssec = sdkSsec(K1)
 
     // Single PUTs: no checksum sent (the server's CRC64NVME), a SHA-256, a CRC32.
-    for (const [Key, extra] of [['put-plain', {}], ['put-sha256', { ChecksumAlgorithm: 'SHA256' }], ['put-crc32', { ChecksumAlgorithm: 'CRC32' }]] as const) {
+    for (const [Key, extra] of [
+      ['put-plain', {}],
+      ['put-sha256', { ChecksumAlgorithm: 'SHA256' }],
+      ['put-crc32', { ChecksumAlgorithm: 'CRC32' }],
+    ] as const) {
       const data = randomBytes(100_000)
       const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: data, ...ssec, ...extra }))
-      const checksum = Object.fromEntries(Object.entries(r).filter(([k, v]) => k.startsWith('Checksum') && k !== 'ChecksumType' && typeof v === 'string'))
+      const checksum = Object.fromEntries(
+        Object.entries(r).filter(([k, v]) => k.startsWith('Checksum') && k !== 'ChecksumType' && typeof v === 'string'),
+      )
       expect(Object.keys(checksum), Key).toHaveLength(1)
       for (const v of [...Object.values(checksum), ...digestsOf(data)]) secret.add(v as string)
       expected.set(Key, { data, sse: ssec, checksum, type: 'FULL_OBJECT' })
@@ -168,7 +222,13 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
     let crcWhole: string
     try {
       await twinClient.send(new CreateBucketCommand({ Bucket: BUCKET }))
-      const twin = await multipart('twin', parts, { sse: {}, algorithm: 'CRC64NVME', type: 'FULL_OBJECT', client: twinClient, sums: partSums })
+      const twin = await multipart('twin', parts, {
+        sse: {},
+        algorithm: 'CRC64NVME',
+        type: 'FULL_OBJECT',
+        client: twinClient,
+        sums: partSums,
+      })
       crcWhole = twin.done!.ChecksumCRC64NVME!
     } finally {
       twinClient.destroy()
@@ -179,11 +239,21 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
     for (const v of [crcWhole, ...partSums]) secret.add(v)
     for (const p of parts) for (const d of digestsOf(p)) secret.add(d)
     for (const d of digestsOf(Buffer.concat(parts))) secret.add(d)
-    expected.set('mp-no-key', { data: Buffer.concat(parts), sse: ssec, checksum: { ChecksumCRC64NVME: crcWhole }, type: 'FULL_OBJECT' })
+    expected.set('mp-no-key', {
+      data: Buffer.concat(parts),
+      sse: ssec,
+      checksum: { ChecksumCRC64NVME: crcWhole },
+      type: 'FULL_OBJECT',
+    })
     // The same, completed with the key: Complete answers the checksum, as AWS does.
     const keyed = await multipart('mp-key', parts, { sse: ssec, withKeyAtComplete: true })
     expect(keyed.done!.ChecksumCRC64NVME).toBe(crcWhole)
-    expected.set('mp-key', { data: Buffer.concat(parts), sse: ssec, checksum: { ChecksumCRC64NVME: crcWhole }, type: 'FULL_OBJECT' })
+    expected.set('mp-key', {
+      data: Buffer.concat(parts),
+      sse: ssec,
+      checksum: { ChecksumCRC64NVME: crcWhole },
+      type: 'FULL_OBJECT',
+    })
 
     // Declared SHA-256 (COMPOSITE) and CRC32 (FULL_OBJECT): Complete needs the key and answers.
     const shaParts = [randomBytes(5 * MiB), randomBytes(1234)]
@@ -193,33 +263,68 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
     expect(sha.done!.ChecksumSHA256).toBe(`${composite}-2`)
     secret.add(sha.done!.ChecksumSHA256!)
     for (const p of shaParts) for (const d of digestsOf(p)) secret.add(d)
-    expected.set('mp-sha256', { data: Buffer.concat(shaParts), sse: ssec, checksum: { ChecksumSHA256: sha.done!.ChecksumSHA256 }, type: 'COMPOSITE' })
+    expected.set('mp-sha256', {
+      data: Buffer.concat(shaParts),
+      sse: ssec,
+      checksum: { ChecksumSHA256: sha.done!.ChecksumSHA256 },
+      type: 'COMPOSITE',
+    })
     const crcParts = [randomBytes(5 * MiB), randomBytes(999)]
-    const crc = await multipart('mp-crc32', crcParts, { sse: ssec, algorithm: 'CRC32', type: 'FULL_OBJECT', withKeyAtComplete: true })
+    const crc = await multipart('mp-crc32', crcParts, {
+      sse: ssec,
+      algorithm: 'CRC32',
+      type: 'FULL_OBJECT',
+      withKeyAtComplete: true,
+    })
     expect(crc.done!.ChecksumCRC32).toBe(crc32(Buffer.concat(crcParts)))
     for (const p of crcParts) for (const d of digestsOf(p)) secret.add(d)
     for (const d of digestsOf(Buffer.concat(crcParts))) secret.add(d)
-    expected.set('mp-crc32', { data: Buffer.concat(crcParts), sse: ssec, checksum: { ChecksumCRC32: crc.done!.ChecksumCRC32 }, type: 'FULL_OBJECT' })
+    expected.set('mp-crc32', {
+      data: Buffer.concat(crcParts),
+      sse: ssec,
+      checksum: { ChecksumCRC32: crc.done!.ChecksumCRC32 },
+      type: 'FULL_OBJECT',
+    })
 
     // An upload left in progress: its parts' checksums are sealed too.
     const openParts = [randomBytes(3000), randomBytes(4000)]
     const open = await multipart('mp-open', openParts, { sse: ssec, algorithm: 'SHA256', complete: false })
     for (const p of openParts) for (const d of digestsOf(p)) secret.add(d)
-    const listedParts = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'mp-open', UploadId: open.UploadId, ...ssec }))
+    const listedParts = await s3.send(
+      new ListPartsCommand({ Bucket: BUCKET, Key: 'mp-open', UploadId: open.UploadId, ...ssec }),
+    )
     expect(listedParts.Parts?.map((p) => p.ChecksumSHA256)).toEqual(openParts.map(sha256))
 
     // Copies: SSE-C to another key with a new customer key, and the in-place re-key of the
     // object completed without the key (its checksum is combined and sealed then).
-    const copied = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy', CopySource: `${BUCKET}/put-sha256`, ...sdkCopySsec(K1), ...sdkSsec(K2) }))
+    const copied = await s3.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'copy',
+        CopySource: `${BUCKET}/put-sha256`,
+        ...sdkCopySsec(K1),
+        ...sdkSsec(K2),
+      }),
+    )
     expect(copied.CopyObjectResult?.ChecksumSHA256).toBe(sha256(expected.get('put-sha256')!.data))
     expected.set('copy', { ...expected.get('put-sha256')!, sse: sdkSsec(K2) })
-    const rekeyed = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'mp-no-key', CopySource: `${BUCKET}/mp-no-key`, ...sdkCopySsec(K1), ...sdkSsec(K2) }))
+    const rekeyed = await s3.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'mp-no-key',
+        CopySource: `${BUCKET}/mp-no-key`,
+        ...sdkCopySsec(K1),
+        ...sdkSsec(K2),
+      }),
+    )
     expect(rekeyed.CopyObjectResult?.ChecksumCRC64NVME).toBe(crcWhole)
     expected.set('mp-no-key', { ...expected.get('mp-no-key')!, sse: sdkSsec(K2) })
 
     // Positive control: SSE-S3 checksums are kept in the clear, so the scanner must see them.
     const plain = randomBytes(50_000)
-    const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'control-s3', Body: plain, ChecksumAlgorithm: 'SHA256' }))
+    const r = await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'control-s3', Body: plain, ChecksumAlgorithm: 'SHA256' }),
+    )
     control.add(r.ChecksumSHA256!)
     const r2 = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'control-s3-crc', Body: randomBytes(1000) }))
     control.add(r2.ChecksumCRC64NVME!)
@@ -238,7 +343,11 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key, ...e.sse, ChecksumMode: 'ENABLED' }))
       expect(head, Key).toMatchObject({ ...e.checksum, ChecksumType: e.type })
       await expectSdkHeadError(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key, ChecksumMode: 'ENABLED' })), 400)
-      await expectSdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key, ChecksumMode: 'ENABLED' })), { status: 400, code: 'InvalidRequest', message: MSG.storedWithSse })
+      await expectSdkError(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key, ChecksumMode: 'ENABLED' })), {
+        status: 400,
+        code: 'InvalidRequest',
+        message: MSG.storedWithSse,
+      })
     }
   }
 
@@ -269,10 +378,16 @@ describe('SSE-C checksums are sealed at rest and answered only with the key', ()
     const data = randomBytes(2000)
     const old = (await meta.getObject(BUCKET, 'put-plain'))!
     // An SSE-C record as older builds wrote it: the value beside algorithm and type, not sealed.
-    await meta.commitObject({ ...old, key: 'put-plain', checksum: { algorithm: 'SHA256', type: 'FULL_OBJECT', value: sha256(data) } })
+    await meta.commitObject({
+      ...old,
+      key: 'put-plain',
+      checksum: { algorithm: 'SHA256', type: 'FULL_OBJECT', value: sha256(data) },
+    })
     await meta.close()
     await start()
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'put-plain', ...sdkSsec(K1), ChecksumMode: 'ENABLED' }))
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'put-plain', ...sdkSsec(K1), ChecksumMode: 'ENABLED' }),
+    )
     expect(head.ChecksumSHA256).toBe(sha256(data))
   }, 60_000)
 })

@@ -35,8 +35,17 @@ function pattern(seed: number, size: number): Buffer {
 }
 
 /** A signed GET that also reports a response cut short. */
-async function rawGet(port: number, key: string, extra: Record<string, string> = {}, range?: string): Promise<ObservedResponse> {
-  const req = await signRequest(port, { method: 'GET', path: `/${BUCKET}/${encodeKeyPath(key)}`, headers: { ...extra, ...(range ? { range } : {}) } })
+async function rawGet(
+  port: number,
+  key: string,
+  extra: Record<string, string> = {},
+  range?: string,
+): Promise<ObservedResponse> {
+  const req = await signRequest(port, {
+    method: 'GET',
+    path: `/${BUCKET}/${encodeKeyPath(key)}`,
+    headers: { ...extra, ...(range ? { range } : {}) },
+  })
   return sendObserved(port, req)
 }
 
@@ -80,13 +89,16 @@ describe('tampered blob files and records fail closed', () => {
     ['truncated to zero', (f) => truncate(f, 0)],
     ['one byte appended', (f) => appendFile(f, Buffer.from([0]))],
     ['a whole chunk appended', async (f) => appendFile(f, (await readFile(f)).subarray(0, CHUNK_STORED))],
-    ['chunks 0 and 1 swapped', async (f) => {
-      const b = await readFile(f)
-      const c0 = Buffer.from(b.subarray(0, CHUNK_STORED))
-      b.copy(b, 0, CHUNK_STORED, 2 * CHUNK_STORED)
-      c0.copy(b, CHUNK_STORED)
-      await writeFile(f, b)
-    }],
+    [
+      'chunks 0 and 1 swapped',
+      async (f) => {
+        const b = await readFile(f)
+        const c0 = Buffer.from(b.subarray(0, CHUNK_STORED))
+        b.copy(b, 0, CHUNK_STORED, 2 * CHUNK_STORED)
+        c0.copy(b, CHUNK_STORED)
+        await writeFile(f, b)
+      },
+    ],
   ]
 
   async function flip(file: string, at: number): Promise<void> {
@@ -111,8 +123,12 @@ describe('tampered blob files and records fail closed', () => {
       if (sseC) ssec.add(key)
       await s3.send(
         new PutObjectCommand({
-          Bucket: BUCKET, Key: key, Body: data,
-          ...(sseC ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.raw.toString('base64'), SSECustomerKeyMD5: K1.md5 } : {}),
+          Bucket: BUCKET,
+          Key: key,
+          Body: data,
+          ...(sseC
+            ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.raw.toString('base64'), SSECustomerKeyMD5: K1.md5 }
+            : {}),
         }),
       )
     }
@@ -134,11 +150,21 @@ describe('tampered blob files and records fail closed', () => {
     for (const name of ['part1-long', 'part2-short']) {
       const data = pattern(seed++, 5 * MiB + 100_000)
       originals.set(`size-mpu/${name}`, data)
-      await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `size-mpu/${name}`, Body: data }, partSize: 5 * MiB, queueSize: 2 }).done()
+      await new Upload({
+        client: s3,
+        params: { Bucket: BUCKET, Key: `size-mpu/${name}`, Body: data },
+        partSize: 5 * MiB,
+        queueSize: 2,
+      }).done()
     }
     const mp = pattern(seed++, 5 * MiB + 100_000)
     originals.set('mpu', mp)
-    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: 'mpu', Body: mp }, partSize: 5 * MiB, queueSize: 2 }).done()
+    await new Upload({
+      client: s3,
+      params: { Bucket: BUCKET, Key: 'mpu', Body: mp },
+      partSize: 5 * MiB,
+      queueSize: 2,
+    }).done()
   })
 
   afterAll(async () => {
@@ -214,8 +240,12 @@ describe('tampered blob files and records fail closed', () => {
     const shorten = async (f: string) => truncate(f, (await stat(f)).size - 1)
     const lengthen = (f: string) => appendFile(f, Buffer.from([0]))
     const damage: Array<[string, number, (f: string) => Promise<void>]> = [
-      ['size/short', 0, shorten], ['size/long', 0, lengthen], ['size-c/short', 0, shorten], ['size-c/long', 0, lengthen],
-      ['size-mpu/part1-long', 0, lengthen], ['size-mpu/part2-short', 1, shorten],
+      ['size/short', 0, shorten],
+      ['size/long', 0, lengthen],
+      ['size-c/short', 0, shorten],
+      ['size-c/long', 0, lengthen],
+      ['size-mpu/part1-long', 0, lengthen],
+      ['size-mpu/part2-short', 1, shorten],
     ]
     for (const [key, part, fn] of damage) await fn(blobPath((await currentRecord(key)).parts[part].blobId))
     const before = await integrityFailures()
@@ -241,7 +271,10 @@ describe('tampered blob files and records fail closed', () => {
     await expect500('size-mpu/part2-short')
     await expect500('size-mpu/part2-short', `bytes=${PART + 10}-${PART + 20}`)
     // Only the blobs a read touches are checked: a range inside the intact part still reads.
-    const intact: Array<[string, number, number]> = [['size-mpu/part1-long', PART + 5, PART + 99_999], ['size-mpu/part2-short', 7, 70_000]]
+    const intact: Array<[string, number, number]> = [
+      ['size-mpu/part1-long', PART + 5, PART + 99_999],
+      ['size-mpu/part2-short', 7, 70_000],
+    ]
     for (const [key, start, end] of intact) {
       const res = await rawGet(server.port, key, {}, `bytes=${start}-${end}`)
       expect(res.status, key).toBe(206)
@@ -250,7 +283,9 @@ describe('tampered blob files and records fail closed', () => {
     expect(await integrityFailures()).toBe(before + refused)
     // HEAD reads no blob (it answers from the record; `strongroom verify` finds a blob's size off).
     for (const key of ['size/short', 'size-c/long', 'size-mpu/part2-short']) {
-      const sseC = ssec.has(key) ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.raw.toString('base64'), SSECustomerKeyMD5: K1.md5 } : {}
+      const sseC = ssec.has(key)
+        ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.raw.toString('base64'), SSECustomerKeyMD5: K1.md5 }
+        : {}
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ...sseC }))
       expect(head.ContentLength, key).toBe(originals.get(key)!.length)
     }
@@ -262,7 +297,9 @@ describe('tampered blob files and records fail closed', () => {
   }
 
   let cache: Map<string, ObjectRecord> | undefined
-  async function withStoppedRead<T>(fn: (meta: { getObject(b: string, k: string): Promise<ObjectRecord | undefined> }) => Promise<T>): Promise<T> {
+  async function withStoppedRead<T>(
+    fn: (meta: { getObject(b: string, k: string): Promise<ObjectRecord | undefined> }) => Promise<T>,
+  ): Promise<T> {
     if (!cache) {
       cache = new Map()
       await withStopped(async (meta) => {
@@ -315,10 +352,15 @@ describe('tampered blob files and records fail closed', () => {
     let out: { code: number; stdout: string }
     try {
       out = await new Promise((resolve, reject) => {
-        execFile(TSX, ['server/main.ts', 'verify', '--data-dir', dataDir, '--bucket', BUCKET], { cwd: REPO, timeout: 60_000 }, (err, stdout) => {
-          if (err && typeof err.code !== 'number') reject(err)
-          else resolve({ code: err ? Number(err.code) : 0, stdout })
-        })
+        execFile(
+          TSX,
+          ['server/main.ts', 'verify', '--data-dir', dataDir, '--bucket', BUCKET],
+          { cwd: REPO, timeout: 60_000 },
+          (err, stdout) => {
+            if (err && typeof err.code !== 'number') reject(err)
+            else resolve({ code: err ? Number(err.code) : 0, stdout })
+          },
+        )
       })
     } finally {
       await restart()
@@ -335,7 +377,9 @@ describe('tampered blob files and records fail closed', () => {
       // 'binding key' is not authenticated data (see above). 'object size smaller' (record size ≠
       // the sum of its part sizes, every part intact) is not caught by verify yet: it checks parts,
       // not the record's size against them (reads refuse it: 500 InternalError).
-      ...RECORD_CASES.filter(([n]) => n !== 'binding key' && n !== 'object size smaller').map(([n]) => (n === 'record moved to another key' ? `rec/${n}-moved` : `rec/${n}`)),
+      ...RECORD_CASES.filter(([n]) => n !== 'binding key' && n !== 'object size smaller').map(([n]) =>
+        n === 'record moved to another key' ? `rec/${n}-moved` : `rec/${n}`,
+      ),
       'swap-target',
       'mpu',
     ]
@@ -344,25 +388,91 @@ describe('tampered blob files and records fail closed', () => {
     for (const key of [...verdict.keys()].filter((k) => k.startsWith('blob-c/') || k.startsWith('rec-c/'))) {
       expect(['FAILED', 'NOT-VERIFIABLE']).toContain(verdict.get(key))
     }
-    for (const name of ['truncated by one byte', 'truncated to zero', 'one byte appended']) expect(verdict.get(`blob-c/${name}`), name).toBe('FAILED')
-    for (const key of ['size/short', 'size/long', 'size-c/short', 'size-c/long', 'size-mpu/part1-long', 'size-mpu/part2-short']) expect(verdict.get(key), key).toBe('FAILED')
+    for (const name of ['truncated by one byte', 'truncated to zero', 'one byte appended'])
+      expect(verdict.get(`blob-c/${name}`), name).toBe('FAILED')
+    for (const key of [
+      'size/short',
+      'size/long',
+      'size-c/short',
+      'size-c/long',
+      'size-mpu/part1-long',
+      'size-mpu/part2-short',
+    ])
+      expect(verdict.get(key), key).toBe('FAILED')
   })
 
   /** Record mutations (the object record of a 200 000-byte single-part object). */
   const RECORD_CASES: Array<[string, (r: ObjectRecord) => ObjectRecord]> = [
-    ['sealed key ciphertext', (r) => ({ ...r, encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, ciphertext: b64flip(r.encryption.sealed.ciphertext, 5) } } })],
-    ['sealed key tag', (r) => ({ ...r, encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, ciphertext: b64flip(r.encryption.sealed.ciphertext, 40) } } })],
-    ['seal IV', (r) => ({ ...r, encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, sealIV: b64flip(r.encryption.sealed.sealIV) } } })],
-    ['seal nonce', (r) => ({ ...r, encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, nonce: b64flip(r.encryption.sealed.nonce) } } })],
-    ['generation', (r) => ({ ...r, encryption: { ...r.encryption, binding: { ...r.encryption.binding, generation: 'AAAAAAAAAAAAAAAAAAAAAA' } } })],
-    ['binding key', (r) => ({ ...r, encryption: { ...r.encryption, binding: { ...r.encryption.binding, key: r.key + 'x' } } })],
+    [
+      'sealed key ciphertext',
+      (r) => ({
+        ...r,
+        encryption: {
+          ...r.encryption,
+          sealed: { ...r.encryption.sealed, ciphertext: b64flip(r.encryption.sealed.ciphertext, 5) },
+        },
+      }),
+    ],
+    [
+      'sealed key tag',
+      (r) => ({
+        ...r,
+        encryption: {
+          ...r.encryption,
+          sealed: { ...r.encryption.sealed, ciphertext: b64flip(r.encryption.sealed.ciphertext, 40) },
+        },
+      }),
+    ],
+    [
+      'seal IV',
+      (r) => ({
+        ...r,
+        encryption: {
+          ...r.encryption,
+          sealed: { ...r.encryption.sealed, sealIV: b64flip(r.encryption.sealed.sealIV) },
+        },
+      }),
+    ],
+    [
+      'seal nonce',
+      (r) => ({
+        ...r,
+        encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, nonce: b64flip(r.encryption.sealed.nonce) } },
+      }),
+    ],
+    [
+      'generation',
+      (r) => ({
+        ...r,
+        encryption: { ...r.encryption, binding: { ...r.encryption.binding, generation: 'AAAAAAAAAAAAAAAAAAAAAA' } },
+      }),
+    ],
+    [
+      'binding key',
+      (r) => ({ ...r, encryption: { ...r.encryption, binding: { ...r.encryption.binding, key: r.key + 'x' } } }),
+    ],
     ['record moved to another key', (r) => ({ ...r, key: r.key + '-moved' })],
     ['part salt', (r) => ({ ...r, parts: r.parts.map((p) => ({ ...p, salt: b64flip(p.salt, 3) })) })],
     ['part size smaller', (r) => ({ ...r, parts: r.parts.map((p) => ({ ...p, size: p.size - 1 })) })],
     ['part size larger', (r) => ({ ...r, parts: r.parts.map((p) => ({ ...p, size: p.size + 1 })) })],
     ['part size one chunk less', (r) => ({ ...r, parts: r.parts.map((p) => ({ ...p, size: p.size - 65_536 })) })],
     ['object size smaller', (r) => ({ ...r, size: r.size - 1 })],
-    ['object and part size one chunk less', (r) => ({ ...r, size: r.size - 65_536, parts: r.parts.map((p) => ({ ...p, size: p.size - 65_536 })) })],
-    ['root key version', (r) => (r.encryption.mode === 'SSE-S3' ? { ...r, encryption: { ...r.encryption, rootKeyVersion: (r.encryption.rootKeyVersion ?? 1) + 7 } } : { ...r, encryption: { ...r.encryption, sealed: { ...r.encryption.sealed, nonce: b64flip(r.encryption.sealed.nonce, 11) } } })],
+    [
+      'object and part size one chunk less',
+      (r) => ({ ...r, size: r.size - 65_536, parts: r.parts.map((p) => ({ ...p, size: p.size - 65_536 })) }),
+    ],
+    [
+      'root key version',
+      (r) =>
+        r.encryption.mode === 'SSE-S3'
+          ? { ...r, encryption: { ...r.encryption, rootKeyVersion: (r.encryption.rootKeyVersion ?? 1) + 7 } }
+          : {
+              ...r,
+              encryption: {
+                ...r.encryption,
+                sealed: { ...r.encryption.sealed, nonce: b64flip(r.encryption.sealed.nonce, 11) },
+              },
+            },
+    ],
   ]
 })

@@ -5,7 +5,14 @@
  * fails authentication on GET (500 InternalError, no data) and in `strongroom verify` (exit 1);
  * untouched objects still read.
  */
-import { CreateBucketCommand, CreateMultipartUploadCommand, CompleteMultipartUploadCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -50,8 +57,14 @@ describe('SR2: records and parts moved on disk fail authentication', () => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: k }))
       const parts = [randomBytes(5 * MiB), randomBytes(100_000)]
       const Parts = []
-      for (const [i, Body] of parts.entries()) Parts.push({ PartNumber: i + 1, ETag: (await s3.send(new UploadPartCommand({ Bucket: B, Key: k, UploadId, PartNumber: i + 1, Body }))).ETag })
-      ids[k] = (await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: k, UploadId, MultipartUpload: { Parts } }))).VersionId!
+      for (const [i, Body] of parts.entries())
+        Parts.push({
+          PartNumber: i + 1,
+          ETag: (await s3.send(new UploadPartCommand({ Bucket: B, Key: k, UploadId, PartNumber: i + 1, Body }))).ETag,
+        })
+      ids[k] = (
+        await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: k, UploadId, MultipartUpload: { Parts } }))
+      ).VersionId!
       bodies[k] = Buffer.concat(parts)
     }
     s3.destroy()
@@ -61,7 +74,8 @@ describe('SR2: records and parts moved on disk fail authentication', () => {
     const db = new Level<Buffer, string>(path.join(dataDir, 'meta'), { keyEncoding: 'buffer', valueEncoding: 'utf8' })
     await db.open()
     try {
-      const at = (bucket: string, key: string) => versionKey(bucket, key, ids[bucket === B2 ? key : key === 'doc' ? 'doc-1' : key])
+      const at = (bucket: string, key: string) =>
+        versionKey(bucket, key, ids[bucket === B2 ? key : key === 'doc' ? 'doc-1' : key])
       const get = async (k: Buffer) => (await db.get(k))!
       // Swap the records of two keys.
       const [ra, rb] = [await get(at(B, 'a')), await get(at(B, 'b'))]
@@ -97,9 +111,15 @@ describe('SR2: records and parts moved on disk fail authentication', () => {
   })
 
   const TAMPERED: Array<[string, string, string?]> = [
-    ['swap two keys (a)', 'a'], ['swap two keys (b)', 'b'], ['copy to another key', 'copied'],
-    ['copy to another bucket', 'other'], ['swap versions (current)', 'doc'], ['swap versions (by id)', 'doc', 'doc-1'],
-    ['parts reordered', 'mp-reorder'], ['last part dropped', 'mp-drop'], ['a part duplicated', 'mp-dup'],
+    ['swap two keys (a)', 'a'],
+    ['swap two keys (b)', 'b'],
+    ['copy to another key', 'copied'],
+    ['copy to another bucket', 'other'],
+    ['swap versions (current)', 'doc'],
+    ['swap versions (by id)', 'doc', 'doc-1'],
+    ['parts reordered', 'mp-reorder'],
+    ['last part dropped', 'mp-drop'],
+    ['a part duplicated', 'mp-dup'],
   ]
 
   it.each(TAMPERED)('%s: GET answers 500 InternalError and none of the data', async (_name, key, version) => {
@@ -120,15 +140,22 @@ describe('SR2: records and parts moved on disk fail authentication', () => {
     await server!.close({ keepData: true })
     server = undefined
     const out: { code: number; stdout: string } = await new Promise((resolve, reject) => {
-      execFile(TSX, ['server/main.ts', 'verify', '--data-dir', dataDir], { cwd: REPO, timeout: 60_000 }, (err, stdout) => {
-        if (err && typeof err.code !== 'number') reject(err)
-        else resolve({ code: err ? Number(err.code) : 0, stdout })
-      })
+      execFile(
+        TSX,
+        ['server/main.ts', 'verify', '--data-dir', dataDir],
+        { cwd: REPO, timeout: 60_000 },
+        (err, stdout) => {
+          if (err && typeof err.code !== 'number') reject(err)
+          else resolve({ code: err ? Number(err.code) : 0, stdout })
+        },
+      )
     })
     server = await startTestServer({ dataDir })
     expect(out.code, out.stdout).toBe(1)
-    const failed = (bucket: string, key: string, id: string) => new RegExp(`^FAILED\\s+${bucket}/${key} \\(version ${id}\\)`, 'm')
-    for (const k of ['a', 'b', 'copied', 'mp-reorder', 'mp-drop', 'mp-dup']) expect(out.stdout).toMatch(failed(B, k, ids[k]))
+    const failed = (bucket: string, key: string, id: string) =>
+      new RegExp(`^FAILED\\s+${bucket}/${key} \\(version ${id}\\)`, 'm')
+    for (const k of ['a', 'b', 'copied', 'mp-reorder', 'mp-drop', 'mp-dup'])
+      expect(out.stdout).toMatch(failed(B, k, ids[k]))
     expect(out.stdout).toMatch(failed(B2, 'other', ids.other))
     expect(out.stdout).toMatch(failed(B, 'doc', ids['doc-1']))
     expect(out.stdout).toMatch(failed(B, 'doc', ids['doc-2']))

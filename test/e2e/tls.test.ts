@@ -4,7 +4,13 @@
  * run together; with `--strict-tls`, SSE-C and SSE-KMS work over HTTPS and are refused over plain
  * HTTP; aws-cli talks to the HTTPS listener with AWS_CA_BUNDLE or --no-verify-ssl.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { execFile } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -20,7 +26,19 @@ import { awsCliEnv } from '../support/aws-cli.js'
 import { K1 } from '../support/sse-c.js'
 
 const run = promisify(execFile)
-const ARGS = ['--host', '127.0.0.1', '--port', '0', '--https-port', '0', '--tls-self-signed', '--strict-tls', '--allow-sse-c-on-new-buckets', '--log-level', 'silent']
+const ARGS = [
+  '--host',
+  '127.0.0.1',
+  '--port',
+  '0',
+  '--https-port',
+  '0',
+  '--tls-self-signed',
+  '--strict-tls',
+  '--allow-sse-c-on-new-buckets',
+  '--log-level',
+  'silent',
+]
 
 let dataDir: string
 let server: RunningServer
@@ -73,7 +91,9 @@ describe('--tls-self-signed', () => {
 
   it('SSE-KMS works over HTTPS with --strict-tls', async () => {
     const body = Buffer.from('kms over tls')
-    const put = await https.send(new PutObjectCommand({ Bucket: 'tls', Key: 'kms', Body: body, ServerSideEncryption: 'aws:kms' }))
+    const put = await https.send(
+      new PutObjectCommand({ Bucket: 'tls', Key: 'kms', Body: body, ServerSideEncryption: 'aws:kms' }),
+    )
     expect(put.ServerSideEncryption).toBe('aws:kms')
     const got = await https.send(new GetObjectCommand({ Bucket: 'tls', Key: 'kms' }))
     expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(body)
@@ -91,10 +111,14 @@ describe('--tls-self-signed', () => {
 
   it('refuses SSE-C and SSE-KMS over plain HTTP from loopback with --strict-tls; SSE-S3 still works there', async () => {
     const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: K1.b64, SSECustomerKeyMD5: K1.md5 }
-    await expect(http.send(new PutObjectCommand({ Bucket: 'tls', Key: 'x', Body: 'x', ServerSideEncryption: 'aws:kms' }))).rejects.toMatchObject({
+    await expect(
+      http.send(new PutObjectCommand({ Bucket: 'tls', Key: 'x', Body: 'x', ServerSideEncryption: 'aws:kms' })),
+    ).rejects.toMatchObject({
       $metadata: { httpStatusCode: 400 },
     })
-    await expect(http.send(new GetObjectCommand({ Bucket: 'tls', Key: 'ssec', ...sse }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } })
+    await expect(http.send(new GetObjectCommand({ Bucket: 'tls', Key: 'ssec', ...sse }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+    })
     const put = await http.send(new PutObjectCommand({ Bucket: 'tls', Key: 'plain', Body: 'plain' }))
     expect(put.ServerSideEncryption).toBe('AES256')
   })
@@ -102,7 +126,9 @@ describe('--tls-self-signed', () => {
   it('a client that does not trust the certificate is refused by its own TLS check', async () => {
     const untrusting = makeClient(server.https!.url, { maxAttempts: 1 })
     try {
-      await expect(untrusting.send(new HeadObjectCommand({ Bucket: 'tls', Key: 'plain' }))).rejects.toThrow(/self[- ]signed|certificate/i)
+      await expect(untrusting.send(new HeadObjectCommand({ Bucket: 'tls', Key: 'plain' }))).rejects.toThrow(
+        /self[- ]signed|certificate/i,
+      )
     } finally {
       untrusting.destroy()
     }
@@ -110,7 +136,9 @@ describe('--tls-self-signed', () => {
 
   it('aws-cli over HTTPS: with AWS_CA_BUNDLE, and with --no-verify-ssl', async () => {
     const env = awsCliEnv(server.https!.url)
-    const withBundle = await run('aws', ['s3', 'ls', 's3://tls'], { env: { ...env, AWS_CA_BUNDLE: server.https!.certPath } })
+    const withBundle = await run('aws', ['s3', 'ls', 's3://tls'], {
+      env: { ...env, AWS_CA_BUNDLE: server.https!.certPath },
+    })
     expect(withBundle.stdout).toMatch(/\bkms\b/)
     expect(withBundle.stdout).toMatch(/\bplain\b/)
     const noVerify = await run('aws', ['s3', 'ls', '--no-verify-ssl'], { env })
@@ -136,7 +164,21 @@ describe('TLS flags', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'strongroom-tls-files-'))
     try {
       const cfg = loadConfig(
-        ['--host', '127.0.0.1', '--no-http', '--https-port', '0', '--tls-cert', path.join(dataDir, 'tls', 'cert.pem'), '--tls-key', path.join(dataDir, 'tls', 'key.pem'), '--data-dir', dir, '--log-level', 'silent'],
+        [
+          '--host',
+          '127.0.0.1',
+          '--no-http',
+          '--https-port',
+          '0',
+          '--tls-cert',
+          path.join(dataDir, 'tls', 'cert.pem'),
+          '--tls-key',
+          path.join(dataDir, 'tls', 'key.pem'),
+          '--data-dir',
+          dir,
+          '--log-level',
+          'silent',
+        ],
         {},
       )
       const only = await startServer(cfg)

@@ -23,16 +23,28 @@ describe('headers of unimplemented features', () => {
   })
 
   it('PutObject with x-amz-write-offset-bytes (appends) answers 501 naming the header and writes nothing', async () => {
-    const res = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/append`, headers: { 'x-amz-write-offset-bytes': '0' }, body: 'x' })
+    const res = await signedSend(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/append`,
+      headers: { 'x-amz-write-offset-bytes': '0' },
+      body: 'x',
+    })
     expect(res.status).toBe(501)
     expect(res.text).toContain('<Code>NotImplemented</Code>')
     expect(res.text).toContain('x-amz-write-offset-bytes')
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'append' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'append' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
   })
 
   // Headers that were once accepted and dropped: each now does what it asks or is refused as AWS refuses it.
   it('x-amz-tagging on PutObject is stored (x-amz-tagging-count on HEAD)', async () => {
-    const res = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/tagged`, headers: { 'x-amz-tagging': 'a=b&c=d' }, body: 'x' })
+    const res = await signedSend(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/tagged`,
+      headers: { 'x-amz-tagging': 'a=b&c=d' },
+      body: 'x',
+    })
     expect(res.status).toBe(200)
     const head = await signedSend(srv.port, { method: 'HEAD', path: `/${bucket}/tagged` })
     expect(head.headers['x-amz-tagging-count']).toBe('2')
@@ -41,26 +53,47 @@ describe('headers of unimplemented features', () => {
   it.each([
     ['x-amz-acl', 'public-read'],
     ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
-  ])('PutObject with %s on a BucketOwnerEnforced bucket answers 400 AccessControlListNotSupported and writes nothing', async (name, value) => {
-    const key = `acl-${name}`
-    const res = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${key}`, headers: { [name]: value }, body: 'x' })
-    expect(res.status).toBe(400)
-    expect(res.text).toContain('<Code>AccessControlListNotSupported</Code>')
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
-  })
+  ])(
+    'PutObject with %s on a BucketOwnerEnforced bucket answers 400 AccessControlListNotSupported and writes nothing',
+    async (name, value) => {
+      const key = `acl-${name}`
+      const res = await signedSend(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/${key}`,
+        headers: { [name]: value },
+        body: 'x',
+      })
+      expect(res.status).toBe(400)
+      expect(res.text).toContain('<Code>AccessControlListNotSupported</Code>')
+      await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      })
+    },
+  )
 
   it.each([
     ['x-amz-object-lock-mode', 'GOVERNANCE'],
     ['x-amz-object-lock-legal-hold', 'ON'],
   ])('PutObject with %s on a bucket without Object Lock is refused and writes nothing', async (name, value) => {
     const key = `lock-${name}`
-    const res = await signedSend(srv.port, { method: 'PUT', path: `/${bucket}/${key}`, headers: { [name]: value, 'content-md5': 'ndTkYSaMgDT1yFZOFVxnpg==' }, body: 'x' })
+    const res = await signedSend(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/${key}`,
+      headers: { [name]: value, 'content-md5': 'ndTkYSaMgDT1yFZOFVxnpg==' },
+      body: 'x',
+    })
     expect(res.status).toBe(400)
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
   })
 
   it('CreateBucket with x-amz-bucket-object-lock-enabled: true makes an Object Lock bucket', async () => {
-    const res = await signedSend(srv.port, { method: 'PUT', path: '/unimpl-lock', headers: { 'x-amz-bucket-object-lock-enabled': 'true' } })
+    const res = await signedSend(srv.port, {
+      method: 'PUT',
+      path: '/unimpl-lock',
+      headers: { 'x-amz-bucket-object-lock-enabled': 'true' },
+    })
     expect(res.status).toBe(200)
     const conf = await signedSend(srv.port, { method: 'GET', path: '/unimpl-lock', query: { 'object-lock': '' } })
     expect(conf.status).toBe(200)
@@ -68,7 +101,11 @@ describe('headers of unimplemented features', () => {
   })
 
   it('CreateBucket with x-amz-object-ownership: ObjectWriter sets it', async () => {
-    const res = await signedSend(srv.port, { method: 'PUT', path: '/unimpl-writer', headers: { 'x-amz-object-ownership': 'ObjectWriter' } })
+    const res = await signedSend(srv.port, {
+      method: 'PUT',
+      path: '/unimpl-writer',
+      headers: { 'x-amz-object-ownership': 'ObjectWriter' },
+    })
     expect(res.status).toBe(200)
     const conf = await signedSend(srv.port, { method: 'GET', path: '/unimpl-writer', query: { ownershipControls: '' } })
     expect(conf.status).toBe(200)
@@ -77,8 +114,13 @@ describe('headers of unimplemented features', () => {
 
   it('CreateBucket with object lock false, ACL private and BucketOwnerEnforced succeeds', async () => {
     const res = await signedSend(srv.port, {
-      method: 'PUT', path: '/unimpl-ok',
-      headers: { 'x-amz-bucket-object-lock-enabled': 'false', 'x-amz-acl': 'private', 'x-amz-object-ownership': 'BucketOwnerEnforced' },
+      method: 'PUT',
+      path: '/unimpl-ok',
+      headers: {
+        'x-amz-bucket-object-lock-enabled': 'false',
+        'x-amz-acl': 'private',
+        'x-amz-object-ownership': 'BucketOwnerEnforced',
+      },
     })
     expect(res.status).toBe(200)
   })

@@ -4,7 +4,13 @@
  * FAILED like tampering. Exit codes: 0 all verified, 1 an integrity failure (whatever else was
  * seen), 3 nothing failed but something was unverifiable, 4 verify could not run.
  */
-import { CancelKeyDeletionCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
+import {
+  CancelKeyDeletionCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -63,8 +69,12 @@ describe('verify: an SSE-KMS object under a disabled KMS key is UNVERIFIABLE, no
   it('reports each such object UNVERIFIABLE with the reason and exits 3 when nothing failed', async () => {
     const r = await cli('verify', '--data-dir', dataDir)
     expect(r.code, r.stdout + r.stderr).toBe(3)
-    expect(r.stdout).toMatch(new RegExp(`^UNVERIFIABLE\\s+${BUCKET}/under-disabled\\s+SSE-KMS .*${disabledKey}.*is disabled`, 'm'))
-    expect(r.stdout).toMatch(new RegExp(`^UNVERIFIABLE\\s+${BUCKET}/under-deleting\\s+DSSE-KMS .*${deletingKey}.*pending deletion`, 'm'))
+    expect(r.stdout).toMatch(
+      new RegExp(`^UNVERIFIABLE\\s+${BUCKET}/under-disabled\\s+SSE-KMS .*${disabledKey}.*is disabled`, 'm'),
+    )
+    expect(r.stdout).toMatch(
+      new RegExp(`^UNVERIFIABLE\\s+${BUCKET}/under-deleting\\s+DSSE-KMS .*${deletingKey}.*pending deletion`, 'm'),
+    )
     expect(r.stdout).toMatch(new RegExp(`^OK\\s+${BUCKET}/under-enabled\\s+SSE-KMS`, 'm'))
     expect(r.stdout).toMatch(new RegExp(`^OK\\s+${BUCKET}/sse-s3\\s+SSE-S3`, 'm'))
     expect(r.stdout).not.toMatch(/^FAILED/m)

@@ -5,20 +5,38 @@
  * null version, pagination over 1,200 versions with a delimiter, and the cleanup-fixture loop.
  */
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectVersionsCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand,
-  type ListObjectVersionsCommandOutput, type ObjectIdentifier, type S3Client,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type ListObjectVersionsCommandOutput,
+  type ObjectIdentifier,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError, expectSdkHeadError } from '../support/expect-s3.js'
 import { signedSend } from '../support/raw-s3.js'
 import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
 
-const text = async (r: { Body?: unknown }) => Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('utf8')
+const text = async (r: { Body?: unknown }) =>
+  Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('utf8')
 
 /** Every page of ListObjectVersions, following NextKeyMarker / NextVersionIdMarker (bounded). */
-async function* versionPages(s3: S3Client, input: { Bucket: string; Delimiter?: string; MaxKeys: number }): AsyncGenerator<ListObjectVersionsCommandOutput> {
+async function* versionPages(
+  s3: S3Client,
+  input: { Bucket: string; Delimiter?: string; MaxKeys: number },
+): AsyncGenerator<ListObjectVersionsCommandOutput> {
   let KeyMarker: string | undefined
   let VersionIdMarker: string | undefined
   for (let page = 0; page < 1000; page++) {
@@ -38,7 +56,8 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
   const fresh = async (versioning?: 'Enabled' | 'Suspended') => {
     const Bucket = `ver-${checksumMode.toLowerCase().replace('_', '-')}-${++n}`
     await s3.send(new CreateBucketCommand({ Bucket }))
-    if (versioning) await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: versioning } }))
+    if (versioning)
+      await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: versioning } }))
     return Bucket
   }
   const put = (Bucket: string, Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket, Key, Body }))
@@ -60,8 +79,19 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Suspended')
     await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: {} }))
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Suspended')
-    await expectSdkError(s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Off' as never } })), { status: 400, code: 'MalformedXML' })
-    await expectSdkError(s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' } })), { status: 501, code: 'NotImplemented' })
+    await expectSdkError(
+      s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Off' as never } })),
+      { status: 400, code: 'MalformedXML' },
+    )
+    await expectSdkError(
+      s3.send(
+        new PutBucketVersioningCommand({
+          Bucket,
+          VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' },
+        }),
+      ),
+      { status: 501, code: 'NotImplemented' },
+    )
   })
 
   it('two PUTs make two versions; GET/HEAD by id read each; ListObjectVersions lists both, newest IsLatest', async () => {
@@ -74,21 +104,37 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     expect([await text(cur), cur.VersionId]).toEqual(['second', b.VersionId])
     const old = await s3.send(new GetObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId }))
     expect([await text(old), old.VersionId, old.ETag]).toEqual(['first', a.VersionId, a.ETag])
-    const range = await s3.send(new GetObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId, Range: 'bytes=1-3' }))
+    const range = await s3.send(
+      new GetObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId, Range: 'bytes=1-3' }),
+    )
     expect(await text(range)).toBe('irs')
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId }))).ContentLength).toBe(5)
     const list = await s3.send(new ListObjectVersionsCommand({ Bucket }))
-    expect(list.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size])).toEqual([['doc', b.VersionId, true, 6], ['doc', a.VersionId, false, 5]])
+    expect(list.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size])).toEqual([
+      ['doc', b.VersionId, true, 6],
+      ['doc', a.VersionId, false, 5],
+    ])
     expect((await s3.send(new ListObjectsV2Command({ Bucket }))).Contents?.map((c) => c.Key)).toEqual(['doc'])
     // Conditional requests apply to the version asked for.
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId, IfMatch: b.ETag })), { status: 412, code: 'PreconditionFailed' })
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket, Key: 'doc', VersionId: a.VersionId, IfMatch: b.ETag })),
+      { status: 412, code: 'PreconditionFailed' },
+    )
   })
 
   it('version ids: malformed is 400 InvalidArgument, unknown is 404 NoSuchVersion', async () => {
     const Bucket = await fresh('Enabled')
     await put(Bucket, 'k', 'x')
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: 'nope' })), { status: 400, code: 'InvalidArgument', message: 'Invalid version id specified' })
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: '0'.repeat(32) })), { status: 404, code: 'NoSuchVersion', fields: { Key: 'k', VersionId: '0'.repeat(32) } })
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: 'nope' })), {
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'Invalid version id specified',
+    })
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: '0'.repeat(32) })), {
+      status: 404,
+      code: 'NoSuchVersion',
+      fields: { Key: 'k', VersionId: '0'.repeat(32) },
+    })
     await expectSdkHeadError(s3.send(new HeadObjectCommand({ Bucket, Key: 'k', VersionId: '0'.repeat(32) })), 404)
   })
 
@@ -101,11 +147,23 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     const gone = await signedSend(srv.port, { method: 'GET', path: `/${Bucket}/doc` })
     expectRawError(gone, { status: 404, code: 'NoSuchKey' })
     expect([gone.headers['x-amz-delete-marker'], gone.headers['x-amz-version-id']]).toEqual(['true', del.VersionId])
-    const byId = await signedSend(srv.port, { method: 'GET', path: `/${Bucket}/doc`, query: { versionId: del.VersionId! } })
-    const e = expectRawError(byId, { status: 405, code: 'MethodNotAllowed', fields: { Method: 'GET', ResourceType: 'DeleteMarker' } })
+    const byId = await signedSend(srv.port, {
+      method: 'GET',
+      path: `/${Bucket}/doc`,
+      query: { versionId: del.VersionId! },
+    })
+    const e = expectRawError(byId, {
+      status: 405,
+      code: 'MethodNotAllowed',
+      fields: { Method: 'GET', ResourceType: 'DeleteMarker' },
+    })
     expect(e.Code).toBe('MethodNotAllowed')
     expect([byId.headers.allow, byId.headers['x-amz-delete-marker']]).toEqual(['DELETE', 'true'])
-    const head = await signedSend(srv.port, { method: 'HEAD', path: `/${Bucket}/doc`, query: { versionId: del.VersionId! } })
+    const head = await signedSend(srv.port, {
+      method: 'HEAD',
+      path: `/${Bucket}/doc`,
+      query: { versionId: del.VersionId! },
+    })
     expect([head.status, head.headers['x-amz-delete-marker'], head.body.length]).toEqual([405, 'true', 0])
     expect((await s3.send(new ListObjectsV2Command({ Bucket }))).KeyCount).toBe(0)
     const list = await s3.send(new ListObjectVersionsCommand({ Bucket }))
@@ -124,17 +182,29 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     const Bucket = await fresh('Enabled')
     const a = await put(Bucket, 'src', 'old bytes')
     await put(Bucket, 'src', 'new bytes')
-    const c = await s3.send(new CopyObjectCommand({ Bucket, Key: 'dst', CopySource: `${Bucket}/src?versionId=${a.VersionId}` }))
+    const c = await s3.send(
+      new CopyObjectCommand({ Bucket, Key: 'dst', CopySource: `${Bucket}/src?versionId=${a.VersionId}` }),
+    )
     expect(c.CopySourceVersionId).toBe(a.VersionId)
     expect(c.VersionId).toMatch(/^[0-9a-f]{32}$/)
     expect(await text(await s3.send(new GetObjectCommand({ Bucket, Key: 'dst' })))).toBe('old bytes')
     // Copying an older version onto its own key restores it as a new version.
-    const restored = await s3.send(new CopyObjectCommand({ Bucket, Key: 'src', CopySource: `${Bucket}/src?versionId=${a.VersionId}` }))
+    const restored = await s3.send(
+      new CopyObjectCommand({ Bucket, Key: 'src', CopySource: `${Bucket}/src?versionId=${a.VersionId}` }),
+    )
     expect(await text(await s3.send(new GetObjectCommand({ Bucket, Key: 'src' })))).toBe('old bytes')
-    expect((await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: 'src' }))).Versions?.[0].VersionId).toBe(restored.VersionId)
+    expect((await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: 'src' }))).Versions?.[0].VersionId).toBe(
+      restored.VersionId,
+    )
     const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'src' }))
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/src?versionId=${marker.VersionId}` })), { status: 400, code: 'InvalidRequest' })
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/src` })), { status: 404, code: 'NoSuchKey' })
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/src?versionId=${marker.VersionId}` })),
+      { status: 400, code: 'InvalidRequest' },
+    )
+    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/src` })), {
+      status: 404,
+      code: 'NoSuchKey',
+    })
   })
 
   it('CompleteMultipartUpload answers the version id of the new version', async () => {
@@ -142,7 +212,14 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     await put(Bucket, 'mp', 'before')
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'mp' }))
     const p = await s3.send(new UploadPartCommand({ Bucket, Key: 'mp', UploadId, PartNumber: 1, Body: 'part one' }))
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] } }))
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'mp',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] },
+      }),
+    )
     expect(done.VersionId).toMatch(/^[0-9a-f]{32}$/)
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'mp', PartNumber: 1 }))
     expect([got.VersionId, await text(got)]).toEqual([done.VersionId, 'part one'])
@@ -153,15 +230,30 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     const Bucket = await fresh('Enabled')
     const a = await put(Bucket, 'a', '1')
     await put(Bucket, 'b', '2')
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'a', VersionId: a.VersionId }, { Key: 'b' }, { Key: 'c', VersionId: 'bad' }] } }))
+    const r = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket,
+        Delete: { Objects: [{ Key: 'a', VersionId: a.VersionId }, { Key: 'b' }, { Key: 'c', VersionId: 'bad' }] },
+      }),
+    )
     const byKey = Object.fromEntries((r.Deleted ?? []).map((d) => [d.Key, d]))
     expect(byKey.a).toMatchObject({ Key: 'a', VersionId: a.VersionId })
     expect(byKey.a.DeleteMarker).toBeUndefined()
     expect(byKey.b).toMatchObject({ Key: 'b', DeleteMarker: true })
     expect(byKey.b.DeleteMarkerVersionId).toMatch(/^[0-9a-f]{32}$/)
     expect(r.Errors?.map((e) => [e.Key, e.VersionId, e.Code])).toEqual([['c', 'bad', 'InvalidArgument']])
-    const m = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'b', VersionId: byKey.b.DeleteMarkerVersionId }] } }))
-    expect(m.Deleted?.[0]).toMatchObject({ Key: 'b', VersionId: byKey.b.DeleteMarkerVersionId, DeleteMarker: true, DeleteMarkerVersionId: byKey.b.DeleteMarkerVersionId })
+    const m = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket,
+        Delete: { Objects: [{ Key: 'b', VersionId: byKey.b.DeleteMarkerVersionId }] },
+      }),
+    )
+    expect(m.Deleted?.[0]).toMatchObject({
+      Key: 'b',
+      VersionId: byKey.b.DeleteMarkerVersionId,
+      DeleteMarker: true,
+      DeleteMarkerVersionId: byKey.b.DeleteMarkerVersionId,
+    })
     expect(await text(await s3.send(new GetObjectCommand({ Bucket, Key: 'b' })))).toBe('2')
   })
 
@@ -185,7 +277,10 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     expect((await put(Bucket, 'k', 'null one')).VersionId).toBe('null')
     expect((await put(Bucket, 'k', 'null two')).VersionId).toBe('null')
     const list = await s3.send(new ListObjectVersionsCommand({ Bucket }))
-    expect(list.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([['null', true], [kept.VersionId, false]])
+    expect(list.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([
+      ['null', true],
+      [kept.VersionId, false],
+    ])
     expect(await text(await s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: 'null' })))).toBe('null two')
     const del = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }))
     expect([del.DeleteMarker, del.VersionId]).toEqual([true, 'null'])
@@ -197,16 +292,20 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
   it('ListObjectVersions paginates 1,200 versions with a delimiter to the whole list, then the cleanup-fixture loop empties the bucket', async () => {
     const Bucket = await fresh('Enabled')
     const writes: Array<() => Promise<unknown>> = []
-    for (let k = 0; k < 300; k++) for (let v = 0; v < 4; v++) writes.push(() => put(Bucket, `k${String(k).padStart(3, '0')}`, `v${v}`))
+    for (let k = 0; k < 300; k++)
+      for (let v = 0; v < 4; v++) writes.push(() => put(Bucket, `k${String(k).padStart(3, '0')}`, `v${v}`))
     for (let i = 0; i < 5; i++) writes.push(() => put(Bucket, `dir/x${i}`, 'in a prefix'))
     // The versions of one key are written in order; keys in parallel.
     for (let k = 0; k < 300; k += 30) {
-      await Promise.all(Array.from({ length: 30 }, async (_, j) => {
-        for (let v = 0; v < 4; v++) await writes[(k + j) * 4 + v]()
-      }))
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, j) => {
+          for (let v = 0; v < 4; v++) await writes[(k + j) * 4 + v]()
+        }),
+      )
     }
     for (let i = 1200; i < writes.length; i++) await writes[i]()
-    for (let k = 0; k < 300; k += 7) await s3.send(new DeleteObjectCommand({ Bucket, Key: `k${String(k).padStart(3, '0')}` }))
+    for (let k = 0; k < 300; k += 7)
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: `k${String(k).padStart(3, '0')}` }))
 
     const versions: Array<[string, string, boolean]> = []
     const markers: Array<[string, string]> = []
@@ -232,11 +331,14 @@ describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (che
     for (let round = 0; round < 10; round++) {
       const ids: ObjectIdentifier[] = []
       for await (const page of versionPages(s3, { Bucket, MaxKeys: 1000 })) {
-        for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) ids.push({ Key: v.Key!, VersionId: v.VersionId! })
+        for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
+          ids.push({ Key: v.Key!, VersionId: v.VersionId! })
       }
       if (ids.length === 0) break
       for (let i = 0; i < ids.length; i += 1000) {
-        const r = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: ids.slice(i, i + 1000), Quiet: true } }))
+        const r = await s3.send(
+          new DeleteObjectsCommand({ Bucket, Delete: { Objects: ids.slice(i, i + 1000), Quiet: true } }),
+        )
         expect(r.Errors ?? []).toEqual([])
       }
     }

@@ -34,19 +34,31 @@ export function awsCliEnv(endpoint: string): NodeJS.ProcessEnv {
   }
 }
 
-/** Runs `tool` with `args` (`input` written to its stdin); rejects with a ToolFailure whose message names the command and its output. */
+/**
+ * Runs `tool` with `args` (`input` written to its stdin); rejects with a ToolFailure whose message names the command
+ * and its output.
+ */
 export async function runTool(
   tool: string,
   args: string[],
   opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string },
 ): Promise<{ stdout: string; stderr: string }> {
   try {
-    const child = execFileP(tool, args, { env: opts.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? TOOL_TIMEOUT_MS, maxBuffer: 64 << 20, encoding: 'utf8' })
+    const child = execFileP(tool, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      timeout: opts.timeoutMs ?? TOOL_TIMEOUT_MS,
+      maxBuffer: 64 << 20,
+      encoding: 'utf8',
+    })
     if (opts.input !== undefined) child.child.stdin?.end(opts.input)
     return await child
   } catch (e) {
     const err = e as ToolFailure
-    if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing: install it (the aws CLI: \`pip install awscli\`). These tests never skip.`)
+    if (err.code === 'ENOENT')
+      throw new Error(
+        `required tool '${tool}' is missing: install it (the aws CLI: \`pip install awscli\`). These tests never skip.`,
+      )
     err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
     throw err
   }
@@ -58,7 +70,11 @@ export async function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<st
 }
 
 /** Runs a tool that must fail; resolves to its stderr and stdout (a missing tool still throws). */
-export async function toolFails(tool: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<string> {
+export async function toolFails(
+  tool: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string },
+): Promise<string> {
   try {
     await runTool(tool, args, opts)
   } catch (e) {

@@ -59,7 +59,19 @@ export async function spawnServer(command: string, args: string[], opts: SpawnOp
 
 /** Arguments for `node --import tsx server/main.ts server …` on a free port and `dataDir`. */
 export function serverArgs(dataDir: string, extra: string[] = []): string[] {
-  return ['--import', 'tsx', 'server/main.ts', 'server', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra]
+  return [
+    '--import',
+    'tsx',
+    'server/main.ts',
+    'server',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+    ...extra,
+  ]
 }
 
 /** Number of open file descriptors of process `pid` (Linux /proc). */
@@ -121,10 +133,14 @@ const execFileP = promisify(execFile)
  * Runs `strongroom <args>` (bin/strongroom.js) as a child process with the audit log off and `env`
  * added; never throws for a non-zero exit: the code, stdout and stderr are the answer.
  */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [path.join(REPO, 'bin/strongroom.js'), ...args], {
-      cwd: REPO, env: { ...process.env, STRONGROOM_AUDIT_LOG: '', ...env },
+      cwd: REPO,
+      env: { ...process.env, STRONGROOM_AUDIT_LOG: '', ...env },
     })
     return { code: 0, stdout, stderr }
   } catch (err) {

@@ -5,7 +5,10 @@ import path from 'node:path'
 /** Every regular file under `dir`, recursively. */
 export async function allFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()
 }
 
 /** Blob files of a data directory: `blobs/<2 hex>/<id>` (docs/architecture.md#storage-on-disk). */

@@ -29,7 +29,10 @@ export async function expectSdkError(p: Promise<unknown>, want: ExpectedError): 
     err = e as SdkError
   }
   if (!err) throw new Error(`expected ${want.status} ${want.code}, but the call succeeded`)
-  expect({ status: err.$metadata?.httpStatusCode, code: err.Code ?? err.name }).toEqual({ status: want.status, code: want.code })
+  expect({ status: err.$metadata?.httpStatusCode, code: err.Code ?? err.name }).toEqual({
+    status: want.status,
+    code: want.code,
+  })
   if (want.message !== undefined) expect(err.message).toBe(want.message)
   for (const [k, v] of Object.entries(want.fields ?? {})) expect(String(err[k]), `element ${k}`).toBe(String(v))
   return err

@@ -20,8 +20,10 @@ export const BK = 'x-amz-server-side-encryption-bucket-key-enabled'
 
 /** Messages of docs/s3-sse-rules.md §4.5, §4.6, §4.9 and §4.11. */
 export const KMS_MSG = {
-  overHttp: 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.',
-  contextInvalid: "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
+  overHttp:
+    'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.',
+  contextInvalid:
+    "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
   arnInvalid: 'Encryption context key aws:s3:arn has an invalid value',
   awsManagedDescription: 'Default key that protects my S3 objects when no other key is defined',
   selfCopy:
@@ -30,10 +32,16 @@ export const KMS_MSG = {
 
 /** An @aws-sdk/client-kms client for `endpoint` (no retries: an error is an answer). */
 export function kmsClient(endpoint: string, region = TEST_REGION): KMSClient {
-  return new KMSClient({ endpoint, region, credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY }, maxAttempts: 1 })
+  return new KMSClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY },
+    maxAttempts: 1,
+  })
 }
 
-export const keyArnOf = (id: string, region = TEST_REGION, account = ACCOUNT) => `arn:aws:kms:${region}:${account}:key/${id}`
+export const keyArnOf = (id: string, region = TEST_REGION, account = ACCOUNT) =>
+  `arn:aws:kms:${region}:${account}:key/${id}`
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned). */
 export function freePort(): Promise<number> {
@@ -63,7 +71,10 @@ export interface Moto {
 export async function startMoto(port?: number): Promise<Moto> {
   const p = port ?? (await freePort())
   let output = ''
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(p)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(p)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
   const failed = new Promise<never>((_, reject) => {

@@ -8,11 +8,19 @@ export function denyUnencrypted(bucket: string) {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'DenyIncorrectEncryptionHeader', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`,
+        Sid: 'DenyIncorrectEncryptionHeader',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
       },
       {
-        Sid: 'DenyUnEncryptedObjectUploads', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`,
+        Sid: 'DenyUnEncryptedObjectUploads',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
       },
     ],
@@ -25,7 +33,11 @@ export function requireKmsKey(bucket: string, keyArn = KEY_ARN) {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'RequireSpecificKmsKey', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`,
+        Sid: 'RequireSpecificKmsKey',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn } },
       },
     ],
@@ -38,7 +50,11 @@ export function denySseC(bucket: string) {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'DenySSECUploads', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`,
+        Sid: 'DenySSECUploads',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
         Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
       },
     ],
@@ -51,7 +67,10 @@ export function denyInsecureTransport(bucket: string) {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'AllowSSLRequestsOnly', Effect: 'Deny', Principal: '*', Action: 's3:*',
+        Sid: 'AllowSSLRequestsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
@@ -63,6 +82,14 @@ export function denyInsecureTransport(bucket: string) {
 export function publicRead(bucket: string) {
   return {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+    Statement: [
+      {
+        Sid: 'PublicRead',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['s3:GetObject'],
+        Resource: [`arn:aws:s3:::${bucket}/*`],
+      },
+    ],
   }
 }

@@ -71,7 +71,12 @@ export interface SignOptions {
 
 export function queryString(query: Record<string, string> | undefined): string {
   if (!query || Object.keys(query).length === 0) return ''
-  return '?' + Object.entries(query).map(([k, v]) => `${s3Encode(k)}=${s3Encode(v)}`).join('&')
+  return (
+    '?' +
+    Object.entries(query)
+      .map(([k, v]) => `${s3Encode(k)}=${s3Encode(v)}`)
+      .join('&')
+  )
 }
 
 function signerFor(opts: SignOptions): SignatureV4 {
@@ -106,7 +111,16 @@ export async function signRequest(port: number, req: RawRequest, opts: SignOptio
   const body = req.body ?? ''
   headers['x-amz-content-sha256'] ??= opts.payloadHash ?? sha256Hex(body)
   const signed = await signerFor(opts).sign(
-    { method: req.method, protocol: 'http:', hostname: '127.0.0.1', port, path: canonicalPath(req.path), query: req.query ?? {}, headers, body },
+    {
+      method: req.method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port,
+      path: canonicalPath(req.path),
+      query: req.query ?? {},
+      headers,
+      body,
+    },
     { signingDate: opts.date ?? new Date(), unsignableHeaders: new Set(opts.unsigned ?? []) },
   )
   return { ...req, headers: signed.headers as Record<string, string> }
@@ -119,10 +133,26 @@ export async function presignPath(
   opts: SignOptions & { expiresIn?: number } = {},
 ): Promise<string> {
   // As the AWS presigner does: the payload is UNSIGNED-PAYLOAD, hoisted into the query with the other x-amz-*.
-  const headers: Record<string, string> = { host: `127.0.0.1:${port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...lowerKeys(req.headers ?? {}) }
+  const headers: Record<string, string> = {
+    host: `127.0.0.1:${port}`,
+    'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    ...lowerKeys(req.headers ?? {}),
+  }
   const presigned = await signerFor(opts).presign(
-    { method: req.method, protocol: 'http:', hostname: '127.0.0.1', port, path: canonicalPath(req.path), query: req.query ?? {}, headers },
-    { signingDate: opts.date ?? new Date(), expiresIn: opts.expiresIn ?? 900, unsignableHeaders: new Set(opts.unsigned ?? []) },
+    {
+      method: req.method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port,
+      path: canonicalPath(req.path),
+      query: req.query ?? {},
+      headers,
+    },
+    {
+      signingDate: opts.date ?? new Date(),
+      expiresIn: opts.expiresIn ?? 900,
+      unsignableHeaders: new Set(opts.unsigned ?? []),
+    },
   )
   return req.path + queryString(presigned.query as Record<string, string>)
 }
@@ -146,7 +176,10 @@ export function send(port: number, req: RawRequest, agent: http.Agent | false = 
   return new Promise((resolve, reject) => {
     const headers = { ...(req.headers ?? {}) }
     const body = req.body === undefined ? undefined : Buffer.from(req.body)
-    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')) {
+    if (
+      body !== undefined &&
+      !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')
+    ) {
       headers['content-length'] = String(body.length)
     }
     const r = http.request(
@@ -180,33 +213,55 @@ export interface ObservedResponse {
  * Like send, but a response cut mid-body (the server aborts it, e.g. on an integrity failure)
  * resolves with `complete: false` instead of failing.
  */
-export function sendObserved(port: number, req: RawRequest, agent: http.Agent | false = false): Promise<ObservedResponse> {
+export function sendObserved(
+  port: number,
+  req: RawRequest,
+  agent: http.Agent | false = false,
+): Promise<ObservedResponse> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path + queryString(req.query), headers: req.headers, agent }, (res) => {
-      const chunks: Buffer[] = []
-      let settled = false
-      const done = (complete: boolean) => {
-        if (settled) return
-        settled = true
-        const body = Buffer.concat(chunks)
-        const declared = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? body.length)
-        resolve({
-          status: res.statusCode ?? 0, headers: res.headers, body, complete: complete && body.length === declared,
-          code: /<Code>([^<]*)<\/Code>/.exec(body.toString('latin1'))?.[1],
-        })
-      }
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => done(true))
-      res.on('aborted', () => done(false))
-      res.on('error', () => done(false))
-    })
+    const r = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method,
+        path: req.path + queryString(req.query),
+        headers: req.headers,
+        agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        let settled = false
+        const done = (complete: boolean) => {
+          if (settled) return
+          settled = true
+          const body = Buffer.concat(chunks)
+          const declared = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? body.length)
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            complete: complete && body.length === declared,
+            code: /<Code>([^<]*)<\/Code>/.exec(body.toString('latin1'))?.[1],
+          })
+        }
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => done(true))
+        res.on('aborted', () => done(false))
+        res.on('error', () => done(false))
+      },
+    )
     r.on('error', reject)
     r.end(req.body === undefined ? undefined : Buffer.from(req.body))
   })
 }
 
 /** Signs, then sends (over `agent` when given, see send). */
-export async function signedSend(port: number, req: RawRequest, opts: SignOptions = {}, agent: http.Agent | false = false): Promise<RawResponse> {
+export async function signedSend(
+  port: number,
+  req: RawRequest,
+  opts: SignOptions = {},
+  agent: http.Agent | false = false,
+): Promise<RawResponse> {
   return send(port, await signRequest(port, req, opts), agent)
 }
 
@@ -215,7 +270,12 @@ export async function signedSend(port: number, req: RawRequest, opts: SignOption
  * byte-exact to a socket; with `halfClose` the write side is closed after the body. Reads the
  * answer until the connection closes or a complete response (by Content-Length) has arrived.
  */
-export function sendBytes(port: number, head: string, body: Buffer | string = '', opts: { halfClose?: boolean } = {}): Promise<RawResponse> {
+export function sendBytes(
+  port: number,
+  head: string,
+  body: Buffer | string = '',
+  opts: { halfClose?: boolean } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: '127.0.0.1', port })
     const chunks: Buffer[] = []
@@ -246,7 +306,8 @@ export function sendBytes(port: number, head: string, body: Buffer | string = ''
     })
     sock.on('end', () => {
       finish()
-      if (!done) reject(new Error(`connection closed without a complete response: ${Buffer.concat(chunks).toString('latin1')}`))
+      if (!done)
+        reject(new Error(`connection closed without a complete response: ${Buffer.concat(chunks).toString('latin1')}`))
     })
     sock.on('error', (err) => (done ? undefined : reject(err)))
     sock.write(head + '\r\n\r\n')
@@ -262,7 +323,12 @@ export function requestHead(req: RawRequest): string {
   return lines.join('\r\n')
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: false })
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  trimValues: false,
+})
 
 /** Parses an XML body into a plain object (values as strings, attributes as `@_name`). */
 export function parseXml(text: string): Record<string, any> {

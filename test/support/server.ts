@@ -26,7 +26,10 @@ export interface TestServer {
 /** Starts the real server in-process on 127.0.0.1, port 0, with a fresh temp data directory. */
 export async function startTestServer(opts: { dataDir?: string; args?: string[] } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'strongroom-test-')))
-  const config = loadConfig(['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...(opts.args ?? [])], {})
+  const config = loadConfig(
+    ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...(opts.args ?? [])],
+    {},
+  )
   const running = await startServer(config)
   return {
     endpoint: running.url,
@@ -74,11 +77,21 @@ export function withServer(opts: Parameters<typeof startTestServer>[0] = {}): Te
     return running
   }
   return {
-    get endpoint() { return now().endpoint },
-    get port() { return now().port },
-    get dataDir() { return now().dataDir },
-    get config() { return now().config },
-    get lifecycle() { return now().lifecycle },
+    get endpoint() {
+      return now().endpoint
+    },
+    get port() {
+      return now().port
+    },
+    get dataDir() {
+      return now().dataDir
+    },
+    get config() {
+      return now().config
+    },
+    get lifecycle() {
+      return now().lifecycle
+    },
     close: (closeOpts) => now().close(closeOpts),
   }
 }

@@ -49,24 +49,35 @@ export function sdkSsec(k: CustomerKeyVector): { SSECustomerAlgorithm: string; S
 }
 
 /** SDK input fields for the copy-source SSE-C key `k`. */
-export function sdkCopySsec(k: CustomerKeyVector): { CopySourceSSECustomerAlgorithm: string; CopySourceSSECustomerKey: any } {
+export function sdkCopySsec(k: CustomerKeyVector): {
+  CopySourceSSECustomerAlgorithm: string
+  CopySourceSSECustomerKey: any
+} {
   return { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: k.raw }
 }
 
 /** Problem messages of docs/s3-sse-rules.md §4.8 ([O] unless tagged in docs/s3-sse-rules.md). */
 export const MSG = {
-  insecure: 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.',
-  incompatible: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
-  noAlgorithm: 'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
-  noKey: 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
+  insecure:
+    'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.',
+  incompatible:
+    'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+  noAlgorithm:
+    'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+  noKey:
+    'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
   badAlgorithm: 'The Encryption request you specified is not valid. Supported value: AES256.',
-  noMd5: 'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
+  noMd5:
+    'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
   md5Mismatch: 'The calculated MD5 hash of the key did not match the hash that was provided.',
   badKey: 'The secret key was invalid for the specified algorithm.',
-  storedWithSse: 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
-  wrongKey: 'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
+  storedWithSse:
+    'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+  wrongKey:
+    'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
   notApplicable: 'The encryption parameters are not applicable to this object.',
-  initiateRequested: 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+  initiateRequested:
+    'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
   didNotMatch: 'The provided encryption parameters did not match the ones used originally.',
   selfCopy:
     "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -77,7 +88,10 @@ export const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update
 
 export { allFiles, blobFiles, newBlobs } from './data-dir.js'
 
-/** SR1 size of a part blob of `plain` bytes (crypto/README.md §5): 64 KiB chunks, a 16-byte tag each, one tag for 0 bytes. */
+/**
+ * SR1 size of a part blob of `plain` bytes (crypto/README.md §5): 64 KiB chunks, a 16-byte tag each, one tag for 0
+ * bytes.
+ */
 export function sr1Size(plain: number): number {
   const chunks = Math.max(1, Math.ceil(plain / 65536))
   return plain + 16 * chunks
@@ -106,10 +120,12 @@ export function startChildServer(dataDir: string, args: string[] = []): Promise<
   const captured: string[] = []
   child.stderr!.setEncoding('utf8').on('data', (s: string) => captured.push(s))
   let exited = false
-  const exit = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true
-    resolve()
-  }))
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
     let started = false

@@ -29,12 +29,26 @@ interface ToolFailure extends Error {
 }
 
 /** Runs `tool args` with exactly `env`; rejects with its output when it exits non-zero. */
-export async function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; input?: string } = {}): Promise<ToolResult> {
+export async function runTool(
+  tool: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { cwd?: string; input?: string } = {},
+): Promise<ToolResult> {
   try {
-    return await execFileP(tool, args, { env, cwd: opts.cwd, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' })
+    return await execFileP(tool, args, {
+      env,
+      cwd: opts.cwd,
+      timeout: TOOL_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+      encoding: 'utf8',
+    })
   } catch (e) {
     const err = e as ToolFailure
-    if (err.code === 'ENOENT') throw new Error(`required tool '${tool}' is missing: ${INSTALL_HINTS[tool] ?? 'install it'}. These tests never skip.`)
+    if (err.code === 'ENOENT')
+      throw new Error(
+        `required tool '${tool}' is missing: ${INSTALL_HINTS[tool] ?? 'install it'}. These tests never skip.`,
+      )
     err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
     throw err
   }

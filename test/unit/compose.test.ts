@@ -12,9 +12,15 @@ const REPO = path.resolve(import.meta.dirname, '../..')
 const COMPOSE = path.join(REPO, 'compose.yaml')
 
 function dockerCompose(args: string[]): string {
-  const r = spawnSync('docker-compose', ['-f', COMPOSE, ...args], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } })
+  const r = spawnSync('docker-compose', ['-f', COMPOSE, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  })
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('docker-compose is not installed or not on PATH: this suite needs it (apt-get install -y docker-compose); it fails rather than skips')
+    throw new Error(
+      'docker-compose is not installed or not on PATH: this suite needs it (apt-get install -y docker-compose); it fails rather than skips',
+    )
   }
   if (r.error) throw r.error
   if (r.status !== 0) throw new Error(`docker-compose ${args.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`)
@@ -39,7 +45,10 @@ function resolvedConfig(): { services: Record<string, Service>; volumes: Record<
   const launcher = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' }).stdout.trim()
   const shebang = readFileSync(launcher, 'utf8').split('\n')[0]
   const python = shebang.startsWith('#!') ? shebang.slice(2).trim().split(/\s+/)[0] : 'python3'
-  const r = spawnSync(python, ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: yamlText, encoding: 'utf8' })
+  const r = spawnSync(python, ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: yamlText,
+    encoding: 'utf8',
+  })
   if (r.status !== 0) throw new Error(`could not parse the docker-compose config with ${python}:\n${r.stderr}`)
   return JSON.parse(r.stdout)
 }

@@ -9,9 +9,14 @@ const B = 'XyZ--boundary--123'
 
 function form(fields: Array<[string, string]>, file?: { name?: string; data: Buffer }, after = ''): Buffer {
   const parts: Buffer[] = []
-  for (const [n, v] of fields) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`))
+  for (const [n, v] of fields)
+    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`))
   if (file) {
-    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename="${file.name ?? 'C:\\dir\\f.bin'}"\r\nContent-Type: image/png\r\n\r\n`))
+    parts.push(
+      Buffer.from(
+        `--${B}\r\nContent-Disposition: form-data; name="file"; filename="${file.name ?? 'C:\\dir\\f.bin'}"\r\nContent-Type: image/png\r\n\r\n`,
+      ),
+    )
     parts.push(file.data, Buffer.from('\r\n'))
   }
   parts.push(Buffer.from(after + `--${B}--\r\n`))
@@ -32,7 +37,13 @@ async function readAll(body: Buffer, size: number) {
     got.push(c)
   }
   await f.finish()
-  return { fields: f.fields, filename: f.file.filename, contentType: f.file.contentType, data: Buffer.concat(got), largest }
+  return {
+    fields: f.fields,
+    filename: f.file.filename,
+    contentType: f.file.contentType,
+    data: Buffer.concat(got),
+    largest,
+  }
 }
 
 function s3Code(err: unknown): string {
@@ -42,17 +53,32 @@ function s3Code(err: unknown): string {
 
 describe('readPostForm', () => {
   const data = Buffer.concat([randomBytes(70_000), Buffer.from(`\r\n--${B.slice(0, 10)}`), randomBytes(1000)])
-  const body = form([['key', 'a/${filename}'], ['x-amz-meta-a', 'é'], ['policy', 'cG9s']], { data }, `--${B}\r\nContent-Disposition: form-data; name="after"\r\n\r\nignored\r\n`)
+  const body = form(
+    [
+      ['key', 'a/${filename}'],
+      ['x-amz-meta-a', 'é'],
+      ['policy', 'cG9s'],
+    ],
+    { data },
+    `--${B}\r\nContent-Disposition: form-data; name="after"\r\n\r\nignored\r\n`,
+  )
 
-  it.each([1, 2, 7, 64, 1000, 65536, body.length])('reads fields and the file the same in chunks of %i bytes (boundaries split across chunks)', async (size) => {
-    const got = await readAll(body, size)
-    expect(got.fields).toEqual([['key', 'a/${filename}'], ['x-amz-meta-a', 'é'], ['policy', 'cG9s']])
-    expect(got.filename).toBe('f.bin')
-    expect(got.contentType).toBe('image/png')
-    expect(got.data.equals(data)).toBe(true)
-    // Never more than one input chunk is held: the file is streamed, not buffered.
-    expect(got.largest).toBeLessThanOrEqual(Math.max(size, 2 * B.length + 8))
-  })
+  it.each([1, 2, 7, 64, 1000, 65536, body.length])(
+    'reads fields and the file the same in chunks of %i bytes (boundaries split across chunks)',
+    async (size) => {
+      const got = await readAll(body, size)
+      expect(got.fields).toEqual([
+        ['key', 'a/${filename}'],
+        ['x-amz-meta-a', 'é'],
+        ['policy', 'cG9s'],
+      ])
+      expect(got.filename).toBe('f.bin')
+      expect(got.contentType).toBe('image/png')
+      expect(got.data.equals(data)).toBe(true)
+      // Never more than one input chunk is held: the file is streamed, not buffered.
+      expect(got.largest).toBeLessThanOrEqual(Math.max(size, 2 * B.length + 8))
+    },
+  )
 
   it('an empty file is a file', async () => {
     const got = await readAll(form([['key', 'k']], { data: Buffer.alloc(0) }), 3)
@@ -60,8 +86,16 @@ describe('readPostForm', () => {
   })
 
   it('fields before the file over 20 KB answer MaxPostPreDataLengthExceeded (also one huge field without an end)', async () => {
-    const big = form([['key', 'k'], ['x-amz-meta-big', 'v'.repeat(MAX_PRE_FILE_BYTES)]], { data: Buffer.from('x') })
-    await expect(readPostForm(chunks(big, 4096), B)).rejects.toSatisfy((e) => s3Code(e) === 'MaxPostPreDataLengthExceeded')
+    const big = form(
+      [
+        ['key', 'k'],
+        ['x-amz-meta-big', 'v'.repeat(MAX_PRE_FILE_BYTES)],
+      ],
+      { data: Buffer.from('x') },
+    )
+    await expect(readPostForm(chunks(big, 4096), B)).rejects.toSatisfy(
+      (e) => s3Code(e) === 'MaxPostPreDataLengthExceeded',
+    )
     async function* endless(): AsyncGenerator<Buffer> {
       yield Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n`)
       for (let i = 0; i < 1000; i++) yield Buffer.alloc(1024, 0x61)
@@ -70,13 +104,23 @@ describe('readPostForm', () => {
   })
 
   it('no file field answers InvalidArgument; a truncated form or bad part headers answer MalformedPOSTRequest', async () => {
-    await expect(readPostForm(chunks(form([['key', 'k']]), 5), B)).rejects.toSatisfy((e) => s3Code(e) === 'InvalidArgument')
+    await expect(readPostForm(chunks(form([['key', 'k']]), 5), B)).rejects.toSatisfy(
+      (e) => s3Code(e) === 'InvalidArgument',
+    )
     const cut = body.subarray(0, body.length - 200)
     const f = await readPostForm(chunks(cut, 100), B)
-    await expect((async () => { for await (const _ of f.file.stream) { /* drain */ } })()).rejects.toSatisfy((e) => s3Code(e) === 'MalformedPOSTRequest')
+    await expect(
+      (async () => {
+        for await (const _ of f.file.stream) {
+          /* drain */
+        }
+      })(),
+    ).rejects.toSatisfy((e) => s3Code(e) === 'MalformedPOSTRequest')
     const noName = Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--${B}--\r\n`)
     await expect(readPostForm(chunks(noName, 8), B)).rejects.toSatisfy((e) => s3Code(e) === 'MalformedPOSTRequest')
-    await expect(readPostForm(chunks(Buffer.from('garbage'), 8), B)).rejects.toSatisfy((e) => s3Code(e) === 'MalformedPOSTRequest')
+    await expect(readPostForm(chunks(Buffer.from('garbage'), 8), B)).rejects.toSatisfy(
+      (e) => s3Code(e) === 'MalformedPOSTRequest',
+    )
   })
 
   it('formBoundary takes multipart/form-data only', () => {
@@ -94,17 +138,45 @@ describe('POST policy', () => {
   const policy = (conditions: unknown[]) => parsePolicy(b64({ expiration: '2026-01-02T00:00:00.000Z', conditions }))
 
   it('exact, eq, starts-with (empty prefix: any value) and content-length-range; field names case-insensitive', () => {
-    const p = policy([{ bucket: 'b' }, ['eq', '$Key', 'k'], ['starts-with', '$Content-Type', ''], ['content-length-range', 1, 10]])
-    expect(checkPolicy(p, new Map([['key', 'k'], ['content-type', 'x/y'], ['policy', '…'], ['x-amz-signature', 's'], ['x-ignore-me', '1']]), 'b', now)).toEqual({ min: 1, max: 10 })
+    const p = policy([
+      { bucket: 'b' },
+      ['eq', '$Key', 'k'],
+      ['starts-with', '$Content-Type', ''],
+      ['content-length-range', 1, 10],
+    ])
+    expect(
+      checkPolicy(
+        p,
+        new Map([
+          ['key', 'k'],
+          ['content-type', 'x/y'],
+          ['policy', '…'],
+          ['x-amz-signature', 's'],
+          ['x-ignore-me', '1'],
+        ]),
+        'b',
+        now,
+      ),
+    ).toEqual({ min: 1, max: 10 })
   })
 
   it('refusals carry AWS messages', () => {
     const fields = new Map([['key', 'k']])
-    expect(() => checkPolicy(policy([{ key: 'k' }]), fields, 'b', new Date('2026-01-02T00:00:00Z'))).toThrow('Invalid according to Policy: Policy expired.')
-    expect(() => checkPolicy(policy([]), fields, 'b', now)).toThrow('Invalid according to Policy: Extra input fields: key')
-    expect(() => checkPolicy(policy([{ key: 'k' }, { bucket: 'other' }]), fields, 'b', now)).toThrow('Policy Condition failed: ["eq", "$bucket", "other"]')
-    expect(() => checkPolicy(policy([['starts-with', '$key', 'x']]), fields, 'b', now)).toThrow('Policy Condition failed: ["starts-with", "$key", "x"]')
-    expect(() => checkPolicy(policy([{ key: 'k' }, { acl: 'private' }]), fields, 'b', now)).toThrow('Policy Condition failed')
+    expect(() => checkPolicy(policy([{ key: 'k' }]), fields, 'b', new Date('2026-01-02T00:00:00Z'))).toThrow(
+      'Invalid according to Policy: Policy expired.',
+    )
+    expect(() => checkPolicy(policy([]), fields, 'b', now)).toThrow(
+      'Invalid according to Policy: Extra input fields: key',
+    )
+    expect(() => checkPolicy(policy([{ key: 'k' }, { bucket: 'other' }]), fields, 'b', now)).toThrow(
+      'Policy Condition failed: ["eq", "$bucket", "other"]',
+    )
+    expect(() => checkPolicy(policy([['starts-with', '$key', 'x']]), fields, 'b', now)).toThrow(
+      'Policy Condition failed: ["starts-with", "$key", "x"]',
+    )
+    expect(() => checkPolicy(policy([{ key: 'k' }, { acl: 'private' }]), fields, 'b', now)).toThrow(
+      'Policy Condition failed',
+    )
   })
 
   it.each([

@@ -65,7 +65,13 @@ describe('layout', () => {
   })
 
   it('no source file passes the 600-line ceiling', () => {
-    for (const file of [...sources('server'), ...sources('crypto'), ...sources('kms'), ...sources('lib'), ...sources('storage')]) {
+    for (const file of [
+      ...sources('server'),
+      ...sources('crypto'),
+      ...sources('kms'),
+      ...sources('lib'),
+      ...sources('storage'),
+    ]) {
       const lines = readFileSync(path.join(root, file), 'utf8').split('\n').length
       expect(lines, file).toBeLessThanOrEqual(600)
     }

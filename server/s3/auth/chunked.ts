@@ -201,7 +201,8 @@ export class AwsChunkedParser {
       return
     }
     const received = (this.opts.received ??= {})
-    if (name !== this.opts.trailerHeader || received.trailer || this.trailerSignature !== undefined) throw malformedTrailer()
+    if (name !== this.opts.trailerHeader || received.trailer || this.trailerSignature !== undefined)
+      throw malformedTrailer()
     received.trailer = { name, value }
   }
 
@@ -230,7 +231,10 @@ function asBuffer(chunk: Uint8Array): Buffer {
  * that commits only after the loop completed never commits a bad body. The trailer, if any,
  * is written into `opts.received` before the generator returns.
  */
-export async function* decodeAwsChunked(source: AsyncIterable<Uint8Array>, opts: ChunkedOptions): AsyncGenerator<Buffer> {
+export async function* decodeAwsChunked(
+  source: AsyncIterable<Uint8Array>,
+  opts: ChunkedOptions,
+): AsyncGenerator<Buffer> {
   const parser = new AwsChunkedParser(opts)
   for await (const chunk of source) {
     const out = parser.push(asBuffer(chunk))

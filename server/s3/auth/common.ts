@@ -42,7 +42,10 @@ export interface ParsedCredential {
 export function parseCredential(value: string, style: AuthStyle): ParsedCredential {
   const parts = value.split('/')
   if (parts.length !== 5) {
-    throw malformed(style, 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".')
+    throw malformed(
+      style,
+      'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+    )
   }
   const [accessKeyId, date, region, service, terminal] = parts
   if (accessKeyId === '') throw malformed(style, 'a non-empty Access Key (AKID) must be provided in the credential.')
@@ -52,7 +55,9 @@ export function parseCredential(value: string, style: AuthStyle): ParsedCredenti
 /** A7–A10 of §2.10 (and their query-auth twins): region, date, service, terminator. */
 export function checkScope(cred: ParsedCredential, amzDate: string, deps: AuthDeps, style: AuthStyle): void {
   if (cred.region !== deps.region) {
-    throw malformed(style, `the region '${cred.region}' is wrong; expecting '${deps.region}'`, [['Region', deps.region]])
+    throw malformed(style, `the region '${cred.region}' is wrong; expecting '${deps.region}'`, [
+      ['Region', deps.region],
+    ])
   }
   if (cred.date !== amzDate.slice(0, 8)) {
     throw malformed(style, 'Invalid credential date. Date is not the same as X-Amz-Date.')
@@ -75,8 +80,12 @@ export function parseAmzDate(value: string | undefined): Date | undefined {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number)
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s))
   const same =
-    t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&
-    t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === s
   return same ? t : undefined
 }
 
@@ -199,7 +208,11 @@ export function verifySignature(c: SignatureCheck): { key: Buffer; scope: string
   let signature = hmacHex(key, sts)
   // Non-ASCII header values: clients differ (JS/Python sign the UTF-8 of a string sent as latin1,
   // Go/Java sign the raw bytes they send), so the raw-bytes reading gets a second chance.
-  if (!signaturesEqual(c.provided, signature) && /[\u0080-\u00ff]/.test(canonical) && !/[^\u0000-\u00ff]/.test(canonical)) {
+  if (
+    !signaturesEqual(c.provided, signature) &&
+    /[\u0080-\u00ff]/.test(canonical) &&
+    !/[^\u0000-\u00ff]/.test(canonical)
+  ) {
     const raw = hmacHex(key, stringToSign(c.amzDate, scope, canonical, true))
     if (signaturesEqual(c.provided, raw)) signature = raw
   }

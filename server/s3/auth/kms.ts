@@ -40,7 +40,10 @@ function fieldOf(err: S3Error, name: string): string {
 
 /** `YYYYMMDDTHHMMSSZ` of an instant, as KMS writes times in "Signature expired" messages. */
 function basic(t: Date): string {
-  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return t
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
 /**
@@ -50,22 +53,42 @@ function basic(t: Date): string {
  * IncompleteSignatureException carrying the S3 message.
  */
 export function kmsAuthFault(err: S3Error | null, skewMinutes = 5): KmsAuthFault {
-  if (err === null) return { status: 400, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }
+  if (err === null)
+    return { status: 400, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }
   switch (err.code) {
     case 'InvalidAccessKeyId':
-      return { status: 400, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }
+      return {
+        status: 400,
+        type: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      }
     case 'SignatureDoesNotMatch':
       return { status: 400, type: 'InvalidSignatureException', message: INVALID_SIGNATURE }
     case 'InvalidToken':
-      return { status: 400, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }
+      return {
+        status: 400,
+        type: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      }
     case 'ExpiredToken':
-      return { status: 400, type: 'ExpiredTokenException', message: 'The security token included in the request is expired' }
+      return {
+        status: 400,
+        type: 'ExpiredTokenException',
+        message: 'The security token included in the request is expired',
+      }
     case 'RequestTimeTooSkewed': {
       const requestTime = fieldOf(err, 'RequestTime')
       const now = new Date(fieldOf(err, 'ServerTime'))
       const shift = skewMinutes * 60_000
       const sent = /^\d{8}T\d{6}Z$/.test(requestTime)
-        ? Date.UTC(+requestTime.slice(0, 4), +requestTime.slice(4, 6) - 1, +requestTime.slice(6, 8), +requestTime.slice(9, 11), +requestTime.slice(11, 13), +requestTime.slice(13, 15))
+        ? Date.UTC(
+            +requestTime.slice(0, 4),
+            +requestTime.slice(4, 6) - 1,
+            +requestTime.slice(6, 8),
+            +requestTime.slice(9, 11),
+            +requestTime.slice(11, 13),
+            +requestTime.slice(13, 15),
+          )
         : 0
       const message =
         sent < now.getTime()
@@ -75,10 +98,18 @@ export function kmsAuthFault(err: S3Error | null, skewMinutes = 5): KmsAuthFault
     }
     case 'AuthorizationHeaderMalformed':
       if (err.message.includes('incorrect service')) {
-        return { status: 400, type: 'InvalidSignatureException', message: "Credential should be scoped to correct service: 'kms'. " }
+        return {
+          status: 400,
+          type: 'InvalidSignatureException',
+          message: "Credential should be scoped to correct service: 'kms'. ",
+        }
       }
       if (err.message.includes('the region')) {
-        return { status: 400, type: 'InvalidSignatureException', message: 'Credential should be scoped to a valid region. ' }
+        return {
+          status: 400,
+          type: 'InvalidSignatureException',
+          message: 'Credential should be scoped to a valid region. ',
+        }
       }
       return { status: 400, type: 'IncompleteSignatureException', message: err.message }
     default:

@@ -29,7 +29,9 @@ const MAX_EXPIRES = 604800
 
 /** True when the query carries any SigV4 (`X-Amz-*` auth parameter) or SigV2 (`Signature`, `AWSAccessKeyId`) auth. */
 export function hasQueryAuth(query: ReadonlyArray<readonly [string, string]>): boolean {
-  return query.some(([n]) => (V4_PARAMS as readonly string[]).includes(n) || (V2_PARAMS as readonly string[]).includes(n))
+  return query.some(
+    ([n]) => (V4_PARAMS as readonly string[]).includes(n) || (V2_PARAMS as readonly string[]).includes(n),
+  )
 }
 
 function queryError(message: string, fields?: Array<[string, string]>): S3Error {
@@ -146,7 +148,13 @@ export function verifyPresigned(req: AuthRequest, deps: AuthDeps): AuthContext {
  * PRE-07: a URL dated more than the skew window in the future is "not valid yet"; PRE-03/PRE-06:
  * from `X-Amz-Date + X-Amz-Expires` on it has expired (so `X-Amz-Expires=0` always has).
  */
-function checkValidityWindow(start: Date, expires: number, expiresText: string, now: Date, maxSkewSeconds: number): void {
+function checkValidityWindow(
+  start: Date,
+  expires: number,
+  expiresText: string,
+  now: Date,
+  maxSkewSeconds: number,
+): void {
   if (start.getTime() - now.getTime() > maxSkewSeconds * 1000) {
     throw new S3Error('AccessDenied', { message: 'Request is not valid yet' })
   }

@@ -12,33 +12,86 @@ import { isoSeconds, lookupCredential, parseAmzDate, parsePayloadMode } from './
 import type { AuthContext, AuthDeps, AuthRequest, PayloadMode } from './types.js'
 
 /** AWS's answer to SigV2 where only SigV4 is accepted (`--sigv4-only`, and AWS's newer regions). */
-export const SIGV2_REFUSED_MESSAGE = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.'
+export const SIGV2_REFUSED_MESSAGE =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.'
 
-/** Sub-resources the AWS developer guide lists for the CanonicalizedResource (with `delete`, `cors`, `restore`, as s3cmd signs them). */
+/**
+ * Sub-resources the AWS developer guide lists for the CanonicalizedResource (with `delete`, `cors`, `restore`, as s3cmd
+ * signs them).
+ */
 const CLASSIC_SUBRESOURCES = [
-  'acl', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment', 'torrent',
-  'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website', 'delete', 'cors', 'restore',
+  'acl',
+  'lifecycle',
+  'location',
+  'logging',
+  'notification',
+  'partNumber',
+  'policy',
+  'requestPayment',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versionId',
+  'versioning',
+  'versions',
+  'website',
+  'delete',
+  'cors',
+  'restore',
 ]
 const RESPONSE_OVERRIDES = [
-  'response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language',
-  'response-content-type', 'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
 ]
 /** botocore's HmacV1 list (the classic ones, the response overrides and the newer configuration sub-resources). */
 const BOTOCORE_SUBRESOURCES = [
-  ...CLASSIC_SUBRESOURCES, ...RESPONSE_OVERRIDES, 'accelerate', 'defaultObjectAcl', 'tagging', 'storageClass',
-  'replication', 'analytics', 'metrics', 'inventory', 'select', 'select-type', 'object-lock',
+  ...CLASSIC_SUBRESOURCES,
+  ...RESPONSE_OVERRIDES,
+  'accelerate',
+  'defaultObjectAcl',
+  'tagging',
+  'storageClass',
+  'replication',
+  'analytics',
+  'metrics',
+  'inventory',
+  'select',
+  'select-type',
+  'object-lock',
 ]
 /** Every sub-resource any client signs (MinIO's list adds the Object Lock and encryption ones). */
-const ALL_SUBRESOURCES = [...BOTOCORE_SUBRESOURCES, 'encryption', 'retention', 'legal-hold', 'ownershipControls', 'publicAccessBlock', 'policyStatus']
+const ALL_SUBRESOURCES = [
+  ...BOTOCORE_SUBRESOURCES,
+  'encryption',
+  'retention',
+  'legal-hold',
+  'ownershipControls',
+  'publicAccessBlock',
+  'policyStatus',
+]
 /**
  * Clients disagree on which sub-resources they sign (s3cmd signs only the classic ones, botocore
  * adds `tagging` and the response overrides); each of these readings is tried in turn.
  */
 const SUBRESOURCE_READINGS: ReadonlyArray<ReadonlySet<string>> = [
-  new Set(ALL_SUBRESOURCES), new Set(BOTOCORE_SUBRESOURCES), new Set([...CLASSIC_SUBRESOURCES, ...RESPONSE_OVERRIDES]), new Set(CLASSIC_SUBRESOURCES),
+  new Set(ALL_SUBRESOURCES),
+  new Set(BOTOCORE_SUBRESOURCES),
+  new Set([...CLASSIC_SUBRESOURCES, ...RESPONSE_OVERRIDES]),
+  new Set(CLASSIC_SUBRESOURCES),
 ]
 
-const V4_QUERY = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires']
+const V4_QUERY = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Signature',
+  'X-Amz-Date',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Expires',
+]
 
 /** The `Authorization` header names the SigV2 scheme (`AWS AKID:signature`). */
 export function isSigV2Header(authorization: string | undefined): boolean {
@@ -69,7 +122,10 @@ export interface StringToSignV2Parts {
 }
 
 /** CanonicalizedAmzHeaders: lowercase names sorted, values trimmed and unfolded, repeats joined with `,`. */
-function canonicalAmzHeaders(headers: Readonly<Record<string, string>>, extra: ReadonlyArray<readonly [string, string]>): string {
+function canonicalAmzHeaders(
+  headers: Readonly<Record<string, string>>,
+  extra: ReadonlyArray<readonly [string, string]>,
+): string {
   const all = new Map<string, string[]>()
   const add = (name: string, value: string) => {
     const n = name.toLowerCase()
@@ -79,11 +135,18 @@ function canonicalAmzHeaders(headers: Readonly<Record<string, string>>, extra: R
   }
   for (const [n, v] of Object.entries(headers)) add(n, v)
   for (const [n, v] of extra) add(n, v)
-  return [...all.keys()].sort().map((n) => `${n}:${all.get(n)!.join(',')}\n`).join('')
+  return [...all.keys()]
+    .sort()
+    .map((n) => `${n}:${all.get(n)!.join(',')}\n`)
+    .join('')
 }
 
 /** The CanonicalizedResource: the path, then the signed sub-resources sorted by name (`?acl`, `?uploadId=…`). */
-export function canonicalResourceV2(path: string, query: ReadonlyArray<readonly [string, string]>, subresources: ReadonlySet<string> = SUBRESOURCE_READINGS[0]): string {
+export function canonicalResourceV2(
+  path: string,
+  query: ReadonlyArray<readonly [string, string]>,
+  subresources: ReadonlySet<string> = SUBRESOURCE_READINGS[0],
+): string {
   const picked = query.filter(([n]) => subresources.has(n))
   if (picked.length === 0) return path
   const sorted = [...picked].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
@@ -131,7 +194,14 @@ function resourcePaths(req: AuthRequest): string[] {
  * Checks the signature against every reading of the request clients are known to sign (paths,
  * sub-resource lists, Date lines); the first reading's string is the one an error reports.
  */
-function checkSignature(req: AuthRequest, accessKeyId: string, secret: string, provided: string, base: Omit<StringToSignV2Parts, 'resourcePath' | 'subresources' | 'date'>, dates: string[]): void {
+function checkSignature(
+  req: AuthRequest,
+  accessKeyId: string,
+  secret: string,
+  provided: string,
+  base: Omit<StringToSignV2Parts, 'resourcePath' | 'subresources' | 'date'>,
+  dates: string[],
+): void {
   let first: string | undefined
   for (const resourcePath of resourcePaths(req)) {
     for (const subresources of SUBRESOURCE_READINGS) {
@@ -147,7 +217,12 @@ function checkSignature(req: AuthRequest, accessKeyId: string, secret: string, p
       ['AWSAccessKeyId', accessKeyId],
       ['StringToSign', first ?? ''],
       ['SignatureProvided', provided],
-      ['StringToSignBytes', Buffer.from(first ?? '', 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ')],
+      [
+        'StringToSignBytes',
+        Buffer.from(first ?? '', 'utf8')
+          .toString('hex')
+          .replace(/(..)(?!$)/g, '$1 '),
+      ],
     ],
   })
 }
@@ -167,22 +242,47 @@ function v2Payload(headers: Readonly<Record<string, string>>): PayloadMode {
   const header = headers['x-amz-content-sha256']
   if (header === undefined) return { kind: 'unsigned' }
   const mode = parsePayloadMode(header)
-  if (mode.kind === 'streaming-signed') throw new S3Error('InvalidRequest', { message: 'Signed aws-chunked payloads require AWS Signature Version 4.' })
+  if (mode.kind === 'streaming-signed')
+    throw new S3Error('InvalidRequest', { message: 'Signed aws-chunked payloads require AWS Signature Version 4.' })
   return mode
 }
 
-function context(req: AuthRequest, accessKeyId: string, known: ReturnType<typeof lookupCredential>, token: string | undefined, mode: AuthContext['mode'], provided: string): AuthContext {
+function context(
+  req: AuthRequest,
+  accessKeyId: string,
+  known: ReturnType<typeof lookupCredential>,
+  token: string | undefined,
+  mode: AuthContext['mode'],
+  provided: string,
+): AuthContext {
   return {
-    accessKeyId, accountId: known.accountId, principalArn: known.principalArn, identity: known.identity,
-    sessionToken: token !== undefined || undefined, mode, payload: v2Payload(req.headers), signatureVersion: 2,
-    amzDate: '', scope: '', signingKey: Buffer.alloc(0), seedSignature: provided, signedHeaders: [],
+    accessKeyId,
+    accountId: known.accountId,
+    principalArn: known.principalArn,
+    identity: known.identity,
+    sessionToken: token !== undefined || undefined,
+    mode,
+    payload: v2Payload(req.headers),
+    signatureVersion: 2,
+    amzDate: '',
+    scope: '',
+    signingKey: Buffer.alloc(0),
+    seedSignature: provided,
+    signedHeaders: [],
   }
 }
 
 /** `Authorization: AWS AKID:signature`; the request time (x-amz-date, else Date) must be within the skew window. */
 export function verifySigV2Header(req: AuthRequest, deps: AuthDeps): AuthContext {
   const m = /^AWS\s+([^:\s]+):(\S+)\s*$/.exec((req.headers['authorization'] ?? '').trim())
-  if (!m) throw new S3Error('InvalidArgument', { message: 'Authorization header is invalid -- one and only one \' \' (space) required', fields: [['ArgumentName', 'Authorization'], ['ArgumentValue', req.headers['authorization'] ?? '']] })
+  if (!m)
+    throw new S3Error('InvalidArgument', {
+      message: "Authorization header is invalid -- one and only one ' ' (space) required",
+      fields: [
+        ['ArgumentName', 'Authorization'],
+        ['ArgumentValue', req.headers['authorization'] ?? ''],
+      ],
+    })
   const [, accessKeyId, provided] = m
   const amzDate = req.headers['x-amz-date']
   const dateText = amzDate ?? req.headers['date']
@@ -194,13 +294,27 @@ export function verifySigV2Header(req: AuthRequest, deps: AuthDeps): AuthContext
   const known = lookupCredential(deps, accessKeyId, token, req.now)
   if (Math.abs(req.now.getTime() - requestTime.getTime()) > deps.maxSkewSeconds * 1000) {
     throw new S3Error('RequestTimeTooSkewed', {
-      fields: [['RequestTime', dateText], ['ServerTime', isoSeconds(req.now)], ['MaxAllowedSkewMilliseconds', String(deps.maxSkewSeconds * 1000)]],
+      fields: [
+        ['RequestTime', dateText],
+        ['ServerTime', isoSeconds(req.now)],
+        ['MaxAllowedSkewMilliseconds', String(deps.maxSkewSeconds * 1000)],
+      ],
     })
   }
   // With x-amz-date the Date line is empty (it is signed among the x-amz-* headers); some clients
   // still put their Date header there, which is accepted too.
-  const dates = amzDate === undefined ? [req.headers['date'] ?? ''] : ['', ...(req.headers['date'] !== undefined ? [req.headers['date']] : [])]
-  checkSignature(req, accessKeyId, known.secretAccessKey, provided, { method: req.method, headers: req.headers, query: req.query }, dates)
+  const dates =
+    amzDate === undefined
+      ? [req.headers['date'] ?? '']
+      : ['', ...(req.headers['date'] !== undefined ? [req.headers['date']] : [])]
+  checkSignature(
+    req,
+    accessKeyId,
+    known.secretAccessKey,
+    provided,
+    { method: req.method, headers: req.headers, query: req.query },
+    dates,
+  )
   return context(req, accessKeyId, known, token, 'header', provided)
 }
 
@@ -218,23 +332,42 @@ export function verifySigV2Presigned(req: AuthRequest, deps: AuthDeps): AuthCont
   const provided = firstParam(req.query, 'Signature')
   const expires = firstParam(req.query, 'Expires')
   if (accessKeyId === undefined || provided === undefined || expires === undefined) {
-    throw new S3Error('AccessDenied', { message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters' })
+    throw new S3Error('AccessDenied', {
+      message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
+    })
   }
-  if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', { message: 'Invalid date (should be seconds since epoch): ' + expires })
+  if (!/^\d+$/.test(expires))
+    throw new S3Error('AccessDenied', { message: 'Invalid date (should be seconds since epoch): ' + expires })
   // botocore moves the x-amz-* headers it signs (the session token among them) into the query.
-  const amzQuery = req.query.filter(([n]) => n.toLowerCase().startsWith('x-amz-') && req.headers[n.toLowerCase()] === undefined)
-  const token = req.headers['x-amz-security-token'] ?? amzQuery.find(([n]) => n.toLowerCase() === 'x-amz-security-token')?.[1]
+  const amzQuery = req.query.filter(
+    ([n]) => n.toLowerCase().startsWith('x-amz-') && req.headers[n.toLowerCase()] === undefined,
+  )
+  const token =
+    req.headers['x-amz-security-token'] ?? amzQuery.find(([n]) => n.toLowerCase() === 'x-amz-security-token')?.[1]
   const known = lookupCredential(deps, accessKeyId, token, req.now)
-  checkSignature(req, accessKeyId, known.secretAccessKey, provided, {
-    method: req.method, headers: req.headers, query: req.query, extraAmz: amzQuery,
-    contentMd5: firstParam(req.query, 'Content-MD5') ?? firstParam(req.query, 'content-md5'),
-    contentType: firstParam(req.query, 'Content-Type') ?? firstParam(req.query, 'content-type'),
-  }, [expires])
+  checkSignature(
+    req,
+    accessKeyId,
+    known.secretAccessKey,
+    provided,
+    {
+      method: req.method,
+      headers: req.headers,
+      query: req.query,
+      extraAmz: amzQuery,
+      contentMd5: firstParam(req.query, 'Content-MD5') ?? firstParam(req.query, 'content-md5'),
+      contentType: firstParam(req.query, 'Content-Type') ?? firstParam(req.query, 'content-type'),
+    },
+    [expires],
+  )
   const end = Number(expires) * 1000
   if (req.now.getTime() >= end) {
     throw new S3Error('AccessDenied', {
       message: 'Request has expired',
-      fields: [['Expires', isoSeconds(new Date(end))], ['ServerTime', isoSeconds(req.now)]],
+      fields: [
+        ['Expires', isoSeconds(new Date(end))],
+        ['ServerTime', isoSeconds(req.now)],
+      ],
     })
   }
   return context(req, accessKeyId, known, token, 'presigned', provided)
@@ -244,7 +377,10 @@ export function verifySigV2Presigned(req: AuthRequest, deps: AuthDeps): AuthCont
 export function kmsNeedsSigV4(): S3Error {
   return new S3Error('InvalidArgument', {
     message: 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.',
-    fields: [['ArgumentName', 'Authorization'], ['ArgumentValue', 'null']],
+    fields: [
+      ['ArgumentName', 'Authorization'],
+      ['ArgumentValue', 'null'],
+    ],
   })
 }
 

@@ -8,8 +8,17 @@
 import { ConflictError } from '../../../storage/errors.js'
 import type { AclGrant, BucketRecord, ObjectRecord } from '../../../storage/types.js'
 import {
-  AMZ_ACL, aclDocument, aclFromHeaders, aclsEnabled, canonicalId, hasAclHeaders, parseAccessControlPolicy, privateAcl,
-  refusePublicAcl, sameGrants, type AclTarget,
+  AMZ_ACL,
+  aclDocument,
+  aclFromHeaders,
+  aclsEnabled,
+  canonicalId,
+  hasAclHeaders,
+  parseAccessControlPolicy,
+  privateAcl,
+  refusePublicAcl,
+  sameGrants,
+  type AclTarget,
 } from '../acl.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error } from '../errors.js'
@@ -27,7 +36,12 @@ const MAX_ATTEMPTS = 20
  * The ACL a PutBucketAcl / PutObjectAcl asks for: from its headers or from its body, not both
  * (UnexpectedContent) and not neither (MissingSecurityHeader). A body's Owner must be the owner.
  */
-async function requestedAcl(req: S3Request, target: AclTarget, owner: string, bucketOwner: string): Promise<AclGrant[]> {
+async function requestedAcl(
+  req: S3Request,
+  target: AclTarget,
+  owner: string,
+  bucketOwner: string,
+): Promise<AclGrant[]> {
   const headers = hasAclHeaders(req.headers)
   const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   const bytes = hasBody ? (await readSmallBody(req)).bytes : Buffer.alloc(0)
@@ -40,7 +54,8 @@ async function requestedAcl(req: S3Request, target: AclTarget, owner: string, bu
 }
 
 /** What is stored: nothing for the private ACL, so records stay as they were. */
-const stored = (grants: AclGrant[], owner: string): AclGrant[] | undefined => (sameGrants(grants, privateAcl(owner)) ? undefined : grants)
+const stored = (grants: AclGrant[], owner: string): AclGrant[] | undefined =>
+  sameGrants(grants, privateAcl(owner)) ? undefined : grants
 
 export async function putBucketAcl(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, name)
@@ -56,11 +71,22 @@ export async function putBucketAcl(svc: Services, req: S3Request, name: string):
 
 export async function getBucketAcl(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, name)
-  return { status: 200, xml: xmlDocument('AccessControlPolicy', aclDocument(bucket.ownerAccountId, aclsEnabled(bucket) ? bucket.acl : undefined)) }
+  return {
+    status: 200,
+    xml: xmlDocument(
+      'AccessControlPolicy',
+      aclDocument(bucket.ownerAccountId, aclsEnabled(bucket) ? bucket.acl : undefined),
+    ),
+  }
 }
 
 /** The ACL of the version a request addresses, for authorization (undefined if there is none). */
-export function objectAclOf(svc: Services, bucket: string, key: string, versionIdRaw: string | undefined): () => Promise<ObjectAcl | undefined> {
+export function objectAclOf(
+  svc: Services,
+  bucket: string,
+  key: string,
+  versionIdRaw: string | undefined,
+): () => Promise<ObjectAcl | undefined> {
   return async () => {
     let versionId: string | undefined
     try {
@@ -78,14 +104,26 @@ function effectiveObjectAcl(bucket: BucketRecord, rec: ObjectRecord): { owner: s
   return aclsEnabled(bucket) ? { owner: rec.ownerAccountId, acl: rec.acl } : { owner: bucket.ownerAccountId }
 }
 
-export async function getObjectAcl(svc: Services, req: S3Request, name: string, key: string, versionId?: string): Promise<S3Result> {
+export async function getObjectAcl(
+  svc: Services,
+  req: S3Request,
+  name: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, name, undefined, objectAclOf(svc, name, key, versionId))
   const rec = await readableVersion(svc, name, key, versionId, req.method)
   const { owner, acl } = effectiveObjectAcl(bucket, rec)
   return { status: 200, xml: xmlDocument('AccessControlPolicy', aclDocument(owner, acl)) }
 }
 
-export async function putObjectAcl(svc: Services, req: S3Request, name: string, key: string, versionId?: string): Promise<S3Result> {
+export async function putObjectAcl(
+  svc: Services,
+  req: S3Request,
+  name: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, name, undefined, objectAclOf(svc, name, key, versionId))
   if (!aclsEnabled(bucket)) throw new S3Error('AccessControlListNotSupported')
   const first = await readableVersion(svc, name, key, versionId, req.method)

@@ -43,7 +43,8 @@ function parseRule(raw: unknown): CorsRule {
   // Each CORSRule must identify at least one origin and one method.
   if (allowedMethods.length === 0 || allowedOrigins.length === 0) throw new S3Error('MalformedXML')
   for (const m of allowedMethods) {
-    if (!CORS_METHODS.has(m)) throw invalidRequest(`Found unsupported HTTP method in CORS config. Unsupported method is ${m}`)
+    if (!CORS_METHODS.has(m))
+      throw invalidRequest(`Found unsupported HTTP method in CORS config. Unsupported method is ${m}`)
   }
   for (const o of allowedOrigins) {
     if (countStars(o) > 1) throw invalidRequest(`AllowedOrigin "${o}" can not have more than one wildcard.`)
@@ -54,7 +55,10 @@ function parseRule(raw: unknown): CorsRule {
   }
   const exposeHeaders = texts(el.ExposeHeader)
   for (const h of exposeHeaders) {
-    if (h.includes('*')) throw invalidRequest(`ExposeHeader "${h}" contains wildcard. We currently do not support wildcard for ExposeHeader.`)
+    if (h.includes('*'))
+      throw invalidRequest(
+        `ExposeHeader "${h}" contains wildcard. We currently do not support wildcard for ExposeHeader.`,
+      )
   }
   const rule: CorsRule = { allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders }
   const id = textOf(el, 'ID')?.trim()
@@ -107,7 +111,9 @@ export async function getBucketCors(svc: Services, req: S3Request, name: string)
 }
 
 export async function deleteBucketCors(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  await updateBucket(svc, req, name, (bucket) => (bucket.cors === undefined ? undefined : { ...bucket, cors: undefined }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.cors === undefined ? undefined : { ...bucket, cors: undefined },
+  )
   return { status: 204 }
 }
 
@@ -117,12 +123,22 @@ export async function deleteBucketCors(svc: Services, req: S3Request, name: stri
  * Access-Control-Request-Method (400), then a matching rule (403 AccessForbidden). Each 403 names
  * the requested method (`OPTIONS` when none) and whether rules were judged for an OBJECT or BUCKET.
  */
-export async function optionsPreflight(svc: Services, req: S3Request, op: Extract<S3Operation, { kind: 'OptionsPreflight' }>): Promise<S3Result> {
+export async function optionsPreflight(
+  svc: Services,
+  req: S3Request,
+  op: Extract<S3Operation, { kind: 'OptionsPreflight' }>,
+): Promise<S3Result> {
   const ask = corsAsk('OPTIONS', req.headers)
   if (!ask) throw new S3Error('BadRequest', { message: 'Insufficient information. Origin request header needed.' })
   const requested = req.headers['access-control-request-method']
   const forbidden = (message: string | undefined, resourceType: 'BUCKET' | 'OBJECT') =>
-    new S3Error('AccessForbidden', { message, fields: [['Method', requested ?? 'OPTIONS'], ['ResourceType', resourceType]] })
+    new S3Error('AccessForbidden', {
+      message,
+      fields: [
+        ['Method', requested ?? 'OPTIONS'],
+        ['ResourceType', resourceType],
+      ],
+    })
   const bucket = canBeBucketName(op.bucket) ? await svc.meta.getBucket(op.bucket) : undefined
   if (!bucket) throw forbidden('CORSResponse: Bucket not found', 'BUCKET')
   if (bucket.cors === undefined) throw forbidden('CORSResponse: CORS is not enabled for this bucket.', 'BUCKET')

@@ -30,20 +30,27 @@ export function parseEncryptionConfiguration(doc: Record<string, unknown>): Pars
   if (!Array.isArray(rules) || rules.length !== 1) throw new S3Error('MalformedXML')
   const rule = asObject(rules[0])
   const apply = asObject(rule.ApplyServerSideEncryptionByDefault)
-  const algorithm = rule.ApplyServerSideEncryptionByDefault === undefined ? 'AES256' : textOf(apply, 'SSEAlgorithm')?.trim()
+  const algorithm =
+    rule.ApplyServerSideEncryptionByDefault === undefined ? 'AES256' : textOf(apply, 'SSEAlgorithm')?.trim()
   if (algorithm === undefined) throw new S3Error('MalformedXML')
-  if (FOREIGN_ALGORITHMS.has(algorithm)) throw invalidArgument('The encryption method specified is not supported', 'x-amz-server-side-encryption', algorithm)
+  if (FOREIGN_ALGORITHMS.has(algorithm))
+    throw invalidArgument('The encryption method specified is not supported', 'x-amz-server-side-encryption', algorithm)
   if (!ALGORITHMS.has(algorithm)) throw new S3Error('MalformedXML')
   const kmsKey = textOf(apply, 'KMSMasterKeyID')?.trim()
   if (kmsKey !== undefined && algorithm === 'AES256') {
-    throw invalidArgument('a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', 'ApplyServerSideEncryptionByDefault')
+    throw invalidArgument(
+      'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
+      'ApplyServerSideEncryptionByDefault',
+    )
   }
   const bkRaw = textOf(rule, 'BucketKeyEnabled')?.trim().toLowerCase()
   if (bkRaw !== undefined && bkRaw !== 'true' && bkRaw !== 'false') throw new S3Error('MalformedXML')
   let blocked: string[] | undefined
   if (rule.BlockedEncryptionTypes !== undefined) {
     const types = asObject(rule.BlockedEncryptionTypes).EncryptionType
-    const list = (Array.isArray(types) ? types : types === undefined ? [] : [types]).map((t) => (typeof t === 'string' ? t.trim() : ''))
+    const list = (Array.isArray(types) ? types : types === undefined ? [] : [types]).map((t) =>
+      typeof t === 'string' ? t.trim() : '',
+    )
     if (list.length !== 1 || (list[0] !== 'NONE' && list[0] !== 'SSE-C')) throw new S3Error('MalformedXML')
     blocked = list[0] === 'SSE-C' ? ['SSE-C'] : []
   }
@@ -84,7 +91,9 @@ export async function putBucketEncryption(svc: Services, req: S3Request, name: s
   const parsed = parseEncryptionConfiguration(await readXml(req, 'ServerSideEncryptionConfiguration'))
   await checkDefaultKmsKey(svc, req, parsed.encryption.kmsMasterKeyId)
   await updateBucket(svc, req, name, (bucket) => ({
-    ...bucket, encryption: parsed.encryption, blockedEncryptionTypes: parsed.blocked ?? bucket.blockedEncryptionTypes,
+    ...bucket,
+    encryption: parsed.encryption,
+    blockedEncryptionTypes: parsed.blocked ?? bucket.blockedEncryptionTypes,
   }))
   return { status: 200 }
 }
@@ -104,6 +113,8 @@ export async function getBucketEncryption(svc: Services, req: S3Request, name: s
 
 export async function deleteBucketEncryption(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   // Resets the default to AES256; the SSE-C block stays as it is (docs/s3-sse-rules.md §5.5 [C]).
-  await updateBucket(svc, req, name, (bucket) => (bucket.encryption === undefined ? undefined : { ...bucket, encryption: undefined }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.encryption === undefined ? undefined : { ...bucket, encryption: undefined },
+  )
   return { status: 204 }
 }

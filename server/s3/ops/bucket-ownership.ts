@@ -18,7 +18,13 @@ export function parseOwnership(v: string, where: 'header' | 'xml'): ObjectOwners
   const s = v.trim()
   if (OWNERSHIPS.has(s as ObjectOwnership)) return s as ObjectOwnership
   if (where === 'xml') throw new S3Error('MalformedXML')
-  throw new S3Error('InvalidArgument', { message: 'Invalid x-amz-object-ownership header', fields: [['ArgumentName', 'x-amz-object-ownership'], ['ArgumentValue', s.slice(0, 64)]] })
+  throw new S3Error('InvalidArgument', {
+    message: 'Invalid x-amz-object-ownership header',
+    fields: [
+      ['ArgumentName', 'x-amz-object-ownership'],
+      ['ArgumentValue', s.slice(0, 64)],
+    ],
+  })
 }
 
 export async function putBucketOwnershipControls(svc: Services, req: S3Request, name: string): Promise<S3Result> {
@@ -31,10 +37,16 @@ export async function putBucketOwnershipControls(svc: Services, req: S3Request, 
   const ownership = parseOwnership(value, 'xml')
   await updateBucket(svc, req, name, (bucket) => {
     // Turning ACLs off while the bucket ACL grants anyone but the owner would silently revoke those grants.
-    if (ownership === 'BucketOwnerEnforced' && bucket.acl !== undefined && !onlyFullControlOf(bucket.acl, bucket.ownerAccountId)) {
+    if (
+      ownership === 'BucketOwnerEnforced' &&
+      bucket.acl !== undefined &&
+      !onlyFullControlOf(bucket.acl, bucket.ownerAccountId)
+    ) {
       throw new S3Error('InvalidBucketAclWithObjectOwnership')
     }
-    return ownershipOf(bucket) === ownership && bucket.objectOwnership !== undefined ? undefined : { ...bucket, objectOwnership: ownership }
+    return ownershipOf(bucket) === ownership && bucket.objectOwnership !== undefined
+      ? undefined
+      : { ...bucket, objectOwnership: ownership }
   })
   return { status: 200 }
 }
@@ -48,18 +60,27 @@ export async function getBucketOwnershipControls(svc: Services, req: S3Request, 
 
 /** Without ownership controls a bucket behaves as ObjectWriter (acl.ts ownershipOf 'none'). */
 export async function deleteBucketOwnershipControls(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  await updateBucket(svc, req, name, (bucket) => (bucket.objectOwnership === 'none' ? undefined : { ...bucket, objectOwnership: 'none' }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.objectOwnership === 'none' ? undefined : { ...bucket, objectOwnership: 'none' },
+  )
   return { status: 204 }
 }
 
 const PAB_FIELDS: ReadonlyArray<readonly [string, keyof PublicAccessBlock]> = [
-  ['BlockPublicAcls', 'blockPublicAcls'], ['IgnorePublicAcls', 'ignorePublicAcls'],
-  ['BlockPublicPolicy', 'blockPublicPolicy'], ['RestrictPublicBuckets', 'restrictPublicBuckets'],
+  ['BlockPublicAcls', 'blockPublicAcls'],
+  ['IgnorePublicAcls', 'ignorePublicAcls'],
+  ['BlockPublicPolicy', 'blockPublicPolicy'],
+  ['RestrictPublicBuckets', 'restrictPublicBuckets'],
 ]
 
 /** `<PublicAccessBlockConfiguration>`: each setting `true` or `false`; an absent one is false. */
 export function parsePublicAccessBlock(body: Record<string, unknown>): PublicAccessBlock {
-  const out: PublicAccessBlock = { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false }
+  const out: PublicAccessBlock = {
+    blockPublicAcls: false,
+    ignorePublicAcls: false,
+    blockPublicPolicy: false,
+    restrictPublicBuckets: false,
+  }
   for (const [element, field] of PAB_FIELDS) {
     const v = textOf(body, element)?.trim().toLowerCase()
     if (v === undefined) continue
@@ -86,6 +107,8 @@ export async function getPublicAccessBlock(svc: Services, req: S3Request, name: 
 }
 
 export async function deletePublicAccessBlock(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  await updateBucket(svc, req, name, (bucket) => (bucket.publicAccessBlock === undefined ? undefined : { ...bucket, publicAccessBlock: undefined }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.publicAccessBlock === undefined ? undefined : { ...bucket, publicAccessBlock: undefined },
+  )
   return { status: 204 }
 }

@@ -18,7 +18,8 @@ export async function putBucketPolicy(svc: Services, req: S3Request, name: strin
     text = (await readSmallBody(req, MAX_BODY)).bytes.toString('utf8')
   } catch (err) {
     // readSmallBody refuses an oversized body as MalformedXML; here it is the policy quota.
-    if (err instanceof S3Error && err.code === 'MalformedXML') throw new S3Error('MalformedPolicy', { message: 'Policy exceeds the maximum allowed document size.' })
+    if (err instanceof S3Error && err.code === 'MalformedXML')
+      throw new S3Error('MalformedPolicy', { message: 'Policy exceeds the maximum allowed document size.' })
     throw err
   }
   let policy: Policy
@@ -43,12 +44,19 @@ export async function getBucketPolicy(svc: Services, req: S3Request, name: strin
   return {
     status: 200,
     headers: { 'Content-Type': 'application/json' },
-    stream: { length: body.length, chunks: (async function* () { yield body })() },
+    stream: {
+      length: body.length,
+      chunks: (async function* () {
+        yield body
+      })(),
+    },
   }
 }
 
 export async function deleteBucketPolicy(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  await updateBucket(svc, req, name, (bucket) => (bucket.policy === undefined ? undefined : { ...bucket, policy: undefined }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.policy === undefined ? undefined : { ...bucket, policy: undefined },
+  )
   return { status: 204 }
 }
 

@@ -22,10 +22,12 @@ const FORBIDDEN_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s
  */
 export function bucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return 'Bucket names must be between 3 and 63 characters long.'
-  if (!/^[a-z0-9.-]*$/.test(name)) return 'Bucket names can consist only of lowercase letters, numbers, periods (.), and hyphens (-).'
+  if (!/^[a-z0-9.-]*$/.test(name))
+    return 'Bucket names can consist only of lowercase letters, numbers, periods (.), and hyphens (-).'
   if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return 'Bucket names must begin and end with a letter or number.'
   if (name.includes('..')) return 'Bucket names must not contain two adjacent periods.'
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket names must not be formatted as an IP address (for example, 192.168.5.4).'
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name))
+    return 'Bucket names must not be formatted as an IP address (for example, 192.168.5.4).'
   const prefix = FORBIDDEN_PREFIXES.find((p) => name.startsWith(p))
   if (prefix) return `Bucket names must not start with the prefix ${prefix}.`
   const suffix = FORBIDDEN_SUFFIXES.find((x) => name.endsWith(x))
@@ -66,7 +68,10 @@ function bucketRegion(endpoint: string, constraint: string | undefined): string 
  * owner alone (private, bucket-owner-full-control), else InvalidBucketAclWithObjectOwnership; a
  * public ACL is refused by the Block Public Access the bucket is created with (403).
  */
-function newBucketAccess(h: Record<string, string>, owner: string): Pick<BucketRecord, 'objectOwnership' | 'publicAccessBlock' | 'acl'> {
+function newBucketAccess(
+  h: Record<string, string>,
+  owner: string,
+): Pick<BucketRecord, 'objectOwnership' | 'publicAccessBlock' | 'acl'> {
   const header = h['x-amz-object-ownership']
   const objectOwnership = header === undefined ? 'BucketOwnerEnforced' : parseOwnership(header, 'header')
   const publicAccessBlock = { ...NEW_BUCKET_PUBLIC_ACCESS_BLOCK }
@@ -79,13 +84,18 @@ function newBucketAccess(h: Record<string, string>, owner: string): Pick<BucketR
 
 export async function createBucket(svc: Services, req: S3Request, name: string): Promise<S3Result> {
   const problem = bucketNameProblem(name)
-  if (problem) throw new S3Error('InvalidBucketName', { message: `The specified bucket is not valid. ${problem}`, fields: [['BucketName', name]] })
+  if (problem)
+    throw new S3Error('InvalidBucketName', {
+      message: `The specified bucket is not valid. ${problem}`,
+      fields: [['BucketName', name]],
+    })
   authorizeIdentity(req, 's3:CreateBucket', `arn:aws:s3:::${name}`, svc.audit)
   let constraint: string | undefined
   const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   if (hasBody) {
     const { bytes } = await readSmallBody(req)
-    if (bytes.length > 0) constraint = textOf(parseXmlBody(bytes.toString('utf8'), 'CreateBucketConfiguration'), 'LocationConstraint')
+    if (bytes.length > 0)
+      constraint = textOf(parseXmlBody(bytes.toString('utf8'), 'CreateBucketConfiguration'), 'LocationConstraint')
   }
   // Object Lock at creation turns versioning on for good; AWS asks for both permissions it implies.
   const objectLock = req.headers['x-amz-bucket-object-lock-enabled']?.trim().toLowerCase() === 'true'
@@ -126,7 +136,11 @@ export async function headBucket(svc: Services, req: S3Request, name: string): P
   const b = await loadBucket(svc, req, name)
   return {
     status: 200,
-    headers: { [AMZ_BUCKET_REGION]: b.region, [AMZ_BUCKET_ARN]: `arn:aws:s3:::${name}`, [AMZ_ACCESS_POINT_ALIAS]: 'false' },
+    headers: {
+      [AMZ_BUCKET_REGION]: b.region,
+      [AMZ_BUCKET_ARN]: `arn:aws:s3:::${name}`,
+      [AMZ_ACCESS_POINT_ALIAS]: 'false',
+    },
   }
 }
 

@@ -5,7 +5,13 @@
 import type { BucketRecord, ChecksumValue, ObjectMetadata, ObjectRecord } from '../../../storage/types.js'
 import type { Principal, S3Request, Services } from '../context.js'
 import { S3Error, noSuchBucket } from '../errors.js'
-import { AMZ_CHECKSUM_TYPE, AMZ_EXPECTED_BUCKET_OWNER, AMZ_META_PREFIX, AMZ_STORAGE_CLASS, STORED_SYSTEM_HEADERS } from '../headers.js'
+import {
+  AMZ_CHECKSUM_TYPE,
+  AMZ_EXPECTED_BUCKET_OWNER,
+  AMZ_META_PREFIX,
+  AMZ_STORAGE_CLASS,
+  STORED_SYSTEM_HEADERS,
+} from '../headers.js'
 import { authorize, type Access, type ObjectAcl } from '../policy/authorize.js'
 import { aclsEnabled } from '../acl.js'
 import { canBeBucketName } from '../route.js'
@@ -17,24 +23,42 @@ import { canBeBucketName } from '../route.js'
  * `object`: reads the ACL of the object version the request addresses, judged with the bucket's.
  */
 export async function loadBucket(
-  svc: Services, req: S3Request, name: string, access?: Access,
+  svc: Services,
+  req: S3Request,
+  name: string,
+  access?: Access,
   object?: () => Promise<ObjectAcl | undefined>,
 ): Promise<BucketRecord> {
-  // The bucket the operation addresses was read once by the pipeline (handler.ts); others (a copy source) are read here.
-  const bucket = req.bucket?.name === name ? req.bucket.record : canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
+  // The bucket the operation addresses was read once by the pipeline (handler.ts); others (a copy source) are read
+  // here.
+  const bucket =
+    req.bucket?.name === name ? req.bucket.record : canBeBucketName(name) ? await svc.meta.getBucket(name) : undefined
   // Anonymous requests are authorized before existence is revealed (docs/s3-sse-rules.md §1.4, ERR-04).
   if (!bucket) throw req.auth ? noSuchBucket(name) : new S3Error('AccessDenied')
   if (!access && usesExistingObjectTag(req, bucket)) req.existingTags = await existingTags(svc, req, name)
   // The addressed object's ACL counts only where Object Ownership allows ACLs (policy/acl-grants.ts).
   const objectAcl = object && aclsEnabled(bucket) ? await object() : undefined
-  authorize(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region, access, audit: svc.audit, object: objectAcl })
+  authorize(req, bucket, {
+    owner: isOwner(bucket, req.principal),
+    region: svc.config.region,
+    access,
+    audit: svc.audit,
+    object: objectAcl,
+  })
   const expected = req.headers[AMZ_EXPECTED_BUCKET_OWNER]
   if (expected !== undefined && expected !== bucket.ownerAccountId) throw new S3Error('AccessDenied')
   return bucket
 }
 
 /** Operations a policy may judge on the addressed version's tags (AWS: s3:ExistingObjectTag/<key>). */
-const EXISTING_TAG_OPS = new Set(['GetObject', 'HeadObject', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectAttributes'])
+const EXISTING_TAG_OPS = new Set([
+  'GetObject',
+  'HeadObject',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'GetObjectAttributes',
+])
 const EXISTING_TAG_KEY = /s3:existingobjecttag\//i
 
 /** Whether a policy judging this request may name s3:ExistingObjectTag: only then is the version read first. */
@@ -42,21 +66,30 @@ function usesExistingObjectTag(req: S3Request, bucket: BucketRecord): boolean {
   if (!EXISTING_TAG_OPS.has(req.op.kind)) return false
   if (bucket.policy !== undefined && EXISTING_TAG_KEY.test(bucket.policy)) return true
   const identity = req.principal.identity
-  return [...(identity?.policies ?? []), ...(identity?.sessionPolicy ? [identity.sessionPolicy] : [])].some((p) => EXISTING_TAG_KEY.test(JSON.stringify(p)))
+  return [...(identity?.policies ?? []), ...(identity?.sessionPolicy ? [identity.sessionPolicy] : [])].some((p) =>
+    EXISTING_TAG_KEY.test(JSON.stringify(p)),
+  )
 }
 
 /** The tags of the version the request addresses (none when it does not exist: the operation answers that). */
-async function existingTags(svc: Services, req: S3Request, bucket: string): Promise<Record<string, string> | undefined> {
+async function existingTags(
+  svc: Services,
+  req: S3Request,
+  bucket: string,
+): Promise<Record<string, string> | undefined> {
   const op = req.op as { key: string; versionId?: string }
   const rec = await svc.meta.getVersion(bucket, op.key, op.versionId)
-  return rec && !rec.deleteMarker ? rec.tags ?? {} : undefined
+  return rec && !rec.deleteMarker ? (rec.tags ?? {}) : undefined
 }
 
 /**
  * The one ownership rule between accounts: a bucket, and everything in it, belongs to the account
  * that created it. Bucket policies combine this with their grants; nothing else compares accounts.
  */
-export function isOwner(bucket: Pick<BucketRecord, 'ownerAccountId'>, principal: Pick<Principal, 'accountId'>): boolean {
+export function isOwner(
+  bucket: Pick<BucketRecord, 'ownerAccountId'>,
+  principal: Pick<Principal, 'accountId'>,
+): boolean {
   return bucket.ownerAccountId === principal.accountId
 }
 
@@ -78,8 +111,19 @@ export function httpDate(ms: number): string {
 }
 
 const STORAGE_CLASSES = new Set([
-  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER',
-  'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE', 'FSX_OPENZFS', 'FSX_ONTAP',
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+  'FSX_OPENZFS',
+  'FSX_ONTAP',
 ])
 
 export const MAX_METADATA_SIZE = 2048
@@ -89,7 +133,12 @@ export const MAX_KEY_LENGTH = 1024
 export function checkKeyLength(key: string): void {
   const size = Buffer.byteLength(key, 'utf8')
   if (size > MAX_KEY_LENGTH) {
-    throw new S3Error('KeyTooLongError', { fields: [['MaxSizeAllowed', MAX_KEY_LENGTH], ['Size', size]] })
+    throw new S3Error('KeyTooLongError', {
+      fields: [
+        ['MaxSizeAllowed', MAX_KEY_LENGTH],
+        ['Size', size],
+      ],
+    })
   }
 }
 
@@ -119,11 +168,21 @@ export function metadataFromHeaders(h: Record<string, string>, contentEncoding: 
     size += Buffer.byteLength(short, 'utf8') + Buffer.byteLength(v, 'utf8')
   }
   if (size > MAX_METADATA_SIZE) {
-    throw new S3Error('MetadataTooLarge', { fields: [['Size', size], ['MaxSizeAllowed', MAX_METADATA_SIZE]] })
+    throw new S3Error('MetadataTooLarge', {
+      fields: [
+        ['Size', size],
+        ['MaxSizeAllowed', MAX_METADATA_SIZE],
+      ],
+    })
   }
   const storageClass = h[AMZ_STORAGE_CLASS] ?? 'STANDARD'
   if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass')
-  return { contentType: h['content-type'] ? utf8Header(h['content-type']) : 'binary/octet-stream', headers, userMeta, storageClass }
+  return {
+    contentType: h['content-type'] ? utf8Header(h['content-type']) : 'binary/octet-stream',
+    headers,
+    userMeta,
+    storageClass,
+  }
 }
 
 /** RFC 2047 for values that are not plain ASCII (docs/s3-sse-rules.md §3.15, META-04). */
@@ -173,7 +232,13 @@ export function checksumHeaders(c: ChecksumValue | undefined): Record<string, st
  * x-amz-checksum-* (header or trailer) must be present (docs/s3-sse-rules.md §3.11, §5.2 [C]).
  */
 export function requireIntegrityHeader(h: Record<string, string>): void {
-  const hasChecksum = Object.keys(h).some((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type' && n !== 'x-amz-checksum-mode' && n !== 'x-amz-checksum-algorithm')
+  const hasChecksum = Object.keys(h).some(
+    (n) =>
+      n.startsWith('x-amz-checksum-') &&
+      n !== 'x-amz-checksum-type' &&
+      n !== 'x-amz-checksum-mode' &&
+      n !== 'x-amz-checksum-algorithm',
+  )
   if (h['content-md5'] === undefined && !hasChecksum && h['x-amz-trailer'] === undefined) {
     throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' })
   }

@@ -5,7 +5,11 @@ import { createChecksum } from '../checksums.js'
 import type { S3Request, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import {
-  AMZ_COPY_SOURCE, AMZ_COPY_SOURCE_VERSION_ID, AMZ_COPY_SOURCE_IF_MATCH, AMZ_COPY_SOURCE_IF_MODIFIED_SINCE, AMZ_COPY_SOURCE_IF_NONE_MATCH,
+  AMZ_COPY_SOURCE,
+  AMZ_COPY_SOURCE_VERSION_ID,
+  AMZ_COPY_SOURCE_IF_MATCH,
+  AMZ_COPY_SOURCE_IF_MODIFIED_SINCE,
+  AMZ_COPY_SOURCE_IF_NONE_MATCH,
   AMZ_COPY_SOURCE_IF_UNMODIFIED_SINCE,
 } from '../headers.js'
 import { openObjectKey, readPlaintext, type KeyOpContext } from '../object-io.js'
@@ -69,8 +73,22 @@ export async function openCopySource(svc: Services, req: S3Request, src: CopySou
   // The source is read: s3:GetObject on it, under the source bucket's policy (docs/s3-sse-rules.md §5.6).
   const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'
   // Where the source bucket allows ACLs, the source object's ACL may grant the read.
-  const bucket = await loadBucket(svc, req, src.bucket, { action, key: src.key, source: true }, objectAclOf(svc, src.bucket, src.key, src.versionId))
-  const record = await readableVersion(svc, src.bucket, src.key, src.versionId, req.method, { copySource: true, hold: req }, req)
+  const bucket = await loadBucket(
+    svc,
+    req,
+    src.bucket,
+    { action, key: src.key, source: true },
+    objectAclOf(svc, src.bucket, src.key, src.versionId),
+  )
+  const record = await readableVersion(
+    svc,
+    src.bucket,
+    src.key,
+    src.versionId,
+    req.method,
+    { copySource: true, hold: req },
+    req,
+  )
   const customer = readCustomerKey(req.headers, record.encryption, req.secure, true)
   return { bucket, record, customer }
 }
@@ -100,11 +118,15 @@ export function copySourceConditions(h: Record<string, string>, rec: ObjectRecor
   try {
     outcome = checkConditions(mapped, rec)
   } catch (err) {
-    if (err instanceof S3Error) throw new S3Error('PreconditionFailed', { fields: [['Condition', `x-amz-copy-source-${String(err.fields[0]?.[1] ?? '').toLowerCase()}`]] })
+    if (err instanceof S3Error)
+      throw new S3Error('PreconditionFailed', {
+        fields: [['Condition', `x-amz-copy-source-${String(err.fields[0]?.[1] ?? '').toLowerCase()}`]],
+      })
     throw err
   }
   if (outcome === 'not-modified') {
-    const cond = mapped['if-none-match'] !== undefined ? AMZ_COPY_SOURCE_IF_NONE_MATCH : AMZ_COPY_SOURCE_IF_MODIFIED_SINCE
+    const cond =
+      mapped['if-none-match'] !== undefined ? AMZ_COPY_SOURCE_IF_NONE_MATCH : AMZ_COPY_SOURCE_IF_MODIFIED_SINCE
     throw new S3Error('PreconditionFailed', { fields: [['Condition', cond]] })
   }
 }
@@ -116,7 +138,13 @@ export interface DigestingRead {
 }
 
 /** Reads the source's plaintext (or a range of it), computing MD5 and a checksum on the way. */
-export function readSourceDigesting(svc: Services, src: OpenedSource, oek: ObjectKey, algorithm: ChecksumAlgorithm, range?: { start: number; end: number }): DigestingRead {
+export function readSourceDigesting(
+  svc: Services,
+  src: OpenedSource,
+  oek: ObjectKey,
+  algorithm: ChecksumAlgorithm,
+  range?: { start: number; end: number },
+): DigestingRead {
   const md5 = createHash('md5')
   const sum = createChecksum(algorithm)
   let result: { md5: string; checksum: string } | undefined

@@ -3,7 +3,12 @@
  * `x-amz-expiration` header of objects a rule will expire. The rules run in server/lifecycle-sweeper.ts.
  */
 import { randomBytes } from 'node:crypto'
-import { expirationOf, type LifecycleConfiguration, type LifecycleFilterForm, type LifecycleRule } from '../../../storage/lifecycle.js'
+import {
+  expirationOf,
+  type LifecycleConfiguration,
+  type LifecycleFilterForm,
+  type LifecycleRule,
+} from '../../../storage/lifecycle.js'
 import type { BucketRecord, ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
@@ -17,13 +22,29 @@ export const AMZ_EXPIRATION = 'x-amz-expiration'
 export const AMZ_TRANSITION_DEFAULT_MIN_SIZE = 'x-amz-transition-default-minimum-object-size'
 const TRANSITION_DEFAULTS = new Set(['all_storage_classes_128K', 'varies_by_storage_class'])
 /** The storage classes a Transition may name (AWS's TransitionStorageClass: STANDARD is not one). */
-const TRANSITION_CLASSES = new Set(['GLACIER', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'DEEP_ARCHIVE', 'GLACIER_IR'])
+const TRANSITION_CLASSES = new Set([
+  'GLACIER',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'DEEP_ARCHIVE',
+  'GLACIER_IR',
+])
 export const MAX_RULES = 1000
 const MAX_ID_LENGTH = 255
 const MAX_NEWER_NONCURRENT = 100
 const RULE_ELEMENTS = new Set([
-  'ID', 'Status', 'Filter', 'Prefix', 'Expiration', 'NoncurrentVersionExpiration', 'AbortIncompleteMultipartUpload',
-  'Transition', 'NoncurrentVersionTransition', 'Transitions', 'NoncurrentVersionTransitions',
+  'ID',
+  'Status',
+  'Filter',
+  'Prefix',
+  'Expiration',
+  'NoncurrentVersionExpiration',
+  'AbortIncompleteMultipartUpload',
+  'Transition',
+  'NoncurrentVersionTransition',
+  'Transitions',
+  'NoncurrentVersionTransitions',
 ])
 
 function element(v: unknown): Record<string, unknown> {
@@ -47,7 +68,12 @@ function integerOf(el: Record<string, unknown>, name: string): number | undefine
 function positive(el: Record<string, unknown>, name: string, action: string, required: boolean): number | undefined {
   const n = integerOf(el, name)
   if (n === undefined && !required) return undefined
-  if (n === undefined || n <= 0) throw invalidArgument(`'${name}' for ${action} action must be a positive integer`, name, n === undefined ? undefined : String(n))
+  if (n === undefined || n <= 0)
+    throw invalidArgument(
+      `'${name}' for ${action} action must be a positive integer`,
+      name,
+      n === undefined ? undefined : String(n),
+    )
   return n
 }
 
@@ -90,13 +116,19 @@ function parseFilter(rule: Record<string, unknown>): ParsedFilter {
     return { filterForm: 'tag', tags: filterTags(f.Tag) }
   }
   if (f.Prefix !== undefined) return { filterForm: 'prefix', prefix: textOf(f, 'Prefix') }
-  if (f.ObjectSizeGreaterThan !== undefined) return { filterForm: 'size-greater', sizeGreaterThan: sizeOf(f, 'ObjectSizeGreaterThan') }
-  if (f.ObjectSizeLessThan !== undefined) return { filterForm: 'size-less', sizeLessThan: sizeOf(f, 'ObjectSizeLessThan') }
+  if (f.ObjectSizeGreaterThan !== undefined)
+    return { filterForm: 'size-greater', sizeGreaterThan: sizeOf(f, 'ObjectSizeGreaterThan') }
+  if (f.ObjectSizeLessThan !== undefined)
+    return { filterForm: 'size-less', sizeLessThan: sizeOf(f, 'ObjectSizeLessThan') }
   if (f.And === undefined) throw new S3Error('MalformedXML')
   const and = element(f.And)
   onlyElements(and, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'])
   const out: ParsedFilter = {
-    filterForm: 'and', prefix: textOf(and, 'Prefix'), ...(and.Tag !== undefined ? { tags: filterTags(and.Tag) } : {}), sizeGreaterThan: sizeOf(and, 'ObjectSizeGreaterThan'), sizeLessThan: sizeOf(and, 'ObjectSizeLessThan'),
+    filterForm: 'and',
+    prefix: textOf(and, 'Prefix'),
+    ...(and.Tag !== undefined ? { tags: filterTags(and.Tag) } : {}),
+    sizeGreaterThan: sizeOf(and, 'ObjectSizeGreaterThan'),
+    sizeLessThan: sizeOf(and, 'ObjectSizeLessThan'),
   }
   if (out.sizeGreaterThan !== undefined && out.sizeLessThan !== undefined && out.sizeGreaterThan >= out.sizeLessThan) {
     throw new S3Error('InvalidRequest', { message: 'ObjectSizeGreaterThan must be less than ObjectSizeLessThan.' })
@@ -107,7 +139,8 @@ function parseFilter(rule: Record<string, unknown>): ParsedFilter {
 /** `Date`: ISO 8601 at midnight UTC (AWS: InvalidArgument "'Date' must be at midnight GMT"). */
 function parseDate(raw: string): number {
   const t = raw.trim()
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) throw new S3Error('MalformedXML')
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t))
+    throw new S3Error('MalformedXML')
   const ms = Date.parse(/T/.test(t) && !/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? `${t}Z` : t)
   if (!Number.isFinite(ms)) throw new S3Error('MalformedXML')
   if (ms % 86_400_000 !== 0) throw invalidArgument("'Date' must be at midnight GMT", 'Date', t)
@@ -123,7 +156,9 @@ function parseExpiration(v: unknown): LifecycleRule['expiration'] {
   const hasDays = e.Days !== undefined
   if (hasDays && dateRaw !== undefined) throw new S3Error('MalformedXML')
   if ((hasDays || dateRaw !== undefined) && markerRaw !== undefined) {
-    throw new S3Error('InvalidArgument', { message: 'ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy.' })
+    throw new S3Error('InvalidArgument', {
+      message: 'ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy.',
+    })
   }
   if (!hasDays && dateRaw === undefined && markerRaw === undefined) throw new S3Error('MalformedXML')
   if (hasDays) return { days: positive(e, 'Days', 'Expiration', true) }
@@ -150,7 +185,8 @@ function parseRule(v: unknown): LifecycleRule {
   const rule = element(v)
   onlyElements(rule, [...RULE_ELEMENTS])
   const idRaw = textOf(rule, 'ID')
-  if (idRaw !== undefined && idRaw.length > MAX_ID_LENGTH) throw invalidArgument(`ID length should not exceed allowed limit of ${MAX_ID_LENGTH}`, 'ID', idRaw)
+  if (idRaw !== undefined && idRaw.length > MAX_ID_LENGTH)
+    throw invalidArgument(`ID length should not exceed allowed limit of ${MAX_ID_LENGTH}`, 'ID', idRaw)
   const status = textOf(rule, 'Status')
   if (status !== 'Enabled' && status !== 'Disabled') throw new S3Error('MalformedXML')
   const filter = parseFilter(rule)
@@ -164,9 +200,14 @@ function parseRule(v: unknown): LifecycleRule {
     const noncurrentDays = positive(n, 'NoncurrentDays', 'NoncurrentVersionExpiration', true)!
     const newer = positive(n, 'NewerNoncurrentVersions', 'NoncurrentVersionExpiration', false)
     if (newer !== undefined && newer > MAX_NEWER_NONCURRENT) {
-      throw invalidArgument(`'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be between 1 and ${MAX_NEWER_NONCURRENT}`, 'NewerNoncurrentVersions', String(newer))
+      throw invalidArgument(
+        `'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be between 1 and ${MAX_NEWER_NONCURRENT}`,
+        'NewerNoncurrentVersions',
+        String(newer),
+      )
     }
-    out.noncurrentExpiration = newer === undefined ? { noncurrentDays } : { noncurrentDays, newerNoncurrentVersions: newer }
+    out.noncurrentExpiration =
+      newer === undefined ? { noncurrentDays } : { noncurrentDays, newerNoncurrentVersions: newer }
   }
   if (rule.AbortIncompleteMultipartUpload !== undefined) {
     const a = element(rule.AbortIncompleteMultipartUpload)
@@ -174,10 +215,13 @@ function parseRule(v: unknown): LifecycleRule {
     out.abortIncompleteDays = positive(a, 'DaysAfterInitiation', 'AbortIncompleteMultipartUpload', true)
     // An upload has no size until it completes: a size filter could never select one.
     if (out.sizeGreaterThan !== undefined || out.sizeLessThan !== undefined) {
-      throw new S3Error('InvalidRequest', { message: 'AbortIncompleteMultipartUpload cannot be specified with an object size filter.' })
+      throw new S3Error('InvalidRequest', {
+        message: 'AbortIncompleteMultipartUpload cannot be specified with an object size filter.',
+      })
     }
     // Nor can a tag filter: an upload has no tags of its own (AWS refuses the combination).
-    if (out.tags !== undefined) throw new S3Error('InvalidRequest', { message: 'AbortIncompleteMultipartUpload cannot be specified with Tags.' })
+    if (out.tags !== undefined)
+      throw new S3Error('InvalidRequest', { message: 'AbortIncompleteMultipartUpload cannot be specified with Tags.' })
   }
   if (!out.expiration && !out.noncurrentExpiration && out.abortIncompleteDays === undefined) {
     throw new S3Error('InvalidRequest', { message: 'At least one action needs to be specified in a rule' })
@@ -186,19 +230,34 @@ function parseRule(v: unknown): LifecycleRule {
 }
 
 /** Parses and validates a `LifecycleConfiguration` document (the root element's content). */
-export function parseLifecycleConfiguration(doc: Record<string, unknown>, transitionDefault = 'all_storage_classes_128K'): LifecycleConfiguration {
+export function parseLifecycleConfiguration(
+  doc: Record<string, unknown>,
+  transitionDefault = 'all_storage_classes_128K',
+): LifecycleConfiguration {
   onlyElements(doc, ['Rule'])
   const rules = doc.Rule
   if (!Array.isArray(rules) || rules.length === 0) throw new S3Error('MalformedXML')
-  if (rules.length > MAX_RULES) throw new S3Error('InvalidRequest', { message: `The lifecycle configuration cannot have more than ${MAX_RULES} rules.` })
+  if (rules.length > MAX_RULES)
+    throw new S3Error('InvalidRequest', {
+      message: `The lifecycle configuration cannot have more than ${MAX_RULES} rules.`,
+    })
   const parsed = rules.map(parseRule)
   const ids = new Set<string>()
   for (const r of parsed) {
     if (ids.has(r.id)) throw invalidArgument('Rule ID must be unique. Found same ID for more than one rule', 'ID', r.id)
     ids.add(r.id)
   }
-  if (!TRANSITION_DEFAULTS.has(transitionDefault)) throw invalidArgument('Invalid value for the transition default minimum object size', AMZ_TRANSITION_DEFAULT_MIN_SIZE, transitionDefault)
-  return { rules: parsed, transitionDefaultMinimumObjectSize: transitionDefault as LifecycleConfiguration['transitionDefaultMinimumObjectSize'] }
+  if (!TRANSITION_DEFAULTS.has(transitionDefault))
+    throw invalidArgument(
+      'Invalid value for the transition default minimum object size',
+      AMZ_TRANSITION_DEFAULT_MIN_SIZE,
+      transitionDefault,
+    )
+  return {
+    rules: parsed,
+    transitionDefaultMinimumObjectSize:
+      transitionDefault as LifecycleConfiguration['transitionDefaultMinimumObjectSize'],
+  }
 }
 
 function tagXml(tags: Record<string, string> | undefined): XmlObject[] {
@@ -208,13 +267,29 @@ function tagXml(tags: Record<string, string> | undefined): XmlObject[] {
 function filterXml(r: LifecycleRule): XmlObject {
   const form: LifecycleFilterForm = r.filterForm
   switch (form) {
-    case 'legacy-prefix': return { Prefix: r.prefix ?? '' }
-    case 'empty': return { Filter: '' }
-    case 'prefix': return { Filter: { Prefix: r.prefix ?? '' } }
-    case 'tag': return { Filter: { Tag: tagXml(r.tags) } }
-    case 'size-greater': return { Filter: { ObjectSizeGreaterThan: r.sizeGreaterThan } }
-    case 'size-less': return { Filter: { ObjectSizeLessThan: r.sizeLessThan } }
-    case 'and': return { Filter: { And: { Prefix: r.prefix, Tag: r.tags && tagXml(r.tags), ObjectSizeGreaterThan: r.sizeGreaterThan, ObjectSizeLessThan: r.sizeLessThan } } }
+    case 'legacy-prefix':
+      return { Prefix: r.prefix ?? '' }
+    case 'empty':
+      return { Filter: '' }
+    case 'prefix':
+      return { Filter: { Prefix: r.prefix ?? '' } }
+    case 'tag':
+      return { Filter: { Tag: tagXml(r.tags) } }
+    case 'size-greater':
+      return { Filter: { ObjectSizeGreaterThan: r.sizeGreaterThan } }
+    case 'size-less':
+      return { Filter: { ObjectSizeLessThan: r.sizeLessThan } }
+    case 'and':
+      return {
+        Filter: {
+          And: {
+            Prefix: r.prefix,
+            Tag: r.tags && tagXml(r.tags),
+            ObjectSizeGreaterThan: r.sizeGreaterThan,
+            ObjectSizeLessThan: r.sizeLessThan,
+          },
+        },
+      }
   }
 }
 
@@ -224,11 +299,17 @@ function ruleXml(r: LifecycleRule): XmlObject {
     ID: r.id,
     ...filterXml(r),
     Status: r.status,
-    Expiration: e && { Days: e.days, Date: e.date === undefined ? undefined : isoTime(e.date), ExpiredObjectDeleteMarker: e.expiredObjectDeleteMarker },
-    NoncurrentVersionExpiration: r.noncurrentExpiration && {
-      NoncurrentDays: r.noncurrentExpiration.noncurrentDays, NewerNoncurrentVersions: r.noncurrentExpiration.newerNoncurrentVersions,
+    Expiration: e && {
+      Days: e.days,
+      Date: e.date === undefined ? undefined : isoTime(e.date),
+      ExpiredObjectDeleteMarker: e.expiredObjectDeleteMarker,
     },
-    AbortIncompleteMultipartUpload: r.abortIncompleteDays === undefined ? undefined : { DaysAfterInitiation: r.abortIncompleteDays },
+    NoncurrentVersionExpiration: r.noncurrentExpiration && {
+      NoncurrentDays: r.noncurrentExpiration.noncurrentDays,
+      NewerNoncurrentVersions: r.noncurrentExpiration.newerNoncurrentVersions,
+    },
+    AbortIncompleteMultipartUpload:
+      r.abortIncompleteDays === undefined ? undefined : { DaysAfterInitiation: r.abortIncompleteDays },
   }
 }
 
@@ -253,7 +334,9 @@ export async function getBucketLifecycleConfiguration(svc: Services, req: S3Requ
 }
 
 export async function deleteBucketLifecycle(svc: Services, req: S3Request, name: string): Promise<S3Result> {
-  await updateBucket(svc, req, name, (bucket) => (bucket.lifecycle === undefined ? undefined : { ...bucket, lifecycle: undefined }))
+  await updateBucket(svc, req, name, (bucket) =>
+    bucket.lifecycle === undefined ? undefined : { ...bucket, lifecycle: undefined },
+  )
   return { status: 204 }
 }
 

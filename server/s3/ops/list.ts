@@ -33,18 +33,28 @@ export function listParams(q: S3Request['query']): ListParams {
       throw invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', maxKeysRaw)
     }
     const n = Number(maxKeysRaw)
-    if (n < 0) throw invalidArgument('Argument maxKeys must be an integer between 0 and 2147483647', 'maxKeys', maxKeysRaw)
+    if (n < 0)
+      throw invalidArgument('Argument maxKeys must be an integer between 0 and 2147483647', 'maxKeys', maxKeysRaw)
     limit = Math.min(n, MAX_KEYS)
   }
   return { prefix, delimiter, maxKeysRaw, limit, encodeUrl: encoding === 'url' }
 }
 
-async function runListing(svc: Services, bucket: string, p: ListParams, after: string | undefined): Promise<ListResult> {
+async function runListing(
+  svc: Services,
+  bucket: string,
+  p: ListParams,
+  after: string | undefined,
+): Promise<ListResult> {
   if (p.limit === 0) return { entries: [], isTruncated: false }
   return svc.meta.listObjects(bucket, { prefix: p.prefix || undefined, delimiter: p.delimiter, after, limit: p.limit })
 }
 
-function contentsAndPrefixes(res: ListResult, enc: (s: string) => string, owner?: string): { Contents: XmlObject[]; CommonPrefixes: XmlObject[] } {
+function contentsAndPrefixes(
+  res: ListResult,
+  enc: (s: string) => string,
+  owner?: string,
+): { Contents: XmlObject[]; CommonPrefixes: XmlObject[] } {
   const Contents: XmlObject[] = []
   const CommonPrefixes: XmlObject[] = []
   for (const e of res.entries) {
@@ -72,7 +82,8 @@ const TOKEN_TAG = 'sr1:'
 const encodeToken = (last: string) => Buffer.from(TOKEN_TAG + last, 'utf8').toString('base64url')
 function decodeToken(token: string): string {
   const s = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : ''
-  if (!s.startsWith(TOKEN_TAG)) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token)
+  if (!s.startsWith(TOKEN_TAG))
+    throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token)
   return s.slice(TOKEN_TAG.length)
 }
 
@@ -86,7 +97,11 @@ export async function listObjectsV2(svc: Services, req: S3Request, bucketName: s
   const fetchOwner = queryValue(q, 'fetch-owner') === 'true'
   const res = await runListing(svc, bucketName, p, after)
   const enc = p.encodeUrl ? (s: string) => uriEncode(s, true) : (s: string) => s
-  const { Contents, CommonPrefixes } = contentsAndPrefixes(res, enc, fetchOwner ? canonicalId(req.principal.accountId) : undefined)
+  const { Contents, CommonPrefixes } = contentsAndPrefixes(
+    res,
+    enc,
+    fetchOwner ? canonicalId(req.principal.accountId) : undefined,
+  )
   return {
     status: 200,
     xml: xmlDocument('ListBucketResult', {

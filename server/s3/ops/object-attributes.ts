@@ -24,14 +24,22 @@ const MAX_PARTS = 1000
 /** `x-amz-object-attributes`: a comma-separated list of attribute names, at least one. */
 function requestedAttributes(h: Record<string, string>): Set<string> {
   const raw = h['x-amz-object-attributes']
-  const names = (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const names = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   if (names.length === 0) {
     throw new S3Error('InvalidArgument', {
-      message: 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty',
-      fields: [['ArgumentName', 'x-amz-object-attributes'], ['ArgumentValue', raw ?? '']],
+      message:
+        'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty',
+      fields: [
+        ['ArgumentName', 'x-amz-object-attributes'],
+        ['ArgumentValue', raw ?? ''],
+      ],
     })
   }
-  for (const n of names) if (!ATTRIBUTES.has(n)) throw invalidArgument('Invalid attribute name specified.', 'x-amz-object-attributes', n)
+  for (const n of names)
+    if (!ATTRIBUTES.has(n)) throw invalidArgument('Invalid attribute name specified.', 'x-amz-object-attributes', n)
   return new Set(names)
 }
 
@@ -39,11 +47,16 @@ function intHeader(h: Record<string, string>, name: string, max: number, dflt: n
   const raw = h[name]
   if (raw === undefined) return dflt
   const n = Number(raw)
-  if (!/^\d+$/.test(raw.trim()) || n > max) throw invalidArgument(`Argument ${name} must be an integer between 0 and ${max}`, name, raw)
+  if (!/^\d+$/.test(raw.trim()) || n > max)
+    throw invalidArgument(`Argument ${name} must be an integer between 0 and ${max}`, name, raw)
   return n
 }
 
-function objectParts(rec: ObjectRecord, h: Record<string, string>, checksums: ((p: ObjectRecord['parts'][number]) => string | undefined) | undefined): XmlObject {
+function objectParts(
+  rec: ObjectRecord,
+  h: Record<string, string>,
+  checksums: ((p: ObjectRecord['parts'][number]) => string | undefined) | undefined,
+): XmlObject {
   const maxParts = intHeader(h, 'x-amz-max-parts', MAX_PARTS, MAX_PARTS)
   const marker = intHeader(h, 'x-amz-part-number-marker', 10000, 0)
   const after = rec.parts.filter((p) => p.partNumber > marker)
@@ -58,12 +71,20 @@ function objectParts(rec: ObjectRecord, h: Record<string, string>, checksums: ((
     IsTruncated: truncated,
     Part: page.map((p) => {
       const value = checksums?.(p)
-      return { PartNumber: p.partNumber, Size: p.size, ...(value !== undefined && algorithm ? { [`Checksum${algorithm}`]: value } : {}) }
+      return {
+        PartNumber: p.partNumber,
+        Size: p.size,
+        ...(value !== undefined && algorithm ? { [`Checksum${algorithm}`]: value } : {}),
+      }
     }),
   }
 }
 
-export async function getObjectAttributes(svc: Services, req: S3Request, op: { bucket: string; key: string; versionId?: string }): Promise<S3Result> {
+export async function getObjectAttributes(
+  svc: Services,
+  req: S3Request,
+  op: { bucket: string; key: string; versionId?: string },
+): Promise<S3Result> {
   const h = req.headers
   precheckSseC(h, req.secure)
   refuseSseOnRead(h)

@@ -14,7 +14,10 @@ import { isOwner, loadBucket, normalizeEtag, requireIntegrityHeader } from './co
 import { bypassGovernance } from './object-lock.js'
 
 /** What a delete answers about versions: the marker it made, or the version it removed. */
-function deleteOutcome(versionId: string | undefined, r: DeleteResult): { versionId?: string; marker?: true; markerVersionId?: string } {
+function deleteOutcome(
+  versionId: string | undefined,
+  r: DeleteResult,
+): { versionId?: string; marker?: true; markerVersionId?: string } {
   if (r.marker) return { marker: true, markerVersionId: externalVersionId(r.marker) }
   if (versionId === undefined) return {}
   return r.removed?.deleteMarker ? { versionId, marker: true, markerVersionId: versionId } : { versionId }
@@ -44,10 +47,14 @@ export async function deleteObject(svc: Services, req: S3Request, bucketName: st
 const MAX_DELETE_KEYS = 1000
 
 /** Parses a `<Delete>` body: the keys (with optional ETag conditions) and the Quiet flag. */
-export function parseDeleteRequest(text: string): { quiet: boolean; keys: Array<{ key: string; etag?: string; versionId?: string }> } {
+export function parseDeleteRequest(text: string): {
+  quiet: boolean
+  keys: Array<{ key: string; etag?: string; versionId?: string }>
+} {
   const doc = parseXmlBody(text, 'Delete')
   const objects = doc.Object
-  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML')
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS)
+    throw new S3Error('MalformedXML')
   const quiet = textOf(doc, 'Quiet')?.trim().toLowerCase() === 'true'
   const keys = objects.map((o) => {
     if (typeof o !== 'object' || o === null) throw new S3Error('MalformedXML')
@@ -79,7 +86,13 @@ export async function deleteObjects(svc: Services, req: S3Request, bucketName: s
       const result = await svc.meta.deleteObject(bucketName, key, { etag, versionId, bypassGovernance: bypass })
       deleteGarbage(svc, result.garbage)
       const out = deleteOutcome(versionId, result)
-      if (!quiet) deleted.push({ Key: key, VersionId: out.versionId, DeleteMarker: out.marker, DeleteMarkerVersionId: out.markerVersionId })
+      if (!quiet)
+        deleted.push({
+          Key: key,
+          VersionId: out.versionId,
+          DeleteMarker: out.marker,
+          DeleteMarkerVersionId: out.markerVersionId,
+        })
     } catch (err) {
       const e = toS3Error(err)
       if (e.status >= 500) svc.log.error('DeleteObjects entry failed', { requestId: req.requestId, err })

@@ -1,12 +1,21 @@
-/** @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (docs/s3-sse-rules.md §3.8, §3.9). */
+/**
+ * @module GetObject and HeadObject: ranges, partNumber, conditionals, response overrides (docs/s3-sse-rules.md §3.8,
+ * §3.9).
+ */
 import type { ObjectRecord } from '../../../storage/types.js'
 import type { S3Request, S3Result, Services } from '../context.js'
 import { S3Error, invalidArgument } from '../errors.js'
 import { AMZ_CHECKSUM_MODE, AMZ_MP_PARTS_COUNT } from '../headers.js'
-import { getObjectForRead, openObjectKey, readPlaintext } from '../object-io.js'
+import { openObjectKey, readPlaintext } from '../object-io.js'
 import { parsePartNumber, queryValue } from '../route.js'
 import { checksumValue } from '../stored-checksums.js'
-import { precheckSseC, readCustomerKey, refuseKmsReadOverHttp, refuseSseOnRead, sseResponseHeaders } from '../sse-headers.js'
+import {
+  precheckSseC,
+  readCustomerKey,
+  refuseKmsReadOverHttp,
+  refuseSseOnRead,
+  sseResponseHeaders,
+} from '../sse-headers.js'
 import { tagCountHeader } from '../tags.js'
 import { objectAclOf } from './acl.js'
 import { checksumHeaders, etagMatches, loadBucket, metadataHeaders, validatorHeaders } from './common.js'
@@ -25,7 +34,10 @@ export function parseRange(header: string, size: number): ByteRange | undefined 
   if (!m || (m[1] === '' && m[2] === '')) return undefined
   const unsatisfiable = () =>
     new S3Error('InvalidRange', {
-      fields: [['RangeRequested', header], ['ActualObjectSize', size]],
+      fields: [
+        ['RangeRequested', header],
+        ['ActualObjectSize', size],
+      ],
       headers: { 'Content-Range': `bytes */${size}` },
     })
   if (m[1] === '') {
@@ -54,10 +66,12 @@ export function checkConditions(h: Record<string, string>, rec: ObjectRecord): '
   const ifMatch = h['if-match']
   const ifNoneMatch = h['if-none-match']
   if (ifMatch !== undefined) {
-    if (!etagMatches(ifMatch, rec.etag)) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+    if (!etagMatches(ifMatch, rec.etag))
+      throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
   } else {
     const ius = parseHttpDate(h['if-unmodified-since'])
-    if (ius !== undefined && modified > ius) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Unmodified-Since']] })
+    if (ius !== undefined && modified > ius)
+      throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Unmodified-Since']] })
   }
   if (ifNoneMatch !== undefined) {
     if (etagMatches(ifNoneMatch, rec.etag)) return 'not-modified'
@@ -93,10 +107,15 @@ function responseOverrides(req: S3Request): Record<string, string> {
   for (const [param, header] of OVERRIDES) {
     const v = queryValue(req.query, param)
     if (v === undefined) continue
-    if (!req.auth) throw new S3Error('InvalidRequest', { message: 'Request specific response headers cannot be used for anonymous GET requests.' })
+    if (!req.auth)
+      throw new S3Error('InvalidRequest', {
+        message: 'Request specific response headers cannot be used for anonymous GET requests.',
+      })
     if (!HEADER_VALUE.test(v)) {
       // eslint-disable-next-line no-control-regex
-      const message = /[^\x00-\xff]/.test(v) ? 'Header value cannot be represented using ISO-8859-1.' : 'Header value contains a character that is not allowed in an HTTP header.'
+      const message = /[^\x00-\xff]/.test(v)
+        ? 'Header value cannot be represented using ISO-8859-1.'
+        : 'Header value contains a character that is not allowed in an HTTP header.'
       throw invalidArgument(message, param, NOT_XML.test(v) ? undefined : v)
     }
     out[header] = v
@@ -108,7 +127,12 @@ function responseOverrides(req: S3Request): Record<string, string> {
 function partRange(rec: ObjectRecord, n: number): ByteRange & { count: number } {
   const count = rec.multipartCount ?? 1
   if (n > count) {
-    throw new S3Error('InvalidPartNumber', { fields: [['PartNumberRequested', n], ['ActualPartCount', count]] })
+    throw new S3Error('InvalidPartNumber', {
+      fields: [
+        ['PartNumberRequested', n],
+        ['ActualPartCount', count],
+      ],
+    })
   }
   if (rec.multipartCount === undefined) return { start: 0, end: rec.size - 1, count }
   let start = 0
@@ -126,21 +150,40 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
   }
   const partNumber = partNumberRaw === undefined ? undefined : parsePartNumber(partNumberRaw)
   // Where Object Ownership allows ACLs, the object's own ACL may grant the read (ops/acl.ts).
-  const bucket = await loadBucket(svc, req, bucketName, undefined, objectAclOf(svc, bucketName, key, queryValue(req.query, 'versionId')))
+  const bucket = await loadBucket(
+    svc,
+    req,
+    bucketName,
+    undefined,
+    objectAclOf(svc, bucketName, key, queryValue(req.query, 'versionId')),
+  )
   const overrides = responseOverrides(req)
   const isHead = req.method === 'HEAD'
   // A GET holds the blobs of the version it read until its answer is written or abandoned (so an
   // overwrite or delete committed meanwhile cannot delete them); HEAD reads no blob.
-  const rec = await readableVersion(svc, bucketName, key, queryValue(req.query, 'versionId'), req.method, { hold: isHead ? undefined : req }, req)
+  const rec = await readableVersion(
+    svc,
+    bucketName,
+    key,
+    queryValue(req.query, 'versionId'),
+    req.method,
+    { hold: isHead ? undefined : req },
+    req,
+  )
   // A record whose parts do not add up to its size is corrupt: answering would send more (or
   // fewer) bytes than the Content-Length it declares. Fail closed before any byte goes out.
-  if (!recordSizesConsistent(rec)) throw new S3Error('InternalError', { cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`) })
-  if (checkConditions(h, rec) === 'not-modified') return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
+  if (!recordSizesConsistent(rec))
+    throw new S3Error('InternalError', {
+      cause: new Error(`object record ${bucketName}/${key}: part sizes do not add up to its size`),
+    })
+  if (checkConditions(h, rec) === 'not-modified')
+    return { status: 304, headers: { ...validatorHeaders(rec), ...versionHeaders(bucket, rec) } }
   // SSE-C: the key must be presented and right, on HEAD too (docs/s3-sse-rules.md §4.8 "Reads").
   const customer = readCustomerKey(h, rec.encryption, req.secure)
   if (!isHead) refuseKmsReadOverHttp(rec.encryption, req.secure)
   // HEAD of an SSE-KMS object makes no KMS call (crypto/README.md §1); SSE-C proves the key by opening the seal.
-  const oek = isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer, req)
+  const oek =
+    isHead && rec.encryption.mode !== 'SSE-C' ? undefined : await openObjectKey(svc, rec.encryption, rec, customer, req)
 
   const headers: Record<string, string> = {
     ...metadataHeaders(rec),
@@ -171,7 +214,8 @@ export async function getObject(svc: Services, req: S3Request, bucketName: strin
     if (range) status = 206
   }
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${rec.size}`
-  if (h[AMZ_CHECKSUM_MODE] === 'ENABLED' && status === 200) Object.assign(headers, checksumHeaders(checksumValue(rec, oek)))
+  if (h[AMZ_CHECKSUM_MODE] === 'ENABLED' && status === 200)
+    Object.assign(headers, checksumHeaders(checksumValue(rec, oek)))
   Object.assign(headers, overrides)
   const length = range ? range.end - range.start + 1 : status === 206 ? 0 : rec.size
   if (isHead || !oek) return { status, headers, stream: { length, chunks: emptyChunks() } }

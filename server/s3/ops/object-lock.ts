@@ -63,16 +63,25 @@ export function lockFromHeaders(h: Record<string, string>, bucket: BucketRecord,
   const out: WriteLock = {}
   if (mode !== undefined || until !== undefined) {
     if (mode === undefined || until === undefined) {
-      throw new S3Error('InvalidArgument', { message: 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied' })
+      throw new S3Error('InvalidArgument', {
+        message: 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied',
+      })
     }
     if (!MODES.includes(mode)) throw invalidArgument('Unknown wormMode directive.', AMZ_LOCK_MODE, mode.slice(0, 64))
     const ms = parseDate(until)
-    if (ms === undefined) throw invalidArgument('The retain until date must be provided in ISO 8601 format', AMZ_LOCK_RETAIN_UNTIL, until.slice(0, 64))
-    if (ms <= nowMs) throw invalidArgument('The retain until date must be in the future!', AMZ_LOCK_RETAIN_UNTIL, until.slice(0, 64))
+    if (ms === undefined)
+      throw invalidArgument(
+        'The retain until date must be provided in ISO 8601 format',
+        AMZ_LOCK_RETAIN_UNTIL,
+        until.slice(0, 64),
+      )
+    if (ms <= nowMs)
+      throw invalidArgument('The retain until date must be in the future!', AMZ_LOCK_RETAIN_UNTIL, until.slice(0, 64))
     out.retention = { mode: mode as LockMode, retainUntil: ms }
   }
   if (hold !== undefined) {
-    if (hold !== 'ON' && hold !== 'OFF') throw invalidArgument("Legal Hold must be either of 'ON' or 'OFF'", AMZ_LOCK_LEGAL_HOLD, hold.slice(0, 64))
+    if (hold !== 'ON' && hold !== 'OFF')
+      throw invalidArgument("Legal Hold must be either of 'ON' or 'OFF'", AMZ_LOCK_LEGAL_HOLD, hold.slice(0, 64))
     if (hold === 'ON') out.legalHold = true
   }
   return out
@@ -92,7 +101,11 @@ export function defaultRetention(bucket: BucketRecord, writtenMs: number): Reten
  * The lock fields of a new version written at `writtenMs`: the request's (or upload's) explicit
  * retention, else the bucket's default; a legal hold only when asked for.
  */
-export function versionLock(bucket: BucketRecord, explicit: WriteLock | undefined, writtenMs: number): Pick<ObjectRecord, 'retention' | 'legalHold'> {
+export function versionLock(
+  bucket: BucketRecord,
+  explicit: WriteLock | undefined,
+  writtenMs: number,
+): Pick<ObjectRecord, 'retention' | 'legalHold'> {
   const retention = explicit?.retention ?? defaultRetention(bucket, writtenMs)
   const out: Pick<ObjectRecord, 'retention' | 'legalHold'> = {}
   if (retention) out.retention = retention
@@ -108,7 +121,9 @@ export function requireLockedWriteDigest(h: Record<string, string>, what: 'Put O
   try {
     requireIntegrityHeader(h)
   } catch {
-    throw new S3Error('InvalidRequest', { message: `Content-MD5 OR x-amz-checksum- HTTP header is required for ${what} requests with Object Lock parameters` })
+    throw new S3Error('InvalidRequest', {
+      message: `Content-MD5 OR x-amz-checksum- HTTP header is required for ${what} requests with Object Lock parameters`,
+    })
   }
 }
 
@@ -119,14 +134,25 @@ export function requireLockedWriteDigest(h: Record<string, string>, what: 'Put O
  */
 export function bypassGovernance(svc: Services, req: S3Request, bucket: BucketRecord, key: string): boolean {
   if (req.headers[AMZ_BYPASS_GOVERNANCE]?.trim().toLowerCase() !== 'true') return false
-  return mayPerform(req, bucket, { owner: isOwner(bucket, req.principal), region: svc.config.region }, key, 's3:BypassGovernanceRetention')
+  return mayPerform(
+    req,
+    bucket,
+    { owner: isOwner(bucket, req.principal), region: svc.config.region },
+    key,
+    's3:BypassGovernanceRetention',
+  )
 }
 
 /**
  * The lock headers of GET/HEAD of one version: mode and retain-until date to a caller who may
  * s3:GetObjectRetention, the legal hold to one who may s3:GetObjectLegalHold (as S3 shows them).
  */
-export function lockHeaders(svc: Services, req: S3Request, bucket: BucketRecord, rec: ObjectRecord): Record<string, string> {
+export function lockHeaders(
+  svc: Services,
+  req: S3Request,
+  bucket: BucketRecord,
+  rec: ObjectRecord,
+): Record<string, string> {
   if (!rec.retention && rec.legalHold === undefined) return {}
   const opts = { owner: isOwner(bucket, req.principal), region: svc.config.region }
   const out: Record<string, string> = {}
@@ -134,7 +160,8 @@ export function lockHeaders(svc: Services, req: S3Request, bucket: BucketRecord,
     out[AMZ_LOCK_MODE] = rec.retention.mode
     out[AMZ_LOCK_RETAIN_UNTIL] = isoTime(rec.retention.retainUntil)
   }
-  if (rec.legalHold !== undefined && mayPerform(req, bucket, opts, rec.key, 's3:GetObjectLegalHold')) out[AMZ_LOCK_LEGAL_HOLD] = rec.legalHold ? 'ON' : 'OFF'
+  if (rec.legalHold !== undefined && mayPerform(req, bucket, opts, rec.key, 's3:GetObjectLegalHold'))
+    out[AMZ_LOCK_LEGAL_HOLD] = rec.legalHold ? 'ON' : 'OFF'
   return out
 }
 
@@ -142,7 +169,10 @@ export function lockHeaders(svc: Services, req: S3Request, bucket: BucketRecord,
 function period(raw: string, max: number): number {
   const n = Number(raw.trim())
   if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n <= 0 || n > max) {
-    throw new S3Error('InvalidRetentionPeriod', { message: n > max ? 'Default retention period too large.' : 'Default retention period must be a positive integer value.' })
+    throw new S3Error('InvalidRetentionPeriod', {
+      message:
+        n > max ? 'Default retention period too large.' : 'Default retention period must be a positive integer value.',
+    })
   }
   return n
 }
@@ -163,13 +193,19 @@ export function parseLockConfiguration(doc: Record<string, unknown>): ObjectLock
   const years = textOf(el, 'Years')
   if (mode === undefined || !MODES.includes(mode)) throw new S3Error('MalformedXML')
   if ((days === undefined) === (years === undefined)) throw new S3Error('MalformedXML')
-  const defaultRetention: DefaultRetention = days !== undefined ? { mode: mode as LockMode, days: period(days, MAX_DAYS) } : { mode: mode as LockMode, years: period(years!, MAX_YEARS) }
+  const defaultRetention: DefaultRetention =
+    days !== undefined
+      ? { mode: mode as LockMode, days: period(days, MAX_DAYS) }
+      : { mode: mode as LockMode, years: period(years!, MAX_YEARS) }
   return { enabled: true, defaultRetention }
 }
 
 function lockConfigurationXml(c: ObjectLockConfig): XmlObject {
   const d = c.defaultRetention
-  return { ObjectLockEnabled: 'Enabled', Rule: d ? { DefaultRetention: { Mode: d.mode, Days: d.days, Years: d.years } } : undefined }
+  return {
+    ObjectLockEnabled: 'Enabled',
+    Rule: d ? { DefaultRetention: { Mode: d.mode, Days: d.days, Years: d.years } } : undefined,
+  }
 }
 
 /**
@@ -183,7 +219,9 @@ export async function putObjectLockConfiguration(svc: Services, req: S3Request, 
   const config = parseLockConfiguration(await readXml(req, 'ObjectLockConfiguration'))
   await updateBucket(svc, req, bucketName, (b) => {
     if (!b.objectLock && b.versioning !== 'Enabled') {
-      throw new S3Error('InvalidBucketState', { message: "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration" })
+      throw new S3Error('InvalidBucketState', {
+        message: "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
+      })
     }
     return { ...b, objectLock: config }
   })
@@ -192,7 +230,8 @@ export async function putObjectLockConfiguration(svc: Services, req: S3Request, 
 
 export async function getObjectLockConfiguration(svc: Services, req: S3Request, bucketName: string): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
-  if (!bucket.objectLock) throw new S3Error('ObjectLockConfigurationNotFoundError', { fields: [['BucketName', bucketName]] })
+  if (!bucket.objectLock)
+    throw new S3Error('ObjectLockConfigurationNotFoundError', { fields: [['BucketName', bucketName]] })
   return { status: 200, xml: xmlDocument('ObjectLockConfiguration', lockConfigurationXml(bucket.objectLock)) }
 }
 
@@ -207,11 +246,20 @@ async function lockedVersion(svc: Services, req: S3Request, bucket: BucketRecord
  * refuses a change that weakens running retention without the bypass, in its atomic section);
  * a concurrent change of the version makes it read again and re-apply `change`.
  */
-async function changeVersion(svc: Services, req: S3Request, bucket: BucketRecord, key: string, bypass: boolean, change: (rec: ObjectRecord) => ObjectRecord): Promise<void> {
+async function changeVersion(
+  svc: Services,
+  req: S3Request,
+  bucket: BucketRecord,
+  key: string,
+  bypass: boolean,
+  change: (rec: ObjectRecord) => ObjectRecord,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const rec = await lockedVersion(svc, req, bucket, key)
     try {
-      const { garbage } = await svc.meta.commitObject(change(rec), { expect: { record: rec, bypassGovernance: bypass } })
+      const { garbage } = await svc.meta.commitObject(change(rec), {
+        expect: { record: rec, bypassGovernance: bypass },
+      })
       // The version keeps its blobs (the store refuses otherwise for a locked one): normally none.
       deleteGarbage(svc, garbage)
       return
@@ -233,7 +281,12 @@ function parseRetention(doc: Record<string, unknown>, nowMs: number): Retention 
   return { mode: mode as LockMode, retainUntil: ms }
 }
 
-export async function putObjectRetention(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+export async function putObjectRetention(
+  svc: Services,
+  req: S3Request,
+  bucketName: string,
+  key: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
   if (!bucket.objectLock) throw missingLock()
   requireIntegrityHeader(req.headers)
@@ -246,14 +299,27 @@ export async function putObjectRetention(svc: Services, req: S3Request, bucketNa
   return { status: 200 }
 }
 
-export async function getObjectRetention(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+export async function getObjectRetention(
+  svc: Services,
+  req: S3Request,
+  bucketName: string,
+  key: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
   const rec = await lockedVersion(svc, req, bucket, key)
   if (!rec.retention) throw new S3Error('NoSuchObjectLockConfiguration')
-  return { status: 200, xml: xmlDocument('Retention', { Mode: rec.retention.mode, RetainUntilDate: isoTime(rec.retention.retainUntil) }) }
+  return {
+    status: 200,
+    xml: xmlDocument('Retention', { Mode: rec.retention.mode, RetainUntilDate: isoTime(rec.retention.retainUntil) }),
+  }
 }
 
-export async function putObjectLegalHold(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+export async function putObjectLegalHold(
+  svc: Services,
+  req: S3Request,
+  bucketName: string,
+  key: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
   if (!bucket.objectLock) throw missingLock()
   requireIntegrityHeader(req.headers)
@@ -263,7 +329,12 @@ export async function putObjectLegalHold(svc: Services, req: S3Request, bucketNa
   return { status: 200 }
 }
 
-export async function getObjectLegalHold(svc: Services, req: S3Request, bucketName: string, key: string): Promise<S3Result> {
+export async function getObjectLegalHold(
+  svc: Services,
+  req: S3Request,
+  bucketName: string,
+  key: string,
+): Promise<S3Result> {
   const bucket = await loadBucket(svc, req, bucketName)
   const rec = await lockedVersion(svc, req, bucket, key)
   if (rec.legalHold === undefined) throw new S3Error('NoSuchObjectLockConfiguration')

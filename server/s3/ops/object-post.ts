@@ -22,11 +22,33 @@ import { MAX_PUT_SIZE, putObject } from './object-put.js'
 
 /** Form fields that are not object headers (authentication, policy, response control). */
 const NOT_HEADERS = new Set([
-  'key', 'policy', 'file', 'awsaccesskeyid', 'signature', 'x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date',
-  'x-amz-security-token', 'success_action_status', 'success_action_redirect', 'redirect', 'acl', 'tagging', 'bucket',
+  'key',
+  'policy',
+  'file',
+  'awsaccesskeyid',
+  'signature',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-algorithm',
+  'x-amz-date',
+  'x-amz-security-token',
+  'success_action_status',
+  'success_action_redirect',
+  'redirect',
+  'acl',
+  'tagging',
+  'bucket',
 ])
 /** The standard headers a form may set on the object. */
-const OBJECT_HEADERS = new Set(['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'content-md5'])
+const OBJECT_HEADERS = new Set([
+  'content-type',
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+  'content-md5',
+])
 
 /**
  * The form's fields as PutObject request headers (x-amz-*, Content-Type, Cache-Control, …). The
@@ -43,16 +65,31 @@ function headersOf(fields: ReadonlyMap<string, string>): Record<string, string> 
   return h
 }
 
-/** The file's bytes, refused while streaming past the policy's (or PutObject's) maximum and at the end below its minimum. */
+/**
+ * The file's bytes, refused while streaming past the policy's (or PutObject's) maximum and at the end below its
+ * minimum.
+ */
 async function* limited(stream: AsyncIterable<Buffer>, range: LengthRange | undefined): AsyncGenerator<Buffer> {
   const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
   let size = 0
   for await (const chunk of stream) {
     size += chunk.length
-    if (size > max) throw new S3Error('EntityTooLarge', { fields: [['ProposedSize', size], ['MaxSizeAllowed', max]] })
+    if (size > max)
+      throw new S3Error('EntityTooLarge', {
+        fields: [
+          ['ProposedSize', size],
+          ['MaxSizeAllowed', max],
+        ],
+      })
     yield chunk
   }
-  if (range && size < range.min) throw new S3Error('EntityTooSmall', { fields: [['ProposedSize', size], ['MinSizeAllowed', range.min]] })
+  if (range && size < range.min)
+    throw new S3Error('EntityTooSmall', {
+      fields: [
+        ['ProposedSize', size],
+        ['MinSizeAllowed', range.min],
+      ],
+    })
 }
 
 function successStatus(fields: ReadonlyMap<string, string>): 200 | 201 | 204 {
@@ -73,16 +110,34 @@ export async function postObject(svc: Services, req: S3Request, bucketName: stri
   const rawKey = fields.get('key')
   if (rawKey === undefined || rawKey === '') {
     throw new S3Error('InvalidArgument', {
-      message: "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
-      fields: [['ArgumentName', 'key'], ['ArgumentValue', '']],
+      message:
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+      fields: [
+        ['ArgumentName', 'key'],
+        ['ArgumentValue', ''],
+      ],
     })
   }
   // A form signed in the request headers or query is no browser form: its own fields sign it.
-  if (req.auth) throw new S3Error('InvalidArgument', { message: 'POST Object is authenticated by its form fields, not the Authorization header or query.', fields: [['ArgumentName', 'Authorization']] })
+  if (req.auth)
+    throw new S3Error('InvalidArgument', {
+      message: 'POST Object is authenticated by its form fields, not the Authorization header or query.',
+      fields: [['ArgumentName', 'Authorization']],
+    })
   const rec = canBeBucketName(bucketName) ? await svc.meta.getBucket(bucketName) : undefined
   const now = new Date()
   const lookup = (akid: string) => svc.config.credentials.find((c) => c.accessKeyId === akid)
-  const auth = authenticateForm(fields, { lookup, sessions: sessionsOf(svc.config), region: rec?.region ?? svc.config.region, maxSkewSeconds: svc.config.maxClockSkewSeconds, sigv4Only: svc.config.sigv4Only }, now)
+  const auth = authenticateForm(
+    fields,
+    {
+      lookup,
+      sessions: sessionsOf(svc.config),
+      region: rec?.region ?? svc.config.region,
+      maxSkewSeconds: svc.config.maxClockSkewSeconds,
+      sigv4Only: svc.config.sigv4Only,
+    },
+    now,
+  )
   const policyText = fields.get('policy')
   const range = policyText !== undefined ? checkPolicy(parsePolicy(policyText), fields, bucketName, now) : undefined
   const key = rawKey.split('${filename}').join(form.file.filename)
@@ -114,7 +169,11 @@ export async function postObject(svc: Services, req: S3Request, bucketName: stri
   const status = successStatus(fields)
   const location = locationOf(req, bucketName, key)
   if (status === 201) {
-    const xml = xmlDocument('PostResponse', { Location: location, Bucket: bucketName, Key: key, ETag: etag }, { namespace: false })
+    const xml = xmlDocument(
+      'PostResponse',
+      { Location: location, Bucket: bucketName, Key: key, ETag: etag },
+      { namespace: false },
+    )
     return { status, headers: { ...written.headers, Location: location }, xml }
   }
   return { status, headers: { ...written.headers, Location: location } }

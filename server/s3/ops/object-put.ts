@@ -8,10 +8,31 @@ import { requestedTags, storedTags } from '../tags.js'
 import { deleteGarbage, etagFor, newObjectKey, placeObject, writePart } from '../object-io.js'
 import { requestBody } from '../request-body.js'
 import { storeChecksum } from '../stored-checksums.js'
-import { hasEncryptionHeaders, precheckSseC, resolveWriteSse, sseResponseHeaders, type SseRequest } from '../sse-headers.js'
-import { checksumHeaders, checkKeyLength, etagMatches, loadBucket, metadataFromHeaders, quoteEtag, writerOf } from './common.js'
+import {
+  hasEncryptionHeaders,
+  precheckSseC,
+  resolveWriteSse,
+  sseResponseHeaders,
+  type SseRequest,
+} from '../sse-headers.js'
+import {
+  checksumHeaders,
+  checkKeyLength,
+  etagMatches,
+  loadBucket,
+  metadataFromHeaders,
+  quoteEtag,
+  writerOf,
+} from './common.js'
 import { newObjectAcl } from '../acl.js'
-import { copySourceConditions, copySourceVersionHeaders, openCopySource, openSourceKey, parseCopySource, readSourceDigesting } from './copy-source.js'
+import {
+  copySourceConditions,
+  copySourceVersionHeaders,
+  openCopySource,
+  openSourceKey,
+  parseCopySource,
+  readSourceDigesting,
+} from './copy-source.js'
 import { expirationHeaders } from './lifecycle.js'
 import { versionHeaders } from './versioning.js'
 import { isoTime, xmlDocument } from '../xml.js'
@@ -27,7 +48,8 @@ export function writeExpectation(h: Record<string, string>): { etag?: string; ab
   const ifNoneMatch = h['if-none-match']
   const ifMatch = h['if-match']
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', { message: 'If-None-Match on writes supports only *' })
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*')
+    throw new S3Error('NotImplemented', { message: 'If-None-Match on writes supports only *' })
   return { absent: ifNoneMatch !== undefined ? true : undefined, etag: ifMatch }
 }
 
@@ -35,13 +57,19 @@ export function writeExpectation(h: Record<string, string>): { etag?: string; ab
  * Checks the write conditions against the current object and returns what the commit must still
  * find: If-Match may be quoted, a list or `*`, so the commit expects the exact ETag that matched.
  */
-export async function precheckExpectation(svc: Services, bucket: string, key: string, expect: ReturnType<typeof writeExpectation>): Promise<CommitExpectation | undefined> {
+export async function precheckExpectation(
+  svc: Services,
+  bucket: string,
+  key: string,
+  expect: ReturnType<typeof writeExpectation>,
+): Promise<CommitExpectation | undefined> {
   if (!expect) return undefined
   const cur = await svc.meta.getObject(bucket, key)
   if (expect.absent && cur) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-None-Match']] })
   if (expect.etag !== undefined) {
     if (!cur) throw noSuchKey(key)
-    if (!etagMatches(expect.etag, cur.etag)) throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
+    if (!etagMatches(expect.etag, cur.etag))
+      throw new S3Error('PreconditionFailed', { fields: [['Condition', 'If-Match']] })
     return { absent: expect.absent, etag: cur.etag }
   }
   return { absent: expect.absent }
@@ -57,10 +85,16 @@ export function declaredLength(h: Record<string, string>): number | undefined {
 export function checkBodyLength(h: Record<string, string>, max: number): void {
   // Without Content-Length only aws-chunked framing may stand in, and it declares its length in
   // x-amz-decoded-content-length (checked with the framing); plain HTTP chunked bodies are 411 as on AWS.
-  if (h['content-length'] === undefined && !h['x-amz-content-sha256']?.startsWith('STREAMING-')) throw new S3Error('MissingContentLength')
+  if (h['content-length'] === undefined && !h['x-amz-content-sha256']?.startsWith('STREAMING-'))
+    throw new S3Error('MissingContentLength')
   const size = declaredLength(h)
   if (size !== undefined && size > max) {
-    throw new S3Error('EntityTooLarge', { fields: [['ProposedSize', size], ['MaxSizeAllowed', max]] })
+    throw new S3Error('EntityTooLarge', {
+      fields: [
+        ['ProposedSize', size],
+        ['MaxSizeAllowed', max],
+      ],
+    })
   }
 }
 
@@ -70,12 +104,18 @@ export function checkBodyLength(h: Record<string, string>, max: number): void {
  * (AWS S3 User Guide, conditional writes). Every other error is returned as it is.
  */
 export function conditionalConflict(err: unknown, expect: CommitExpectation | undefined): unknown {
-  if (expect?.etag !== undefined && err instanceof NotFoundError && err.kind === 'object') return new S3Error('ConditionalRequestConflict', { cause: err })
+  if (expect?.etag !== undefined && err instanceof NotFoundError && err.kind === 'object')
+    return new S3Error('ConditionalRequestConflict', { cause: err })
   return err
 }
 
 /** Commits a new version; returns it as committed (the null version unless versioning is Enabled). */
-async function commitNew(svc: Services, rec: ObjectRecord, expect: CommitExpectation | undefined, blobs: string[]): Promise<ObjectRecord> {
+async function commitNew(
+  svc: Services,
+  rec: ObjectRecord,
+  expect: CommitExpectation | undefined,
+  blobs: string[],
+): Promise<ObjectRecord> {
   let result: Awaited<ReturnType<Services['meta']['commitObject']>>
   try {
     result = await svc.meta.commitObject(placeObject(svc, rec), { expect })
@@ -112,14 +152,33 @@ export async function putObject(svc: Services, req: S3Request, bucketName: strin
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm: d.checksum.algorithm, type: 'FULL_OBJECT', value: d.checksum.value }
   const rec: ObjectRecord = {
-    v: 2, bucket: bucketName, key, versionId, size: d.size, etag, lastModified: now, ...owned,
-    ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
-    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }], ...storedTags(tags),
+    v: 2,
+    bucket: bucketName,
+    key,
+    versionId,
+    size: d.size,
+    etag,
+    lastModified: now,
+    ...owned,
+    ...meta,
+    checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum),
+    encryption,
+    parts: [{ partNumber: 1, blobId: part.blobId, size: d.size, etag, salt: part.salt, lastModified: now }],
+    ...storedTags(tags),
     ...versionLock(bucket, lock, now),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
   const sseHeaders = sseResponseHeaders(encryption, { customerKeyMd5: customerMd5(sse), echoContext: true })
-  return { status: 200, headers: { ETag: quoteEtag(etag), ...sseHeaders, ...checksumHeaders(checksum), ...versionHeaders(bucket, committed), ...expirationHeaders(svc, bucket, committed) } }
+  return {
+    status: 200,
+    headers: {
+      ETag: quoteEtag(etag),
+      ...sseHeaders,
+      ...checksumHeaders(checksum),
+      ...versionHeaders(bucket, committed),
+      ...expirationHeaders(svc, bucket, committed),
+    },
+  }
 }
 
 const customerMd5 = (sse: SseRequest): string | undefined => (sse.mode === 'SSE-C' ? sse.customer.md5 : undefined)
@@ -150,9 +209,23 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   checkKeyLength(key)
   const source = parseCopySource(h)
   const directive = h[AMZ_METADATA_DIRECTIVE] ?? 'COPY'
-  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: [['ArgumentName', AMZ_METADATA_DIRECTIVE], ['ArgumentValue', directive]] })
+  if (directive !== 'COPY' && directive !== 'REPLACE')
+    throw new S3Error('InvalidArgument', {
+      message: 'Unknown metadata directive.',
+      fields: [
+        ['ArgumentName', AMZ_METADATA_DIRECTIVE],
+        ['ArgumentValue', directive],
+      ],
+    })
   const tagDirective = h[AMZ_TAGGING_DIRECTIVE] ?? 'COPY'
-  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw new S3Error('InvalidArgument', { message: 'Unknown tagging directive.', fields: [['ArgumentName', AMZ_TAGGING_DIRECTIVE], ['ArgumentValue', tagDirective]] })
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE')
+    throw new S3Error('InvalidArgument', {
+      message: 'Unknown tagging directive.',
+      fields: [
+        ['ArgumentName', AMZ_TAGGING_DIRECTIVE],
+        ['ArgumentValue', tagDirective],
+      ],
+    })
   precheckSseC(h, req.secure, { write: true, sseHeaderAllowed: true, copySource: true })
   const headerTags = requestedTags(req)
   const bucket = await loadBucket(svc, req, bucketName)
@@ -163,9 +236,15 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   // The copy's lock comes from its own headers or the destination's default, never from the source.
   const lock = lockFromHeaders(h, bucket, Date.now())
   const src = await openCopySource(svc, req, source)
-  if (src.record.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', { message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' })
+  if (src.record.size > MAX_PUT_SIZE)
+    throw new S3Error('InvalidRequest', {
+      message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+    })
   copySourceConditions(h, src.record)
-  const self = source.bucket === bucketName && source.key === key && src.record.versionId === (await svc.meta.getObject(bucketName, key))?.versionId
+  const self =
+    source.bucket === bucketName &&
+    source.key === key &&
+    src.record.versionId === (await svc.meta.getObject(bucketName, key))?.versionId
   if (self) checkSelfCopy(h, bucket.encryption !== undefined, sse.mode !== src.record.encryption.mode)
   const srcKey = await openSourceKey(svc, src, req)
   const expect = await precheckExpectation(svc, bucketName, key, writeExpectation(h))
@@ -173,7 +252,9 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   // COPY keeps the source's metadata (never the website redirect, §3.13), REPLACE takes the request's.
   const { [AMZ_WEBSITE_REDIRECT]: _redirect, ...kept } = src.record.headers
   const meta: ObjectMetadata = replaced ?? {
-    contentType: src.record.contentType, headers: kept, userMeta: src.record.userMeta,
+    contentType: src.record.contentType,
+    headers: kept,
+    userMeta: src.record.userMeta,
     storageClass: h[AMZ_STORAGE_CLASS] ?? src.record.storageClass,
   }
   const sseOpts = { customerKeyMd5: customerMd5(sse), echoContext: true }
@@ -190,16 +271,34 @@ export async function copyObject(svc: Services, req: S3Request, bucketName: stri
   const etag = etagFor(encryption, d.md5)
   const checksum: ChecksumValue = { algorithm, type: 'FULL_OBJECT', value: d.checksum }
   const rec: ObjectRecord = {
-    v: 2, bucket: bucketName, key, versionId, size: src.record.size, etag, lastModified: now, ...owned,
-    ...meta, checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum), encryption,
+    v: 2,
+    bucket: bucketName,
+    key,
+    versionId,
+    size: src.record.size,
+    etag,
+    lastModified: now,
+    ...owned,
+    ...meta,
+    checksum: storeChecksum({ bucket: bucketName, key, encryption }, oek, checksum),
+    encryption,
     parts: [{ partNumber: 1, blobId: part.blobId, size: src.record.size, etag, salt: part.salt, lastModified: now }],
     ...versionLock(bucket, lock, now),
     // COPY keeps the source version's tags, REPLACE takes the request's x-amz-tagging (none without it).
     ...storedTags(tagDirective === 'REPLACE' ? headerTags : src.record.tags),
   }
   const committed = await commitNew(svc, rec, expect, [part.blobId])
-  const xml = xmlDocument('CopyObjectResult', { ETag: quoteEtag(etag), LastModified: isoTime(now), ...checksumXml(checksum) })
-  const headers = { ...sseResponseHeaders(encryption, sseOpts), ...versionHeaders(bucket, committed), ...expirationHeaders(svc, bucket, committed), ...copySourceVersionHeaders(src) }
+  const xml = xmlDocument('CopyObjectResult', {
+    ETag: quoteEtag(etag),
+    LastModified: isoTime(now),
+    ...checksumXml(checksum),
+  })
+  const headers = {
+    ...sseResponseHeaders(encryption, sseOpts),
+    ...versionHeaders(bucket, committed),
+    ...expirationHeaders(svc, bucket, committed),
+    ...copySourceVersionHeaders(src),
+  }
   return { status: 200, headers, xml }
 }
 

@@ -11,7 +11,8 @@ import { authorizeIdentity } from '../policy/authorize.js'
 const encodeToken = (name: string) => Buffer.from(`b:${name}`).toString('base64url')
 function decodeToken(token: string): string {
   const s = Buffer.from(token, 'base64url').toString('utf8')
-  if (!s.startsWith('b:')) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token)
+  if (!s.startsWith('b:'))
+    throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token)
   return s.slice(2)
 }
 
@@ -26,7 +27,8 @@ export async function listBuckets(svc: Services, req: S3Request): Promise<S3Resu
   let max = 10000
   if (maxRaw !== undefined) {
     max = Number(maxRaw)
-    if (!/^\d+$/.test(maxRaw) || max < 1 || max > 10000) throw invalidArgument('Argument max-buckets must be an integer between 1 and 10000', 'max-buckets', maxRaw)
+    if (!/^\d+$/.test(maxRaw) || max < 1 || max > 10000)
+      throw invalidArgument('Argument max-buckets must be an integer between 1 and 10000', 'max-buckets', maxRaw)
   }
   const prefix = queryValue(q, 'prefix')
   const token = queryValue(q, 'continuation-token')
@@ -44,7 +46,12 @@ export async function listBuckets(svc: Services, req: S3Request): Promise<S3Resu
     status: 200,
     xml: xmlDocument('ListAllMyBucketsResult', {
       Buckets: {
-        Bucket: page.map((b) => ({ Name: b.name, CreationDate: isoTime(b.createdAt), BucketRegion: b.region, BucketArn: `arn:aws:s3:::${b.name}` })),
+        Bucket: page.map((b) => ({
+          Name: b.name,
+          CreationDate: isoTime(b.createdAt),
+          BucketRegion: b.region,
+          BucketArn: `arn:aws:s3:::${b.name}`,
+        })),
       },
       Owner: { ID: canonicalId(req.principal.accountId) },
       ContinuationToken: more ? encodeToken(page[page.length - 1].name) : undefined,

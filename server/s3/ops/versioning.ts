@@ -20,11 +20,18 @@ import { listParams } from './list.js'
 /** A client's version id: undefined (none), "null", or one of ours; anything else is refused. */
 export function parseVersionId(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === NULL_VERSION || isVersionId(raw)) return raw
-  throw invalidArgument(raw === '' ? 'Version id cannot be the empty string' : 'Invalid version id specified', 'versionId', raw)
+  throw invalidArgument(
+    raw === '' ? 'Version id cannot be the empty string' : 'Invalid version id specified',
+    'versionId',
+    raw,
+  )
 }
 
 /** `x-amz-version-id` of a version, sent once the bucket has had versioning turned on. */
-export function versionHeaders(bucket: BucketRecord, rec: { versionId: string; nullVersion?: true }): Record<string, string> {
+export function versionHeaders(
+  bucket: BucketRecord,
+  rec: { versionId: string; nullVersion?: true },
+): Record<string, string> {
   return bucket.versioning === undefined ? {} : { [AMZ_VERSION_ID]: externalVersionId(rec) }
 }
 
@@ -40,15 +47,27 @@ export function markerHeaders(rec: VersionRecord): Record<string, string> {
  * 405 MethodNotAllowed (`Allow: DELETE`), or 400 for a copy source, as S3 answers.
  */
 export async function readableVersion(
-  svc: Services, bucket: string, key: string, versionIdRaw: string | undefined, method: string,
-  opts: { copySource?: boolean; hold?: Pick<S3Request, 'defer'> } = {}, ctx?: KeyOpContext,
+  svc: Services,
+  bucket: string,
+  key: string,
+  versionIdRaw: string | undefined,
+  method: string,
+  opts: { copySource?: boolean; hold?: Pick<S3Request, 'defer'> } = {},
+  ctx?: KeyOpContext,
 ): Promise<ObjectRecord> {
   const versionId = parseVersionId(versionIdRaw)
   // A read of the data holds the version's blobs until the request's answer is done (getObjectForRead).
-  const rec = opts.hold ? await getObjectForRead(svc, opts.hold, bucket, key, versionId) : await svc.meta.getVersion(bucket, key, versionId)
+  const rec = opts.hold
+    ? await getObjectForRead(svc, opts.hold, bucket, key, versionId)
+    : await svc.meta.getVersion(bucket, key, versionId)
   if (!rec) {
     if (versionId === undefined) throw noSuchKey(key)
-    throw new S3Error('NoSuchVersion', { fields: [['Key', key], ['VersionId', versionId]] })
+    throw new S3Error('NoSuchVersion', {
+      fields: [
+        ['Key', key],
+        ['VersionId', versionId],
+      ],
+    })
   }
   if (!rec.deleteMarker) {
     checkObjectPlacement(svc, rec, ctx)
@@ -56,10 +75,15 @@ export async function readableVersion(
   }
   if (versionId === undefined) throw new S3Error('NoSuchKey', { fields: [['Key', key]], headers: markerHeaders(rec) })
   if (opts.copySource) {
-    throw new S3Error('InvalidRequest', { message: 'The source of a copy request may not specifically refer to a delete marker by version id.' })
+    throw new S3Error('InvalidRequest', {
+      message: 'The source of a copy request may not specifically refer to a delete marker by version id.',
+    })
   }
   throw new S3Error('MethodNotAllowed', {
-    fields: [['Method', method], ['ResourceType', 'DeleteMarker']],
+    fields: [
+      ['Method', method],
+      ['ResourceType', 'DeleteMarker'],
+    ],
     headers: { ...markerHeaders(rec), Allow: 'DELETE', 'Last-Modified': httpDate(rec.lastModified) },
   })
 }
@@ -84,7 +108,10 @@ export async function putBucketVersioning(svc: Services, req: S3Request, bucketN
     await updateBucket(svc, req, bucketName, (b) => {
       if (b.versioning === status) return undefined
       // Object Lock needs every version kept: its bucket's versioning can never be suspended.
-      if (b.objectLock) throw new S3Error('InvalidBucketState', { message: 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.' })
+      if (b.objectLock)
+        throw new S3Error('InvalidBucketState', {
+          message: 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+        })
       return { ...b, versioning: status }
     })
   }
@@ -101,14 +128,25 @@ export async function listObjectVersions(svc: Services, req: S3Request, bucketNa
   const keyMarker = queryValue(q, 'key-marker') || undefined
   const versionIdMarkerRaw = queryValue(q, 'version-id-marker') || undefined
   if (versionIdMarkerRaw !== undefined && keyMarker === undefined) {
-    throw invalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarkerRaw)
+    throw invalidArgument(
+      'A version-id marker cannot be specified without a key marker.',
+      'version-id-marker',
+      versionIdMarkerRaw,
+    )
   }
   if (versionIdMarkerRaw !== undefined && versionIdMarkerRaw !== NULL_VERSION && !isVersionId(versionIdMarkerRaw)) {
     throw invalidArgument('Invalid version id specified', 'version-id-marker', versionIdMarkerRaw)
   }
-  const res = p.limit === 0
-    ? { entries: [], isTruncated: false }
-    : await svc.meta.listObjectVersions(bucketName, { prefix: p.prefix || undefined, delimiter: p.delimiter, keyMarker, versionIdMarker: versionIdMarkerRaw, limit: p.limit })
+  const res =
+    p.limit === 0
+      ? { entries: [], isTruncated: false }
+      : await svc.meta.listObjectVersions(bucketName, {
+          prefix: p.prefix || undefined,
+          delimiter: p.delimiter,
+          keyMarker,
+          versionIdMarker: versionIdMarkerRaw,
+          limit: p.limit,
+        })
   const enc = p.encodeUrl ? (s: string) => uriEncode(s, true) : (s: string) => s
   const Version: XmlObject[] = []
   const DeleteMarker: XmlObject[] = []
@@ -120,7 +158,9 @@ export async function listObjectVersions(svc: Services, req: S3Request, bucketNa
     }
     const r = e.record
     const common = {
-      Key: enc(r.key), VersionId: externalVersionId(r), IsLatest: e.isLatest,
+      Key: enc(r.key),
+      VersionId: externalVersionId(r),
+      IsLatest: e.isLatest,
       LastModified: isoTime(Math.floor(r.lastModified / 1000) * 1000),
     }
     const Owner = { ID: canonicalId(r.ownerAccountId) }
@@ -129,8 +169,13 @@ export async function listObjectVersions(svc: Services, req: S3Request, bucketNa
       continue
     }
     Version.push({
-      ...common, ETag: quoteEtag(r.etag), ChecksumAlgorithm: r.checksum?.algorithm, ChecksumType: r.checksum?.type,
-      Size: r.size, StorageClass: r.storageClass, Owner,
+      ...common,
+      ETag: quoteEtag(r.etag),
+      ChecksumAlgorithm: r.checksum?.algorithm,
+      ChecksumType: r.checksum?.type,
+      Size: r.size,
+      StorageClass: r.storageClass,
+      Owner,
     })
   }
   const next = 'nextKeyMarker' in res && res.isTruncated ? res : undefined

@@ -13,7 +13,13 @@ import type { PrincipalSpec, Statement } from './parse.js'
 
 const BUCKET_ACTIONS: Record<Exclude<AclPermission, 'FULL_CONTROL'>, string[]> = {
   READ: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
-  WRITE: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  WRITE: [
+    's3:PutObject',
+    's3:DeleteObject',
+    's3:DeleteObjectVersion',
+    's3:AbortMultipartUpload',
+    's3:ListMultipartUploadParts',
+  ],
   READ_ACP: ['s3:GetBucketAcl'],
   WRITE_ACP: ['s3:PutBucketAcl'],
 }
@@ -41,22 +47,29 @@ export interface AclCaller {
  * `ownerAccountId`. `ignorePublic` (IgnorePublicAcls) drops the AllUsers and AuthenticatedUsers grants.
  */
 export function aclStatements(
-  grants: readonly AclGrant[] | undefined, ownerAccountId: string, target: AclTarget, resource: string,
-  caller: AclCaller, ignorePublic: boolean,
+  grants: readonly AclGrant[] | undefined,
+  ownerAccountId: string,
+  target: AclTarget,
+  resource: string,
+  caller: AclCaller,
+  ignorePublic: boolean,
 ): Statement[] {
   const out: Statement[] = []
   const callerId = caller.accountId === undefined ? undefined : canonicalId(caller.accountId)
   for (const g of grants ?? privateAcl(ownerAccountId)) {
     let principal: PrincipalSpec | undefined
     if (g.grantee.type === 'CanonicalUser') {
-      if (callerId !== undefined && g.grantee.id === callerId) principal = { any: false, aws: [caller.accountId!], other: [] }
+      if (callerId !== undefined && g.grantee.id === callerId)
+        principal = { any: false, aws: [caller.accountId!], other: [] }
     } else if (g.grantee.uri === ALL_USERS) {
       if (!ignorePublic) principal = { any: true }
     } else if (g.grantee.uri === AUTHENTICATED_USERS) {
-      if (!ignorePublic && caller.accountId !== undefined) principal = { any: false, aws: [caller.accountId], other: [] }
+      if (!ignorePublic && caller.accountId !== undefined)
+        principal = { any: false, aws: [caller.accountId], other: [] }
     }
     const actions = aclActions(g.permission, target)
-    if (principal && actions.length > 0) out.push({ sid: 'ACL', effect: 'Allow', principal, actions, resources: [resource], conditions: [] })
+    if (principal && actions.length > 0)
+      out.push({ sid: 'ACL', effect: 'Allow', principal, actions, resources: [resource], conditions: [] })
   }
   return out
 }

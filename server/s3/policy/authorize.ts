@@ -8,7 +8,13 @@
 import type { AclGrant, BucketRecord } from '../../../storage/types.js'
 import type { S3Request } from '../context.js'
 import { S3Error } from '../errors.js'
-import { AMZ_COPY_SOURCE, AMZ_METADATA_DIRECTIVE, AMZ_SSE, AMZ_SSE_C_ALGORITHM, AMZ_SSE_KMS_KEY_ID } from '../headers.js'
+import {
+  AMZ_COPY_SOURCE,
+  AMZ_METADATA_DIRECTIVE,
+  AMZ_SSE,
+  AMZ_SSE_C_ALGORITHM,
+  AMZ_SSE_KMS_KEY_ID,
+} from '../headers.js'
 import { queryValue } from '../route.js'
 import { resolveWriteSse } from '../sse-headers.js'
 import { globalContext } from '../../iam/request.js'
@@ -29,7 +35,14 @@ const SSE_KEY_OPS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']
 /** The owner account's root can always manage the policy, even if it denies (AWS's lockout rule). */
 const POLICY_ACTIONS = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy'])
 /** Operations whose ACL headers are condition keys (s3:x-amz-acl, s3:x-amz-grant-*). */
-const ACL_HEADER_OPS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl', 'CreateBucket'])
+const ACL_HEADER_OPS = new Set([
+  'PutObject',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'PutObjectAcl',
+  'PutBucketAcl',
+  'CreateBucket',
+])
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Parsed policies by bucket and text: a stored policy is parsed once, not per request. */
@@ -67,10 +80,14 @@ export function requestContext(req: S3Request, access: Access, region: string): 
     set('s3:x-amz-server-side-encryption', h[AMZ_SSE])
     const kid = h[AMZ_SSE_KMS_KEY_ID]
     // A bare key id names a key of the caller's account; policies compare against the key ARN.
-    set('s3:x-amz-server-side-encryption-aws-kms-key-id', kid !== undefined && UUID.test(kid) ? `arn:aws:kms:${region}:${req.principal.accountId}:key/${kid}` : kid)
+    set(
+      's3:x-amz-server-side-encryption-aws-kms-key-id',
+      kid !== undefined && UUID.test(kid) ? `arn:aws:kms:${region}:${req.principal.accountId}:key/${kid}` : kid,
+    )
   }
   set('s3:x-amz-server-side-encryption-customer-algorithm', h[AMZ_SSE_C_ALGORITHM])
-  if (ACL_HEADER_OPS.has(req.op.kind)) for (const name of [AMZ_ACL, ...GRANT_HEADERS.map(([g]) => g)]) set(`s3:${name}`, h[name])
+  if (ACL_HEADER_OPS.has(req.op.kind))
+    for (const name of [AMZ_ACL, ...GRANT_HEADERS.map(([g]) => g)]) set(`s3:${name}`, h[name])
   if (req.op.kind === 'CopyObject' || req.op.kind === 'UploadPartCopy') set('s3:x-amz-copy-source', h[AMZ_COPY_SOURCE])
   if (req.op.kind === 'CopyObject') set('s3:x-amz-metadata-directive', h[AMZ_METADATA_DIRECTIVE])
   if (!access.source && SSE_KEY_OPS.has(req.op.kind)) Object.assign(ctx, lockContext(h))
@@ -101,12 +118,16 @@ function lockContext(h: Record<string, string>): Record<string, string[]> {
   if (until !== undefined) {
     out['s3:object-lock-retain-until-date'] = [until]
     const ms = Date.parse(until)
-    if (Number.isFinite(ms)) out['s3:object-lock-remaining-retention-days'] = [String(Math.max(0, Math.floor((ms - Date.now()) / 86_400_000)))]
+    if (Number.isFinite(ms))
+      out['s3:object-lock-remaining-retention-days'] = [String(Math.max(0, Math.floor((ms - Date.now()) / 86_400_000)))]
   }
   return out
 }
 
-const SSE_KEYS: ReadonlySet<string> = new Set(['s3:x-amz-server-side-encryption', 's3:x-amz-server-side-encryption-aws-kms-key-id'])
+const SSE_KEYS: ReadonlySet<string> = new Set([
+  's3:x-amz-server-side-encryption',
+  's3:x-amz-server-side-encryption-aws-kms-key-id',
+])
 const OTHER_PUT_OPS = new Set(['UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload'])
 
 /**
@@ -123,7 +144,13 @@ function inapplicableKeys(req: S3Request, access: Access): ReadonlySet<string> |
 function validateBeforePolicy(req: S3Request, bucket: BucketRecord, access: Access): void {
   if (access.source || !SSE_KEY_OPS.has(req.op.kind) || !('key' in req.op)) return
   const copy = req.op.kind === 'CopyObject'
-  resolveWriteSse(req.headers, bucket, { secure: req.secure, copy }, copy ? 's3:CopyObject' : 's3:PutObject', req.op.key)
+  resolveWriteSse(
+    req.headers,
+    bucket,
+    { secure: req.secure, copy },
+    copy ? 's3:CopyObject' : 's3:PutObject',
+    req.op.key,
+  )
 }
 
 /** The ACL of the object version a request addresses (its grants; undefined = private to its owner). */
@@ -159,7 +186,8 @@ export function authorize(req: S3Request, bucket: BucketRecord, opts: AuthorizeO
   if (!a) throw new S3Error('AccessDenied')
   const owner = opts.owner && req.auth !== null
   // Another account with no bucket policy to grant it anything is refused before any work.
-  if (bucket.policy === undefined && !owner && !aclsEnabled(bucket)) throw denied(req, bucket, a, { allowed: false, reason: 'implicit-deny', policyType: 'bucket', detail: '' }, opts)
+  if (bucket.policy === undefined && !owner && !aclsEnabled(bucket))
+    throw denied(req, bucket, a, { allowed: false, reason: 'implicit-deny', policyType: 'bucket', detail: '' }, opts)
   if (bucket.policy !== undefined) validateBeforePolicy(req, bucket, a)
   if (a.perKey) return
   const d = decision(req, bucket, opts.region, a, opts.object)
@@ -175,7 +203,12 @@ export function authorize(req: S3Request, bucket: BucketRecord, opts: AuthorizeO
 /** The bucket owner's root (and account keys, which act as it) may always manage the bucket policy. */
 function lockoutExempt(req: S3Request, owner: boolean, a: Access): boolean {
   const kind = req.principal.identity?.kind
-  return owner && req.auth !== null && (kind === 'root' || kind === 'account-key') && POLICY_ACTIONS.has(a.action.toLowerCase())
+  return (
+    owner &&
+    req.auth !== null &&
+    (kind === 'root' || kind === 'account-key') &&
+    POLICY_ACTIONS.has(a.action.toLowerCase())
+  )
 }
 
 function resourceOf(bucket: BucketRecord, a: Access): string {
@@ -183,21 +216,45 @@ function resourceOf(bucket: BucketRecord, a: Access): string {
 }
 
 /** AccessDenied with AWS's detail for same-account callers, logged with what decided it. */
-function denied(req: S3Request, bucket: BucketRecord | undefined, a: Access, d: AccessDecision, opts: { audit?: AuditLog }): S3Error {
-  const resource = bucket ? resourceOf(bucket, a) : a.key ?? '*'
+function denied(
+  req: S3Request,
+  bucket: BucketRecord | undefined,
+  a: Access,
+  d: AccessDecision,
+  opts: { audit?: AuditLog },
+): S3Error {
+  const resource = bucket ? resourceOf(bucket, a) : (a.key ?? '*')
   auditDenial(opts.audit, req, a.action, resource, d, bucket?.name, a.key)
   const sameAccount = req.auth !== null && (bucket === undefined || bucket.ownerAccountId === req.principal.accountId)
   if (!sameAccount) return new S3Error('AccessDenied')
-  return new S3Error('AccessDenied', { message: denialMessage(req.principal.principalArn, a.action, `"${resource}"`, d) })
+  return new S3Error('AccessDenied', {
+    message: denialMessage(req.principal.principalArn, a.action, `"${resource}"`, d),
+  })
 }
 
 /** One audit line per denial: the action, the policy type and the Sid that decided (CloudTrail does not say). */
-export function auditDenial(audit: AuditLog | undefined, req: S3Request, action: string, resource: string, d: AccessDecision, bucket?: string, key?: string): void {
+export function auditDenial(
+  audit: AuditLog | undefined,
+  req: S3Request,
+  action: string,
+  resource: string,
+  d: AccessDecision,
+  bucket?: string,
+  key?: string,
+): void {
   audit?.audit({
-    requestId: req.requestId, operation: req.op.kind, action: 'deny', outcome: d.reason,
+    requestId: req.requestId,
+    operation: req.op.kind,
+    action: 'deny',
+    outcome: d.reason,
     principal: req.auth ? { accessKeyId: req.principal.accessKeyId, accountId: req.principal.accountId } : undefined,
-    principalArn: req.principal.principalArn, iamAction: action, resource, bucket, key,
-    policyType: d.policyType, sid: d.sid,
+    principalArn: req.principal.principalArn,
+    iamAction: action,
+    resource,
+    bucket,
+    key,
+    policyType: d.policyType,
+    sid: d.sid,
   })
 }
 
@@ -215,13 +272,21 @@ function resourcePolicy(req: S3Request, bucket: BucketRecord, a: Access, object?
   const pab = bucket.publicAccessBlock
   const outsider = !req.auth || req.principal.accountId !== bucket.ownerAccountId
   let statements: Statement[] = policy?.statements ?? []
-  if (policy && pab?.restrictPublicBuckets && outsider && isPublic(policy)) statements = statements.filter((st) => st.effect === 'Deny')
+  if (policy && pab?.restrictPublicBuckets && outsider && isPublic(policy))
+    statements = statements.filter((st) => st.effect === 'Deny')
   if (acls) {
     const resource = resourceOf(bucket, a)
     const caller = { accountId: req.auth ? req.principal.accountId : undefined }
     const ignore = pab?.ignorePublicAcls === true
-    statements = [...statements, ...aclStatements(bucket.acl, bucket.ownerAccountId, 'bucket', resource, caller, ignore)]
-    if (object && a.key !== undefined) statements = [...statements, ...aclStatements(object.acl, object.ownerAccountId, 'object', resource, caller, ignore)]
+    statements = [
+      ...statements,
+      ...aclStatements(bucket.acl, bucket.ownerAccountId, 'bucket', resource, caller, ignore),
+    ]
+    if (object && a.key !== undefined)
+      statements = [
+        ...statements,
+        ...aclStatements(object.acl, object.ownerAccountId, 'object', resource, caller, ignore),
+      ]
   }
   if (statements.length === 0) return undefined
   return { version: policy?.version, statements }
@@ -229,7 +294,9 @@ function resourcePolicy(req: S3Request, bucket: BucketRecord, a: Access, object?
 
 function decision(req: S3Request, bucket: BucketRecord, region: string, a: Access, object?: ObjectAcl): AccessDecision {
   const policy = resourcePolicy(req, bucket, a, object)
-  const identity = req.auth ? (req.principal.identity ?? defaultIdentity(req.principal.accountId, req.principal.principalArn)) : null
+  const identity = req.auth
+    ? (req.principal.identity ?? defaultIdentity(req.principal.accountId, req.principal.principalArn))
+    : null
   return evaluateAccess({
     identity,
     action: a.action,
@@ -242,7 +309,13 @@ function decision(req: S3Request, bucket: BucketRecord, region: string, a: Acces
 }
 
 /** DeleteObjects: whether one key may be deleted (its entry answers AccessDenied otherwise). */
-export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: AuthorizeOptions, key: string, action = 's3:DeleteObject'): boolean {
+export function authorizeKey(
+  req: S3Request,
+  bucket: BucketRecord,
+  opts: AuthorizeOptions,
+  key: string,
+  action = 's3:DeleteObject',
+): boolean {
   const a: Access = { action, key }
   const d = decision(req, bucket, opts.region, a)
   if (!d.allowed) auditDenial(opts.audit, req, a.action, resourceOf(bucket, a), d, bucket.name, key)
@@ -254,7 +327,13 @@ export function authorizeKey(req: S3Request, bucket: BucketRecord, opts: Authori
  * a request gains when allowed (the governance bypass, the lock headers of GET/HEAD), never for
  * the request's own operation.
  */
-export function mayPerform(req: S3Request, bucket: BucketRecord, opts: Pick<AuthorizeOptions, 'owner' | 'region'>, key: string, action: string): boolean {
+export function mayPerform(
+  req: S3Request,
+  bucket: BucketRecord,
+  opts: Pick<AuthorizeOptions, 'owner' | 'region'>,
+  key: string,
+  action: string,
+): boolean {
   if (bucket.policy === undefined && !(opts.owner && req.auth !== null)) return false
   return decision(req, bucket, opts.region, { action, key }).allowed
 }

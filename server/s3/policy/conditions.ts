@@ -74,7 +74,11 @@ define('ArnLike', (p, v) => wildcardMatch(p, v), 'ArnNotLike')
 export const CONDITION_OPERATORS: ReadonlySet<string> = new Set([...Object.keys(OPERATORS), 'Null'])
 
 /** One request value against the policy's values: positive = any matches; negated = none does. */
-function valueMatches(op: { compare: Compare; negated: boolean }, policyValues: readonly string[], value: string): boolean {
+function valueMatches(
+  op: { compare: Compare; negated: boolean },
+  policyValues: readonly string[],
+  value: string,
+): boolean {
   const any = policyValues.some((p) => op.compare(p, value))
   return op.negated ? !any : any
 }

@@ -34,7 +34,9 @@ export interface PolicyRequest {
 export function principalMatches(spec: PrincipalSpec, caller: Caller): boolean {
   if (spec.any) return true
   if (caller.anonymous) return false
-  return spec.aws.some((p) => p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root` || wildcardMatch(p, caller.arn))
+  return spec.aws.some(
+    (p) => p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root` || wildcardMatch(p, caller.arn),
+  )
 }
 
 function statementApplies(st: Statement, req: PolicyRequest): boolean {

@@ -21,7 +21,13 @@ export const MAX_POLICY_BYTES = 20 * 1024
  * characters, session policies 2,048, key policies 32 KB, trust policies 4,096 (raised quota).
  */
 export type PolicyKind = 'bucket' | 'identity' | 'session' | 'key' | 'trust'
-const MAX_BYTES: Record<PolicyKind, number> = { bucket: MAX_POLICY_BYTES, identity: 10240, session: 2048, key: 32768, trust: 4096 }
+const MAX_BYTES: Record<PolicyKind, number> = {
+  bucket: MAX_POLICY_BYTES,
+  identity: 10240,
+  session: 2048,
+  key: 32768,
+  trust: 4096,
+}
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError'
@@ -74,7 +80,17 @@ export interface Policy {
 }
 
 const TOP_FIELDS = new Set(['Version', 'Id', 'Statement'])
-const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'])
+const STATEMENT_FIELDS = new Set([
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+])
 const ACCOUNT_ID = /^\d{12}$/
 /**
  * IAM principal ARNs S3 accepts: the account root, users, roles, assumed-role sessions. A wildcard
@@ -82,7 +98,8 @@ const ACCOUNT_ID = /^\d{12}$/
  * cannot use a wildcard to match part of a principal name or ARN", IAM JSON policy reference,
  * Principal): only the whole principal may be `*`.
  */
-const IAM_ARN = /^arn:aws:(iam|sts)::\d{12}:(root|user\/[^*?]+|role\/[^*?]+|assumed-role\/[^*?]+|federated-user\/[^*?]+)$/
+const IAM_ARN =
+  /^arn:aws:(iam|sts)::\d{12}:(root|user\/[^*?]+|role\/[^*?]+|assumed-role\/[^*?]+|federated-user\/[^*?]+)$/
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'CanonicalUser', 'Federated'])
 /** `prefix:name` keys; the name may carry a `/tag-key` (aws:PrincipalTag/x, s3:ExistingObjectTag/x). */
 const CONDITION_KEY = /^[A-Za-z0-9-]+:[A-Za-z0-9._\-/:*]+$/
@@ -124,7 +141,8 @@ function parsePrincipal(v: unknown): PrincipalSpec {
 
 function parseActions(v: unknown, kind: PolicyKind): string[] {
   const list = stringList(v, MSG.action)
-  for (const a of list) if (!(kind === 'bucket' ? isKnownAction(a) : isKnownPolicyAction(a, kind))) throw new PolicyError(MSG.action)
+  for (const a of list)
+    if (!(kind === 'bucket' ? isKnownAction(a) : isKnownPolicyAction(a, kind))) throw new PolicyError(MSG.action)
   return list
 }
 
@@ -197,7 +215,8 @@ function parseStatement(raw: unknown, bucket: string, kind: PolicyKind): Stateme
   if (kind === 'identity' || kind === 'session') {
     if (raw.Principal !== undefined || raw.NotPrincipal !== undefined) throw new PolicyError(MSG.principalNotAllowed)
   } else {
-    if ((raw.Principal === undefined) === (raw.NotPrincipal === undefined)) throw new PolicyError(MSG.missing('Principal'))
+    if ((raw.Principal === undefined) === (raw.NotPrincipal === undefined))
+      throw new PolicyError(MSG.missing('Principal'))
     if (raw.Principal !== undefined) st.principal = parsePrincipal(raw.Principal)
     else st.notPrincipal = parsePrincipal(raw.NotPrincipal)
   }
@@ -240,7 +259,8 @@ export function parsePolicyDocument(text: string, kind: PolicyKind, bucket = '')
   }
   if (!isObject(doc)) throw new PolicyError(MSG.json)
   for (const field of Object.keys(doc)) if (!TOP_FIELDS.has(field)) throw new PolicyError(MSG.unknownField(field))
-  if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') throw new PolicyError(MSG.version)
+  if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17')
+    throw new PolicyError(MSG.version)
   if (doc.Id !== undefined && typeof doc.Id !== 'string') throw new PolicyError(MSG.json)
   if (doc.Statement === undefined) throw new PolicyError(MSG.missing('Statement'))
   const raw = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]

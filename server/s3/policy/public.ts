@@ -19,8 +19,16 @@
 import type { Condition, Policy, Statement } from './parse.js'
 
 const FIXED_KEYS = new Set([
-  'aws:sourcearn', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:sourceowner', 'aws:sourceaccount', 'aws:principalorgid',
-  'aws:principalaccount', 'aws:principalarn', 's3:x-amz-server-side-encryption-aws-kms-key-id', 'aws:userid',
+  'aws:sourcearn',
+  'aws:sourcevpc',
+  'aws:sourcevpce',
+  'aws:sourceowner',
+  'aws:sourceaccount',
+  'aws:principalorgid',
+  'aws:principalaccount',
+  'aws:principalarn',
+  's3:x-amz-server-side-encryption-aws-kms-key-id',
+  'aws:userid',
 ])
 const POSITIVE_STRING_OPS = new Set(['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ArnEquals', 'ArnLike'])
 

@@ -9,26 +9,51 @@ import { auditLine, failureOutcome, openAuditLog, recordFields, type AuditEvent 
 describe('audit log', () => {
   it('writes the documented fields and nothing else a caller passes', () => {
     const event = {
-      action: 'unseal', outcome: 'ok', requestId: 'r1', operation: 'GetObject', bucket: 'b', key: 'k', generation: 'g',
-      mode: 'SSE-KMS', kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/x', principal: { accessKeyId: 'AK', accountId: '1', secret: 'S' },
+      action: 'unseal',
+      outcome: 'ok',
+      requestId: 'r1',
+      operation: 'GetObject',
+      bucket: 'b',
+      key: 'k',
+      generation: 'g',
+      mode: 'SSE-KMS',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/x',
+      principal: { accessKeyId: 'AK', accountId: '1', secret: 'S' },
       encryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::b/k', team: 'secret-value' },
-      customerKey: 'c2VjcmV0', dataKey: Buffer.from('secret-key'),
+      customerKey: 'c2VjcmV0',
+      dataKey: Buffer.from('secret-key'),
     } as unknown as AuditEvent
     const line = auditLine(event, new Date(0))
     expect(line.endsWith('\n')).toBe(true)
     expect(JSON.parse(line)).toEqual({
-      time: '1970-01-01T00:00:00.000Z', action: 'unseal', outcome: 'ok', requestId: 'r1', operation: 'GetObject', bucket: 'b', key: 'k',
-      generation: 'g', mode: 'SSE-KMS', kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/x', principal: { accessKeyId: 'AK', accountId: '1' },
+      time: '1970-01-01T00:00:00.000Z',
+      action: 'unseal',
+      outcome: 'ok',
+      requestId: 'r1',
+      operation: 'GetObject',
+      bucket: 'b',
+      key: 'k',
+      generation: 'g',
+      mode: 'SSE-KMS',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/x',
+      principal: { accessKeyId: 'AK', accountId: '1' },
       encryptionContextKeys: ['aws:s3:arn', 'team'],
     })
     expect(line).not.toMatch(/secret|c2VjcmV0/)
   })
 
   it('recordFields names DSSE and the root key version; failureOutcome gives the crypto reason', () => {
-    const f = recordFields({
-      format: 'SR1', mode: 'SSE-KMS', binding: { mode: 'SSE-KMS', bucket: 'b', key: 'k', generation: 'g' },
-      sealed: { sealIV: '', nonce: '', ciphertext: '' }, rootKeyVersion: 3, kms: { keyArn: 'arn', ciphertextBlob: 'blob', context: { a: 'v' }, dsse: true },
-    }, { bucket: 'b', key: 'k' })
+    const f = recordFields(
+      {
+        format: 'SR1',
+        mode: 'SSE-KMS',
+        binding: { mode: 'SSE-KMS', bucket: 'b', key: 'k', generation: 'g' },
+        sealed: { sealIV: '', nonce: '', ciphertext: '' },
+        rootKeyVersion: 3,
+        kms: { keyArn: 'arn', ciphertextBlob: 'blob', context: { a: 'v' }, dsse: true },
+      },
+      { bucket: 'b', key: 'k' },
+    )
     expect(f).toMatchObject({ mode: 'DSSE-KMS', rootKeyVersion: 3, kmsKeyArn: 'arn', generation: 'g' })
     expect(JSON.parse(auditLine({ action: 'seal', outcome: 'ok', ...f }))).not.toHaveProperty('ciphertextBlob')
     expect(failureOutcome(new CryptoError('wrong-key'))).toBe('wrong-key')
@@ -42,7 +67,10 @@ describe('audit log', () => {
     log.audit({ action: 'rotate', outcome: 'ok', toVersion: 2 })
     log.audit({ action: 'retire', outcome: 'ok', fromVersion: 1 })
     await log.close()
-    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.map((l) => l.action)).toEqual(['rotate', 'retire'])
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     const off = openAuditLog(undefined)

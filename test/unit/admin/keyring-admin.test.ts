@@ -32,7 +32,10 @@ describe('RootKeyring: reload and retire', () => {
     await k.retire(1)
     await expect(k.retire(1)).rejects.toMatchObject({ message: expect.stringMatching(/already retired/) })
     const reopened = await RootKeyring.open(path.join(dir, 'keyring.json'))
-    expect(reopened.versions()).toMatchObject([{ version: 1, state: 'retired' }, { version: 2, state: 'active' }])
+    expect(reopened.versions()).toMatchObject([
+      { version: 1, state: 'retired' },
+      { version: 2, state: 'active' },
+    ])
     expect(reopened.get(1)).toHaveLength(32)
     expect(k.versions()[0].state).toBe('retired')
   })

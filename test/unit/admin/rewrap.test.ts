@@ -37,7 +37,8 @@ describe('keys rewrap', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const versions = async () => Object.fromEntries([...(await countUsage(meta, []))].map(([v, u]) => [v, [u.objects, u.uploads]]))
+  const versions = async () =>
+    Object.fromEntries([...(await countUsage(meta, []))].map(([v, u]) => [v, [u.objects, u.uploads]]))
 
   it('covers every version of a versioned bucket, noncurrent ones too, each re-sealed in place', async () => {
     await meta.createBucket(bucketRecord('vb'))
@@ -66,18 +67,28 @@ describe('keys rewrap', () => {
     await meta.createBucket(bucketRecord('lb'))
     await meta.putBucket(bucketRecord('lb', { versioning: 'Enabled', objectLock: { enabled: true } }))
     const { oek, record } = sealForSseS3(keyring, { bucket: 'lb', key: 'held' })
-    const rec = objectRecord('lb', 'held', { encryption: record, legalHold: true, retention: { mode: 'COMPLIANCE', retainUntil: Date.now() + 86_400_000 } })
+    const rec = objectRecord('lb', 'held', {
+      encryption: record,
+      legalHold: true,
+      retention: { mode: 'COMPLIANCE', retainUntil: Date.now() + 86_400_000 },
+    })
     await meta.commitObject(rec)
     await keyring.rotate()
     const lines: Array<Record<string, unknown>> = []
-    const res = await rewrap(meta, keyring, [], { audit: { audit: (e) => lines.push({ ...e }), close: async () => {} } })
+    const res = await rewrap(meta, keyring, [], {
+      audit: { audit: (e) => lines.push({ ...e }), close: async () => {} },
+    })
     expect(res.failed).toEqual([])
     const after = await meta.getVersion('lb', 'held', rec.versionId)
     if (!after || after.deleteMarker) throw new Error('expected the version')
     expect(after.encryption.rootKeyVersion).toBe(2)
     expect(after).toMatchObject({ etag: rec.etag, parts: rec.parts, legalHold: true, retention: rec.retention })
     expect(openSseS3(keyring, after.encryption, after)).toEqual(Buffer.from(oek))
-    expect(lines.find((l) => l.key === 'held')).toMatchObject({ action: 'rewrap', outcome: 'ok', objectLock: 'legal-hold' })
+    expect(lines.find((l) => l.key === 'held')).toMatchObject({
+      action: 'rewrap',
+      outcome: 'ok',
+      objectLock: 'legal-hold',
+    })
     expect(lines.find((l) => l.key === 'k00')?.objectLock).toBeUndefined()
   })
 
@@ -90,7 +101,15 @@ describe('keys rewrap', () => {
     const res = await rewrap(meta, keyring, [])
     // The fixtures are format SR1: every object is also upgraded to SR2 (the upload is not: SR2
     // objects are made by Complete).
-    expect(res).toMatchObject({ toVersion: 2, total: 22, rewrapped: 22, upgraded: 21, changed: 0, failed: [], stopped: false })
+    expect(res).toMatchObject({
+      toVersion: 2,
+      total: 22,
+      rewrapped: 22,
+      upgraded: 21,
+      changed: 0,
+      failed: [],
+      stopped: false,
+    })
     expect(await versions()).toEqual({ 2: [21, 1] })
     for await (const o of meta.allObjects()) {
       expect(openSseS3(keyring, o.encryption, o).equals(oeks.get(o.key)!)).toBe(true)
@@ -108,11 +127,19 @@ describe('keys rewrap', () => {
   it('stops after --limit or an abort, and a rerun finishes the rest', async () => {
     await keyring.rotate()
     const progress: number[] = []
-    const first = await rewrap(meta, keyring, [], { limit: 7, concurrency: 3, onProgress: (p) => progress.push(p.done) })
+    const first = await rewrap(meta, keyring, [], {
+      limit: 7,
+      concurrency: 3,
+      onProgress: (p) => progress.push(p.done),
+    })
     expect(first).toMatchObject({ total: 21, rewrapped: 7, stopped: true })
     expect(progress.at(-1)).toBe(7)
     const ac = new AbortController()
-    const second = await rewrap(meta, keyring, [], { signal: ac.signal, concurrency: 1, onProgress: (p) => p.done === 5 && ac.abort() })
+    const second = await rewrap(meta, keyring, [], {
+      signal: ac.signal,
+      concurrency: 1,
+      onProgress: (p) => p.done === 5 && ac.abort(),
+    })
     expect(second).toMatchObject({ total: 14, rewrapped: 5, stopped: true })
     const third = await rewrap(meta, keyring, [])
     expect(third).toMatchObject({ total: 9, rewrapped: 9, stopped: false })
@@ -143,7 +170,10 @@ describe('keys rewrap', () => {
   it('a record that does not open is reported, the rest still rewrapped', async () => {
     await keyring.rotate()
     const bad = (await meta.getObject('b', 'k05'))!
-    await meta.commitObject({ ...bad, encryption: { ...bad.encryption, binding: { ...bad.encryption.binding, generation: 'other' } } })
+    await meta.commitObject({
+      ...bad,
+      encryption: { ...bad.encryption, binding: { ...bad.encryption.binding, generation: 'other' } },
+    })
     const res = await rewrap(meta, keyring, [])
     expect(res.rewrapped).toBe(20)
     expect(res.failed).toEqual([{ what: 'object b/k05', reason: expect.stringMatching(/.+/) }])

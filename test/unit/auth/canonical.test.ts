@@ -1,4 +1,7 @@
-/** @module Tests of the SigV4 canonicalization pieces: URI encoding, query, headers, signing key (docs/s3-sse-rules.md §2.2–§2.3). */
+/**
+ * @module Tests of the SigV4 canonicalization pieces: URI encoding, query, headers, signing key (docs/s3-sse-rules.md
+ * §2.2–§2.3).
+ */
 import { describe, expect, it } from 'vitest'
 import {
   canonicalHeaders,
@@ -38,7 +41,15 @@ describe('canonical request pieces (§2.2)', () => {
       ['a b', '+'],
     ]
     expect(canonicalQuery(q)).toBe('Z=1&a%20b=%2B&prefix=a&prefix=b&uploads=')
-    expect(canonicalQuery([['X-Amz-Signature', 'x'], ['a', '1']], 'X-Amz-Signature')).toBe('a=1')
+    expect(
+      canonicalQuery(
+        [
+          ['X-Amz-Signature', 'x'],
+          ['a', '1'],
+        ],
+        'X-Amz-Signature',
+      ),
+    ).toBe('a=1')
   })
 
   it('canonical headers trim values and collapse inner whitespace', () => {

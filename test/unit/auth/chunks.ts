@@ -8,7 +8,8 @@ const hmac = (k: Uint8Array, d: string) => createHmac('sha256', k).update(d).dig
 /** Splits `data` into chunks of `size` (last one shorter), or of the given sizes. */
 export function cut(data: Buffer, sizes: number | number[]): Buffer[] {
   const list = typeof sizes === 'number' ? [] : sizes
-  if (typeof sizes === 'number') for (let i = 0; i < data.length; i += sizes) list.push(Math.min(sizes, data.length - i))
+  if (typeof sizes === 'number')
+    for (let i = 0; i < data.length; i += sizes) list.push(Math.min(sizes, data.length - i))
   const out: Buffer[] = []
   let at = 0
   for (const n of list) {
@@ -19,7 +20,11 @@ export function cut(data: Buffer, sizes: number | number[]): Buffer[] {
 }
 
 /** `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body: `<hex>\r\n<data>\r\n … 0\r\n[trailer\r\n]\r\n`. */
-export function unsignedChunked(chunks: Buffer[], trailer?: string, opts: { trailerEnd?: string; end?: string } = {}): Buffer {
+export function unsignedChunked(
+  chunks: Buffer[],
+  trailer?: string,
+  opts: { trailerEnd?: string; end?: string } = {},
+): Buffer {
   const parts: Buffer[] = []
   for (const c of chunks) parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'))
   parts.push(Buffer.from('0\r\n'))
@@ -35,8 +40,15 @@ export interface SigningInput {
   seed: string
 }
 
-/** Signed aws-chunked body (docs/s3-sse-rules.md §2.6), optionally with a signed trailer (§2.7); returns the signatures too. */
-export function signedChunked(chunks: Buffer[], s: SigningInput, trailer?: string): { body: Buffer; signatures: string[] } {
+/**
+ * Signed aws-chunked body (docs/s3-sse-rules.md §2.6), optionally with a signed trailer (§2.7); returns the signatures
+ * too.
+ */
+export function signedChunked(
+  chunks: Buffer[],
+  s: SigningInput,
+  trailer?: string,
+): { body: Buffer; signatures: string[] } {
   const parts: Buffer[] = []
   const signatures: string[] = []
   let prev = s.seed

@@ -1,4 +1,7 @@
-/** @module Tests of SigV4 for the KMS JSON API (service kms, body-hashed payload) and its fault mapping (docs/s3-sse-rules.md §6.1). */
+/**
+ * @module Tests of SigV4 for the KMS JSON API (service kms, body-hashed payload) and its fault mapping
+ * (docs/s3-sse-rules.md §6.1).
+ */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { authenticateKms, kmsAuthFault } from '../../../server/s3/auth/kms.js'
@@ -46,21 +49,33 @@ describe('authenticateKms (service kms, §6.1)', () => {
   it('no Authorization header → MissingAuthenticationTokenException', async () => {
     const req = withHeaders(await kmsRequest(), { authorization: undefined })
     expect(authenticateKms(req, deps(), BODY)).toBeNull()
-    expect(kmsAuthFault(null)).toEqual({ status: 400, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' })
+    expect(kmsAuthFault(null)).toEqual({
+      status: 400,
+      type: 'MissingAuthenticationTokenException',
+      message: 'Missing Authentication Token',
+    })
   })
 
   it('scope service s3 → InvalidSignatureException "Credential should be scoped to correct service"', async () => {
     const req = await kmsRequest({ service: 's3' })
     const fault = kmsAuthFault(caught(() => authenticateKms(req, deps(), BODY)))
-    expect(fault).toEqual({ status: 400, type: 'InvalidSignatureException', message: "Credential should be scoped to correct service: 'kms'. " })
+    expect(fault).toEqual({
+      status: 400,
+      type: 'InvalidSignatureException',
+      message: "Credential should be scoped to correct service: 'kms'. ",
+    })
   })
 
   it('unknown key → UnrecognizedClientException; 6 minutes skew → Signature expired', async () => {
     const req = await kmsRequest()
-    const unknown = withHeaders(req, { authorization: req.headers.authorization.replace('AKIAIOSFODNN7EXAMPLE', 'NOPE') })
+    const unknown = withHeaders(req, {
+      authorization: req.headers.authorization.replace('AKIAIOSFODNN7EXAMPLE', 'NOPE'),
+    })
     expect(kmsAuthFault(caught(() => authenticateKms(unknown, deps(), BODY))).type).toBe('UnrecognizedClientException')
     const late = { ...req, now: new Date(T0.getTime() + 6 * 60_000) }
     const fault = kmsAuthFault(caught(() => authenticateKms(late, { ...deps(), maxSkewSeconds: 300 }, BODY)))
-    expect(fault.message).toBe('Signature expired: 20130524T000000Z is now earlier than 20130524T000100Z (20130524T000600Z - 5 min.)')
+    expect(fault.message).toBe(
+      'Signature expired: 20130524T000000Z is now earlier than 20130524T000100Z (20130524T000600Z - 5 min.)',
+    )
   })
 })

@@ -1,4 +1,7 @@
-/** @module Tests of presigned-URL verification: vector V2 and PRE-01…PRE-13 at the unit level (docs/s3-sse-rules.md §2.8). */
+/**
+ * @module Tests of presigned-URL verification: vector V2 and PRE-01…PRE-13 at the unit level (docs/s3-sse-rules.md
+ * §2.8).
+ */
 import { describe, expect, it } from 'vitest'
 import { canonicalRequest, sha256Hex } from '../../../lib/sigv4.js'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'
@@ -23,16 +26,25 @@ describe('authenticate (presigned URLs)', () => {
     })
     expect(sha256Hex(canonical)).toBe(V2.canonicalHash)
     const ctx = authenticate(req, deps())!
-    expect(ctx).toMatchObject({ mode: 'presigned', seedSignature: V2.signature, accessKeyId: AKID, payload: { kind: 'unsigned' } })
+    expect(ctx).toMatchObject({
+      mode: 'presigned',
+      seedSignature: V2.signature,
+      accessKeyId: AKID,
+      payload: { kind: 'unsigned' },
+    })
     // Valid until 86400 s after X-Amz-Date.
     expect(authenticate(v2Request(seconds(86399)), deps())).not.toBeNull()
   })
 
   it('PRE-02 X-Amz-Signature missing, others present: 400 AuthorizationQueryParametersError (requires …)', () => {
-    const err = expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Signature': undefined }), deps()), AQPE, {
-      message:
-        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
-    })
+    const err = expectS3Error(
+      () => authenticate(withQuery(v2Request(), { 'X-Amz-Signature': undefined }), deps()),
+      AQPE,
+      {
+        message:
+          'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+      },
+    )
     expect(err.status).toBe(400)
     expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Expires': undefined }), deps()), AQPE)
   })
@@ -47,7 +59,9 @@ describe('authenticate (presigned URLs)', () => {
 
   it('PRE-03 expiry is checked after the signature (a forged expired URL is SignatureDoesNotMatch)', () => {
     const forged = withQuery(v2Request(seconds(86401)), { 'X-Amz-Signature': '0'.repeat(64) })
-    expectS3Error(() => authenticate(forged, deps()), 'SignatureDoesNotMatch', { fields: { CanonicalRequest: /UNSIGNED-PAYLOAD$/ } })
+    expectS3Error(() => authenticate(forged, deps()), 'SignatureDoesNotMatch', {
+      fields: { CanonicalRequest: /UNSIGNED-PAYLOAD$/ },
+    })
   })
 
   it('PRE-04 X-Amz-Expires=604801 answers 400 (less than a week) (contract-defined)', () => {
@@ -67,7 +81,10 @@ describe('authenticate (presigned URLs)', () => {
 
   it('PRE-06 X-Amz-Expires=0 is always expired (inferred)', async () => {
     const req = await presign({ method: 'GET', host: HOST, path: '/b/k' }, { expiresIn: 0 })
-    expectS3Error(() => authenticate(req, deps()), 'AccessDenied', { message: 'Request has expired', fields: { 'X-Amz-Expires': '0' } })
+    expectS3Error(() => authenticate(req, deps()), 'AccessDenied', {
+      message: 'Request has expired',
+      fields: { 'X-Amz-Expires': '0' },
+    })
   })
 
   it('PRE-07 X-Amz-Date 20 minutes in the future answers 403 Request is not valid yet (contract-defined)', async () => {
@@ -78,9 +95,16 @@ describe('authenticate (presigned URLs)', () => {
   })
 
   it('PRE-08 a malformed X-Amz-Credential answers 400 (the Credential is mal-formed)', () => {
-    const msg = 'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
-    expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Credential': `${AKID}/20130524/us-east-1/s3` }), deps()), AQPE, { message: msg })
-    expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Credential': 'garbage' }), deps()), AQPE, { message: msg })
+    const msg =
+      'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
+    expectS3Error(
+      () => authenticate(withQuery(v2Request(), { 'X-Amz-Credential': `${AKID}/20130524/us-east-1/s3` }), deps()),
+      AQPE,
+      { message: msg },
+    )
+    expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Credential': 'garbage' }), deps()), AQPE, {
+      message: msg,
+    })
   })
 
   it("PRE-09 a wrong credential region answers 400 (the region 'X' is wrong; expecting 'Y') + Region", async () => {
@@ -101,7 +125,10 @@ describe('authenticate (presigned URLs)', () => {
   })
 
   it('PRE-10 a signed x-amz-meta header (kept as a header by the presigner) is accepted', async () => {
-    const req = await presign({ method: 'PUT', host: HOST, path: '/b/k', headers: { 'x-amz-meta-x': 'y' } }, { unhoistable: ['x-amz-meta-x'] })
+    const req = await presign(
+      { method: 'PUT', host: HOST, path: '/b/k', headers: { 'x-amz-meta-x': 'y' } },
+      { unhoistable: ['x-amz-meta-x'] },
+    )
     expect(req.headers['x-amz-meta-x']).toBe('y')
     expect(authenticate(req, deps())?.signedHeaders).toContain('x-amz-meta-x')
   })
@@ -109,9 +136,13 @@ describe('authenticate (presigned URLs)', () => {
   it('PRE-11 a presigned PUT signed with content-type and sent with another answers SignatureDoesNotMatch + CanonicalRequest', async () => {
     const req = await presign({ method: 'PUT', host: HOST, path: '/b/k', headers: { 'content-type': 'text/plain' } })
     expect(authenticate(req, deps())).not.toBeNull()
-    expectS3Error(() => authenticate(withHeaders(req, { 'content-type': 'image/png' }), deps()), 'SignatureDoesNotMatch', {
-      fields: { CanonicalRequest: /\ncontent-type:image\/png\n/ },
-    })
+    expectS3Error(
+      () => authenticate(withHeaders(req, { 'content-type': 'image/png' }), deps()),
+      'SignatureDoesNotMatch',
+      {
+        fields: { CanonicalRequest: /\ncontent-type:image\/png\n/ },
+      },
+    )
   })
 
   it('PRE-12 presigned GET and PUT of awkward keys verify (unit level)', async () => {
@@ -146,9 +177,17 @@ describe('authenticate (presigned URLs)', () => {
       message: `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`,
     })
     expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Security-Token': 'tok' }), deps()), 'InvalidToken')
-    expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Algorithm': 'AWS4-ECDSA-P256-SHA256' }), deps()), 'NotImplemented')
-    expectS3Error(() => authenticate(withQuery(v2Request(), { 'X-Amz-Credential': `NOPE/20130524/us-east-1/s3/aws4_request` }), deps()), 'InvalidAccessKeyId', {
-      fields: { AWSAccessKeyId: 'NOPE' },
-    })
+    expectS3Error(
+      () => authenticate(withQuery(v2Request(), { 'X-Amz-Algorithm': 'AWS4-ECDSA-P256-SHA256' }), deps()),
+      'NotImplemented',
+    )
+    expectS3Error(
+      () =>
+        authenticate(withQuery(v2Request(), { 'X-Amz-Credential': `NOPE/20130524/us-east-1/s3/aws4_request` }), deps()),
+      'InvalidAccessKeyId',
+      {
+        fields: { AWSAccessKeyId: 'NOPE' },
+      },
+    )
   })
 })

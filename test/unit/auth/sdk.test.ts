@@ -20,7 +20,9 @@ function parseQuery(raw: string): Array<[string, string]> {
   if (raw === '') return []
   return raw.split('&').map((kv) => {
     const eq = kv.indexOf('=')
-    return eq < 0 ? [decodeURIComponent(kv), ''] : [decodeURIComponent(kv.slice(0, eq)), decodeURIComponent(kv.slice(eq + 1))]
+    return eq < 0
+      ? [decodeURIComponent(kv), '']
+      : [decodeURIComponent(kv.slice(0, eq)), decodeURIComponent(kv.slice(eq + 1))]
   })
 }
 
@@ -28,15 +30,26 @@ function parseQuery(raw: string): Array<[string, string]> {
 function capturingClient(extra: Partial<S3ClientConfig> = {}, endpoint = 'http://localhost:9000') {
   const seen: Captured[] = []
   const requestHandler = {
-    handle: async (req: { method: string; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown }) => {
+    handle: async (req: {
+      method: string
+      path: string
+      query?: Record<string, string | string[] | null>
+      headers: Record<string, string>
+      body?: unknown
+    }) => {
       let body: Buffer = Buffer.alloc(0)
       if (req.body instanceof Uint8Array || typeof req.body === 'string') body = Buffer.from(req.body)
-      else if (req.body && typeof (req.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') body = await drain(req.body as AsyncIterable<Uint8Array>)
+      else if (req.body && typeof (req.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function')
+        body = await drain(req.body as AsyncIterable<Uint8Array>)
       const query: Array<[string, string]> = []
-      for (const [k, v] of Object.entries(req.query ?? {})) for (const one of Array.isArray(v) ? v : [v]) query.push([k, one ?? ''])
+      for (const [k, v] of Object.entries(req.query ?? {}))
+        for (const one of Array.isArray(v) ? v : [v]) query.push([k, one ?? ''])
       const headers: Record<string, string> = {}
       for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v
-      seen.push({ request: { method: req.method, path: decodeURIComponent(req.path), query, headers, now: new Date() }, body })
+      seen.push({
+        request: { method: req.method, path: decodeURIComponent(req.path), query, headers, now: new Date() },
+        body,
+      })
       return { response: { statusCode: 200, headers: { etag: '"0"' }, body: Readable.from([]) } }
     },
   }
@@ -60,7 +73,15 @@ describe('requests from @aws-sdk/client-s3 (independent client)', () => {
     async (alg) => {
       const { client, seen } = capturingClient()
       for (const key of KEYS) {
-        await client.send(new PutObjectCommand({ Bucket: 'b', Key: key, Body: Readable.from([DATA]), ContentLength: DATA.length, ChecksumAlgorithm: alg }))
+        await client.send(
+          new PutObjectCommand({
+            Bucket: 'b',
+            Key: key,
+            Body: Readable.from([DATA]),
+            ContentLength: DATA.length,
+            ChecksumAlgorithm: alg,
+          }),
+        )
       }
       for (const { request, body } of seen) {
         expect(request.headers['x-amz-content-sha256']).toBe('STREAMING-UNSIGNED-PAYLOAD-TRAILER')
@@ -79,7 +100,11 @@ describe('requests from @aws-sdk/client-s3 (independent client)', () => {
         for (const key of KEYS) await client.send(new PutObjectCommand({ Bucket: 'b', Key: key, Body: DATA }))
         for (const { request, body } of seen) {
           const auth = authenticate(request, deps())
-          const v = verifyBody(pieces([body]), { auth, headers: request.headers, contentLength: Number(request.headers['content-length'] ?? body.length) })
+          const v = verifyBody(pieces([body]), {
+            auth,
+            headers: request.headers,
+            contentLength: Number(request.headers['content-length'] ?? body.length),
+          })
           expect((await drain(v.stream)).equals(DATA)).toBe(true)
           expect(v.digests().size).toBe(DATA.length)
         }
@@ -90,7 +115,14 @@ describe('requests from @aws-sdk/client-s3 (independent client)', () => {
   it('AUTH-23/AUTH-24 GET with awkward keys and query parameters verifies', async () => {
     const { client, seen } = capturingClient()
     for (const key of KEYS) {
-      await client.send(new GetObjectCommand({ Bucket: 'b', Key: key, ResponseContentDisposition: 'attachment; filename="a b+c.txt"', Range: 'bytes=0-9' }))
+      await client.send(
+        new GetObjectCommand({
+          Bucket: 'b',
+          Key: key,
+          ResponseContentDisposition: 'attachment; filename="a b+c.txt"',
+          Range: 'bytes=0-9',
+        }),
+      )
     }
     for (const { request } of seen) expect(authenticate(request, deps()), request.path).not.toBeNull()
   })
@@ -98,7 +130,10 @@ describe('requests from @aws-sdk/client-s3 (independent client)', () => {
   it('PRE-12 URLs from @aws-sdk/s3-request-presigner verify for GET and PUT', async () => {
     const { client } = capturingClient()
     for (const key of KEYS) {
-      for (const command of [new GetObjectCommand({ Bucket: 'b', Key: key }), new PutObjectCommand({ Bucket: 'b', Key: key, ContentType: 'text/plain' })]) {
+      for (const command of [
+        new GetObjectCommand({ Bucket: 'b', Key: key }),
+        new PutObjectCommand({ Bucket: 'b', Key: key, ContentType: 'text/plain' }),
+      ]) {
         // Split the URL by hand: WHATWG URL parsing would fold the `./` that the server receives verbatim.
         const url = await getSignedUrl(client, command, { expiresIn: 300 })
         const [, host, rawPath, rawQuery] = /^https?:\/\/([^/]+)([^?]*)\?(.*)$/.exec(url) as RegExpExecArray

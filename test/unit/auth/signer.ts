@@ -17,14 +17,18 @@ export const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 export function deps(region = 'us-east-1', service: 's3' | 'kms' = 's3'): AuthDeps {
   return {
     lookup: (id) =>
-      id === AKID ? { secretAccessKey: SECRET, accountId: '111122223333', principalArn: 'arn:aws:iam::111122223333:root' } : undefined,
+      id === AKID
+        ? { secretAccessKey: SECRET, accountId: '111122223333', principalArn: 'arn:aws:iam::111122223333:root' }
+        : undefined,
     region,
     maxSkewSeconds: 900,
     service,
   }
 }
 
-export function signer(opts: { region?: string; service?: string; sessionToken?: string; secret?: string; applyChecksum?: boolean } = {}): SignatureV4 {
+export function signer(
+  opts: { region?: string; service?: string; sessionToken?: string; secret?: string; applyChecksum?: boolean } = {},
+): SignatureV4 {
   return new SignatureV4({
     credentials: { accessKeyId: AKID, secretAccessKey: opts.secret ?? SECRET, sessionToken: opts.sessionToken },
     region: opts.region ?? 'us-east-1',
@@ -63,7 +67,11 @@ function toSmithy(r: PlainRequest) {
   }
 }
 
-function toAuthRequest(r: PlainRequest, signed: { headers: Record<string, string>; query?: Record<string, unknown> }, now: Date): AuthRequest {
+function toAuthRequest(
+  r: PlainRequest,
+  signed: { headers: Record<string, string>; query?: Record<string, unknown> },
+  now: Date,
+): AuthRequest {
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(signed.headers)) headers[k.toLowerCase()] = String(v)
   const query = Object.entries(signed.query ?? {}).map(([k, v]) => [k, String(v ?? '')] as [string, string])
@@ -73,7 +81,16 @@ function toAuthRequest(r: PlainRequest, signed: { headers: Record<string, string
 /** Signs in the Authorization header with smithy and returns the request as the server sees it. */
 export async function signHeader(
   r: PlainRequest,
-  opts: { date?: Date; now?: Date; region?: string; service?: string; sessionToken?: string; unsignable?: string[]; body?: string; applyChecksum?: boolean } = {},
+  opts: {
+    date?: Date
+    now?: Date
+    region?: string
+    service?: string
+    sessionToken?: string
+    unsignable?: string[]
+    body?: string
+    applyChecksum?: boolean
+  } = {},
 ): Promise<AuthRequest> {
   const req = { ...toSmithy(r), body: opts.body }
   const signed = await signer(opts).sign(req, {
@@ -86,7 +103,14 @@ export async function signHeader(
 /** Presigns with smithy (payload UNSIGNED-PAYLOAD) and returns the request as the server sees it. */
 export async function presign(
   r: PlainRequest,
-  opts: { date?: Date; now?: Date; expiresIn?: number; region?: string; sessionToken?: string; unhoistable?: string[] } = {},
+  opts: {
+    date?: Date
+    now?: Date
+    expiresIn?: number
+    region?: string
+    sessionToken?: string
+    unhoistable?: string[]
+  } = {},
 ): Promise<AuthRequest> {
   const req = toSmithy(r)
   // As @aws-sdk/s3-request-presigner does: the header is hoisted into the query.
@@ -129,7 +153,11 @@ export async function expectS3Rejects(
   return checkS3Error(caught, code, opts)
 }
 
-function checkS3Error(caught: unknown, code: string, opts: { message?: string | RegExp; fields?: Record<string, string | number | RegExp> }): S3Error {
+function checkS3Error(
+  caught: unknown,
+  code: string,
+  opts: { message?: string | RegExp; fields?: Record<string, string | number | RegExp> },
+): S3Error {
   expect(caught, `expected S3Error ${code}`).toBeInstanceOf(S3Error)
   const err = caught as S3Error
   expect(err.code).toBe(code)

@@ -1,4 +1,7 @@
-/** @module Tests of header-auth verification: vector V1 and AUTH-01…AUTH-27 at the unit level (docs/s3-sse-rules.md §2.10). */
+/**
+ * @module Tests of header-auth verification: vector V1 and AUTH-01…AUTH-27 at the unit level (docs/s3-sse-rules.md
+ * §2.10).
+ */
 import { createHash, createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -25,7 +28,12 @@ describe('authenticate (header auth)', () => {
     expect(sha256Hex(canonical)).toBe(V1.canonicalHash)
     const ctx = authenticate(req, deps())!
     expect(ctx.seedSignature).toBe(V1.signature)
-    expect(ctx).toMatchObject({ accessKeyId: AKID, accountId: '111122223333', mode: 'header', payload: { kind: 'sha256', hex: EMPTY } })
+    expect(ctx).toMatchObject({
+      accessKeyId: AKID,
+      accountId: '111122223333',
+      mode: 'header',
+      payload: { kind: 'sha256', hex: EMPTY },
+    })
     expect(ctx.scope).toBe('20130524/us-east-1/s3/aws4_request')
   })
 
@@ -38,15 +46,23 @@ describe('authenticate (header auth)', () => {
   it('AUTH-03 a wrong signature answers 403 SignatureDoesNotMatch with the six AWS elements', () => {
     const wrong = 'f'.repeat(64)
     const err = expectS3Error(() => authenticate(v1Request(',', wrong), deps()), 'SignatureDoesNotMatch', {
-      message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
       fields: { AWSAccessKeyId: AKID, SignatureProvided: wrong },
     })
     expect(err.status).toBe(403)
     expect(err.fields.map(([n]) => n)).toEqual([
-      'AWSAccessKeyId', 'StringToSign', 'SignatureProvided', 'StringToSignBytes', 'CanonicalRequest', 'CanonicalRequestBytes',
+      'AWSAccessKeyId',
+      'StringToSign',
+      'SignatureProvided',
+      'StringToSignBytes',
+      'CanonicalRequest',
+      'CanonicalRequestBytes',
     ])
     const f = Object.fromEntries(err.fields) as Record<string, string>
-    expect(f.StringToSign).toBe(`AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n${V1.canonicalHash}`)
+    expect(f.StringToSign).toBe(
+      `AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n${V1.canonicalHash}`,
+    )
     expect(sha256Hex(f.CanonicalRequest)).toBe(V1.canonicalHash)
     expect(f.StringToSignBytes.startsWith('41 57 53 34 2d')).toBe(true)
     expect(Buffer.from(f.CanonicalRequestBytes.split(' ').join(''), 'hex').toString()).toBe(f.CanonicalRequest)
@@ -73,20 +89,30 @@ describe('authenticate (header auth)', () => {
       authorization: `AWS4-HMAC-SHA256 Credential=${AKID}/20130524/us-east-1/s3/aws4_request, Signature=${V1.signature}`,
     })
     expectS3Error(() => authenticate(noSigned, deps()), 'AuthorizationHeaderMalformed', { message: msg })
-    const twice = withHeaders(v1Request(), { authorization: v1Request().headers.authorization + `,Signature=${V1.signature}` })
+    const twice = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization + `,Signature=${V1.signature}`,
+    })
     expectS3Error(() => authenticate(twice, deps()), 'AuthorizationHeaderMalformed', { message: msg })
-    expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: 'AWS4-HMAC-SHA256' }), deps()), 'AuthorizationHeaderMalformed', { message: msg })
+    expectS3Error(
+      () => authenticate(withHeaders(v1Request(), { authorization: 'AWS4-HMAC-SHA256' }), deps()),
+      'AuthorizationHeaderMalformed',
+      { message: msg },
+    )
   })
 
   it('AUTH-06 a Credential with 4 parts is AuthorizationHeaderMalformed (Credential is mal-formed)', () => {
-    const req = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace('/us-east-1/s3/', '/us-east-1/') })
+    const req = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace('/us-east-1/s3/', '/us-east-1/'),
+    })
     expectS3Error(() => authenticate(req, deps()), 'AuthorizationHeaderMalformed', {
       message: `${MALFORMED}the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`,
     })
   })
 
   it('AUTH-07 an empty access key is AuthorizationHeaderMalformed (non-empty Access Key)', () => {
-    const req = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace(`Credential=${AKID}/`, 'Credential=/') })
+    const req = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace(`Credential=${AKID}/`, 'Credential=/'),
+    })
     expectS3Error(() => authenticate(req, deps()), 'AuthorizationHeaderMalformed', {
       message: `${MALFORMED}a non-empty Access Key (AKID) must be provided in the credential.`,
     })
@@ -102,7 +128,9 @@ describe('authenticate (header auth)', () => {
   })
 
   it('AUTH-09 scope date other than the x-amz-date date is AuthorizationHeaderMalformed (contract-defined)', () => {
-    const req = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace('/20130524/', '/20130523/') })
+    const req = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace('/20130524/', '/20130523/'),
+    })
     expectS3Error(() => authenticate(req, deps()), 'AuthorizationHeaderMalformed', {
       message: `${MALFORMED}Invalid credential date. Date is not the same as X-Amz-Date.`,
     })
@@ -113,7 +141,9 @@ describe('authenticate (header auth)', () => {
     expectS3Error(() => authenticate(req, deps()), 'AuthorizationHeaderMalformed', {
       message: `${MALFORMED}incorrect service "ec2". This endpoint belongs to "s3".`,
     })
-    const term = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace('/aws4_request', '/aws5_request') })
+    const term = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace('/aws4_request', '/aws5_request'),
+    })
     expectS3Error(() => authenticate(term, deps()), 'AuthorizationHeaderMalformed', {
       message: `${MALFORMED}incorrect terminal "aws5_request". This endpoint uses "aws4_request".`,
     })
@@ -121,17 +151,25 @@ describe('authenticate (header auth)', () => {
 
   it('AUTH-11 no x-amz-date and no Date answers 403 AccessDenied', () => {
     const msg = 'AWS authentication requires a valid Date or x-amz-date header'
-    expectS3Error(() => authenticate(withHeaders(v1Request(), { 'x-amz-date': undefined }), deps()), 'AccessDenied', { message: msg })
+    expectS3Error(() => authenticate(withHeaders(v1Request(), { 'x-amz-date': undefined }), deps()), 'AccessDenied', {
+      message: msg,
+    })
     const rfcDate = withHeaders(v1Request(), { 'x-amz-date': undefined, date: 'Fri, 24 May 2013 00:00:00 GMT' })
     expectS3Error(() => authenticate(rfcDate, deps()), 'AccessDenied', { message: msg })
-    expectS3Error(() => authenticate(withHeaders(v1Request(), { 'x-amz-date': '20130532T000000Z' }), deps()), 'AccessDenied', { message: msg })
+    expectS3Error(
+      () => authenticate(withHeaders(v1Request(), { 'x-amz-date': '20130532T000000Z' }), deps()),
+      'AccessDenied',
+      { message: msg },
+    )
   })
 
   it('AUTH-11 a Date header in the basic format is used when x-amz-date is absent', () => {
     // Signed by hand with node:crypto, independently of the code under test.
     const canonical = `GET\n/k\n\ndate:20130524T000000Z\nhost:${HOST}\nx-amz-content-sha256:${EMPTY}\n\ndate;host;x-amz-content-sha256\n${EMPTY}`
     const sts = `AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n${createHash('sha256').update(canonical).digest('hex')}`
-    let key: Buffer = createHmac('sha256', 'AWS4' + SECRET).update('20130524').digest()
+    let key: Buffer = createHmac('sha256', 'AWS4' + SECRET)
+      .update('20130524')
+      .digest()
     for (const part of ['us-east-1', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest()
     const signature = createHmac('sha256', key).update(sts).digest('hex')
     const req = {
@@ -154,7 +192,11 @@ describe('authenticate (header auth)', () => {
       const req = await signHeader({ method: 'GET', host: HOST, path: '/k' }, { date: T0, now: minutes(-off) })
       const err = expectS3Error(() => authenticate(req, deps()), 'RequestTimeTooSkewed', {
         message: 'The difference between the request time and the current time is too large.',
-        fields: { RequestTime: '20130524T000000Z', ServerTime: minutes(-off).toISOString().replace('.000Z', 'Z'), MaxAllowedSkewMilliseconds: '900000' },
+        fields: {
+          RequestTime: '20130524T000000Z',
+          ServerTime: minutes(-off).toISOString().replace('.000Z', 'Z'),
+          MaxAllowedSkewMilliseconds: '900000',
+        },
       })
       expect(err.status).toBe(403)
     }
@@ -177,13 +219,17 @@ describe('authenticate (header auth)', () => {
   it('AUTH-15 x-amz-content-sha256: abc answers 400 InvalidArgument naming the header', () => {
     const req = withHeaders(v1Request(), { 'x-amz-content-sha256': 'abc' })
     expectS3Error(() => authenticate(req, deps()), 'InvalidArgument', {
-      message: /^x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, .* or a valid sha256 value\.$/,
+      message:
+        /^x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, .* or a valid sha256 value\.$/,
       fields: { ArgumentName: 'x-amz-content-sha256', ArgumentValue: 'abc' },
     })
   })
 
   it('AUTH-17 an UNSIGNED-PAYLOAD PUT is accepted with payload mode unsigned', async () => {
-    const req = await signHeader({ method: 'PUT', host: HOST, path: '/b/k', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, { body: 'x' })
+    const req = await signHeader(
+      { method: 'PUT', host: HOST, path: '/b/k', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+      { body: 'x' },
+    )
     expect(authenticate(req, deps())?.payload).toEqual({ kind: 'unsigned' })
   })
 
@@ -195,11 +241,15 @@ describe('authenticate (header auth)', () => {
     })
     expect(err.status).toBe(403)
     const two = withHeaders(req, { 'x-amz-meta-a': '1', 'x-amz-acl': 'private' })
-    expectS3Error(() => authenticate(two, deps()), 'AccessDenied', { fields: { HeadersNotSigned: 'x-amz-acl, x-amz-meta-a' } })
+    expectS3Error(() => authenticate(two, deps()), 'AccessDenied', {
+      fields: { HeadersNotSigned: 'x-amz-acl, x-amz-meta-a' },
+    })
   })
 
   it('AUTH-18 host not signed answers AccessDenied + HeadersNotSigned host', () => {
-    const req = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace('SignedHeaders=host;', 'SignedHeaders=') })
+    const req = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace('SignedHeaders=host;', 'SignedHeaders='),
+    })
     expectS3Error(() => authenticate(req, deps()), 'AccessDenied', { fields: { HeadersNotSigned: 'host' } })
   })
 
@@ -220,21 +270,38 @@ describe('authenticate (header auth)', () => {
 
   it('AUTH-21 with --sigv4-only, Authorization: AWS AKID:sig answers 400 InvalidRequest (use AWS4-HMAC-SHA256)', () => {
     const strict = { ...deps(), sigv4Only: true }
-    const err = expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), strict), 'InvalidRequest', {
-      message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
-    })
+    const err = expectS3Error(
+      () =>
+        authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), strict),
+      'InvalidRequest',
+      {
+        message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+      },
+    )
     expect(err.status).toBe(400)
-    const v2query = withQuery(withHeaders(v1Request(), { authorization: undefined }), { AWSAccessKeyId: AKID, Signature: 'x', Expires: '1' })
+    const v2query = withQuery(withHeaders(v1Request(), { authorization: undefined }), {
+      AWSAccessKeyId: AKID,
+      Signature: 'x',
+      Expires: '1',
+    })
     expectS3Error(() => authenticate(v2query, strict), 'InvalidRequest', { message: /Please use AWS4-HMAC-SHA256\.$/ })
     // By default SigV2 is verified (auth/sigv2.ts): a bad signature is then SignatureDoesNotMatch.
-    expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), deps()), 'SignatureDoesNotMatch')
+    expectS3Error(
+      () =>
+        authenticate(withHeaders(v1Request(), { authorization: `AWS ${AKID}:frJIUN8DYpKDtOLCwo//yllqDzg=` }), deps()),
+      'SignatureDoesNotMatch',
+    )
   })
 
   it('AUTH-21 any other scheme answers 400 InvalidArgument Unsupported Authorization Type (contract-defined)', () => {
-    expectS3Error(() => authenticate(withHeaders(v1Request(), { authorization: 'Bearer abc' }), deps()), 'InvalidArgument', {
-      message: 'Unsupported Authorization Type',
-      fields: { ArgumentName: 'Authorization', ArgumentValue: 'Bearer abc' },
-    })
+    expectS3Error(
+      () => authenticate(withHeaders(v1Request(), { authorization: 'Bearer abc' }), deps()),
+      'InvalidArgument',
+      {
+        message: 'Unsupported Authorization Type',
+        fields: { ArgumentName: 'Authorization', ArgumentValue: 'Bearer abc' },
+      },
+    )
   })
 
   it('AUTH-22 Authorization header and X-Amz-Algorithm query together answer 400 InvalidArgument (contract-defined)', () => {
@@ -269,12 +336,16 @@ describe('authenticate (header auth)', () => {
   it('AUTH-26 x-amz-security-token present answers 403 InvalidToken (contract-defined)', async () => {
     const req = await signHeader({ method: 'GET', host: HOST, path: '/k' }, { sessionToken: 'FQoGZXIvYXdzE' })
     expect(req.headers['x-amz-security-token']).toBe('FQoGZXIvYXdzE')
-    const err = expectS3Error(() => authenticate(req, deps()), 'InvalidToken', { message: 'The provided token is malformed or otherwise invalid.' })
+    const err = expectS3Error(() => authenticate(req, deps()), 'InvalidToken', {
+      message: 'The provided token is malformed or otherwise invalid.',
+    })
     expect(err.status).toBe(403)
   })
 
   it('AUTH-27 SigV4a (AWS4-ECDSA-P256-SHA256) answers 501 NotImplemented (contract-defined)', () => {
-    const sigv4a = withHeaders(v1Request(), { authorization: v1Request().headers.authorization.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256') })
+    const sigv4a = withHeaders(v1Request(), {
+      authorization: v1Request().headers.authorization.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256'),
+    })
     expect(expectS3Error(() => authenticate(sigv4a, deps()), 'NotImplemented').status).toBe(501)
     const streaming = withHeaders(v1Request(), { 'x-amz-content-sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD' })
     expectS3Error(() => authenticate(streaming, deps()), 'NotImplemented')
@@ -289,9 +360,24 @@ describe('authenticate (header auth)', () => {
   })
 
   it('AUTH-23 awkward keys (spaces, +, %, unicode, //, $, ./, ../) and query values verify', async () => {
-    const keys = ['/b/a b+c', '/b/100%', '/b/ünï/çødé 日本', '/b//double//slash', '/b/$x&y=z?', '/b/./a/../b', "/b/!'()*~", '/b/😀', '/b/']
+    const keys = [
+      '/b/a b+c',
+      '/b/100%',
+      '/b/ünï/çødé 日本',
+      '/b//double//slash',
+      '/b/$x&y=z?',
+      '/b/./a/../b',
+      "/b/!'()*~",
+      '/b/😀',
+      '/b/',
+    ]
     for (const path of keys) {
-      const req = await signHeader({ method: 'PUT', host: 'localhost:9000', path, query: { 'x-id': 'PutObject', p: 'a b+c/%é' } })
+      const req = await signHeader({
+        method: 'PUT',
+        host: 'localhost:9000',
+        path,
+        query: { 'x-id': 'PutObject', p: 'a b+c/%é' },
+      })
       expect(authenticate(req, deps()), path).not.toBeNull()
     }
   })
@@ -299,11 +385,20 @@ describe('authenticate (header auth)', () => {
   it('AUTH-23 any key and query value signed by an independent signer verifies (property)', async () => {
     const segment = fc.string({ unit: 'grapheme', maxLength: 12 })
     await fc.assert(
-      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.string({ unit: 'grapheme', maxLength: 10 }), async (segs, q) => {
-        const path = '/bucket/' + segs.join('/')
-        const req = await signHeader({ method: 'GET', host: 'localhost', path, query: { prefix: q, 'max-keys': '5' } })
-        expect(authenticate(req, deps())).not.toBeNull()
-      }),
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.string({ unit: 'grapheme', maxLength: 10 }),
+        async (segs, q) => {
+          const path = '/bucket/' + segs.join('/')
+          const req = await signHeader({
+            method: 'GET',
+            host: 'localhost',
+            path,
+            query: { prefix: q, 'max-keys': '5' },
+          })
+          expect(authenticate(req, deps())).not.toBeNull()
+        },
+      ),
       { numRuns: 150 },
     )
   })
@@ -315,12 +410,16 @@ describe('authenticate (header auth)', () => {
     // Raw-bytes style: signs and sends the UTF-8 bytes 63 61 66 C3 A9; Node hands over 'cafÃ©'.
     const wire = Buffer.from('café', 'utf8').toString('latin1')
     const canonical = Buffer.concat([
-      Buffer.from(`PUT\n/b/k\n\nhost:${HOST}\nx-amz-content-sha256:${EMPTY}\nx-amz-date:20130524T000000Z\nx-amz-meta-a:`),
+      Buffer.from(
+        `PUT\n/b/k\n\nhost:${HOST}\nx-amz-content-sha256:${EMPTY}\nx-amz-date:20130524T000000Z\nx-amz-meta-a:`,
+      ),
       Buffer.from('café', 'utf8'),
       Buffer.from(`\n\nhost;x-amz-content-sha256;x-amz-date;x-amz-meta-a\n${EMPTY}`),
     ])
     const sts = `AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n${createHash('sha256').update(canonical).digest('hex')}`
-    let key: Buffer = createHmac('sha256', 'AWS4' + SECRET).update('20130524').digest()
+    let key: Buffer = createHmac('sha256', 'AWS4' + SECRET)
+      .update('20130524')
+      .digest()
     for (const part of ['us-east-1', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest()
     const signature = createHmac('sha256', key).update(sts).digest('hex')
     const raw = {
@@ -341,7 +440,12 @@ describe('authenticate (header auth)', () => {
   })
 
   it('repeated headers joined with "," and values with inner spaces are canonicalized as signed', async () => {
-    const req = await signHeader({ method: 'PUT', host: 'localhost', path: '/b/k', headers: { 'x-amz-meta-list': 'a,b', 'x-amz-meta-sp': '  x   y  ' } })
+    const req = await signHeader({
+      method: 'PUT',
+      host: 'localhost',
+      path: '/b/k',
+      headers: { 'x-amz-meta-list': 'a,b', 'x-amz-meta-sp': '  x   y  ' },
+    })
     expect(authenticate(req, deps())).not.toBeNull()
   })
 })

@@ -84,7 +84,9 @@ export function v34Request(trailer: boolean, seed = trailer ? V4.seed : V3.seed)
     'content-encoding': 'aws-chunked',
     'x-amz-decoded-content-length': '66560',
     'content-length': trailer ? '66946' : '66824',
-    'x-amz-content-sha256': trailer ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    'x-amz-content-sha256': trailer
+      ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
+      : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
   }
   const signed = trailer
     ? 'content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer'
@@ -95,7 +97,11 @@ export function v34Request(trailer: boolean, seed = trailer ? V4.seed : V3.seed)
 }
 
 /** The V3 wire body (66824 bytes), or V4's (66946 bytes) with its signed trailer. */
-export function v34Body(trailer: boolean, sigs = trailer ? V4.chunks : V3.chunks, trailerSig = V4.trailerSignature): Buffer {
+export function v34Body(
+  trailer: boolean,
+  sigs = trailer ? V4.chunks : V3.chunks,
+  trailerSig = V4.trailerSignature,
+): Buffer {
   const parts = [
     Buffer.from(`10000;chunk-signature=${sigs[0]}\r\n`),
     PAYLOAD.subarray(0, 65536),

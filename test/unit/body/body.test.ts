@@ -1,9 +1,17 @@
-/** @module Tests of verifyBody: lengths, x-amz-content-sha256, Content-MD5, checksums, aws-chunked bodies (docs/s3-sse-rules.md §2.5–§2.7, §3.16). */
+/**
+ * @module Tests of verifyBody: lengths, x-amz-content-sha256, Content-MD5, checksums, aws-chunked bodies
+ * (docs/s3-sse-rules.md §2.5–§2.7, §3.16).
+ */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { authenticate } from '../../../server/s3/auth/sigv4.js'
 import type { AuthContext } from '../../../server/s3/auth/types.js'
-import { precheckBodyHeaders, storedContentEncoding, verifyBody, type VerifyBodyOptions } from '../../../server/s3/body.js'
+import {
+  precheckBodyHeaders,
+  storedContentEncoding,
+  verifyBody,
+  type VerifyBodyOptions,
+} from '../../../server/s3/body.js'
 import { checksumOf } from '../../../server/s3/checksums.js'
 import { cut, pieces, unsignedChunked } from '../auth/chunks.js'
 import { deps, expectS3Error, expectS3Rejects } from '../auth/signer.js'
@@ -43,7 +51,11 @@ describe('verifyBody', () => {
     const data = Buffer.from('test data..')
     const r = await consume(cut(data, 3), { auth: unsigned(), headers: {}, contentLength: data.length })
     expect(r.data.equals(data)).toBe(true)
-    expect(r.digests).toEqual({ size: 11, md5: createHash('md5').update(data).digest(), checksum: { algorithm: 'CRC64NVME', value: 'qUVrWYOrIAM=' } })
+    expect(r.digests).toEqual({
+      size: 11,
+      md5: createHash('md5').update(data).digest(),
+      checksum: { algorithm: 'CRC64NVME', value: 'qUVrWYOrIAM=' },
+    })
   })
 
   it('AUTH-16 a hex payload hash of another body answers 400 XAmzContentSHA256Mismatch before the stream completes', async () => {
@@ -89,7 +101,10 @@ describe('verifyBody', () => {
         fields: { 'Content-MD5': bad },
       })
       expect(err.status).toBe(400)
-      expectS3Error(() => verifyBody(pieces([HELLO]), { auth: unsigned(), headers: { 'content-md5': bad } }), 'InvalidDigest')
+      expectS3Error(
+        () => verifyBody(pieces([HELLO]), { auth: unsigned(), headers: { 'content-md5': bad } }),
+        'InvalidDigest',
+      )
     }
   })
 
@@ -111,7 +126,11 @@ describe('verifyBody', () => {
   })
 
   it('CKS-03 a well-formed but wrong CRC32 answers 400 BadDigest "The CRC32 you specified…"', async () => {
-    for (const [alg, header] of [['CRC32', 'x-amz-checksum-crc32'], ['SHA256', 'x-amz-checksum-sha256'], ['CRC64NVME', 'x-amz-checksum-crc64nvme']] as const) {
+    for (const [alg, header] of [
+      ['CRC32', 'x-amz-checksum-crc32'],
+      ['SHA256', 'x-amz-checksum-sha256'],
+      ['CRC64NVME', 'x-amz-checksum-crc64nvme'],
+    ] as const) {
       const wrong = checksumOf(alg, Buffer.from('nope'))
       await expectS3Rejects(consume(HELLO, { auth: unsigned(), headers: { [header]: wrong } }), 'BadDigest', {
         message: `The ${alg} you specified did not match the calculated checksum.`,
@@ -121,10 +140,17 @@ describe('verifyBody', () => {
 
   it('checks run in order: length, x-amz-content-sha256, Content-MD5, checksum', async () => {
     const headers = { 'content-md5': md5b64('x'), 'x-amz-checksum-crc32': 'AAAAAA==' }
-    await expectS3Rejects(consume(HELLO, { auth: unsigned(sha256hex('x')), headers, contentLength: 99 }), 'IncompleteBody')
+    await expectS3Rejects(
+      consume(HELLO, { auth: unsigned(sha256hex('x')), headers, contentLength: 99 }),
+      'IncompleteBody',
+    )
     await expectS3Rejects(consume(HELLO, { auth: unsigned(sha256hex('x')), headers }), 'XAmzContentSHA256Mismatch')
     await expectS3Rejects(consume(HELLO, { auth: unsigned(), headers }), 'BadDigest', { message: /Content-MD5/ })
-    await expectS3Rejects(consume(HELLO, { auth: unsigned(), headers: { 'x-amz-checksum-crc32': 'AAAAAA==' } }), 'BadDigest', { message: /CRC32/ })
+    await expectS3Rejects(
+      consume(HELLO, { auth: unsigned(), headers: { 'x-amz-checksum-crc32': 'AAAAAA==' } }),
+      'BadDigest',
+      { message: /CRC32/ },
+    )
   })
 
   it('an upload algorithm is used when the client sends no checksum', async () => {
@@ -133,10 +159,20 @@ describe('verifyBody', () => {
   })
 
   it('anonymous bodies follow x-amz-content-sha256 when sent, and cannot use signed chunks', async () => {
-    await expectS3Rejects(consume(HELLO, { auth: null, headers: { 'x-amz-content-sha256': sha256hex('x') } }), 'XAmzContentSHA256Mismatch')
+    await expectS3Rejects(
+      consume(HELLO, { auth: null, headers: { 'x-amz-content-sha256': sha256hex('x') } }),
+      'XAmzContentSHA256Mismatch',
+    )
     expect((await consume(HELLO, { auth: null, headers: {} })).completed).toBe(true)
     expectS3Error(
-      () => verifyBody(pieces([]), { auth: null, headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '0' } }),
+      () =>
+        verifyBody(pieces([]), {
+          auth: null,
+          headers: {
+            'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+            'x-amz-decoded-content-length': '0',
+          },
+        }),
       'AccessDenied',
     )
   })
@@ -161,7 +197,11 @@ describe('verifyBody with aws-chunked bodies', () => {
 
   it('STRM-01 vector V3 through verifyBody computes the default CRC64NVME and MD5', async () => {
     const req = v34Request(false)
-    const r = await consume(v34Body(false), { auth: authenticate(req, deps()), headers: req.headers, contentLength: 66824 })
+    const r = await consume(v34Body(false), {
+      auth: authenticate(req, deps()),
+      headers: req.headers,
+      contentLength: 66824,
+    })
     expect(r.digests.checksum).toEqual({ algorithm: 'CRC64NVME', value: checksumOf('CRC64NVME', PAYLOAD) })
     expect(r.digests.md5).toEqual(createHash('md5').update(PAYLOAD).digest())
   })
@@ -169,43 +209,70 @@ describe('verifyBody with aws-chunked bodies', () => {
   it.each([
     ['STRM-03', 'crc32', 'CRC32'],
     ['STRM-04', 'crc64nvme', 'CRC64NVME'],
-  ] as const)('%s STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-%s is verified and stored', async (_id, alg, ALG) => {
-    const value = checksumOf(ALG, PAYLOAD)
-    const wire = unsignedChunked(cut(PAYLOAD, 16384), `x-amz-checksum-${alg}:${value}`)
-    const r = await consume(cut(wire, 1500), { auth: trailerCtx(), headers: trailerHeaders(alg) })
-    expect(r.data.equals(PAYLOAD)).toBe(true)
-    expect(r.digests.checksum).toEqual({ algorithm: ALG, value })
-  })
+  ] as const)(
+    '%s STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-%s is verified and stored',
+    async (_id, alg, ALG) => {
+      const value = checksumOf(ALG, PAYLOAD)
+      const wire = unsignedChunked(cut(PAYLOAD, 16384), `x-amz-checksum-${alg}:${value}`)
+      const r = await consume(cut(wire, 1500), { auth: trailerCtx(), headers: trailerHeaders(alg) })
+      expect(r.data.equals(PAYLOAD)).toBe(true)
+      expect(r.digests.checksum).toEqual({ algorithm: ALG, value })
+    },
+  )
 
   it('STRM-08 a wrong trailer checksum answers 400 BadDigest "The CRC32 you specified…"', async () => {
     const wire = unsignedChunked(cut(PAYLOAD, 16384), `x-amz-checksum-crc32:${checksumOf('CRC32', Buffer.from('x'))}`)
-    const err = await expectS3Rejects(consume(wire, { auth: trailerCtx(), headers: trailerHeaders('crc32') }), 'BadDigest', {
-      message: 'The CRC32 you specified did not match the calculated checksum.',
-    })
+    const err = await expectS3Rejects(
+      consume(wire, { auth: trailerCtx(), headers: trailerHeaders('crc32') }),
+      'BadDigest',
+      {
+        message: 'The CRC32 you specified did not match the calculated checksum.',
+      },
+    )
     expect(err.status).toBe(400)
   })
 
   it('STRM-09 a trailer value that is not base64 of the right length is MalformedTrailerError', async () => {
     const wire = unsignedChunked(cut(PAYLOAD, 16384), 'x-amz-checksum-crc32:xyz')
-    await expectS3Rejects(consume(wire, { auth: trailerCtx(), headers: trailerHeaders('crc32') }), 'MalformedTrailerError')
+    await expectS3Rejects(
+      consume(wire, { auth: trailerCtx(), headers: trailerHeaders('crc32') }),
+      'MalformedTrailerError',
+    )
   })
 
   it('STRM-10 x-amz-trailer: x-amz-foo answers 400 InvalidRequest before reading', () => {
-    expectS3Error(() => verifyBody(pieces([]), { auth: trailerCtx(), headers: { ...trailerHeaders('crc32'), 'x-amz-trailer': 'x-amz-foo' } }), 'InvalidRequest', {
-      message: 'The value specified in the x-amz-trailer header is not supported',
-    })
-    expectS3Error(() => precheckBodyHeaders({ ...trailerHeaders('crc32'), 'x-amz-checksum-crc32': 'DUoRhQ==' }), 'InvalidRequest', {
-      message: /^Expecting a single x-amz-checksum- header/,
-    })
+    expectS3Error(
+      () =>
+        verifyBody(pieces([]), {
+          auth: trailerCtx(),
+          headers: { ...trailerHeaders('crc32'), 'x-amz-trailer': 'x-amz-foo' },
+        }),
+      'InvalidRequest',
+      {
+        message: 'The value specified in the x-amz-trailer header is not supported',
+      },
+    )
+    expectS3Error(
+      () => precheckBodyHeaders({ ...trailerHeaders('crc32'), 'x-amz-checksum-crc32': 'DUoRhQ==' }),
+      'InvalidRequest',
+      {
+        message: /^Expecting a single x-amz-checksum- header/,
+      },
+    )
   })
 
   it('STRM-11 fewer decoded bytes than declared answer 400 IncompleteBody; a missing declaration answers 411', async () => {
-    const wire = unsignedChunked(cut(PAYLOAD.subarray(1), 16384), `x-amz-checksum-crc32:${checksumOf('CRC32', PAYLOAD.subarray(1))}`)
+    const wire = unsignedChunked(
+      cut(PAYLOAD.subarray(1), 16384),
+      `x-amz-checksum-crc32:${checksumOf('CRC32', PAYLOAD.subarray(1))}`,
+    )
     await expectS3Rejects(consume(wire, { auth: trailerCtx(), headers: trailerHeaders('crc32') }), 'IncompleteBody', {
       message: 'The request body terminated unexpectedly',
     })
     const { 'x-amz-decoded-content-length': _, ...noLength } = trailerHeaders('crc32')
-    const err = expectS3Error(() => precheckBodyHeaders(noLength), 'MissingContentLength', { message: 'You must provide the Content-Length HTTP header.' })
+    const err = expectS3Error(() => precheckBodyHeaders(noLength), 'MissingContentLength', {
+      message: 'You must provide the Content-Length HTTP header.',
+    })
     expect(err.status).toBe(411)
   })
 

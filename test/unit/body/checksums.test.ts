@@ -1,4 +1,6 @@
-/** @module Tests of the checksum hashers, header parsing and multipart combination (docs/s3-sse-rules.md §0.3, §3.16). */
+/**
+ * @module Tests of the checksum hashers, header parsing and multipart combination (docs/s3-sse-rules.md §0.3, §3.16).
+ */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -38,25 +40,30 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
 
   it('incremental hashing over any split and any alignment equals one-shot hashing (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 5 }), fc.nat(7), (bytes, cuts, shift) => {
-        // Copy into a buffer at an odd offset so the word-aligned path and both tails are exercised.
-        const backing = Buffer.alloc(bytes.length + 8)
-        backing.set(bytes, shift)
-        const data = backing.subarray(shift, shift + bytes.length)
-        const points = [...cuts.map((c) => Math.min(c, data.length)).sort((a, b) => a - b), data.length]
-        for (const alg of ALL) {
-          const h = createChecksum(alg)
-          let at = 0
-          for (const p of points) {
-            h.update(data.subarray(at, p))
-            at = p
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(300), { maxLength: 5 }),
+        fc.nat(7),
+        (bytes, cuts, shift) => {
+          // Copy into a buffer at an odd offset so the word-aligned path and both tails are exercised.
+          const backing = Buffer.alloc(bytes.length + 8)
+          backing.set(bytes, shift)
+          const data = backing.subarray(shift, shift + bytes.length)
+          const points = [...cuts.map((c) => Math.min(c, data.length)).sort((a, b) => a - b), data.length]
+          for (const alg of ALL) {
+            const h = createChecksum(alg)
+            let at = 0
+            for (const p of points) {
+              h.update(data.subarray(at, p))
+              at = p
+            }
+            expect(h.digest().toString('base64')).toBe(checksumOf(alg, Buffer.from(bytes)))
           }
-          expect(h.digest().toString('base64')).toBe(checksumOf(alg, Buffer.from(bytes)))
-        }
-        const portable = createChecksum('CRC32', { portable: true })
-        portable.update(data)
-        expect(portable.digest().toString('base64')).toBe(checksumOf('CRC32', data))
-      }),
+          const portable = createChecksum('CRC32', { portable: true })
+          portable.update(data)
+          expect(portable.digest().toString('base64')).toBe(checksumOf('CRC32', data))
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -66,7 +73,10 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 5 }), (parts) => {
         const whole = Buffer.concat(parts)
         for (const alg of CRCS) {
-          const combined = combineCrc(alg, parts.map((p) => ({ value: checksumOf(alg, p), size: p.length })))
+          const combined = combineCrc(
+            alg,
+            parts.map((p) => ({ value: checksumOf(alg, p), size: p.length })),
+          )
           expect(combined).toBe(checksumOf(alg, whole))
         }
       }),
@@ -76,7 +86,10 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
     const zeros = Buffer.alloc(5 * 1024 * 1024)
     const head = Buffer.from('head')
     for (const alg of CRCS) {
-      const combined = combineCrc(alg, [{ value: checksumOf(alg, head), size: 4 }, { value: checksumOf(alg, zeros), size: zeros.length }])
+      const combined = combineCrc(alg, [
+        { value: checksumOf(alg, head), size: 4 },
+        { value: checksumOf(alg, zeros), size: zeros.length },
+      ])
       expect(combined).toBe(checksumOf(alg, Buffer.concat([head, zeros])))
     }
   })
@@ -94,11 +107,20 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
       algorithm: 'CRC32',
       value: 'DUoRhQ==',
     })
-    expect(parseChecksumHeaders({ 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-mode': 'ENABLED' })).toBeUndefined()
+    expect(
+      parseChecksumHeaders({ 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-mode': 'ENABLED' }),
+    ).toBeUndefined()
   })
 
   it('CKS-02 x-amz-checksum-crc32: xyz (and wrong lengths) answer 400 InvalidRequest "Value for … header is invalid."', () => {
-    for (const [alg, bad] of [['crc32', 'xyz'], ['crc32', 'DUoRhQ'], ['crc32c', 'qUVrWYOrIAM='], ['crc64nvme', 'DUoRhQ=='], ['sha256', 'DUoRhQ=='], ['sha1', '!!!!']]) {
+    for (const [alg, bad] of [
+      ['crc32', 'xyz'],
+      ['crc32', 'DUoRhQ'],
+      ['crc32c', 'qUVrWYOrIAM='],
+      ['crc64nvme', 'DUoRhQ=='],
+      ['sha256', 'DUoRhQ=='],
+      ['sha1', '!!!!'],
+    ]) {
       const err = expectS3Error(() => parseChecksumHeaders({ [`x-amz-checksum-${alg}`]: bad }), 'InvalidRequest', {
         message: `Value for x-amz-checksum-${alg} header is invalid.`,
       })
@@ -107,15 +129,24 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
   })
 
   it('CKS-04 two checksum headers answer 400 InvalidRequest "Expecting a single x-amz-checksum- header…"', () => {
-    expectS3Error(() => parseChecksumHeaders({ 'x-amz-checksum-crc32': 'DUoRhQ==', 'x-amz-checksum-sha1': 'qZk+NkcGgWq6PiVxeFDCbJzQ2J0=' }), 'InvalidRequest', {
-      message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
-    })
+    expectS3Error(
+      () =>
+        parseChecksumHeaders({
+          'x-amz-checksum-crc32': 'DUoRhQ==',
+          'x-amz-checksum-sha1': 'qZk+NkcGgWq6PiVxeFDCbJzQ2J0=',
+        }),
+      'InvalidRequest',
+      {
+        message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+      },
+    )
   })
 
   it('CKS-08 md5 / sha512 / xxhash* checksum headers answer the "unsupported" InvalidRequest', () => {
     for (const alg of ['md5', 'sha512', 'xxhash64', 'xxhash3', 'xxhash128']) {
       expectS3Error(() => parseChecksumHeaders({ [`x-amz-checksum-${alg}`]: 'AAAA' }), 'InvalidRequest', {
-        message: 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]',
+        message:
+          'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]',
       })
     }
   })
@@ -124,7 +155,9 @@ describe('checksums (§0.3 vectors, §3.16)', () => {
     expect(parseTrailerHeader('x-amz-checksum-crc64nvme')).toBe('CRC64NVME')
     expect(parseTrailerHeader(' X-Amz-Checksum-CRC32 ')).toBe('CRC32')
     for (const bad of ['x-amz-foo', 'x-amz-checksum-md5', '']) {
-      expectS3Error(() => parseTrailerHeader(bad), 'InvalidRequest', { message: 'The value specified in the x-amz-trailer header is not supported' })
+      expectS3Error(() => parseTrailerHeader(bad), 'InvalidRequest', {
+        message: 'The value specified in the x-amz-trailer header is not supported',
+      })
     }
   })
 })

@@ -6,11 +6,26 @@ import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
 import { ciphertextSize, decryptPart, encryptPart } from '../../../crypto/aead-stream.js'
 import { CHUNK_PLAIN, CHUNK_STORED } from '../../../crypto/format.js'
-import { KiB, MiB, collect, encrypt, expectTampered, inPieces, randomPartKey, randomSizes, runCollecting } from './helpers.js'
+import {
+  KiB,
+  MiB,
+  collect,
+  encrypt,
+  expectTampered,
+  inPieces,
+  randomPartKey,
+  randomSizes,
+  runCollecting,
+} from './helpers.js'
 
 const SIZES = [0, 1, 65535, 65536, 65537, 131072, 3 * MiB + 17]
 
-async function decrypt(pk: ReturnType<typeof randomPartKey>, stored: Uint8Array, plainSize: number, nextSize?: () => number) {
+async function decrypt(
+  pk: ReturnType<typeof randomPartKey>,
+  stored: Uint8Array,
+  plainSize: number,
+  nextSize?: () => number,
+) {
   return collect(decryptPart(pk, { plainSize })(inPieces(stored, nextSize)))
 }
 
@@ -79,12 +94,16 @@ describe('encryptPart / decryptPart round trips', () => {
     const pk = randomPartKey()
     const plain = randomBytes(200_000)
     const stored: Buffer[] = []
-    await pipeline(Readable.from(inPieces(plain, () => 4096)), encryptPart(pk), new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        stored.push(chunk)
-        cb()
-      },
-    }))
+    await pipeline(
+      Readable.from(inPieces(plain, () => 4096)),
+      encryptPart(pk),
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          stored.push(chunk)
+          cb()
+        },
+      }),
+    )
     const out = await collect(Readable.from(decryptPart(pk, { plainSize: plain.length })(Readable.from(stored))))
     expect(out.equals(plain)).toBe(true)
   })
@@ -96,11 +115,15 @@ describe('encryptPart / decryptPart round trips', () => {
 
   it('Precondition: the chunks asked for exist in the part', () => {
     expect(() => decryptPart(randomPartKey(), { plainSize: 10, firstChunk: 1 })).toThrow(AssertionError)
-    expect(() => decryptPart(randomPartKey(), { plainSize: CHUNK_PLAIN + 1, firstChunk: 1, lastChunk: 0 })).toThrow(AssertionError)
+    expect(() => decryptPart(randomPartKey(), { plainSize: CHUNK_PLAIN + 1, firstChunk: 1, lastChunk: 0 })).toThrow(
+      AssertionError,
+    )
   })
 
   it('Precondition: the source yields bytes', async () => {
-    const strings = (async function* () { yield 'text' })() as unknown as AsyncIterable<Uint8Array>
+    const strings = (async function* () {
+      yield 'text'
+    })() as unknown as AsyncIterable<Uint8Array>
     await expect(collect(encryptPart(randomPartKey())(strings))).rejects.toThrow(TypeError)
   })
 })
@@ -133,7 +156,11 @@ describe('decryptPart tamper detection', () => {
 
   it('two swapped chunks fail', async () => {
     const s = await storedP
-    const swapped = Buffer.concat([s.subarray(chunkAt(1), chunkAt(2)), s.subarray(0, chunkAt(1)), s.subarray(chunkAt(2))])
+    const swapped = Buffer.concat([
+      s.subarray(chunkAt(1), chunkAt(2)),
+      s.subarray(0, chunkAt(1)),
+      s.subarray(chunkAt(2)),
+    ])
     expect(await expectTampered(pk, plain, swapped)).toBe(0)
   })
 

@@ -1,4 +1,7 @@
-/** @module crypto/ stays pure (docs/architecture.md#layers): no HTTP framework, no server or storage code, no header names. */
+/**
+ * @module crypto/ stays pure (docs/architecture.md#layers): no HTTP framework, no server or storage code, no header
+ * names.
+ */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +21,10 @@ describe('crypto/ dependency direction', () => {
       const text = await readFile(file, 'utf8')
       const imports = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1])
       for (const spec of imports) {
-        if (/^hono(\/|$)|^@hono\/|(^|\/)server\/|(^|\/)storage\/|^undici$/.test(spec) && !file.includes('/kms/http-client.ts')) {
+        if (
+          /^hono(\/|$)|^@hono\/|(^|\/)server\/|(^|\/)storage\/|^undici$/.test(spec) &&
+          !file.includes('/kms/http-client.ts')
+        ) {
           offences.push(`${relative(CRYPTO_DIR, file)} imports ${spec}`)
         }
       }

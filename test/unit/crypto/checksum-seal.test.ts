@@ -11,8 +11,13 @@ const PLACE: ChecksumPlace = { bucket: 'example-bucket', key: 'photos/2026/café
 const VALUE = 'MUCIYOdKF1o8QBYgZ0mW6FOF78FxwXtp2kkZJxDejNM='
 const CK = 'e0f176439a79d79a85b5e28bbae2c561a63efc2f9765490afd39429fbde62848'
 const AAD =
-  '7374726f6e67726f6f6d2f636865636b73756d2f7631' + '00000003' + '534841323536' + '00' +
-  '6578616d706c652d6275636b6574' + '00' + '70686f746f732f323032362f636166c3a920e298952e6a7067'
+  '7374726f6e67726f6f6d2f636865636b73756d2f7631' +
+  '00000003' +
+  '534841323536' +
+  '00' +
+  '6578616d706c652d6275636b6574' +
+  '00' +
+  '70686f746f732f323032362f636166c3a920e298952e6a7067'
 const SEALED = 'oKGio6SlpqeoqaqrCDcXT6D6tts4msjHSYMvjSYI2X7Ie8O5doIvR83818AKsoYKmlzbGSS69G/NcXJzv+OpzeGSEbBKYwdG'
 
 function expectTampered(fn: () => unknown): void {
@@ -84,7 +89,15 @@ describe('sealed checksums: binding and tampering', () => {
   })
 
   it('Precondition: the slot is 0..10000, algorithm and bucket contain no NUL, the key is well-formed Unicode', () => {
-    for (const bad of [{ slot: -1 }, { slot: 10001 }, { slot: 1.5 }, { algorithm: '' }, { algorithm: 'A\0' }, { bucket: 'a\0b' }, { key: '\uD800' }]) {
+    for (const bad of [
+      { slot: -1 },
+      { slot: 10001 },
+      { slot: 1.5 },
+      { algorithm: '' },
+      { algorithm: 'A\0' },
+      { bucket: 'a\0b' },
+      { key: '\uD800' },
+    ]) {
       expect(() => sealChecksum(oek, { ...place, ...bad }, 'x')).toThrow(/Precondition/)
     }
   })

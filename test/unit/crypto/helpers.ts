@@ -19,7 +19,10 @@ export function byteRange(from: number, to: number): Buffer {
 }
 
 /** Yields `bytes` in pieces whose sizes come from `nextSize` (called until the bytes run out). */
-export async function* inPieces(bytes: Uint8Array, nextSize: () => number = () => bytes.length || 1): AsyncGenerator<Uint8Array> {
+export async function* inPieces(
+  bytes: Uint8Array,
+  nextSize: () => number = () => bytes.length || 1,
+): AsyncGenerator<Uint8Array> {
   let offset = 0
   while (offset < bytes.length) {
     const size = Math.max(1, nextSize())
@@ -46,7 +49,11 @@ export function encrypt(pk: PartKey, plain: Uint8Array, nextSize?: () => number)
 }
 
 /** Runs `transform` over `stored` and returns what it yielded and what it threw. */
-export async function runCollecting(transform: ByteTransform, stored: Uint8Array, nextSize?: () => number): Promise<{ yielded: Buffer[]; error: unknown }> {
+export async function runCollecting(
+  transform: ByteTransform,
+  stored: Uint8Array,
+  nextSize?: () => number,
+): Promise<{ yielded: Buffer[]; error: unknown }> {
   const yielded: Buffer[] = []
   try {
     for await (const plain of transform(inPieces(stored, nextSize))) yielded.push(Buffer.from(plain))
@@ -61,7 +68,12 @@ export async function runCollecting(transform: ByteTransform, stored: Uint8Array
  * yielded before the throw is genuine plaintext from the start of `plain` (never unverified bytes).
  * Returns the number of plaintext bytes yielded before the failure.
  */
-export async function expectTampered(pk: PartKey, plain: Buffer, stored: Uint8Array, plainSize = plain.length): Promise<number> {
+export async function expectTampered(
+  pk: PartKey,
+  plain: Buffer,
+  stored: Uint8Array,
+  plainSize = plain.length,
+): Promise<number> {
   let releasedInOnePiece = 0
   // Once as a single piece, once in random pieces: the outcome must not depend on delivery.
   for (const nextSize of [undefined, randomSizes(70 * KiB)]) {

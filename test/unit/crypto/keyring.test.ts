@@ -21,7 +21,10 @@ afterEach(async () => {
 })
 
 async function expectKeyringError(promise: Promise<unknown>, reason: CryptoError['reason']): Promise<CryptoError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(err).toBeInstanceOf(CryptoError)
   expect((err as CryptoError).reason).toBe(reason)
   return err as CryptoError
@@ -132,7 +135,13 @@ describe('RootKeyring', () => {
   it('inspect, toString and JSON.stringify never contain key material', async () => {
     const keyring = await RootKeyring.open(path)
     await keyring.rotate()
-    const shown = [inspect(keyring, { depth: 10, showHidden: true }), String(keyring), `${keyring}`, JSON.stringify(keyring), JSON.stringify({ keyring })]
+    const shown = [
+      inspect(keyring, { depth: 10, showHidden: true }),
+      String(keyring),
+      `${keyring}`,
+      JSON.stringify(keyring),
+      JSON.stringify({ keyring }),
+    ]
     for (const version of [1, 2]) {
       for (const form of keyForms(keyring.get(version))) {
         for (const text of shown) expect(text).not.toContain(form)

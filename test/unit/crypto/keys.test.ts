@@ -38,7 +38,10 @@ function flipBase64(value: string, at: number): string {
 
 /** A fixed in-memory keyring with versions 1 and 2; 2 is active. */
 function fakeKeyring(): RootKeySource {
-  const keys = new Map([[1, randomBytes(32)], [2, randomBytes(32)]])
+  const keys = new Map([
+    [1, randomBytes(32)],
+    [2, randomBytes(32)],
+  ])
   return {
     active: (): RootKey => ({ version: 2, key: Buffer.from(keys.get(2)!) }),
     get: (version) => {
@@ -101,7 +104,9 @@ describe('sealObjectKey / unsealObjectKey', () => {
   }
 
   it('Precondition: the bucket name contains no NUL', () => {
-    expect(() => sealObjectKey(ek, { ...binding, bucket: 'bucket-a\0dir' }, generateObjectKey())).toThrow(AssertionError)
+    expect(() => sealObjectKey(ek, { ...binding, bucket: 'bucket-a\0dir' }, generateObjectKey())).toThrow(
+      AssertionError,
+    )
   })
 
   it('a key containing NUL bytes is bound as a whole (mode, bucket, generation delimit it)', () => {
@@ -127,7 +132,10 @@ describe('sealObjectKey / unsealObjectKey', () => {
     ['a flipped tag byte', (s) => ({ ...s, ciphertext: flipBase64(s.ciphertext, 40) })],
     ['a flipped nonce byte', (s) => ({ ...s, nonce: flipBase64(s.nonce, 0) })],
     ['a flipped sealIV byte', (s) => ({ ...s, sealIV: flipBase64(s.sealIV, 31) })],
-    ['a short ciphertext', (s) => ({ ...s, ciphertext: Buffer.from(s.ciphertext, 'base64').subarray(0, 47).toString('base64') })],
+    [
+      'a short ciphertext',
+      (s) => ({ ...s, ciphertext: Buffer.from(s.ciphertext, 'base64').subarray(0, 47).toString('base64') }),
+    ],
     ['a missing nonce', (s) => ({ ...s, nonce: '' })],
   ]
   for (const [name, change] of damage) {
@@ -200,7 +208,12 @@ describe('SSE-S3 mode', () => {
   it('sealForSseS3 seals under the active root key and openSseS3 opens it', () => {
     const keyring = fakeKeyring()
     const { oek, record } = sealForSseS3(keyring, at)
-    expect(record).toMatchObject({ format: 'SR1', mode: 'SSE-S3', rootKeyVersion: 2, binding: { mode: 'SSE-S3', ...at } })
+    expect(record).toMatchObject({
+      format: 'SR1',
+      mode: 'SSE-S3',
+      rootKeyVersion: 2,
+      binding: { mode: 'SSE-S3', ...at },
+    })
     expect(record.binding.generation).toMatch(/^[A-Za-z0-9_-]{22}$/)
     expect(openSseS3(keyring, record, at).equals(oek)).toBe(true)
   })
@@ -224,7 +237,10 @@ describe('SSE-S3 mode', () => {
     const { record } = sealForSseS3(keyring, at)
     expectCryptoError(() => openSseS3(keyring, { ...record, rootKeyVersion: 9 }, at), 'missing-root-key')
     expectCryptoError(() => openSseS3(keyring, { ...record, rootKeyVersion: 1 }, at), 'tampered')
-    expectCryptoError(() => openSseS3(keyring, { ...record, rootKeyVersion: undefined } as unknown as EncryptionRecord, at), 'tampered')
+    expectCryptoError(
+      () => openSseS3(keyring, { ...record, rootKeyVersion: undefined } as unknown as EncryptionRecord, at),
+      'tampered',
+    )
   })
 
   it('a record of another format fails with unsupported-format', () => {

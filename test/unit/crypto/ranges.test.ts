@@ -11,12 +11,18 @@ import { KiB, collect, encrypt, inPieces, randomPartKey } from './helpers.js'
 const MAX_SIZE = 300 * KiB
 /** Sizes and positions cluster around chunk boundaries, where off-by-one errors live. */
 const nearBoundary = (max: number) =>
-  fc.tuple(fc.integer({ min: 0, max: Math.floor(max / CHUNK_PLAIN) }), fc.integer({ min: -2, max: 2 }))
+  fc
+    .tuple(fc.integer({ min: 0, max: Math.floor(max / CHUNK_PLAIN) }), fc.integer({ min: -2, max: 2 }))
     .map(([k, d]) => Math.min(max, Math.max(0, k * CHUNK_PLAIN + d)))
-const sizeArb = fc.oneof(fc.integer({ min: 1, max: MAX_SIZE }), nearBoundary(MAX_SIZE).filter((s) => s > 0))
+const sizeArb = fc.oneof(
+  fc.integer({ min: 1, max: MAX_SIZE }),
+  nearBoundary(MAX_SIZE).filter((s) => s > 0),
+)
 const rangeArb = sizeArb.chain((size) => {
   const position = fc.oneof(fc.integer({ min: 0, max: size - 1 }), nearBoundary(size - 1))
-  return fc.tuple(fc.constant(size), position, position).map(([s, a, b]) => ({ size: s, start: Math.min(a, b), end: Math.max(a, b) }))
+  return fc
+    .tuple(fc.constant(size), position, position)
+    .map(([s, a, b]) => ({ size: s, start: Math.min(a, b), end: Math.max(a, b) }))
 })
 
 describe('chunkCount and ciphertextSize', () => {
@@ -36,22 +42,43 @@ describe('chunkCount and ciphertextSize', () => {
 describe('chunkSpan', () => {
   it('maps a range inside one chunk to that chunk only', () => {
     expect(chunkSpan(200_000, 70_000, 70_009)).toEqual({
-      firstChunk: 1, lastChunk: 1, cipherStart: CHUNK_STORED, cipherEnd: 2 * CHUNK_STORED, skip: 70_000 - CHUNK_PLAIN, length: 10,
+      firstChunk: 1,
+      lastChunk: 1,
+      cipherStart: CHUNK_STORED,
+      cipherEnd: 2 * CHUNK_STORED,
+      skip: 70_000 - CHUNK_PLAIN,
+      length: 10,
     })
   })
 
   it('maps a range across a chunk boundary to both chunks (the README example)', () => {
     expect(chunkSpan(200_000, 65_530, 65_540)).toEqual({
-      firstChunk: 0, lastChunk: 1, cipherStart: 0, cipherEnd: 131_104, skip: 65_530, length: 11,
+      firstChunk: 0,
+      lastChunk: 1,
+      cipherStart: 0,
+      cipherEnd: 131_104,
+      skip: 65_530,
+      length: 11,
     })
   })
 
   it('ends the span at the short final chunk', () => {
-    expect(chunkSpan(65_537, 65_536, 65_536)).toMatchObject({ firstChunk: 1, lastChunk: 1, cipherStart: 65_552, cipherEnd: 65_569 })
+    expect(chunkSpan(65_537, 65_536, 65_536)).toMatchObject({
+      firstChunk: 1,
+      lastChunk: 1,
+      cipherStart: 65_552,
+      cipherEnd: 65_569,
+    })
   })
 
   it('Precondition: 0 <= start <= endInclusive < plainSize', () => {
-    for (const [size, start, end] of [[0, 0, 0], [10, 5, 4], [10, -1, 3], [10, 0, 10], [10, 0.5, 3]]) {
+    for (const [size, start, end] of [
+      [0, 0, 0],
+      [10, 5, 4],
+      [10, -1, 3],
+      [10, 0, 10],
+      [10, 0.5, 3],
+    ]) {
       expect(() => chunkSpan(size, start, end)).toThrow(AssertionError)
     }
   })
@@ -75,7 +102,9 @@ describe('chunkSpan', () => {
         expect(sliced.equals(expected)).toBe(true)
         // The same through decryptPart: whole covering chunks, trimmed by skip and length.
         const chunks = await collect(
-          decryptPart(pk, { plainSize: size, firstChunk: span.firstChunk, lastChunk: span.lastChunk })(inPieces(covering)),
+          decryptPart(pk, { plainSize: size, firstChunk: span.firstChunk, lastChunk: span.lastChunk })(
+            inPieces(covering),
+          ),
         )
         expect(chunks.subarray(span.skip, span.skip + span.length).equals(expected)).toBe(true)
       }),
@@ -89,7 +118,9 @@ describe('chunkSpan', () => {
     const stored = await encrypt(pk, randomBytes(size))
     const span = chunkSpan(size, 10, CHUNK_PLAIN + 10)
     const short = stored.subarray(span.cipherStart, span.cipherEnd - CHUNK_STORED)
-    await expect(collect(decryptPartRange(pk, size, span)(inPieces(short)))).rejects.toMatchObject({ reason: 'tampered' })
+    await expect(collect(decryptPartRange(pk, size, span)(inPieces(short)))).rejects.toMatchObject({
+      reason: 'tampered',
+    })
   })
 })
 
@@ -110,7 +141,8 @@ describe('splitRange', () => {
   })
 
   it('any part sizes and any range: the sub-ranges reassemble exactly the object slice', () => {
-    const partsArb = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 300 })), { minLength: 1, maxLength: 10 })
+    const partsArb = fc
+      .array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 300 })), { minLength: 1, maxLength: 10 })
       .filter((sizes) => sizes.some((s) => s > 0))
     const caseArb = partsArb.chain((sizes) => {
       const total = sizes.reduce((a, b) => a + b, 0)

@@ -19,7 +19,8 @@ const BINDING: SealBinding = {
   generation: 'AAECAwQFBgcICQoLDA0ODw',
 }
 const KEK = '5f28ea462a53b88cfa4646f335ab6b6274f06750179aea594cc00396018c9d72'
-const SEALED_OEK = '87a26ac34078ee81a5b54f0b171eee9f7d716e3acef9c3dd534800382670cdd9' + '3b368968d44eb8f95dd71be94f06709c'
+const SEALED_OEK =
+  '87a26ac34078ee81a5b54f0b171eee9f7d716e3acef9c3dd534800382670cdd9' + '3b368968d44eb8f95dd71be94f06709c'
 const SEALED: SealedKey = {
   sealIV: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=',
   nonce: 'QEFCQ0RFRkdISUpL',
@@ -35,7 +36,10 @@ describe('README test vectors', () => {
 
   it('the KEK derivation input is laid out byte for byte as the README prints it', () => {
     const input = Buffer.concat([
-      Buffer.from('7374726f6e67726f6f6d2f7365616c2f7631' + '5353452d5333' + '00' + '6578616d706c652d6275636b6574' + '00', 'hex'),
+      Buffer.from(
+        '7374726f6e67726f6f6d2f7365616c2f7631' + '5353452d5333' + '00' + '6578616d706c652d6275636b6574' + '00',
+        'hex',
+      ),
       Buffer.from('70686f746f732f323032362f636166c3a920e298952e6a7067' + '00', 'hex'),
       Buffer.from('41414543417751464267634943516f4c4441304f4477', 'hex'),
       SEAL_IV,
@@ -68,7 +72,9 @@ describe('README test vectors', () => {
     expect(stored.toString('hex')).toBe(
       'ae0f23fd42cf65895f43a13a1614ec9790da9e4238ffd4dd5e4367' + '3e8c27009ae8f0b75ba516bdcfa99781',
     )
-    expect((await collect(decryptPart(partKey(), { plainSize: plain.length })(inPieces(stored)))).equals(plain)).toBe(true)
+    expect((await collect(decryptPart(partKey(), { plainSize: plain.length })(inPieces(stored)))).equals(plain)).toBe(
+      true,
+    )
   })
 
   it('the empty part vector is one 16-byte chunk', async () => {
@@ -79,7 +85,9 @@ describe('README test vectors', () => {
     const plain = Buffer.from(Array.from({ length: 65537 }, (_, i) => i % 251))
     const stored = await encrypt(partKey(), plain)
     expect(stored.length).toBe(65569)
-    expect(createHash('sha256').update(stored).digest('hex')).toBe('2c339cfb49698d4f71a37031ae7863bc1b2256488a097ac04464c8918ad3b81d')
+    expect(createHash('sha256').update(stored).digest('hex')).toBe(
+      '2c339cfb49698d4f71a37031ae7863bc1b2256488a097ac04464c8918ad3b81d',
+    )
     expect(stored.subarray(65536, 65552).toString('hex')).toBe('a0f7980cf7d227d3244d563af9363b82')
     expect(stored.subarray(65552).toString('hex')).toBe('623ec80d416f7c45d9a8722cfc4bd28a03')
   })
@@ -97,8 +105,14 @@ describe('README test vectors, format SR2 (§11)', () => {
   it('the SR2 KEK binds the version id; the sealed OEK opens only there', () => {
     const kek = deriveKek(EK, V2, SEAL_IV)
     expect(kek.toString('hex')).toBe('ec49293a7a36f07e1c4e7a84451bb1adee26ba05e5acd720320f18138fa952eb')
-    const sealed: SealedKey = { sealIV: SEALED.sealIV, nonce: SEALED.nonce, ciphertext: 'P3+SyjgNXJmIvdC6z44tvtdiC0bZdSKKd1Glqz2SN8w2B5hINxDjsMeYSWzikiWa' }
-    expect(Buffer.from(sealed.ciphertext, 'base64').toString('hex')).toBe('3f7f92ca380d5c9988bdd0bacf8e2dbed7620b46d975228a7751a5ab3d9237cc' + '360798483710e3b0c798496ce292259a')
+    const sealed: SealedKey = {
+      sealIV: SEALED.sealIV,
+      nonce: SEALED.nonce,
+      ciphertext: 'P3+SyjgNXJmIvdC6z44tvtdiC0bZdSKKd1Glqz2SN8w2B5hINxDjsMeYSWzikiWa',
+    }
+    expect(Buffer.from(sealed.ciphertext, 'base64').toString('hex')).toBe(
+      '3f7f92ca380d5c9988bdd0bacf8e2dbed7620b46d975228a7751a5ab3d9237cc' + '360798483710e3b0c798496ce292259a',
+    )
     expect(unsealObjectKey(EK, V2, sealed).equals(OEK)).toBe(true)
     expect(() => unsealObjectKey(EK, { ...V2, versionId: 'f'.repeat(32) }, sealed)).toThrow()
     expect(() => unsealObjectKey(EK, BINDING, sealed)).toThrow()
@@ -107,11 +121,27 @@ describe('README test vectors, format SR2 (§11)', () => {
   it('the placement tag input and tag are as the README prints them', () => {
     const input = manifestInput({ mode: 'SSE-S3', binding: V2 }, at, parts)
     expect(input.toString('hex')).toBe(
-      '7374726f6e67726f6f6d2f6d616e69666573742f7632' + '00000006' + '5353452d5333' + '0000000e' + '6578616d706c652d6275636b6574' +
-      '00000019' + '70686f746f732f323032362f636166c3a920e298952e6a7067' + '00000020' + Buffer.from(VERSION_ID).toString('hex') +
-      '00000016' + '41414543417751464267634943516f4c4441304f4477' + '00000002' +
-      '00000001' + '0000000000010001' + byteRange(0x80, 0xa0).toString('hex') + '00000003' + '0000000000000000' + byteRange(0xa0, 0xc0).toString('hex'),
+      '7374726f6e67726f6f6d2f6d616e69666573742f7632' +
+        '00000006' +
+        '5353452d5333' +
+        '0000000e' +
+        '6578616d706c652d6275636b6574' +
+        '00000019' +
+        '70686f746f732f323032362f636166c3a920e298952e6a7067' +
+        '00000020' +
+        Buffer.from(VERSION_ID).toString('hex') +
+        '00000016' +
+        '41414543417751464267634943516f4c4441304f4477' +
+        '00000002' +
+        '00000001' +
+        '0000000000010001' +
+        byteRange(0x80, 0xa0).toString('hex') +
+        '00000003' +
+        '0000000000000000' +
+        byteRange(0xa0, 0xc0).toString('hex'),
     )
-    expect(createHmac('sha256', EK).update(input).digest('hex')).toBe('15c8f6f1187a5037439d29b2477614ffa3344a08c24bf4675264cdbbf45191bc')
+    expect(createHmac('sha256', EK).update(input).digest('hex')).toBe(
+      '15c8f6f1187a5037439d29b2477614ffa3344a08c24bf4675264cdbbf45191bc',
+    )
   })
 })

@@ -46,7 +46,39 @@ const hostileString = (maxLength = 64) =>
   fc.oneof(
     fc.string({ maxLength }),
     fc.string({ unit: 'binary', maxLength }),
-    fc.array(fc.constantFrom('%', '%2', '%zz', '%00', '%FF', '%C0%AF', '/', '..', '?', '&', '=', '+', ';', '#', '\0', '\r\n', ' ', 'uploads', 'uploadId', 'partNumber', 'delete', 'encryption', 'acl', 'list-type=2', 'location', 'x'), { maxLength: 20 }).map((a) => a.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          '%',
+          '%2',
+          '%zz',
+          '%00',
+          '%FF',
+          '%C0%AF',
+          '/',
+          '..',
+          '?',
+          '&',
+          '=',
+          '+',
+          ';',
+          '#',
+          '\0',
+          '\r\n',
+          ' ',
+          'uploads',
+          'uploadId',
+          'partNumber',
+          'delete',
+          'encryption',
+          'acl',
+          'list-type=2',
+          'location',
+          'x',
+        ),
+        { maxLength: 20 },
+      )
+      .map((a) => a.join('')),
   )
 
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'get', '', 'PROPFIND']
@@ -74,17 +106,23 @@ describe('fuzz: request target and operation', () => {
 
   it('bucketFromHost never throws', () => {
     fc.assert(
-      fc.property(fc.option(hostileString(80), { nil: undefined }), fc.array(hostileString(16), { maxLength: 3 }), (host, bases) => {
-        const b = bucketFromHost(host, bases)
-        expect(b === undefined || typeof b === 'string').toBe(true)
-      }),
+      fc.property(
+        fc.option(hostileString(80), { nil: undefined }),
+        fc.array(hostileString(16), { maxLength: 3 }),
+        (host, bases) => {
+          const b = bucketFromHost(host, bases)
+          expect(b === undefined || typeof b === 'string').toBe(true)
+        },
+      ),
       runs(2000),
     )
   })
 
   it('a huge target parses in linear time', () => {
     const t0 = Date.now()
-    valueOrS3Error(() => parseOperation('GET', parseTarget('/b/' + 'a%2F'.repeat(200_000) + '?' + 'x=1&'.repeat(100_000)), {}))
+    valueOrS3Error(() =>
+      parseOperation('GET', parseTarget('/b/' + 'a%2F'.repeat(200_000) + '?' + 'x=1&'.repeat(100_000)), {}),
+    )
     valueOrS3Error(() => bucketFromHost('a.'.repeat(100_000) + 's3.localhost', ['localhost']))
     expect(Date.now() - t0).toBeLessThan(3000)
   })
@@ -106,7 +144,10 @@ const VALID_BODIES: Array<[root: string, body: string]> = [
     'ServerSideEncryptionConfiguration',
     '<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>alias/app</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>',
   ],
-  ['CreateBucketConfiguration', '<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>'],
+  [
+    'CreateBucketConfiguration',
+    '<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>',
+  ],
 ]
 
 const UPLOAD = { checksumAlgorithm: 'CRC32' } as UploadRecord
@@ -128,11 +169,60 @@ function parseBody(root: string, text: string): unknown {
 /** One mutation of an XML document (the arbitrary picks the kind and its positions). */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('<', '>', '</', '/>', '&', '&amp;', '&lt;', '&#0;', '&#x110000;', '&#99999999999;', '&bogus;', ']]>', '<![CDATA[x]]>', '<!-- c -->', '<?pi x?>', '<!DOCTYPE x [<!ENTITY e "eeeeeeeeee">]>', '\0', '\uFFFE', '"', "'", '=', 'xmlns:a="u"', '<Part/>', '<Part></Part>', '<Object/>', '<Rule/>', '<PartNumber>-1</PartNumber>', '<PartNumber>99999999999999999999999</PartNumber>', '<Key></Key>', '<__proto__>x</__proto__>', '<constructor>1</constructor>', '<hasOwnProperty>1</hasOwnProperty>', '<toString/>', '<a:Part xmlns:a="x"/>') }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom(
+      '<',
+      '>',
+      '</',
+      '/>',
+      '&',
+      '&amp;',
+      '&lt;',
+      '&#0;',
+      '&#x110000;',
+      '&#99999999999;',
+      '&bogus;',
+      ']]>',
+      '<![CDATA[x]]>',
+      '<!-- c -->',
+      '<?pi x?>',
+      '<!DOCTYPE x [<!ENTITY e "eeeeeeeeee">]>',
+      '\0',
+      '\uFFFE',
+      '"',
+      "'",
+      '=',
+      'xmlns:a="u"',
+      '<Part/>',
+      '<Part></Part>',
+      '<Object/>',
+      '<Rule/>',
+      '<PartNumber>-1</PartNumber>',
+      '<PartNumber>99999999999999999999999</PartNumber>',
+      '<Key></Key>',
+      '<__proto__>x</__proto__>',
+      '<constructor>1</constructor>',
+      '<hasOwnProperty>1</hasOwnProperty>',
+      '<toString/>',
+      '<a:Part xmlns:a="x"/>',
+    ),
+  }),
   fc.record({ kind: fc.constant('bytes' as const), at: fc.nat(), text: fc.string({ unit: 'binary', maxLength: 8 }) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 200 }), times: fc.integer({ min: 1, max: 50 }) }),
-  fc.record({ kind: fc.constant('nest' as const), at: fc.nat(), depth: fc.integer({ min: 1, max: 3000 }), tag: fc.constantFrom('Part', 'Object', 'Rule', 'a', 'Key', 'ApplyServerSideEncryptionByDefault') }),
+  fc.record({
+    kind: fc.constant('duplicate' as const),
+    at: fc.nat(),
+    len: fc.integer({ min: 1, max: 200 }),
+    times: fc.integer({ min: 1, max: 50 }),
+  }),
+  fc.record({
+    kind: fc.constant('nest' as const),
+    at: fc.nat(),
+    depth: fc.integer({ min: 1, max: 3000 }),
+    tag: fc.constantFrom('Part', 'Object', 'Rule', 'a', 'Key', 'ApplyServerSideEncryptionByDefault'),
+  }),
   fc.record({ kind: fc.constant('hugeText' as const), at: fc.nat(), len: fc.integer({ min: 1000, max: 300_000 }) }),
 )
 
@@ -158,43 +248,70 @@ function applyMutation(doc: string, m: Mutation): string {
 }
 
 /** Replaces every text node with a value of a wrong type. */
-const wrongValue = fc.constantFrom('', ' ', '-1', '0', '1e9', 'NaN', 'true', 'null', '<x/>', '<x>1</x><x>2</x>', '&#0;', '\u0000', 'A'.repeat(5000))
+const wrongValue = fc.constantFrom(
+  '',
+  ' ',
+  '-1',
+  '0',
+  '1e9',
+  'NaN',
+  'true',
+  'null',
+  '<x/>',
+  '<x>1</x><x>2</x>',
+  '&#0;',
+  '\u0000',
+  'A'.repeat(5000),
+)
 
 describe('fuzz: XML request bodies', () => {
   it('mutated valid bodies parse to a value or throw S3Error', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...VALID_BODIES), fc.array(mutation, { minLength: 1, maxLength: 4 }), ([root, body], muts) => {
-        const text = muts.reduce(applyMutation, body)
-        valueOrS3Error(() => parseBody(root, text))
-      }),
+      fc.property(
+        fc.constantFrom(...VALID_BODIES),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        ([root, body], muts) => {
+          const text = muts.reduce(applyMutation, body)
+          valueOrS3Error(() => parseBody(root, text))
+        },
+      ),
       runs(1500),
     )
   })
 
   it('wrong-typed values in valid shapes parse to a value or throw S3Error', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...VALID_BODIES), fc.array(wrongValue, { minLength: 1, maxLength: 12 }), ([root, body], values) => {
-        let i = 0
-        const text = body.replace(/>([^<]+)</g, () => `>${values[i++ % values.length]}<`)
-        valueOrS3Error(() => parseBody(root, text))
-      }),
+      fc.property(
+        fc.constantFrom(...VALID_BODIES),
+        fc.array(wrongValue, { minLength: 1, maxLength: 12 }),
+        ([root, body], values) => {
+          let i = 0
+          const text = body.replace(/>([^<]+)</g, () => `>${values[i++ % values.length]}<`)
+          valueOrS3Error(() => parseBody(root, text))
+        },
+      ),
       runs(1000),
     )
   })
 
   it('arbitrary text parses to a value or throws S3Error', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...VALID_BODIES.map(([r]) => r)), fc.oneof(fc.string(), fc.string({ unit: 'binary' })), (root, text) => {
-        valueOrS3Error(() => parseBody(root, text))
-        valueOrS3Error(() => parseBody(root, `<${root}>${text}</${root}>`))
-      }),
+      fc.property(
+        fc.constantFrom(...VALID_BODIES.map(([r]) => r)),
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' })),
+        (root, text) => {
+          valueOrS3Error(() => parseBody(root, text))
+          valueOrS3Error(() => parseBody(root, `<${root}>${text}</${root}>`))
+        },
+      ),
       runs(1000),
     )
   })
 
   it('entity expansion (billion laughs) does not blow up', () => {
     const lol = ['<!DOCTYPE Delete [<!ENTITY a "aaaaaaaaaa">']
-    for (let i = 1; i < 10; i++) lol.push(`<!ENTITY ${String.fromCharCode(97 + i)} "${`&${String.fromCharCode(96 + i)};`.repeat(10)}">`)
+    for (let i = 1; i < 10; i++)
+      lol.push(`<!ENTITY ${String.fromCharCode(97 + i)} "${`&${String.fromCharCode(96 + i)};`.repeat(10)}">`)
     const text = `${lol.join('')}]><Delete><Object><Key>&j;</Key></Object></Delete>`
     const t0 = Date.now()
     const out = valueOrS3Error(() => parseDeleteRequest(text))
@@ -215,7 +332,12 @@ describe('fuzz: XML request bodies', () => {
 // ---------------------------------------------------------------------------------------------
 // aws-chunked framing
 
-const SIGNING = { key: Buffer.alloc(32, 7), amzDate: '20130524T000000Z', scope: '20130524/us-east-1/s3/aws4_request', seed: 'a'.repeat(64) }
+const SIGNING = {
+  key: Buffer.alloc(32, 7),
+  amzDate: '20130524T000000Z',
+  scope: '20130524/us-east-1/s3/aws4_request',
+  seed: 'a'.repeat(64),
+}
 
 interface Framed {
   body: Buffer
@@ -241,7 +363,9 @@ const framed: fc.Arbitrary<Framed> = fc
       signed,
       decodedLength: data.length,
       trailerHeader: trailer ? 'x-amz-checksum-crc32' : undefined,
-      ...(signed ? { signingKey: SIGNING.key, amzDate: SIGNING.amzDate, scope: SIGNING.scope, seedSignature: SIGNING.seed } : {}),
+      ...(signed
+        ? { signingKey: SIGNING.key, amzDate: SIGNING.amzDate, scope: SIGNING.scope, seedSignature: SIGNING.seed }
+        : {}),
     }
     return { body, data, opts }
   })
@@ -249,9 +373,42 @@ const framed: fc.Arbitrary<Framed> = fc
 const byteMutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.constantFrom('\r\n', '\r', '\n', '0\r\n\r\n', 'ffffffffffffffff\r\n', 'fffffffffffff\r\n', '-1\r\n', ';', ';chunk-signature=', 'x-amz-checksum-crc32:AAAAAA==\r\n', '\0', 'G'.repeat(5000)) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.constantFrom(
+      '\r\n',
+      '\r',
+      '\n',
+      '0\r\n\r\n',
+      'ffffffffffffffff\r\n',
+      'fffffffffffff\r\n',
+      '-1\r\n',
+      ';',
+      ';chunk-signature=',
+      'x-amz-checksum-crc32:AAAAAA==\r\n',
+      '\0',
+      'G'.repeat(5000),
+    ),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 70 }) }),
-  fc.record({ kind: fc.constant('setSize' as const), at: fc.nat(), size: fc.constantFrom('0', '1', '2000', '1fffffffffffff', 'fffffffffffff', 'FFFFF', '00000000000000000', ' 10', '10 ', '+10', '0x10') }),
+  fc.record({
+    kind: fc.constant('setSize' as const),
+    at: fc.nat(),
+    size: fc.constantFrom(
+      '0',
+      '1',
+      '2000',
+      '1fffffffffffff',
+      'fffffffffffff',
+      'FFFFF',
+      '00000000000000000',
+      ' 10',
+      '10 ',
+      '+10',
+      '0x10',
+    ),
+  }),
 )
 
 type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer T> ? T : never
@@ -306,29 +463,46 @@ describe('fuzz: aws-chunked framing', () => {
 
   it('mutated framing throws S3Error or yields exactly the data', async () => {
     await fc.assert(
-      fc.asyncProperty(framed, fc.array(byteMutation, { minLength: 1, maxLength: 3 }), split, async ({ body, data, opts }, muts, sp) => {
-        const bad = muts.reduce(mutateBytes, body)
-        const out = await decode(bad, opts, sp)
-        // Signed chunks must yield exactly the data; unsigned ones carry no per-chunk integrity
-        // (the trailer checksum is checked by the body verifier), so only the length is fixed.
-        if (!(out instanceof S3Error)) {
-          if (opts.signed) expect(out.equals(data)).toBe(true)
-          else expect(out.length).toBe(data.length)
-        }
-      }),
+      fc.asyncProperty(
+        framed,
+        fc.array(byteMutation, { minLength: 1, maxLength: 3 }),
+        split,
+        async ({ body, data, opts }, muts, sp) => {
+          const bad = muts.reduce(mutateBytes, body)
+          const out = await decode(bad, opts, sp)
+          // Signed chunks must yield exactly the data; unsigned ones carry no per-chunk integrity
+          // (the trailer checksum is checked by the body verifier), so only the length is fixed.
+          if (!(out instanceof S3Error)) {
+            if (opts.signed) expect(out.equals(data)).toBe(true)
+            else expect(out.length).toBe(data.length)
+          }
+        },
+      ),
       runs(600),
     )
   })
 
   it('arbitrary bytes throw S3Error or yield at most the declared length', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 100 }), fc.boolean(), async (bytes, decodedLength, signed) => {
-        const opts: Framed['opts'] = signed
-          ? { signed, decodedLength, signingKey: SIGNING.key, amzDate: SIGNING.amzDate, scope: SIGNING.scope, seedSignature: SIGNING.seed }
-          : { signed, decodedLength }
-        const out = await decode(Buffer.from(bytes), opts, [7, 1, 50])
-        if (!(out instanceof S3Error)) expect(out.length).toBe(decodedLength)
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.boolean(),
+        async (bytes, decodedLength, signed) => {
+          const opts: Framed['opts'] = signed
+            ? {
+                signed,
+                decodedLength,
+                signingKey: SIGNING.key,
+                amzDate: SIGNING.amzDate,
+                scope: SIGNING.scope,
+                seedSignature: SIGNING.seed,
+              }
+            : { signed, decodedLength }
+          const out = await decode(Buffer.from(bytes), opts, [7, 1, 50])
+          if (!(out instanceof S3Error)) expect(out.length).toBe(decodedLength)
+        },
+      ),
       runs(1000),
     )
   })
@@ -345,9 +519,35 @@ describe('fuzz: aws-chunked framing', () => {
 // SigV4 Authorization headers and presigned queries
 
 const authMutation = fc.oneof(
-  fc.record({ kind: fc.constant('char' as const), at: fc.nat(), ch: fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('char' as const),
+    at: fc.nat(),
+    ch: fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 30 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(',', ', ', '=', '/', ';', ' ', 'Credential=', 'SignedHeaders=', 'Signature=', 'AWS4-HMAC-SHA256 ', ',Signature=00', ';;', '//', '\t', 'aws4_request', '20990101', 'X'.repeat(10_000)) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom(
+      ',',
+      ', ',
+      '=',
+      '/',
+      ';',
+      ' ',
+      'Credential=',
+      'SignedHeaders=',
+      'Signature=',
+      'AWS4-HMAC-SHA256 ',
+      ',Signature=00',
+      ';;',
+      '//',
+      '\t',
+      'aws4_request',
+      '20990101',
+      'X'.repeat(10_000),
+    ),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 )
 
@@ -368,7 +568,15 @@ function mutateText(s: string, m: AuthMutation): string {
 }
 
 describe('fuzz: SigV4 header and presigned query parsing', async () => {
-  const valid = await signHeader({ method: 'PUT', host: 'examplebucket.s3.amazonaws.com', path: '/examplebucket/a b', headers: { 'x-amz-meta-x': 'y' } }, { body: 'hello' })
+  const valid = await signHeader(
+    {
+      method: 'PUT',
+      host: 'examplebucket.s3.amazonaws.com',
+      path: '/examplebucket/a b',
+      headers: { 'x-amz-meta-x': 'y' },
+    },
+    { body: 'hello' },
+  )
   const d = deps()
 
   it('the unmutated request authenticates', () => {
@@ -380,7 +588,9 @@ describe('fuzz: SigV4 header and presigned query parsing', async () => {
       fc.property(fc.oneof(hostileString(200), fc.string({ unit: 'binary', maxLength: 300 })), (value) => {
         valueOrS3Error(() => parseAuthorization(value))
         valueOrS3Error(() => authenticate({ ...valid, headers: { ...valid.headers, authorization: value } }, d))
-        valueOrS3Error(() => authenticate({ ...valid, headers: { ...valid.headers, authorization: 'AWS4-HMAC-SHA256 ' + value } }, d))
+        valueOrS3Error(() =>
+          authenticate({ ...valid, headers: { ...valid.headers, authorization: 'AWS4-HMAC-SHA256 ' + value } }, d),
+        )
       }),
       runs(1500),
     )
@@ -411,14 +621,27 @@ describe('fuzz: SigV4 header and presigned query parsing', async () => {
       ['X-Amz-Signature', 'a'.repeat(64)],
     ]
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.array(authMutation, { minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 3 }), fc.boolean(), (edits, dup) => {
-        const query = base.map(([k, v]) => [k, v] as [string, string])
-        for (const [i, muts] of edits) query[i][1] = muts.reduce(mutateText, query[i][1])
-        if (dup) query.push(query[edits[0][0]])
-        const req: AuthRequest = { method: 'GET', path: '/b/k', query, headers: { host: 'b.s3.amazonaws.com' }, now: T0 }
-        valueOrS3Error(() => authenticate(req, d))
-        valueOrS3Error(() => verifyPresigned(req, d))
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.array(authMutation, { minLength: 1, maxLength: 3 })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.boolean(),
+        (edits, dup) => {
+          const query = base.map(([k, v]) => [k, v] as [string, string])
+          for (const [i, muts] of edits) query[i][1] = muts.reduce(mutateText, query[i][1])
+          if (dup) query.push(query[edits[0][0]])
+          const req: AuthRequest = {
+            method: 'GET',
+            path: '/b/k',
+            query,
+            headers: { host: 'b.s3.amazonaws.com' },
+            now: T0,
+          }
+          valueOrS3Error(() => authenticate(req, d))
+          valueOrS3Error(() => verifyPresigned(req, d))
+        },
+      ),
       runs(1500),
     )
   })

@@ -1,4 +1,7 @@
-/** @module Unit tests of the embedded KMS's JSON data model: operation table, member types, base64 and epoch-second encoding (docs/s3-sse-rules.md §6.1). */
+/**
+ * @module Unit tests of the embedded KMS's JSON data model: operation table, member types, base64 and epoch-second
+ * encoding (docs/s3-sse-rules.md §6.1).
+ */
 import { describe, expect, it } from 'vitest'
 import { KMS_OPERATION_NAMES, callKmsOperation, toJson } from '../../../kms/embedded/api.js'
 import { expectFault, harness } from './helpers.js'
@@ -7,10 +10,33 @@ describe('callKmsOperation', () => {
   it('serves every operation of the docs/s3-sse-rules.md §6.3 subset (and RotateKeyOnDemand, key policies, grants)', () => {
     expect([...KMS_OPERATION_NAMES].sort()).toEqual(
       [
-        'CancelKeyDeletion', 'CreateAlias', 'CreateKey', 'Decrypt', 'DeleteAlias', 'DescribeKey', 'DisableKey', 'DisableKeyRotation',
-        'EnableKey', 'EnableKeyRotation', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GetKeyRotationStatus',
-        'ListAliases', 'ListKeys', 'ReEncrypt', 'RotateKeyOnDemand', 'ScheduleKeyDeletion',
-        'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies', 'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
+        'CancelKeyDeletion',
+        'CreateAlias',
+        'CreateKey',
+        'Decrypt',
+        'DeleteAlias',
+        'DescribeKey',
+        'DisableKey',
+        'DisableKeyRotation',
+        'EnableKey',
+        'EnableKeyRotation',
+        'Encrypt',
+        'GenerateDataKey',
+        'GenerateDataKeyWithoutPlaintext',
+        'GetKeyRotationStatus',
+        'ListAliases',
+        'ListKeys',
+        'ReEncrypt',
+        'RotateKeyOnDemand',
+        'ScheduleKeyDeletion',
+        'PutKeyPolicy',
+        'GetKeyPolicy',
+        'ListKeyPolicies',
+        'CreateGrant',
+        'ListGrants',
+        'ListRetirableGrants',
+        'RetireGrant',
+        'RevokeGrant',
       ].sort(),
     )
   })
@@ -26,15 +52,24 @@ describe('callKmsOperation', () => {
     await expectFault(callKmsOperation(kms, 'ListKeys', [1]), 'SerializationException')
     await expectFault(callKmsOperation(kms, 'ListKeys', { Limit: '1' }), 'SerializationException')
     await expectFault(callKmsOperation(kms, 'DescribeKey', { KeyId: 5 }), 'SerializationException')
-    await expectFault(callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: 'not base64!' }), 'SerializationException')
-    await expectFault(callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: 'eA==', EncryptionContext: { a: 1 } }), 'SerializationException')
+    await expectFault(
+      callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: 'not base64!' }),
+      'SerializationException',
+    )
+    await expectFault(
+      callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: 'eA==', EncryptionContext: { a: 1 } }),
+      'SerializationException',
+    )
     await expectFault(callKmsOperation(kms, 'CreateKey', { Tags: [{ TagKey: 1 }] }), 'SerializationException')
   })
 
   it('the validation message never echoes a plaintext', async () => {
     const { kms } = await harness()
     const secret = Buffer.alloc(4097, 'S').toString('base64')
-    const err = await expectFault(callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: secret }), 'ValidationException')
+    const err = await expectFault(
+      callKmsOperation(kms, 'Encrypt', { KeyId: 'alias/aws/s3', Plaintext: secret }),
+      'ValidationException',
+    )
     expect(err.message).not.toContain('SSSS')
     expect(err.message).not.toContain(secret.slice(0, 16))
   })
@@ -44,14 +79,29 @@ describe('callKmsOperation', () => {
     const created = await callKmsOperation(kms, 'CreateKey', { Description: 'wire', Tags: null })
     const meta = created.KeyMetadata as Record<string, unknown>
     expect(meta.CreationDate).toBe(clock.now / 1000)
-    const enc = await callKmsOperation(kms, 'Encrypt', { KeyId: meta.KeyId, Plaintext: Buffer.from('hi').toString('base64'), EncryptionContext: { a: 'b' } })
+    const enc = await callKmsOperation(kms, 'Encrypt', {
+      KeyId: meta.KeyId,
+      Plaintext: Buffer.from('hi').toString('base64'),
+      EncryptionContext: { a: 'b' },
+    })
     expect(typeof enc.CiphertextBlob).toBe('string')
-    const dec = await callKmsOperation(kms, 'Decrypt', { CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { a: 'b' }, KeyId: null })
-    expect(dec).toEqual({ KeyId: meta.Arn, Plaintext: Buffer.from('hi').toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' })
+    const dec = await callKmsOperation(kms, 'Decrypt', {
+      CiphertextBlob: enc.CiphertextBlob,
+      EncryptionContext: { a: 'b' },
+      KeyId: null,
+    })
+    expect(dec).toEqual({
+      KeyId: meta.Arn,
+      Plaintext: Buffer.from('hi').toString('base64'),
+      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    })
     expect(await callKmsOperation(kms, 'DisableKey', { KeyId: meta.KeyId })).toEqual({})
   })
 
   it('toJson drops undefined members and converts nested Buffers and Dates', () => {
-    expect(toJson({ a: undefined, b: [Buffer.from('x')], c: { d: new Date(1500) } })).toEqual({ b: ['eA=='], c: { d: 1.5 } })
+    expect(toJson({ a: undefined, b: [Buffer.from('x')], c: { d: new Date(1500) } })).toEqual({
+      b: ['eA=='],
+      c: { d: 1.5 },
+    })
   })
 })

@@ -1,4 +1,7 @@
-/** @module Unit tests of the decrypted data key cache: bounded, TTL'd, copies out, zeroes on eviction, one load per concurrent miss. */
+/**
+ * @module Unit tests of the decrypted data key cache: bounded, TTL'd, copies out, zeroes on eviction, one load per
+ * concurrent miss.
+ */
 import { describe, expect, it } from 'vitest'
 import { DataKeyCache } from '../../../kms/cache.js'
 
@@ -23,10 +26,14 @@ function zeroedDuring(fn: () => void): Buffer[] {
 describe('DataKeyCache', () => {
   it('the id depends on the blob, the context (order-insensitive) and the key id asked for', () => {
     const blob = Buffer.from('blob')
-    expect(DataKeyCache.idOf(blob, { a: '1', b: '2' }, undefined)).toBe(DataKeyCache.idOf(blob, { b: '2', a: '1' }, undefined))
+    expect(DataKeyCache.idOf(blob, { a: '1', b: '2' }, undefined)).toBe(
+      DataKeyCache.idOf(blob, { b: '2', a: '1' }, undefined),
+    )
     expect(DataKeyCache.idOf(blob, { a: '1' }, undefined)).not.toBe(DataKeyCache.idOf(blob, { a: '2' }, undefined))
     expect(DataKeyCache.idOf(blob, undefined, 'k')).not.toBe(DataKeyCache.idOf(blob, undefined, undefined))
-    expect(DataKeyCache.idOf(Buffer.from('other'), undefined, undefined)).not.toBe(DataKeyCache.idOf(blob, undefined, undefined))
+    expect(DataKeyCache.idOf(Buffer.from('other'), undefined, undefined)).not.toBe(
+      DataKeyCache.idOf(blob, undefined, undefined),
+    )
     expect(DataKeyCache.idOf(blob, undefined, undefined)).not.toContain('blob')
   })
 
@@ -83,7 +90,11 @@ describe('DataKeyCache', () => {
       await new Promise((r) => setTimeout(r, 5))
       return key(4)
     }
-    const results = await Promise.all([cache.getOrLoad('x', load), cache.getOrLoad('x', load), cache.getOrLoad('x', load)])
+    const results = await Promise.all([
+      cache.getOrLoad('x', load),
+      cache.getOrLoad('x', load),
+      cache.getOrLoad('x', load),
+    ])
     expect(loads).toBe(1)
     expect(results.every((r) => r.plaintext.equals(Buffer.alloc(32, 4)))).toBe(true)
     results[0].plaintext.fill(0)

@@ -35,22 +35,41 @@ describe('EmbeddedKms Encrypt/Decrypt (KAPI-10..15, 35)', () => {
   it('KAPI-11 Decrypt without KeyId returns the plaintext and the key ARN (the key comes from the blob)', async () => {
     const { kms, m } = await withKey()
     const ctx = { department: 'finance' }
-    const { CiphertextBlob } = await kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('secret'), EncryptionContext: ctx })
+    const { CiphertextBlob } = await kms.encrypt({
+      KeyId: m.KeyId,
+      Plaintext: Buffer.from('secret'),
+      EncryptionContext: ctx,
+    })
     const out = await kms.decrypt({ CiphertextBlob, EncryptionContext: { department: 'finance' } })
     expect(out).toEqual({ KeyId: m.Arn, Plaintext: Buffer.from('secret'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' })
-    expect((await kms.decrypt({ CiphertextBlob, KeyId: m.Arn, EncryptionContext: ctx })).Plaintext.toString()).toBe('secret')
+    expect((await kms.decrypt({ CiphertextBlob, KeyId: m.Arn, EncryptionContext: ctx })).Plaintext.toString()).toBe(
+      'secret',
+    )
   })
 
   it('KAPI-12 Decrypt with a missing, extra or different context pair is InvalidCiphertextException with an empty message', async () => {
     const { kms, m } = await withKey()
     const ctx = { a: '1', b: '2' }
-    const { CiphertextBlob } = await kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), EncryptionContext: ctx })
-    const wrongs: Array<Record<string, string> | undefined> = [undefined, {}, { a: '1' }, { a: '1', b: '2', c: '3' }, { a: '1', b: '3' }, { A: '1', b: '2' }]
+    const { CiphertextBlob } = await kms.encrypt({
+      KeyId: m.KeyId,
+      Plaintext: Buffer.from('x'),
+      EncryptionContext: ctx,
+    })
+    const wrongs: Array<Record<string, string> | undefined> = [
+      undefined,
+      {},
+      { a: '1' },
+      { a: '1', b: '2', c: '3' },
+      { a: '1', b: '3' },
+      { A: '1', b: '2' },
+    ]
     for (const wrong of wrongs) {
       await expectFault(kms.decrypt({ CiphertextBlob, EncryptionContext: wrong }), 'InvalidCiphertextException', '')
     }
     // Order-insensitive (§6.4).
-    expect((await kms.decrypt({ CiphertextBlob, EncryptionContext: { b: '2', a: '1' } })).Plaintext.toString()).toBe('x')
+    expect((await kms.decrypt({ CiphertextBlob, EncryptionContext: { b: '2', a: '1' } })).Plaintext.toString()).toBe(
+      'x',
+    )
   })
 
   it('an empty context is the same as none (§6.4)', async () => {
@@ -64,21 +83,39 @@ describe('EmbeddedKms Encrypt/Decrypt (KAPI-10..15, 35)', () => {
     for (const n of [1, 20, 100, 6144]) {
       await expectFault(kms.decrypt({ CiphertextBlob: randomBytes(n) }), 'InvalidCiphertextException', '')
     }
-    await expectFault(kms.decrypt({ CiphertextBlob: randomBytes(6145) }), 'ValidationException', /less than or equal to 6144/)
-    await expectFault(kms.decrypt({}), 'ValidationException', "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+    await expectFault(
+      kms.decrypt({ CiphertextBlob: randomBytes(6145) }),
+      'ValidationException',
+      /less than or equal to 6144/,
+    )
+    await expectFault(
+      kms.decrypt({}),
+      'ValidationException',
+      "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+    )
   })
 
   it('every single-byte change of a blob (header, body, tag) and every truncation is InvalidCiphertextException', async () => {
     const { kms, m } = await withKey()
-    const { CiphertextBlob } = await kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('tamper me'), EncryptionContext: { k: 'v' } })
+    const { CiphertextBlob } = await kms.encrypt({
+      KeyId: m.KeyId,
+      Plaintext: Buffer.from('tamper me'),
+      EncryptionContext: { k: 'v' },
+    })
     for (let i = 0; i < CiphertextBlob.length; i++) {
       const bad = Buffer.from(CiphertextBlob)
       bad[i] ^= 0x01
-      const err = await expectFault(kms.decrypt({ CiphertextBlob: bad, EncryptionContext: { k: 'v' } }), 'InvalidCiphertextException')
+      const err = await expectFault(
+        kms.decrypt({ CiphertextBlob: bad, EncryptionContext: { k: 'v' } }),
+        'InvalidCiphertextException',
+      )
       expect(err.kmsMessage).toBe('')
     }
     for (const len of [CiphertextBlob.length - 1, BLOB_HEADER_SIZE + 16, BLOB_HEADER_SIZE]) {
-      await expectFault(kms.decrypt({ CiphertextBlob: CiphertextBlob.subarray(0, len), EncryptionContext: { k: 'v' } }), 'InvalidCiphertextException')
+      await expectFault(
+        kms.decrypt({ CiphertextBlob: CiphertextBlob.subarray(0, len), EncryptionContext: { k: 'v' } }),
+        'InvalidCiphertextException',
+      )
     }
   })
 
@@ -102,7 +139,11 @@ describe('EmbeddedKms Encrypt/Decrypt (KAPI-10..15, 35)', () => {
       'IncorrectKeyException',
       'The key ID in the request does not identify a CMK that can perform this operation.',
     )
-    await expectFault(kms.decrypt({ CiphertextBlob, KeyId: 'fake-key-id' }), 'NotFoundException', "Invalid keyId 'fake-key-id'")
+    await expectFault(
+      kms.decrypt({ CiphertextBlob, KeyId: 'fake-key-id' }),
+      'NotFoundException',
+      "Invalid keyId 'fake-key-id'",
+    )
   })
 
   it('Decrypt under a disabled key is DisabledException; pending deletion is KMSInvalidStateException', async () => {
@@ -124,9 +165,16 @@ describe('EmbeddedKms Encrypt/Decrypt (KAPI-10..15, 35)', () => {
     )
     const big = await kms.encrypt({ KeyId: m.KeyId, Plaintext: randomBytes(4096) })
     expect(big.CiphertextBlob.length).toBeLessThanOrEqual(6144)
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.alloc(0) }), 'ValidationException', /greater than or equal to 1/)
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.alloc(0) }),
+      'ValidationException',
+      /greater than or equal to 1/,
+    )
     await expectFault(kms.encrypt({ KeyId: m.KeyId }), 'ValidationException', /Value null at 'plaintext'/)
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_1' }), 'ValidationException')
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_1' }),
+      'ValidationException',
+    )
   })
 
   it("KAPI-35 Encrypt without KeyId is ValidationException Value null at 'keyId'", async () => {
@@ -140,7 +188,10 @@ describe('EmbeddedKms Encrypt/Decrypt (KAPI-10..15, 35)', () => {
 
   it('DryRun answers DryRunOperationException after the checks', async () => {
     const { kms, m } = await withKey()
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), DryRun: true }), 'DryRunOperationException')
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x'), DryRun: true }),
+      'DryRunOperationException',
+    )
   })
 })
 
@@ -161,36 +212,61 @@ describe('EmbeddedKms data keys and ReEncrypt (KAPI-16..20)', () => {
     const { kms, m } = await withKey()
     const msg = 'Please specify either number of bytes or key spec.'
     await expectFault(kms.generateDataKey({ KeyId: m.KeyId }), 'ValidationException', msg)
-    await expectFault(kms.generateDataKey({ KeyId: m.KeyId, KeySpec: 'AES_256', NumberOfBytes: 32 }), 'ValidationException', msg)
+    await expectFault(
+      kms.generateDataKey({ KeyId: m.KeyId, KeySpec: 'AES_256', NumberOfBytes: 32 }),
+      'ValidationException',
+      msg,
+    )
     await expectFault(
       kms.generateDataKey({ KeyId: m.KeyId, NumberOfBytes: 0 }),
       'ValidationException',
       "1 validation error detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1",
     )
-    await expectFault(kms.generateDataKey({ KeyId: m.KeyId, NumberOfBytes: 1025 }), 'ValidationException', /less than or equal to 1024/)
+    await expectFault(
+      kms.generateDataKey({ KeyId: m.KeyId, NumberOfBytes: 1025 }),
+      'ValidationException',
+      /less than or equal to 1024/,
+    )
     await expectFault(kms.generateDataKey({ KeyId: m.KeyId, KeySpec: 'AES_512' }), 'ValidationException', /keySpec/)
   })
 
   it('KAPI-18 GenerateDataKeyWithoutPlaintext has no Plaintext member; its blob decrypts', async () => {
     const { kms, m } = await withKey()
-    const out = await kms.generateDataKeyWithoutPlaintext({ KeyId: m.KeyId, KeySpec: 'AES_256', EncryptionContext: { a: 'b' } })
+    const out = await kms.generateDataKeyWithoutPlaintext({
+      KeyId: m.KeyId,
+      KeySpec: 'AES_256',
+      EncryptionContext: { a: 'b' },
+    })
     expect(Object.keys(out).sort()).toEqual(['CiphertextBlob', 'KeyId'])
-    expect((await kms.decrypt({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { a: 'b' } })).Plaintext).toHaveLength(32)
+    expect(
+      (await kms.decrypt({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { a: 'b' } })).Plaintext,
+    ).toHaveLength(32)
   })
 
   it('KAPI-19 ReEncrypt to key B decrypts under B with its new context; SourceKeyId = A ARN, KeyId = B ARN', async () => {
     const { kms, m: a } = await withKey()
     const b = (await kms.createKey({})).KeyMetadata
-    const { CiphertextBlob } = await kms.encrypt({ KeyId: a.KeyId, Plaintext: Buffer.from('move me'), EncryptionContext: { v: '1' } })
+    const { CiphertextBlob } = await kms.encrypt({
+      KeyId: a.KeyId,
+      Plaintext: Buffer.from('move me'),
+      EncryptionContext: { v: '1' },
+    })
     const out = await kms.reEncrypt({
       CiphertextBlob,
       SourceEncryptionContext: { v: '1' },
       DestinationKeyId: b.Arn,
       DestinationEncryptionContext: { v: '2' },
     })
-    expect(out).toMatchObject({ SourceKeyId: a.Arn, KeyId: b.Arn, SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT' })
+    expect(out).toMatchObject({
+      SourceKeyId: a.Arn,
+      KeyId: b.Arn,
+      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    })
     expect(readBlobHeader(out.CiphertextBlob)?.keyId).toBe(b.KeyId)
-    expect((await kms.decrypt({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { v: '2' } })).Plaintext.toString()).toBe('move me')
+    expect(
+      (await kms.decrypt({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { v: '2' } })).Plaintext.toString(),
+    ).toBe('move me')
     await expectFault(kms.reEncrypt({ CiphertextBlob, DestinationKeyId: b.KeyId }), 'InvalidCiphertextException')
     await expectFault(kms.reEncrypt({ CiphertextBlob }), 'ValidationException', /Value null at 'destinationKeyId'/)
   })
@@ -199,7 +275,10 @@ describe('EmbeddedKms data keys and ReEncrypt (KAPI-16..20)', () => {
     const { kms, m: a } = await withKey()
     const b = (await kms.createKey({})).KeyMetadata
     const { CiphertextBlob } = await kms.encrypt({ KeyId: a.KeyId, Plaintext: Buffer.from('x') })
-    await expectFault(kms.reEncrypt({ CiphertextBlob, SourceKeyId: b.KeyId, DestinationKeyId: b.KeyId }), 'IncorrectKeyException')
+    await expectFault(
+      kms.reEncrypt({ CiphertextBlob, SourceKeyId: b.KeyId, DestinationKeyId: b.KeyId }),
+      'IncorrectKeyException',
+    )
   })
 })
 
@@ -211,7 +290,11 @@ describe('EmbeddedKms rotation and key material at rest (KAPI-27, crypto/README 
     const fresh = await h.kms.encrypt({ KeyId: h.m.KeyId, Plaintext: Buffer.from('new') })
     expect(readBlobHeader(fresh.CiphertextBlob)?.materialVersion).toBe(2)
     await h.reopen()
-    expect((await h.kms.decrypt({ CiphertextBlob: old.CiphertextBlob, EncryptionContext: { o: '1' } })).Plaintext.equals(old.Plaintext)).toBe(true)
+    expect(
+      (await h.kms.decrypt({ CiphertextBlob: old.CiphertextBlob, EncryptionContext: { o: '1' } })).Plaintext.equals(
+        old.Plaintext,
+      ),
+    ).toBe(true)
     expect((await h.kms.decrypt({ CiphertextBlob: fresh.CiphertextBlob })).Plaintext.toString()).toBe('new')
     expect(await h.kms.rotateKeyOnDemand({ KeyId: h.m.KeyId })).toEqual({ KeyId: h.m.KeyId })
     await h.kms.disableKey({ KeyId: h.m.KeyId })
@@ -278,7 +361,11 @@ describe('EmbeddedKms rotation and key material at rest (KAPI-27, crypto/README 
       for (const f of await readdir(dir)) bytes = Buffer.concat([bytes, await readFile(path.join(dir, f))])
       expect(bytes.includes(dk.Plaintext)).toBe(false)
       kms = await EmbeddedKms.openDir(dir, opts)
-      expect((await kms.describeKey({ KeyId: 'alias/p' })).KeyMetadata).toMatchObject({ KeyId: m.KeyId, Description: 'persisted', Arn: arn(m.KeyId) })
+      expect((await kms.describeKey({ KeyId: 'alias/p' })).KeyMetadata).toMatchObject({
+        KeyId: m.KeyId,
+        Description: 'persisted',
+        Arn: arn(m.KeyId),
+      })
       expect((await kms.decrypt({ CiphertextBlob: dk.CiphertextBlob })).Plaintext.equals(dk.Plaintext)).toBe(true)
       await kms.close()
     } finally {

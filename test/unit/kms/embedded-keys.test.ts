@@ -1,4 +1,7 @@
-/** @module Unit tests of the embedded KMS's key lifecycle, identifiers, aliases and rotation (docs/s3-sse-rules.md §6.2–§6.3, KAPI rows). */
+/**
+ * @module Unit tests of the embedded KMS's key lifecycle, identifiers, aliases and rotation (docs/s3-sse-rules.md
+ * §6.2–§6.3, KAPI rows).
+ */
 import { describe, expect, it } from 'vitest'
 import { AWS_S3_KEY_DESCRIPTION } from '../../../kms/embedded/format.js'
 import { ACCOUNT, REGION, UNKNOWN_UUID, aliasArnOf, arn, expectFault, harness } from './helpers.js'
@@ -30,23 +33,49 @@ describe('EmbeddedKms keys (KAPI-01..06, 33, 34)', () => {
 
   it('CreateKey with another KeySpec, KeyUsage, Origin or MultiRegion is UnsupportedOperationException (contract-defined deviation)', async () => {
     const { kms } = await harness()
-    await expectFault(kms.createKey({ KeySpec: 'RSA_2048' }), 'UnsupportedOperationException', 'RSA_2048 is not supported by this store')
-    await expectFault(kms.createKey({ KeyUsage: 'SIGN_VERIFY' }), 'UnsupportedOperationException', 'SIGN_VERIFY is not supported by this store')
+    await expectFault(
+      kms.createKey({ KeySpec: 'RSA_2048' }),
+      'UnsupportedOperationException',
+      'RSA_2048 is not supported by this store',
+    )
+    await expectFault(
+      kms.createKey({ KeyUsage: 'SIGN_VERIFY' }),
+      'UnsupportedOperationException',
+      'SIGN_VERIFY is not supported by this store',
+    )
     await expectFault(kms.createKey({ Origin: 'EXTERNAL' }), 'UnsupportedOperationException')
     await expectFault(kms.createKey({ MultiRegion: true }), 'UnsupportedOperationException')
-    const ok = await kms.createKey({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Policy: '{"ignored":true}', Description: 'd' })
+    const ok = await kms.createKey({
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      Policy: '{"ignored":true}',
+      Description: 'd',
+    })
     expect(ok.KeyMetadata.Description).toBe('d')
   })
 
   it('KAPI-34 CreateKey with tag key aws:x is TagException "Tags beginning with aws: are reserved"; duplicate keys too', async () => {
     const { kms } = await harness()
-    await expectFault(kms.createKey({ Tags: [{ TagKey: 'aws:x', TagValue: 'v' }] }), 'TagException', 'Tags beginning with aws: are reserved')
     await expectFault(
-      kms.createKey({ Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }),
+      kms.createKey({ Tags: [{ TagKey: 'aws:x', TagValue: 'v' }] }),
+      'TagException',
+      'Tags beginning with aws: are reserved',
+    )
+    await expectFault(
+      kms.createKey({
+        Tags: [
+          { TagKey: 'a', TagValue: '1' },
+          { TagKey: 'a', TagValue: '2' },
+        ],
+      }),
       'TagException',
       'Duplicate tag keys',
     )
-    await expectFault(kms.createKey({ Tags: [{ TagValue: '1' }] }), 'ValidationException', /Value null at 'tags.1.member.tagKey'/)
+    await expectFault(
+      kms.createKey({ Tags: [{ TagValue: '1' }] }),
+      'ValidationException',
+      /Value null at 'tags.1.member.tagKey'/,
+    )
     await expect(kms.createKey({ Tags: [{ TagKey: 'team', TagValue: 'x' }] })).resolves.toBeDefined()
   })
 
@@ -66,19 +95,35 @@ describe('EmbeddedKms keys (KAPI-01..06, 33, 34)', () => {
 
   it("KAPI-04 DescribeKey of an unknown UUID (bare or ARN) is NotFoundException Key '<ARN>' does not exist", async () => {
     const { kms } = await harness()
-    await expectFault(kms.describeKey({ KeyId: UNKNOWN_UUID }), 'NotFoundException', `Key '${arn(UNKNOWN_UUID)}' does not exist`)
-    await expectFault(kms.describeKey({ KeyId: arn(UNKNOWN_UUID) }), 'NotFoundException', `Key '${arn(UNKNOWN_UUID)}' does not exist`)
+    await expectFault(
+      kms.describeKey({ KeyId: UNKNOWN_UUID }),
+      'NotFoundException',
+      `Key '${arn(UNKNOWN_UUID)}' does not exist`,
+    )
+    await expectFault(
+      kms.describeKey({ KeyId: arn(UNKNOWN_UUID) }),
+      'NotFoundException',
+      `Key '${arn(UNKNOWN_UUID)}' does not exist`,
+    )
   })
 
   it('KAPI-05 DescribeKey with an ARN of another region is NotFoundException Invalid arn <region>', async () => {
     const { kms } = await harness()
     const { KeyMetadata: m } = await kms.createKey({})
-    await expectFault(kms.describeKey({ KeyId: m.Arn.replace(REGION, 'eu-west-1') }), 'NotFoundException', 'Invalid arn eu-west-1')
+    await expectFault(
+      kms.describeKey({ KeyId: m.Arn.replace(REGION, 'eu-west-1') }),
+      'NotFoundException',
+      'Invalid arn eu-west-1',
+    )
   })
 
   it('unknown alias is NotFoundException "Alias <alias ARN> is not found." (contract-defined)', async () => {
     const { kms } = await harness()
-    await expectFault(kms.describeKey({ KeyId: 'alias/nope' }), 'NotFoundException', `Alias ${aliasArnOf('alias/nope')} is not found.`)
+    await expectFault(
+      kms.describeKey({ KeyId: 'alias/nope' }),
+      'NotFoundException',
+      `Alias ${aliasArnOf('alias/nope')} is not found.`,
+    )
   })
 
   it('an ARN of another account, or a caller of another account, is AccessDeniedException (contract-defined)', async () => {
@@ -92,7 +137,11 @@ describe('EmbeddedKms keys (KAPI-01..06, 33, 34)', () => {
       `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: kms:DescribeKey on resource: ${foreign} because no resource-based policy allows the kms:DescribeKey action`,
     )
     const other = { accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root' }
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }, other), 'AccessDeniedException', /kms:Encrypt on resource: arn:aws:kms/)
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }, other),
+      'AccessDeniedException',
+      /kms:Encrypt on resource: arn:aws:kms/,
+    )
   })
 
   it('KAPI-06 ListKeys Limit 1 over 3 keys pages with Truncated and NextMarker through all keys in creation order', async () => {
@@ -117,7 +166,11 @@ describe('EmbeddedKms keys (KAPI-01..06, 33, 34)', () => {
   it('ListKeys with a marker the store did not issue is InvalidMarkerException; Limit out of range is ValidationException', async () => {
     const { kms } = await harness()
     await expectFault(kms.listKeys({ Marker: 'bogus' }), 'InvalidMarkerException')
-    await expectFault(kms.listKeys({ Limit: 0 }), 'ValidationException', /Value '0' at 'limit'.*greater than or equal to 1/)
+    await expectFault(
+      kms.listKeys({ Limit: 0 }),
+      'ValidationException',
+      /Value '0' at 'limit'.*greater than or equal to 1/,
+    )
     await expectFault(kms.listKeys({ Limit: 1001 }), 'ValidationException', /less than or equal to 1000/)
   })
 
@@ -186,10 +239,22 @@ describe('EmbeddedKms aliases (KAPI-07..09)', () => {
       'InvalidAliasNameException',
       'Alias names starting with alias/aws/ are reserved for AWS managed keys.',
     )
-    await expectFault(kms.createAlias({ AliasName: 'alias/bad name', TargetKeyId: k }), 'ValidationException', /regular expression pattern/)
+    await expectFault(
+      kms.createAlias({ AliasName: 'alias/bad name', TargetKeyId: k }),
+      'ValidationException',
+      /regular expression pattern/,
+    )
     await expectFault(kms.createAlias({ TargetKeyId: k }), 'ValidationException', /Value null at 'aliasName'/)
-    await expectFault(kms.createAlias({ AliasName: 'alias/x', TargetKeyId: 'alias/y' }), 'NotFoundException', "Invalid keyId 'alias/y'")
-    await expectFault(kms.createAlias({ AliasName: 'alias/x', TargetKeyId: UNKNOWN_UUID }), 'NotFoundException', `Key '${arn(UNKNOWN_UUID)}' does not exist`)
+    await expectFault(
+      kms.createAlias({ AliasName: 'alias/x', TargetKeyId: 'alias/y' }),
+      'NotFoundException',
+      "Invalid keyId 'alias/y'",
+    )
+    await expectFault(
+      kms.createAlias({ AliasName: 'alias/x', TargetKeyId: UNKNOWN_UUID }),
+      'NotFoundException',
+      `Key '${arn(UNKNOWN_UUID)}' does not exist`,
+    )
   })
 
   it('KAPI-09 CreateAlias twice is AlreadyExistsException with the alias ARN', async () => {
@@ -208,7 +273,11 @@ describe('EmbeddedKms aliases (KAPI-07..09)', () => {
     const k = (await kms.createKey({})).KeyMetadata.KeyId
     await kms.createAlias({ AliasName: 'alias/gone', TargetKeyId: k })
     expect(await kms.deleteAlias({ AliasName: 'alias/gone' })).toEqual({})
-    await expectFault(kms.describeKey({ KeyId: 'alias/gone' }), 'NotFoundException', `Alias ${aliasArnOf('alias/gone')} is not found.`)
+    await expectFault(
+      kms.describeKey({ KeyId: 'alias/gone' }),
+      'NotFoundException',
+      `Alias ${aliasArnOf('alias/gone')} is not found.`,
+    )
     await expectFault(kms.deleteAlias({ AliasName: 'alias/gone' }), 'NotFoundException')
   })
 
@@ -229,9 +298,20 @@ describe('EmbeddedKms key states (KAPI-21..26)', () => {
     const { kms } = await harness()
     const m = (await kms.createKey({})).KeyMetadata
     expect(await kms.disableKey({ KeyId: m.KeyId })).toEqual({})
-    expect((await kms.describeKey({ KeyId: m.KeyId })).KeyMetadata).toMatchObject({ KeyState: 'Disabled', Enabled: false })
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }), 'DisabledException', `${m.Arn} is disabled.`)
-    await expectFault(kms.generateDataKey({ KeyId: m.KeyId, KeySpec: 'AES_256' }), 'DisabledException', `${m.Arn} is disabled.`)
+    expect((await kms.describeKey({ KeyId: m.KeyId })).KeyMetadata).toMatchObject({
+      KeyState: 'Disabled',
+      Enabled: false,
+    })
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }),
+      'DisabledException',
+      `${m.Arn} is disabled.`,
+    )
+    await expectFault(
+      kms.generateDataKey({ KeyId: m.KeyId, KeySpec: 'AES_256' }),
+      'DisabledException',
+      `${m.Arn} is disabled.`,
+    )
     expect(await kms.disableKey({ KeyId: m.KeyId })).toEqual({})
     await kms.enableKey({ KeyId: m.Arn })
     await expect(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') })).resolves.toMatchObject({ KeyId: m.Arn })
@@ -242,12 +322,30 @@ describe('EmbeddedKms key states (KAPI-21..26)', () => {
     const { kms, clock } = await harness()
     const m = (await kms.createKey({})).KeyMetadata
     const out = await kms.scheduleKeyDeletion({ KeyId: m.KeyId })
-    expect(out).toEqual({ KeyId: m.Arn, KeyState: 'PendingDeletion', PendingWindowInDays: 30, DeletionDate: new Date(clock.now + 30 * DAY) })
+    expect(out).toEqual({
+      KeyId: m.Arn,
+      KeyState: 'PendingDeletion',
+      PendingWindowInDays: 30,
+      DeletionDate: new Date(clock.now + 30 * DAY),
+    })
     const described = (await kms.describeKey({ KeyId: m.KeyId })).KeyMetadata
-    expect(described).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false, PendingDeletionWindowInDays: 30, DeletionDate: out.DeletionDate })
-    await expectFault(kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }), 'KMSInvalidStateException', `${m.Arn} is pending deletion.`)
+    expect(described).toMatchObject({
+      KeyState: 'PendingDeletion',
+      Enabled: false,
+      PendingDeletionWindowInDays: 30,
+      DeletionDate: out.DeletionDate,
+    })
+    await expectFault(
+      kms.encrypt({ KeyId: m.KeyId, Plaintext: Buffer.from('x') }),
+      'KMSInvalidStateException',
+      `${m.Arn} is pending deletion.`,
+    )
     await expectFault(kms.enableKey({ KeyId: m.KeyId }), 'KMSInvalidStateException', `${m.Arn} is pending deletion.`)
-    await expectFault(kms.scheduleKeyDeletion({ KeyId: m.KeyId }), 'KMSInvalidStateException', `${m.Arn} is pending deletion.`)
+    await expectFault(
+      kms.scheduleKeyDeletion({ KeyId: m.KeyId }),
+      'KMSInvalidStateException',
+      `${m.Arn} is pending deletion.`,
+    )
     await expectFault(kms.getKeyRotationStatus({ KeyId: m.KeyId }), 'KMSInvalidStateException')
     expect((await kms.listKeys()).Keys.map((k) => k.KeyId)).toEqual([m.KeyId])
   })
@@ -255,15 +353,27 @@ describe('EmbeddedKms key states (KAPI-21..26)', () => {
   it('KAPI-23 ScheduleKeyDeletion PendingWindowInDays 6 or 31 is ValidationException', async () => {
     const { kms } = await harness()
     const m = (await kms.createKey({})).KeyMetadata
-    await expectFault(kms.scheduleKeyDeletion({ KeyId: m.KeyId, PendingWindowInDays: 6 }), 'ValidationException', 'PendingWindowInDays should be between 7 and 30, but it is 6')
-    await expectFault(kms.scheduleKeyDeletion({ KeyId: m.KeyId, PendingWindowInDays: 31 }), 'ValidationException', 'PendingWindowInDays should be between 7 and 30, but it is 31')
+    await expectFault(
+      kms.scheduleKeyDeletion({ KeyId: m.KeyId, PendingWindowInDays: 6 }),
+      'ValidationException',
+      'PendingWindowInDays should be between 7 and 30, but it is 6',
+    )
+    await expectFault(
+      kms.scheduleKeyDeletion({ KeyId: m.KeyId, PendingWindowInDays: 31 }),
+      'ValidationException',
+      'PendingWindowInDays should be between 7 and 30, but it is 31',
+    )
     expect((await kms.scheduleKeyDeletion({ KeyId: m.KeyId, PendingWindowInDays: 7 })).PendingWindowInDays).toBe(7)
   })
 
   it('KAPI-24 CancelKeyDeletion leaves the key Disabled; on a key not pending deletion it is KMSInvalidStateException', async () => {
     const { kms } = await harness()
     const m = (await kms.createKey({})).KeyMetadata
-    await expectFault(kms.cancelKeyDeletion({ KeyId: m.KeyId }), 'KMSInvalidStateException', `${m.Arn} is not pending deletion.`)
+    await expectFault(
+      kms.cancelKeyDeletion({ KeyId: m.KeyId }),
+      'KMSInvalidStateException',
+      `${m.Arn} is not pending deletion.`,
+    )
     await kms.scheduleKeyDeletion({ KeyId: m.KeyId })
     expect(await kms.cancelKeyDeletion({ KeyId: m.KeyId })).toEqual({ KeyId: m.Arn })
     const after = (await kms.describeKey({ KeyId: m.KeyId })).KeyMetadata
@@ -295,8 +405,16 @@ describe('EmbeddedKms key states (KAPI-21..26)', () => {
     })
     await kms.enableKeyRotation({ KeyId: m.KeyId, RotationPeriodInDays: 90 })
     expect((await kms.getKeyRotationStatus({ KeyId: m.KeyId })).RotationPeriodInDays).toBe(90)
-    await expectFault(kms.enableKeyRotation({ KeyId: m.KeyId, RotationPeriodInDays: 89 }), 'ValidationException', /greater than or equal to 90/)
-    await expectFault(kms.enableKeyRotation({ KeyId: m.KeyId, RotationPeriodInDays: 2561 }), 'ValidationException', /less than or equal to 2560/)
+    await expectFault(
+      kms.enableKeyRotation({ KeyId: m.KeyId, RotationPeriodInDays: 89 }),
+      'ValidationException',
+      /greater than or equal to 90/,
+    )
+    await expectFault(
+      kms.enableKeyRotation({ KeyId: m.KeyId, RotationPeriodInDays: 2561 }),
+      'ValidationException',
+      /less than or equal to 2560/,
+    )
     await kms.disableKeyRotation({ KeyId: m.KeyId })
     expect((await kms.getKeyRotationStatus({ KeyId: m.KeyId })).KeyRotationEnabled).toBe(false)
   })
@@ -315,7 +433,11 @@ describe('EmbeddedKms key states (KAPI-21..26)', () => {
     await h.kms.disableKey({ KeyId: m.KeyId })
     await h.kms.createAlias({ AliasName: 'alias/kept', TargetKeyId: m.KeyId })
     await h.reopen()
-    expect((await h.kms.describeKey({ KeyId: 'alias/kept' })).KeyMetadata).toMatchObject({ KeyId: m.KeyId, KeyState: 'Disabled', Description: 'kept' })
+    expect((await h.kms.describeKey({ KeyId: 'alias/kept' })).KeyMetadata).toMatchObject({
+      KeyId: m.KeyId,
+      KeyState: 'Disabled',
+      Description: 'kept',
+    })
     const next = (await h.kms.createKey({})).KeyMetadata
     expect((await h.kms.listKeys()).Keys.map((k) => k.KeyId)).toEqual([m.KeyId, next.KeyId])
   })

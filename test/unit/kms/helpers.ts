@@ -1,4 +1,6 @@
-/** @module Test helpers for the KMS unit tests: a fake root keyring, an embedded KMS over a memory store, error capture. */
+/**
+ * @module Test helpers for the KMS unit tests: a fake root keyring, an embedded KMS over a memory store, error capture.
+ */
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
 import type { RootKey, RootKeySource } from '../../../crypto/keyring.js'
@@ -62,7 +64,11 @@ export async function kmsErrorOf(promise: Promise<unknown>): Promise<KmsError> {
 }
 
 /** Asserts the exception name and (if given) the exact message. */
-export async function expectFault(promise: Promise<unknown>, exception: string, message?: string | RegExp): Promise<KmsError> {
+export async function expectFault(
+  promise: Promise<unknown>,
+  exception: string,
+  message?: string | RegExp,
+): Promise<KmsError> {
   const err = await kmsErrorOf(promise)
   expect(err.exception).toBe(exception)
   if (typeof message === 'string') expect(err.kmsMessage).toBe(message)

@@ -1,4 +1,6 @@
-/** @module Lifecycle's wiring: routing of ?lifecycle, its policy actions, the flag, the audit line, the sweep interval. */
+/**
+ * @module Lifecycle's wiring: routing of ?lifecycle, its policy actions, the flag, the audit line, the sweep interval.
+ */
 import { describe, expect, it } from 'vitest'
 import { auditLine } from '../../../server/audit.js'
 import { loadConfig } from '../../../server/config.js'
@@ -18,8 +20,12 @@ describe('lifecycle wiring', () => {
   })
 
   it('authorizes with s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration (the delete too)', () => {
-    expect(accessFor({ kind: 'GetBucketLifecycleConfiguration', bucket: 'b' })?.action).toBe('s3:GetLifecycleConfiguration')
-    expect(accessFor({ kind: 'PutBucketLifecycleConfiguration', bucket: 'b' })?.action).toBe('s3:PutLifecycleConfiguration')
+    expect(accessFor({ kind: 'GetBucketLifecycleConfiguration', bucket: 'b' })?.action).toBe(
+      's3:GetLifecycleConfiguration',
+    )
+    expect(accessFor({ kind: 'PutBucketLifecycleConfiguration', bucket: 'b' })?.action).toBe(
+      's3:PutLifecycleConfiguration',
+    )
     expect(accessFor({ kind: 'DeleteBucketLifecycle', bucket: 'b' })?.action).toBe('s3:PutLifecycleConfiguration')
   })
 
@@ -27,7 +33,8 @@ describe('lifecycle wiring', () => {
     expect(loadConfig([], {}).lifecycleDaySeconds).toBe(86_400)
     expect(loadConfig(['--lifecycle-day-seconds', '1'], {}).lifecycleDaySeconds).toBe(1)
     expect(loadConfig([], { STRONGROOM_LIFECYCLE_DAY_SECONDS: '60' }).lifecycleDaySeconds).toBe(60)
-    for (const bad of ['0', '-1', '1.5', 'x', '86401']) expect(() => loadConfig(['--lifecycle-day-seconds', bad], {})).toThrow(/lifecycle-day-seconds/)
+    for (const bad of ['0', '-1', '1.5', 'x', '86401'])
+      expect(() => loadConfig(['--lifecycle-day-seconds', bad], {})).toThrow(/lifecycle-day-seconds/)
   })
 
   it('sweeps four times a day, between 250 ms and an hour', () => {
@@ -37,7 +44,25 @@ describe('lifecycle wiring', () => {
   })
 
   it('writes what the sweeper removed to the audit log: bucket, key, version id, rule id', () => {
-    const line = JSON.parse(auditLine({ operation: 'lifecycle', action: 'lifecycle', outcome: 'ok', reason: 'expire-noncurrent', bucket: 'b', key: 'k', versionId: 'v1', ruleId: 'r' }))
-    expect(line).toMatchObject({ action: 'lifecycle', reason: 'expire-noncurrent', bucket: 'b', key: 'k', versionId: 'v1', ruleId: 'r' })
+    const line = JSON.parse(
+      auditLine({
+        operation: 'lifecycle',
+        action: 'lifecycle',
+        outcome: 'ok',
+        reason: 'expire-noncurrent',
+        bucket: 'b',
+        key: 'k',
+        versionId: 'v1',
+        ruleId: 'r',
+      }),
+    )
+    expect(line).toMatchObject({
+      action: 'lifecycle',
+      reason: 'expire-noncurrent',
+      bucket: 'b',
+      key: 'k',
+      versionId: 'v1',
+      ruleId: 'r',
+    })
   })
 })

@@ -55,7 +55,9 @@ describe('policy validation', () => {
     for (const r of ['arn:aws:s3:::other/*', 'arn:aws:s3:::other', '*', 'arn:aws:iam::111122223333:root', 'bkt/*']) {
       expect(refusal(doc({ ...base, Resource: r }))).toBe(MSG.resource)
     }
-    expect(parsePolicy(doc({ ...base, Resource: ['arn:aws:s3:::bk*/x', 'arn:aws:s3:::bkt'] }), B).statements).toHaveLength(1)
+    expect(
+      parsePolicy(doc({ ...base, Resource: ['arn:aws:s3:::bk*/x', 'arn:aws:s3:::bkt'] }), B).statements,
+    ).toHaveLength(1)
   })
 
   it('invalid principals: "Invalid principal in policy"', () => {
@@ -65,9 +67,15 @@ describe('policy validation', () => {
   })
 
   it('unknown condition operators: "Invalid Condition type : X"', () => {
-    expect(refusal(doc({ ...base, Condition: { StringSortOf: { 's3:prefix': 'a' } } }))).toBe('Invalid Condition type : StringSortOf')
-    expect(refusal(doc({ ...base, Condition: { 'ForSomeValues:StringEquals': { 's3:prefix': 'a' } } }))).toBe('Invalid Condition type : ForSomeValues:StringEquals')
-    expect(refusal(doc({ ...base, Condition: { NullIfExists: { 's3:prefix': 'true' } } }))).toBe('Invalid Condition type : NullIfExists')
+    expect(refusal(doc({ ...base, Condition: { StringSortOf: { 's3:prefix': 'a' } } }))).toBe(
+      'Invalid Condition type : StringSortOf',
+    )
+    expect(refusal(doc({ ...base, Condition: { 'ForSomeValues:StringEquals': { 's3:prefix': 'a' } } }))).toBe(
+      'Invalid Condition type : ForSomeValues:StringEquals',
+    )
+    expect(refusal(doc({ ...base, Condition: { NullIfExists: { 's3:prefix': 'true' } } }))).toBe(
+      'Invalid Condition type : NullIfExists',
+    )
   })
 
   it('unknown fields are refused', () => {
@@ -87,11 +95,20 @@ describe('policy validation', () => {
     // Over 20 KB is refused by size before parsing; a shallower one by type.
     expect(() => parsePolicy(deep, B)).toThrow(PolicyError)
     expect(refusal(doc({ ...base, Condition: { StringEquals: { 's3:prefix': [['a']] } } }))).toBe(MSG.conditionValue)
-    const hostile = ['[]', '{"Statement":null}', '{"Statement":"x"}', '{"Statement":[null]}', '{"Statement":[1]}', '{"Statement":{}}', 'null',
+    const hostile = [
+      '[]',
+      '{"Statement":null}',
+      '{"Statement":"x"}',
+      '{"Statement":[null]}',
+      '{"Statement":[1]}',
+      '{"Statement":{}}',
+      'null',
       '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":[]}]}',
       '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringEquals":"x"}}]}',
       '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringEquals":{"s3:prefix":{}}}}]}',
-      '{"__proto__":{"Statement":1}}', '{"Version":"2099-01-01","Statement":[]}']
+      '{"__proto__":{"Statement":1}}',
+      '{"Version":"2099-01-01","Statement":[]}',
+    ]
     for (const h of hostile) expect(() => parsePolicy(h, B), h).toThrow(PolicyError)
   })
 

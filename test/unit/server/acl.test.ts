@@ -1,8 +1,16 @@
 /** Unit: ACLs from canned names, grant headers and AccessControlPolicy XML (acl.ts); their policy statements. */
 import { describe, expect, it } from 'vitest'
 import {
-  ALL_USERS, AUTHENTICATED_USERS, aclFromHeaders, cannedAcl, canonicalId, isPublicAcl, newObjectAcl, ownershipOf,
-  parseAccessControlPolicy, refusePublicAcl,
+  ALL_USERS,
+  AUTHENTICATED_USERS,
+  aclFromHeaders,
+  cannedAcl,
+  canonicalId,
+  isPublicAcl,
+  newObjectAcl,
+  ownershipOf,
+  parseAccessControlPolicy,
+  refusePublicAcl,
 } from '../../../server/s3/acl.js'
 import { aclStatements } from '../../../server/s3/policy/acl-grants.js'
 import type { BucketRecord } from '../../../storage/types.js'
@@ -12,7 +20,13 @@ const OTHER = '444455556666'
 const ownerId = canonicalId(OWNER)
 const otherId = canonicalId(OTHER)
 const bucket = (extra: Partial<BucketRecord> = {}): BucketRecord => ({
-  v: 1, name: 'b', region: 'us-east-1', ownerAccountId: OWNER, createdAt: 0, blockedEncryptionTypes: [], ...extra,
+  v: 1,
+  name: 'b',
+  region: 'us-east-1',
+  ownerAccountId: OWNER,
+  createdAt: 0,
+  blockedEncryptionTypes: [],
+  ...extra,
 })
 const codeOf = (f: () => unknown) => {
   try {
@@ -25,10 +39,15 @@ const codeOf = (f: () => unknown) => {
 
 describe('canned ACLs', () => {
   it('private is the owner FULL_CONTROL; public-read adds AllUsers READ', () => {
-    expect(cannedAcl('private', 'object', OWNER, OWNER)).toEqual([{ grantee: { type: 'CanonicalUser', id: ownerId }, permission: 'FULL_CONTROL' }])
-    expect(cannedAcl('public-read', 'object', OWNER, OWNER)).toContainEqual({ grantee: { type: 'Group', uri: ALL_USERS }, permission: 'READ' })
+    expect(cannedAcl('private', 'object', OWNER, OWNER)).toEqual([
+      { grantee: { type: 'CanonicalUser', id: ownerId }, permission: 'FULL_CONTROL' },
+    ])
+    expect(cannedAcl('public-read', 'object', OWNER, OWNER)).toContainEqual({
+      grantee: { type: 'Group', uri: ALL_USERS },
+      permission: 'READ',
+    })
   })
-  it('bucket-owner-full-control on another account\'s object adds the bucket owner; on a bucket it is private', () => {
+  it("bucket-owner-full-control on another account's object adds the bucket owner; on a bucket it is private", () => {
     expect(cannedAcl('bucket-owner-full-control', 'object', OTHER, OWNER)).toEqual([
       { grantee: { type: 'CanonicalUser', id: otherId }, permission: 'FULL_CONTROL' },
       { grantee: { type: 'CanonicalUser', id: ownerId }, permission: 'FULL_CONTROL' },
@@ -43,7 +62,12 @@ describe('canned ACLs', () => {
 
 describe('grant headers', () => {
   it('id= and uri= values, quoted or not, several per header; the owner is not added', () => {
-    const grants = aclFromHeaders({ 'x-amz-grant-read': `id="${otherId}", uri=${AUTHENTICATED_USERS}`, 'x-amz-grant-write-acp': `id=${otherId}` }, 'object', OWNER, OWNER)
+    const grants = aclFromHeaders(
+      { 'x-amz-grant-read': `id="${otherId}", uri=${AUTHENTICATED_USERS}`, 'x-amz-grant-write-acp': `id=${otherId}` },
+      'object',
+      OWNER,
+      OWNER,
+    )
     expect(grants).toEqual([
       { grantee: { type: 'CanonicalUser', id: otherId }, permission: 'READ' },
       { grantee: { type: 'Group', uri: AUTHENTICATED_USERS }, permission: 'READ' },
@@ -52,10 +76,20 @@ describe('grant headers', () => {
     expect(isPublicAcl(grants)).toBe(true)
   })
   it('refuses a canned ACL with grant headers, a malformed id, an unknown group and e-mail grantees', () => {
-    expect(codeOf(() => aclFromHeaders({ 'x-amz-acl': 'private', 'x-amz-grant-read': `id=${otherId}` }, 'object', OWNER, OWNER))).toBe('InvalidRequest')
-    expect(codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'id=abc' }, 'object', OWNER, OWNER))).toBe('InvalidArgument')
-    expect(codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'uri=http://example.com/group' }, 'object', OWNER, OWNER))).toBe('InvalidArgument')
-    expect(codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'emailAddress="a@example.com"' }, 'object', OWNER, OWNER))).toBe('UnresolvableGrantByEmailAddress')
+    expect(
+      codeOf(() =>
+        aclFromHeaders({ 'x-amz-acl': 'private', 'x-amz-grant-read': `id=${otherId}` }, 'object', OWNER, OWNER),
+      ),
+    ).toBe('InvalidRequest')
+    expect(codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'id=abc' }, 'object', OWNER, OWNER))).toBe(
+      'InvalidArgument',
+    )
+    expect(
+      codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'uri=http://example.com/group' }, 'object', OWNER, OWNER)),
+    ).toBe('InvalidArgument')
+    expect(
+      codeOf(() => aclFromHeaders({ 'x-amz-grant-read': 'emailAddress="a@example.com"' }, 'object', OWNER, OWNER)),
+    ).toBe('UnresolvableGrantByEmailAddress')
   })
 })
 
@@ -68,7 +102,9 @@ describe('AccessControlPolicy XML', () => {
   it('reads one or several grants, the grantee kind from the element it carries', () => {
     const one = parseAccessControlPolicy(xml(grant(`<ID>${otherId}</ID>`, 'READ')))
     expect(one).toEqual({ ownerId, grants: [{ grantee: { type: 'CanonicalUser', id: otherId }, permission: 'READ' }] })
-    const two = parseAccessControlPolicy(xml(grant(`<ID>${ownerId}</ID>`, 'FULL_CONTROL') + grant(`<URI>${ALL_USERS}</URI>`, 'READ')))
+    const two = parseAccessControlPolicy(
+      xml(grant(`<ID>${ownerId}</ID>`, 'FULL_CONTROL') + grant(`<URI>${ALL_USERS}</URI>`, 'READ')),
+    )
     expect(two.grants).toHaveLength(2)
   })
   it('decodes character references (&#34;-style and named) in element text', () => {
@@ -83,7 +119,11 @@ describe('AccessControlPolicy XML', () => {
       xml(grant(`<ID>${otherId}</ID><URI>${ALL_USERS}</URI>`, 'READ')),
       xml(grant(`<URI>&bogus;</URI>`, 'READ')),
       '<AccessControlPolicy><Owner><ID>x</ID></Owner></AccessControlPolicy>',
-    ]) expect(codeOf(() => parseAccessControlPolicy(body)), body).toBe('MalformedACLError')
+    ])
+      expect(
+        codeOf(() => parseAccessControlPolicy(body)),
+        body,
+      ).toBe('MalformedACLError')
   })
 })
 
@@ -94,14 +134,30 @@ describe('ownership and Block Public Access on a new object', () => {
     expect(newObjectAcl({ 'x-amz-acl': 'bucket-owner-full-control' }, b, OWNER)).toEqual({ ownerAccountId: OWNER })
     expect(newObjectAcl({ 'x-amz-acl': 'private' }, b, OWNER)).toEqual({ ownerAccountId: OWNER })
     expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, b, OWNER))).toBe('AccessControlListNotSupported')
-    expect(codeOf(() => newObjectAcl({ 'x-amz-grant-read': `id=${otherId}` }, b, OWNER))).toBe('AccessControlListNotSupported')
+    expect(codeOf(() => newObjectAcl({ 'x-amz-grant-read': `id=${otherId}` }, b, OWNER))).toBe(
+      'AccessControlListNotSupported',
+    )
   })
   it('ObjectWriter: the writer owns it; BucketOwnerPreferred with bucket-owner-full-control: the bucket owner', () => {
     expect(newObjectAcl({}, bucket({ objectOwnership: 'ObjectWriter' }), OTHER)).toEqual({ ownerAccountId: OTHER })
-    expect(newObjectAcl({ 'x-amz-acl': 'bucket-owner-full-control' }, bucket({ objectOwnership: 'BucketOwnerPreferred' }), OTHER).ownerAccountId).toBe(OWNER)
+    expect(
+      newObjectAcl(
+        { 'x-amz-acl': 'bucket-owner-full-control' },
+        bucket({ objectOwnership: 'BucketOwnerPreferred' }),
+        OTHER,
+      ).ownerAccountId,
+    ).toBe(OWNER)
   })
   it('BlockPublicAcls refuses a public ACL with 403', () => {
-    const b = bucket({ objectOwnership: 'ObjectWriter', publicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false } })
+    const b = bucket({
+      objectOwnership: 'ObjectWriter',
+      publicAccessBlock: {
+        blockPublicAcls: true,
+        ignorePublicAcls: false,
+        blockPublicPolicy: false,
+        restrictPublicBuckets: false,
+      },
+    })
     expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, b, OWNER))).toBe('AccessDenied')
   })
 })
@@ -110,7 +166,9 @@ describe('a bucket record written before ownership controls and Block Public Acc
   it('is BucketOwnerEnforced (ACL headers refused as before) and has no Block Public Access (public ACL checks do not apply)', () => {
     const legacy = bucket()
     expect(ownershipOf(legacy)).toBe('BucketOwnerEnforced')
-    expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, legacy, OWNER))).toBe('AccessControlListNotSupported')
+    expect(codeOf(() => newObjectAcl({ 'x-amz-acl': 'public-read' }, legacy, OWNER))).toBe(
+      'AccessControlListNotSupported',
+    )
     expect(codeOf(() => refusePublicAcl(legacy, cannedAcl('public-read', 'bucket', OWNER, OWNER)))).toBe('no error')
   })
 })
@@ -120,12 +178,20 @@ describe('ACL grants as policy statements', () => {
   it('AllUsers READ on an object gives anyone s3:GetObject, unless IgnorePublicAcls', () => {
     const grants = cannedAcl('public-read', 'object', OWNER, OWNER)
     const st = aclStatements(grants, OWNER, 'object', res, {}, false)
-    expect(st).toEqual([expect.objectContaining({ effect: 'Allow', principal: { any: true }, actions: ['s3:GetObject', 's3:GetObjectVersion'] })])
+    expect(st).toEqual([
+      expect.objectContaining({
+        effect: 'Allow',
+        principal: { any: true },
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      }),
+    ])
     expect(aclStatements(grants, OWNER, 'object', res, {}, true)).toEqual([])
   })
   it('a grant to another account names that account, and only for that caller', () => {
     const grants = aclFromHeaders({ 'x-amz-grant-write': `id=${otherId}` }, 'bucket', OWNER, OWNER)
-    expect(aclStatements(grants, OWNER, 'bucket', 'arn:aws:s3:::b', { accountId: OTHER }, false)[0]).toMatchObject({ principal: { any: false, aws: [OTHER] } })
+    expect(aclStatements(grants, OWNER, 'bucket', 'arn:aws:s3:::b', { accountId: OTHER }, false)[0]).toMatchObject({
+      principal: { any: false, aws: [OTHER] },
+    })
     expect(aclStatements(grants, OWNER, 'bucket', 'arn:aws:s3:::b', { accountId: '999999999999' }, false)).toEqual([])
   })
 })

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { actualRequestCorsHeaders, matchRule, requestedHeaders, wildcardMatches } from '../../../server/s3/cors.js'
 import type { CorsRule } from '../../../storage/types.js'
 
-const rule = (r: Partial<CorsRule>): CorsRule => ({ allowedOrigins: ['*'], allowedMethods: ['GET'], allowedHeaders: [], exposeHeaders: [], ...r })
+const rule = (r: Partial<CorsRule>): CorsRule => ({
+  allowedOrigins: ['*'],
+  allowedMethods: ['GET'],
+  allowedHeaders: [],
+  exposeHeaders: [],
+  ...r,
+})
 
 describe('CORS rule matching', () => {
   it('one * matches any run of characters, the empty one too; patterns are anchored at both ends', () => {
@@ -25,7 +31,11 @@ describe('CORS rule matching', () => {
   })
 
   it('splits Access-Control-Request-Headers into trimmed lowercase names', () => {
-    expect(requestedHeaders(' Content-Type,X-Amz-Date , ,authorization')).toEqual(['content-type', 'x-amz-date', 'authorization'])
+    expect(requestedHeaders(' Content-Type,X-Amz-Date , ,authorization')).toEqual([
+      'content-type',
+      'x-amz-date',
+      'authorization',
+    ])
     expect(requestedHeaders(undefined)).toEqual([])
   })
 
@@ -34,9 +44,18 @@ describe('CORS rule matching', () => {
       rule({ allowedOrigins: ['https://a'], allowedMethods: ['PUT'], allowedHeaders: ['content-type'] }),
       rule({ allowedOrigins: ['https://a', '*'], allowedMethods: ['PUT', 'GET'], allowedHeaders: ['*'] }),
     ]
-    expect(matchRule(rules, { origin: 'https://a', method: 'PUT', headers: ['content-type'] })).toEqual({ rule: rules[0], anyOrigin: false })
-    expect(matchRule(rules, { origin: 'https://a', method: 'PUT', headers: ['content-type', 'x-amz-acl'] })).toEqual({ rule: rules[1], anyOrigin: false })
-    expect(matchRule(rules, { origin: 'https://b', method: 'GET', headers: [] })).toEqual({ rule: rules[1], anyOrigin: true })
+    expect(matchRule(rules, { origin: 'https://a', method: 'PUT', headers: ['content-type'] })).toEqual({
+      rule: rules[0],
+      anyOrigin: false,
+    })
+    expect(matchRule(rules, { origin: 'https://a', method: 'PUT', headers: ['content-type', 'x-amz-acl'] })).toEqual({
+      rule: rules[1],
+      anyOrigin: false,
+    })
+    expect(matchRule(rules, { origin: 'https://b', method: 'GET', headers: [] })).toEqual({
+      rule: rules[1],
+      anyOrigin: true,
+    })
     expect(matchRule(rules, { origin: 'https://b', method: 'DELETE', headers: [] })).toBeUndefined()
   })
 

@@ -36,7 +36,11 @@ describe('toS3Error', () => {
   })
   it('maps a blob that is missing or of the wrong size to 500 InternalError naming no blob (never 404 NoSuchKey)', () => {
     const id = 'ab'.repeat(16)
-    for (const err of [new NotFoundError('blob', id), new IntegrityError('blob-missing', id), new IntegrityError('blob-size', id)]) {
+    for (const err of [
+      new NotFoundError('blob', id),
+      new IntegrityError('blob-missing', id),
+      new IntegrityError('blob-size', id),
+    ]) {
       const e = toS3Error(err)
       expect([e.status, e.code], err.message).toEqual([500, 'InternalError'])
       expect(JSON.stringify(e.fields) + e.message).not.toContain(id)

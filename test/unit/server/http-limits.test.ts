@@ -42,14 +42,32 @@ describe('BodyRate', () => {
 describe('limit flags', () => {
   it('default to the documented limits', () => {
     expect(loadConfig([], {}).limits).toEqual(DEFAULT_HTTP_LIMITS)
-    expect(DEFAULT_HTTP_LIMITS).toMatchObject({ headersTimeoutMs: 20_000, idleTimeoutMs: 60_000, bodyMinRate: 1024, bodyRateGraceMs: 20_000, maxConnectionsPerPeer: 0 })
+    expect(DEFAULT_HTTP_LIMITS).toMatchObject({
+      headersTimeoutMs: 20_000,
+      idleTimeoutMs: 60_000,
+      bodyMinRate: 1024,
+      bodyRateGraceMs: 20_000,
+      maxConnectionsPerPeer: 0,
+    })
   })
 
   it('are read from flags, else from the environment', () => {
-    const cfg = loadConfig(['--headers-timeout-ms', '1500', '--body-min-rate', '0', '--max-connections-per-peer', '64'], {
-      STRONGROOM_HEADERS_TIMEOUT_MS: '9', STRONGROOM_IDLE_TIMEOUT_MS: '2500', STRONGROOM_BODY_RATE_GRACE_MS: '3000', STRONGROOM_BODY_MIN_RATE: '',
+    const cfg = loadConfig(
+      ['--headers-timeout-ms', '1500', '--body-min-rate', '0', '--max-connections-per-peer', '64'],
+      {
+        STRONGROOM_HEADERS_TIMEOUT_MS: '9',
+        STRONGROOM_IDLE_TIMEOUT_MS: '2500',
+        STRONGROOM_BODY_RATE_GRACE_MS: '3000',
+        STRONGROOM_BODY_MIN_RATE: '',
+      },
+    )
+    expect(cfg.limits).toMatchObject({
+      headersTimeoutMs: 1500,
+      idleTimeoutMs: 2500,
+      bodyMinRate: 0,
+      bodyRateGraceMs: 3000,
+      maxConnectionsPerPeer: 64,
     })
-    expect(cfg.limits).toMatchObject({ headersTimeoutMs: 1500, idleTimeoutMs: 2500, bodyMinRate: 0, bodyRateGraceMs: 3000, maxConnectionsPerPeer: 64 })
   })
 
   it.each([

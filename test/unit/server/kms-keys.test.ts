@@ -1,4 +1,7 @@
-/** @module Unit: ObjectDataKeys — one GenerateDataKey per object without a bucket key, one per (bucket, KMS key) with one (crypto/README.md §1). */
+/**
+ * @module Unit: ObjectDataKeys — one GenerateDataKey per object without a bucket key, one per (bucket, KMS key) with
+ * one (crypto/README.md §1).
+ */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { KmsError } from '../../../kms/types.js'
@@ -14,7 +17,11 @@ function fakeKms(opts: { fail?: boolean } = {}) {
       calls++
       if (hold) await new Promise<void>((r) => waiting.push(r))
       if (opts.fail) throw new KmsError('unavailable', undefined, 'down')
-      return { plaintext: randomBytes(32), ciphertextBlob: randomBytes(64), keyArn: 'arn:aws:kms:us-east-1:000000000000:key/k' }
+      return {
+        plaintext: randomBytes(32),
+        ciphertextBlob: randomBytes(64),
+        keyArn: 'arn:aws:kms:us-east-1:000000000000:key/k',
+      }
     },
     async decrypt() {
       throw new Error('not used')
@@ -34,7 +41,11 @@ function fakeKms(opts: { fail?: boolean } = {}) {
 }
 
 const req = (bucketKey: boolean, bucket = 'b') => ({
-  keyId: 'alias/app', context: { 'aws:s3:arn': bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/k` }, bucketKey, dsse: false, bucket,
+  keyId: 'alias/app',
+  context: { 'aws:s3:arn': bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/k` },
+  bucketKey,
+  dsse: false,
+  bucket,
 })
 
 describe('ObjectDataKeys', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../server/s3/errors.js'
 import { newUploadId } from '../../../server/s3/ops/multipart.js'
-import { bucketFromHost, canBeBucketName, canBeUploadId, parseOperation, parseTarget } from '../../../server/s3/route.js'
+import {
+  bucketFromHost,
+  canBeBucketName,
+  canBeUploadId,
+  parseOperation,
+  parseTarget,
+} from '../../../server/s3/route.js'
 import { parseVersionId } from '../../../server/s3/ops/versioning.js'
 
 function kindOf(method: string, target: string, headers: Record<string, string> = {}, vhost?: string) {
@@ -59,7 +65,14 @@ describe('parseOperation', () => {
   })
 
   it('unsupported sub-resources answer 501 NotImplemented, never a wrong success (contract-defined)', () => {
-    for (const t of ['/b?website', '/b?replication', '/b?notification', '/b/k?lifecycle', '/b/k?restore', '/b/k?select']) {
+    for (const t of [
+      '/b?website',
+      '/b?replication',
+      '/b?notification',
+      '/b/k?lifecycle',
+      '/b/k?restore',
+      '/b/k?select',
+    ]) {
       expect(() => kindOf('GET', t)).toThrowError(expect.objectContaining({ code: 'NotImplemented' }))
     }
   })
@@ -67,7 +80,11 @@ describe('parseOperation', () => {
   it('?object-lock on a bucket, ?retention and ?legal-hold on an object are the Object Lock operations', () => {
     expect(kindOf('GET', '/b?object-lock').kind).toBe('GetObjectLockConfiguration')
     expect(kindOf('PUT', '/b?object-lock').kind).toBe('PutObjectLockConfiguration')
-    expect(kindOf('GET', '/b/k?retention&versionId=null')).toMatchObject({ kind: 'GetObjectRetention', key: 'k', versionId: 'null' })
+    expect(kindOf('GET', '/b/k?retention&versionId=null')).toMatchObject({
+      kind: 'GetObjectRetention',
+      key: 'k',
+      versionId: 'null',
+    })
     expect(kindOf('PUT', '/b/k?retention').kind).toBe('PutObjectRetention')
     expect(kindOf('GET', '/b/k?legal-hold').kind).toBe('GetObjectLegalHold')
     expect(kindOf('PUT', '/b/k?legal-hold').kind).toBe('PutObjectLegalHold')
@@ -85,12 +102,23 @@ describe('parseOperation', () => {
     }
     expect(refusal('GET', '/b?website')).toEqual({ operation: 'GetBucketWebsite', subresource: 'website' })
     expect(refusal('PUT', '/b?logging')).toEqual({ operation: 'PutBucketLogging', subresource: 'logging' })
-    expect(refusal('POST', '/b/k?select&select-type=2')).toEqual({ operation: 'SelectObjectContent', subresource: 'select' })
-    expect(refusal('PUT', '/b/k?encryption')).toEqual({ operation: 'UpdateObjectEncryption', subresource: 'encryption' })
+    expect(refusal('POST', '/b/k?select&select-type=2')).toEqual({
+      operation: 'SelectObjectContent',
+      subresource: 'select',
+    })
+    expect(refusal('PUT', '/b/k?encryption')).toEqual({
+      operation: 'UpdateObjectEncryption',
+      subresource: 'encryption',
+    })
   })
 
   it('?tagging is object or bucket tagging by method; ?attributes is GetObjectAttributes', () => {
-    expect(kindOf('GET', '/b/k?tagging&versionId=null')).toMatchObject({ kind: 'GetObjectTagging', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('GET', '/b/k?tagging&versionId=null')).toMatchObject({
+      kind: 'GetObjectTagging',
+      bucket: 'b',
+      key: 'k',
+      versionId: 'null',
+    })
     expect(kindOf('PUT', '/b/k?tagging').kind).toBe('PutObjectTagging')
     expect(kindOf('DELETE', '/b/k?tagging').kind).toBe('DeleteObjectTagging')
     expect(kindOf('GET', '/b?tagging').kind).toBe('GetBucketTagging')
@@ -103,12 +131,25 @@ describe('parseOperation', () => {
   it('?acl, ?ownershipControls and ?publicAccessBlock are the access-control operations', () => {
     expect(kindOf('GET', '/b?acl')).toMatchObject({ kind: 'GetBucketAcl', bucket: 'b' })
     expect(kindOf('PUT', '/b?acl')).toMatchObject({ kind: 'PutBucketAcl', bucket: 'b' })
-    expect(kindOf('GET', '/b/k?acl&versionId=null')).toMatchObject({ kind: 'GetObjectAcl', bucket: 'b', key: 'k', versionId: 'null' })
+    expect(kindOf('GET', '/b/k?acl&versionId=null')).toMatchObject({
+      kind: 'GetObjectAcl',
+      bucket: 'b',
+      key: 'k',
+      versionId: 'null',
+    })
     expect(kindOf('PUT', '/b/k?acl')).toMatchObject({ kind: 'PutObjectAcl', bucket: 'b', key: 'k' })
-    for (const [method, kind] of [['GET', 'GetBucketOwnershipControls'], ['PUT', 'PutBucketOwnershipControls'], ['DELETE', 'DeleteBucketOwnershipControls']]) {
+    for (const [method, kind] of [
+      ['GET', 'GetBucketOwnershipControls'],
+      ['PUT', 'PutBucketOwnershipControls'],
+      ['DELETE', 'DeleteBucketOwnershipControls'],
+    ]) {
       expect(kindOf(method, '/b?ownershipControls')).toMatchObject({ kind })
     }
-    for (const [method, kind] of [['GET', 'GetPublicAccessBlock'], ['PUT', 'PutPublicAccessBlock'], ['DELETE', 'DeletePublicAccessBlock']]) {
+    for (const [method, kind] of [
+      ['GET', 'GetPublicAccessBlock'],
+      ['PUT', 'PutPublicAccessBlock'],
+      ['DELETE', 'DeletePublicAccessBlock'],
+    ]) {
       expect(kindOf(method, '/b?publicAccessBlock')).toMatchObject({ kind })
     }
     expect(() => kindOf('DELETE', '/b?acl')).toThrowError(expect.objectContaining({ code: 'MethodNotAllowed' }))
@@ -170,7 +211,11 @@ describe('identifiers no record can have', () => {
     expect(canBeUploadId(id)).toBe(ok)
   })
 
-  it.each([['b', true], ['a\0b', false], ['', false]])('canBeBucketName(%j) is %s', (name, ok) => {
+  it.each([
+    ['b', true],
+    ['a\0b', false],
+    ['', false],
+  ])('canBeBucketName(%j) is %s', (name, ok) => {
     expect(canBeBucketName(name)).toBe(ok)
   })
 

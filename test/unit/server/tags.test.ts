@@ -1,4 +1,7 @@
-/** @module Unit: tag validation (AWS limits and characters), the x-amz-tagging header and Tagging XML with character references. */
+/**
+ * @module Unit: tag validation (AWS limits and characters), the x-amz-tagging header and Tagging XML with character
+ * references.
+ */
 import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../server/s3/errors.js'
 import { parseTaggingHeader, parseTaggingXml, taggingXml, validateTags } from '../../../server/s3/tags.js'
@@ -27,16 +30,40 @@ describe('validateTags', () => {
     ['value of 256 units', [['k', 'v'.repeat(256)]], 'object', 'ok'],
     ['value of 257 units', [['k', 'v'.repeat(257)]], 'object', 'InvalidTag: The TagValue you have provided is invalid'],
     ['key with a forbidden character', [['a*b', 'v']], 'object', 'InvalidTag: The TagKey you have provided is invalid'],
-    ['value with a forbidden character', [['k', 'x<y']], 'object', 'InvalidTag: The TagValue you have provided is invalid'],
+    [
+      'value with a forbidden character',
+      [['k', 'x<y']],
+      'object',
+      'InvalidTag: The TagValue you have provided is invalid',
+    ],
     ['aws: prefix', [['aws:cloudformation', 'v']], 'object', 'InvalidTag: Your TagKey cannot be prefixed with aws:'],
     ['AWS: prefix in capitals', [['AWS:x', 'v']], 'object', 'InvalidTag: Your TagKey cannot be prefixed with aws:'],
-    ['duplicate key', [['k', '1'], ['k', '2']], 'object', 'InvalidTag: Cannot provide multiple Tags with the same key'],
+    [
+      'duplicate key',
+      [
+        ['k', '1'],
+        ['k', '2'],
+      ],
+      'object',
+      'InvalidTag: Cannot provide multiple Tags with the same key',
+    ],
     ['10 object tags', Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v'] as [string, string]), 'object', 'ok'],
-    ['11 object tags', Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'] as [string, string]), 'object', 'BadRequest: Object tags cannot be greater than 10'],
+    [
+      '11 object tags',
+      Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'] as [string, string]),
+      'object',
+      'BadRequest: Object tags cannot be greater than 10',
+    ],
     ['50 bucket tags', Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'] as [string, string]), 'bucket', 'ok'],
-    ['51 bucket tags', Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'] as [string, string]), 'bucket', 'InvalidTag: Bucket tag count cannot be greater than 50'],
+    [
+      '51 bucket tags',
+      Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'] as [string, string]),
+      'bucket',
+      'InvalidTag: Bucket tag count cannot be greater than 50',
+    ],
   ]
-  for (const [name, pairs, target, want] of cases) it(`${name}: ${want}`, () => expect(code(() => validateTags(pairs, target))).toBe(want))
+  for (const [name, pairs, target, want] of cases)
+    it(`${name}: ${want}`, () => expect(code(() => validateTags(pairs, target))).toBe(want))
 
   it('a key named __proto__ is an ordinary tag', () => {
     const tags = validateTags([['__proto__', 'x']], 'object')
@@ -55,33 +82,53 @@ describe('parseTaggingHeader', () => {
   it('an empty header is no tags', () => expect(parseTaggingHeader('')).toEqual({}))
   it('duplicates and too many tags are refused as for the XML form', () => {
     expect(code(() => parseTaggingHeader('a=1&a=2'))).toBe('InvalidTag: Cannot provide multiple Tags with the same key')
-    expect(code(() => parseTaggingHeader(Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&')))).toMatch(/^BadRequest/)
+    expect(code(() => parseTaggingHeader(Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&')))).toMatch(
+      /^BadRequest/,
+    )
   })
-  it('a broken percent escape is InvalidArgument', () => expect(code(() => parseTaggingHeader('k=%zz'))).toMatch(/^InvalidArgument/))
+  it('a broken percent escape is InvalidArgument', () =>
+    expect(code(() => parseTaggingHeader('k=%zz'))).toMatch(/^InvalidArgument/))
 })
 
 describe('parseTaggingXml', () => {
   it('reads Key/Value pairs in order', () => {
-    expect(parseTaggingXml(doc('<Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value></Tag>'), 'object')).toEqual({ a: '1', b: '' })
+    expect(
+      parseTaggingXml(doc('<Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value></Tag>'), 'object'),
+    ).toEqual({ a: '1', b: '' })
   })
   it('decodes numeric and named character references', () => {
     const tags = parseTaggingXml(doc('<Tag><Key>&#97;&#x62;</Key><Value>x&#43;&#x40;y</Value></Tag>'), 'object')
     expect(tags).toEqual({ ab: 'x+@y' })
   })
   it('a decoded reference is judged like any character (&, < are not allowed in a tag)', () => {
-    expect(code(() => parseTaggingXml(doc('<Tag><Key>k</Key><Value>a&amp;b</Value></Tag>'), 'object'))).toBe('InvalidTag: The TagValue you have provided is invalid')
-    expect(code(() => parseTaggingXml(doc('<Tag><Key>k&#60;</Key><Value>v</Value></Tag>'), 'object'))).toBe('InvalidTag: The TagKey you have provided is invalid')
-    expect(code(() => parseTaggingXml(doc('<Tag><Key>k&lt;</Key><Value>v</Value></Tag>'), 'object'))).toBe('InvalidTag: The TagKey you have provided is invalid')
+    expect(code(() => parseTaggingXml(doc('<Tag><Key>k</Key><Value>a&amp;b</Value></Tag>'), 'object'))).toBe(
+      'InvalidTag: The TagValue you have provided is invalid',
+    )
+    expect(code(() => parseTaggingXml(doc('<Tag><Key>k&#60;</Key><Value>v</Value></Tag>'), 'object'))).toBe(
+      'InvalidTag: The TagKey you have provided is invalid',
+    )
+    expect(code(() => parseTaggingXml(doc('<Tag><Key>k&lt;</Key><Value>v</Value></Tag>'), 'object'))).toBe(
+      'InvalidTag: The TagKey you have provided is invalid',
+    )
   })
   it('an empty TagSet is no tags', () => expect(parseTaggingXml('<Tagging><TagSet/></Tagging>', 'object')).toEqual({}))
   it('a Tag without Value, a missing TagSet, another root or a bad reference is MalformedXML', () => {
     expect(code(() => parseTaggingXml(doc('<Tag><Key>k</Key></Tag>'), 'object'))).toMatch(/^MalformedXML/)
     expect(code(() => parseTaggingXml('<Tagging></Tagging>', 'object'))).toMatch(/^MalformedXML/)
     expect(code(() => parseTaggingXml('<Other><TagSet/></Other>', 'object'))).toMatch(/^MalformedXML/)
-    expect(code(() => parseTaggingXml(doc('<Tag><Key>&bogus;</Key><Value>v</Value></Tag>'), 'object'))).toMatch(/^MalformedXML/)
+    expect(code(() => parseTaggingXml(doc('<Tag><Key>&bogus;</Key><Value>v</Value></Tag>'), 'object'))).toMatch(
+      /^MalformedXML/,
+    )
   })
   it('duplicate keys are InvalidTag', () => {
-    expect(code(() => parseTaggingXml(doc('<Tag><Key>k</Key><Value>1</Value></Tag><Tag><Key>k</Key><Value>2</Value></Tag>'), 'object'))).toBe('InvalidTag: Cannot provide multiple Tags with the same key')
+    expect(
+      code(() =>
+        parseTaggingXml(
+          doc('<Tag><Key>k</Key><Value>1</Value></Tag><Tag><Key>k</Key><Value>2</Value></Tag>'),
+          'object',
+        ),
+      ),
+    ).toBe('InvalidTag: Cannot provide multiple Tags with the same key')
   })
   it('taggingXml writes what parseTaggingXml reads', () => {
     const tags = { 'a b': 'x+y@z:/=', c: '' }

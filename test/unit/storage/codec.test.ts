@@ -1,6 +1,13 @@
 /** @module Versioned record encoding: stored fixtures of every version decode, migrations run in order. */
 import { describe, expect, it } from 'vitest'
-import { RecordVersionError, bucketCodec, defineCodec, objectCodec, partCodec, uploadCodec } from '../../../storage/codec.js'
+import {
+  RecordVersionError,
+  bucketCodec,
+  defineCodec,
+  objectCodec,
+  partCodec,
+  uploadCodec,
+} from '../../../storage/codec.js'
 import { legacyVersionId } from '../../../storage/versions.js'
 
 /** An object record as v1 wrote it. Never edit: it stands for data already on disks. */
@@ -12,12 +19,20 @@ const OBJECT_V1 =
   '"parts":[{"partNumber":1,"blobId":"0123456789abcdef0123456789abcdef","size":11,"etag":"5eb63bbbe01eeed093cb22bb8f5acdc3",' +
   '"salt":"c2FsdA==","lastModified":1717171717000}],"contentType":"image/jpeg","headers":{},"userMeta":{"a":"b"},"storageClass":"STANDARD"}'
 
-const PART_V1 = '{"v":1,"partNumber":2,"blobId":"0123456789abcdef0123456789abcdef","size":5,"etag":"e","salt":"s","lastModified":1,"uploadId":"u1"}'
+const PART_V1 =
+  '{"v":1,"partNumber":2,"blobId":"0123456789abcdef0123456789abcdef","size":5,"etag":"e","salt":"s","lastModified":1,"uploadId":"u1"}'
 
 describe('codec', () => {
   it('decodes a stored v1 object record as the null version of its key (v2)', () => {
     const rec = objectCodec.decode(OBJECT_V1)
-    expect(rec).toMatchObject({ v: 2, bucket: 'photos', key: '2024/é.jpg', size: 11, userMeta: { a: 'b' }, nullVersion: true })
+    expect(rec).toMatchObject({
+      v: 2,
+      bucket: 'photos',
+      key: '2024/é.jpg',
+      size: 11,
+      userMeta: { a: 'b' },
+      nullVersion: true,
+    })
     expect(rec.deleteMarker).toBeUndefined()
     if (rec.deleteMarker) return
     expect(rec.parts[0].blobId).toBe('0123456789abcdef0123456789abcdef')
@@ -54,7 +69,12 @@ describe('codec', () => {
   })
 
   it('runs one migration per old version, in order, up to the current version', () => {
-    interface V3 { v: 3; name: string; tags: string[]; size: number }
+    interface V3 {
+      v: 3
+      name: string
+      tags: string[]
+      size: number
+    }
     const codec = defineCodec<V3>({
       kind: 'demo',
       version: 3,
@@ -64,7 +84,12 @@ describe('codec', () => {
       },
     })
     expect(codec.decode('{"v":1,"name":"a","sizeText":"7"}')).toEqual({ v: 3, name: 'a', tags: [], size: 7 })
-    expect(codec.decode('{"v":2,"name":"a","tags":["x"],"sizeText":"1"}')).toEqual({ v: 3, name: 'a', tags: ['x'], size: 1 })
+    expect(codec.decode('{"v":2,"name":"a","tags":["x"],"sizeText":"1"}')).toEqual({
+      v: 3,
+      name: 'a',
+      tags: ['x'],
+      size: 1,
+    })
     expect(codec.decode('{"v":3,"name":"a","tags":[],"size":2}')).toEqual({ v: 3, name: 'a', tags: [], size: 2 })
   })
 

@@ -44,7 +44,11 @@ describe('LockTable', () => {
 
   it('with() releases when the function throws', async () => {
     const locks = new LockTable()
-    await expect(locks.with('k', 'exclusive', async () => { throw new Error('x') })).rejects.toThrow('x')
+    await expect(
+      locks.with('k', 'exclusive', async () => {
+        throw new Error('x')
+      }),
+    ).rejects.toThrow('x')
     expect(locks.size).toBe(0)
   })
 })

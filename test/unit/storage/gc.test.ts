@@ -19,13 +19,26 @@ interface Pair {
 }
 
 const backends: Record<string, () => Promise<Pair>> = {
-  memory: async () => ({ meta: new MemoryMetadataStore(), blobs: new MemoryBlobStore(), tmpLeftovers: 0, cleanup: async () => {} }),
+  memory: async () => ({
+    meta: new MemoryMetadataStore(),
+    blobs: new MemoryBlobStore(),
+    tmpLeftovers: 0,
+    cleanup: async () => {},
+  }),
   'level + fs': async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strongroom-gc-'))
     const meta = await LevelMetadataStore.open(join(dir, 'meta'))
     const blobs = await FsBlobStore.open(dir)
     await writeFile(join(dir, 'tmp', 'interrupted'), 'x')
-    return { meta, blobs, tmpLeftovers: 1, cleanup: async () => { await meta.close(); await rm(dir, { recursive: true, force: true }) } }
+    return {
+      meta,
+      blobs,
+      tmpLeftovers: 1,
+      cleanup: async () => {
+        await meta.close()
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
   },
 }
 

@@ -14,7 +14,10 @@ const tempDir = (name: string) => mkdtemp(join(tmpdir(), `strongroom-${name}-`))
 
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort()
 }
 
 runMetadataStoreContract({
@@ -94,7 +97,10 @@ describe('LevelMetadataStore layout migration', () => {
         expect(rec).toMatchObject({ v: 2, key: 'k\0é', nullVersion: true, etag: v1.etag })
         expect((await store.getVersion('bkt', 'k\0é', 'null'))?.versionId).toBe(rec?.versionId)
         const list = await store.listObjectVersions('bkt', { limit: 10 })
-        expect(list.entries.map((e) => (e.kind === 'version' ? [e.record.key, e.isLatest] : e.prefix))).toEqual([['k\0é', true], ['other', true]])
+        expect(list.entries.map((e) => (e.kind === 'version' ? [e.record.key, e.isLatest] : e.prefix))).toEqual([
+          ['k\0é', true],
+          ['other', true],
+        ])
         const keys: string[] = []
         for await (const o of store.allObjects()) keys.push(o.key)
         expect(keys).toEqual(['k\0é', 'other'])
@@ -118,9 +124,12 @@ describe('FsBlobStore layout', () => {
     try {
       const store = await FsBlobStore.open(dir)
       const id = store.newId()
-      await store.write(id, (async function* () {
-        yield Buffer.from('hello')
-      })())
+      await store.write(
+        id,
+        (async function* () {
+          yield Buffer.from('hello')
+        })(),
+      )
       expect(await filesUnder(dir)).toEqual([`blobs/${id.slice(0, 2)}/${id}`])
       expect(await readdir(join(dir, 'tmp'))).toEqual([])
     } finally {

@@ -2,13 +2,26 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bucketKey, nullVersionKey, partKey, uploadKey, uploadRefKey, versionKey } from '../../../storage/level/keys.js'
-import { compareUtf8, parseUploadSortKey, successor, uploadSortKey, uploadsOfKey, utf8 } from '../../../storage/order.js'
+import {
+  compareUtf8,
+  parseUploadSortKey,
+  successor,
+  uploadSortKey,
+  uploadsOfKey,
+  utf8,
+} from '../../../storage/order.js'
 import { byteOrder } from '../../contract/fixtures.js'
 
 const sign = (n: number) => Math.sign(n)
 const anyKey = fc.string({ unit: 'binary', maxLength: 8 })
-const withNul = fc.array(fc.constantFrom('\0', '\u0001', 'a', '\uFFFF', '\u{1F600}', 'é'), { maxLength: 6 }).map((a) => a.join(''))
-const anyId = fc.string({ unit: fc.constantFrom('a', 'b', '0', '.', '\u{1F600}', '\u0001'), minLength: 1, maxLength: 4 })
+const withNul = fc
+  .array(fc.constantFrom('\0', '\u0001', 'a', '\uFFFF', '\u{1F600}', 'é'), { maxLength: 6 })
+  .map((a) => a.join(''))
+const anyId = fc.string({
+  unit: fc.constantFrom('a', 'b', '0', '.', '\u{1F600}', '\u0001'),
+  minLength: 1,
+  maxLength: 4,
+})
 
 describe('order', () => {
   it('compareUtf8 is code point order, not UTF-16 order', () => {
@@ -88,7 +101,12 @@ describe('LevelDB key layout', () => {
   it('versions of one key sort newest first, before any longer key', () => {
     const older = '00000000000001' + '0'.repeat(18)
     const newer = '00000000000000' + 'f'.repeat(18)
-    const keys = [versionKey('b', 'k', older), versionKey('b', 'k\0', newer), versionKey('b', 'k', newer), versionKey('b', 'k0', newer)]
+    const keys = [
+      versionKey('b', 'k', older),
+      versionKey('b', 'k\0', newer),
+      versionKey('b', 'k', newer),
+      versionKey('b', 'k0', newer),
+    ]
     expect([...keys].sort(Buffer.compare)).toEqual([keys[2], keys[0], keys[1], keys[3]])
   })
 })

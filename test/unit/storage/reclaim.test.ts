@@ -1,4 +1,7 @@
-/** @module BlobReclaimer: an unreferenced blob is deleted only once no reader holds it and no record read that may name it is in flight. */
+/**
+ * @module BlobReclaimer: an unreferenced blob is deleted only once no reader holds it and no record read that may name
+ * it is in flight.
+ */
 import { describe, expect, it } from 'vitest'
 import { BlobReclaimer } from '../../../storage/reclaim.js'
 
@@ -20,7 +23,11 @@ interface Rec {
 function setup() {
   const deleted: string[] = []
   const r = new BlobReclaimer((id) => deleted.push(id))
-  const read = (p: Promise<Rec | undefined>) => r.readHeld(() => p, (rec) => rec.blobs)
+  const read = (p: Promise<Rec | undefined>) =>
+    r.readHeld(
+      () => p,
+      (rec) => rec.blobs,
+    )
   return { r, deleted, read }
 }
 
@@ -97,12 +104,14 @@ describe('BlobReclaimer', () => {
   it('bounded: 10 000 interleaved reads, holds and reclaims leave nothing held or waiting', async () => {
     const { r, deleted, read } = setup()
     const ids = Array.from({ length: 10_000 }, (_, i) => `b${i}`)
-    await Promise.all(ids.map(async (id, i) => {
-      const got = (await read(Promise.resolve({ blobs: [id] })))!
-      if (i % 2) r.reclaim([id])
-      got.hold.release()
-      if (!(i % 2)) r.reclaim([id])
-    }))
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const got = (await read(Promise.resolve({ blobs: [id] })))!
+        if (i % 2) r.reclaim([id])
+        got.hold.release()
+        if (!(i % 2)) r.reclaim([id])
+      }),
+    )
     expect(deleted.sort()).toEqual([...ids].sort())
     expect(r.pending).toEqual({ held: 0, waiting: 0 })
   })
