@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BucketRecord } from '../../storage/types.js'
+import { AWS_REGIONS } from './regions.js'
 import { s3Principal } from '../iam/request.js'
 import { sessionsOf } from '../iam/sessions.js'
 import { refuseKmsOverSigV2 } from './auth/sigv2.js'
@@ -50,7 +51,9 @@ function scopeRegion(headers: Record<string, string>, query: Array<[string, stri
 
 /**
  * The region the request must be signed for (docs/s3-sse-rules.md §2.10 A7): the bucket's region if it
- * exists; CreateBucket is judged by the region it was sent to, so any scope region is accepted.
+ * exists; CreateBucket is judged by the region it was sent to, so any AWS region (or ours) in the scope
+ * is accepted. A scope naming no region at all (s3cmd's default `bucket_location = US`) gets AWS's
+ * AuthorizationHeaderMalformed naming the region to use, which such clients follow and retry.
  */
 function expectedRegion(
   svc: Services,
@@ -60,7 +63,10 @@ function expectedRegion(
   query: Array<[string, string]>,
 ): string {
   if (rec) return rec.region
-  if (op.kind === 'CreateBucket') return scopeRegion(headers, query) ?? svc.config.region
+  if (op.kind === 'CreateBucket') {
+    const scope = scopeRegion(headers, query)
+    if (scope !== undefined && (AWS_REGIONS.has(scope) || scope === svc.config.region)) return scope
+  }
   return svc.config.region
 }
 
