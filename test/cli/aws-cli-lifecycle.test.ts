@@ -1,30 +1,12 @@
-/**
- * @module End-to-end: lifecycle with the real aws CLI (v1) against strongroom started with
- * `--lifecycle-day-seconds 1`: put/get/delete-bucket-lifecycle-configuration from an lc.json file
- * (the README example), the x-amz-expiration the CLI shows, and the rules at work: an expiration,
- * a noncurrent expiration, a lone delete marker's cleanup and an upload abort whose part blob
- * leaves the data directory. A missing aws CLI fails the test.
- */
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blobFiles } from '../support/data-dir.js'
-import { awsCliEnv } from '../support/aws-cli.js'
+import { awsCliEnv, runTool, type ToolFailure } from '../support/aws-cli.js'
 import { startTestServer, type TestServer } from '../support/server.js'
-
-const execFileP = promisify(execFile)
-const TOOL_TIMEOUT_MS = 60_000
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
 
 /** The README's lc.json. */
 const LC_JSON = {
@@ -51,23 +33,7 @@ describe('aws CLI v1: lifecycle with one-second days', () => {
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(tool: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await execFileP(tool, args, {
-        env,
-        cwd: work,
-        timeout: TOOL_TIMEOUT_MS,
-        maxBuffer: 16 << 20,
-        encoding: 'utf8',
-      })
-    } catch (e) {
-      const err = e as ToolFailure
-      if (err.code === 'ENOENT')
-        throw new Error(`required tool '${tool}' is missing (aws: pip install awscli). These tests never skip.`)
-      err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-      throw err
-    }
-  }
+  const run = (tool: string, args: string[]) => runTool(tool, args, { env, cwd: work })
   const s3api = async (...args: string[]): Promise<Record<string, any>> => {
     const out = (await run('aws', ['s3api', ...args, '--output', 'json'])).stdout.trim()
     return out === '' ? {} : JSON.parse(out)

@@ -1,24 +1,9 @@
-/**
- * @module End-to-end: tagging, GetObjectAttributes and ListBuckets pagination with the real aws
- * CLI (v1) and boto3 against strongroom on 127.0.0.1. Missing tools fail the test loudly.
- */
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { awsCliEnv } from '../support/aws-cli.js'
+import { awsCliEnv, runTool } from '../support/aws-cli.js'
 import { startTestServer, type TestServer } from '../support/server.js'
-
-const execFileP = promisify(execFile)
-const TOOL_TIMEOUT_MS = 60_000
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
 
 const BOTO3_SCRIPT = String.raw`
 import json, os, sys
@@ -46,33 +31,8 @@ describe('aws CLI v1 and boto3: tagging, object attributes, list-buckets paginat
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(
-    tool: string,
-    args: string[],
-    extraEnv: NodeJS.ProcessEnv = {},
-  ): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await execFileP(tool, args, {
-        env: { ...env, ...extraEnv },
-        cwd: work,
-        timeout: TOOL_TIMEOUT_MS,
-        maxBuffer: 16 << 20,
-        encoding: 'utf8',
-      })
-    } catch (e) {
-      const err = e as ToolFailure
-      if (err.code === 'ENOENT')
-        throw new Error(
-          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
-        )
-      if (err.stderr?.includes('MISSING-BOTO3'))
-        throw new Error(
-          'required Python package boto3 is missing for python3: install it (pip install boto3). These tests never skip.',
-        )
-      err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-      throw err
-    }
-  }
+  const run = (tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    runTool(tool, args, { env: { ...env, ...extraEnv }, cwd: work })
   const s3api = async (...args: string[]): Promise<Record<string, any>> => {
     const out = (await run('aws', ['s3api', ...args, '--output', 'json'])).stdout.trim()
     return out === '' ? {} : JSON.parse(out)

@@ -1,55 +1,17 @@
-/**
- * @module End-to-end: versioning with the real aws CLI (v1) and boto3 against strongroom on
- * 127.0.0.1: put/get-bucket-versioning, two versions of one key, get-object by version id, a
- * delete marker and its removal, list-object-versions pagination, and the list-versions-then-
- * delete cleanup loop (boto3, as test fixtures and `force_destroy` do it). Missing tools fail.
- */
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../support/server.js'
-import { awsCliEnv } from '../support/aws-cli.js'
-
-const execFileP = promisify(execFile)
-const TOOL_TIMEOUT_MS = 60_000
-
-interface ToolFailure extends Error {
-  code?: number | string
-  stdout?: string
-  stderr?: string
-}
+import { awsCliEnv, runTool, type ToolFailure } from '../support/aws-cli.js'
 
 describe('aws CLI v1 and boto3: versioning', () => {
   let server: TestServer
   let work: string
   let env: NodeJS.ProcessEnv
 
-  async function run(
-    tool: string,
-    args: string[],
-    extraEnv: NodeJS.ProcessEnv = {},
-  ): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await execFileP(tool, args, {
-        env: { ...env, ...extraEnv },
-        cwd: work,
-        timeout: TOOL_TIMEOUT_MS,
-        maxBuffer: 16 << 20,
-        encoding: 'utf8',
-      })
-    } catch (e) {
-      const err = e as ToolFailure
-      if (err.code === 'ENOENT')
-        throw new Error(
-          `required tool '${tool}' is missing (aws: pip install awscli; python3 with boto3). These tests never skip.`,
-        )
-      err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
-      throw err
-    }
-  }
+  const run = (tool: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    runTool(tool, args, { env: { ...env, ...extraEnv }, cwd: work })
   const s3api = async (...args: string[]): Promise<Record<string, any>> => {
     const out = (await run('aws', ['s3api', ...args, '--output', 'json'])).stdout.trim()
     return out === '' ? {} : JSON.parse(out)

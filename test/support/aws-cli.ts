@@ -59,6 +59,11 @@ export async function runTool(
       throw new Error(
         `required tool '${tool}' is missing: install it (the aws CLI: \`pip install awscli\`). These tests never skip.`,
       )
+    // Python snippets of the CLI tests print this marker when `import boto3` fails.
+    if (err.stderr?.includes('MISSING-BOTO3'))
+      throw new Error(
+        'required Python package boto3 is missing for python3: install it (pip install boto3). These tests never skip.',
+      )
     err.message = `${tool} ${args.join(' ')} failed (exit ${String(err.code)}):\n${err.stderr ?? ''}${err.stdout ?? ''}`
     throw err
   }
