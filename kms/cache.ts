@@ -3,6 +3,7 @@
  * ciphertext blob + encryption context + requested key id; entries are zeroed when evicted.
  */
 import { createHash } from 'node:crypto'
+import { TtlCache } from '../lib/ttl-cache.js'
 import { canonicalContext, type DecryptOutput, type EncryptionContext } from './types.js'
 
 export interface DataKeyCacheOptions {
@@ -19,26 +20,24 @@ export interface DataKeyCacheOptions {
 interface Entry {
   plaintext: Buffer
   keyArn: string
-  expires: number
 }
 
 /**
- * Decrypted data keys by (blob, context, keyId). Every value handed out is a copy, so callers
- * may zero what they get; the cache zeroes its own copy on expiry, eviction, delete and clear.
- * Concurrent misses for one id share a single load.
+ * Decrypted data keys by (blob, context, keyId), in the project's one cache (lib/ttl-cache.ts).
+ * Every value handed out is a copy, so callers may zero what they get; the cache zeroes its own
+ * copy on expiry, eviction, delete and clear. Concurrent misses for one id share a single load.
  */
 export class DataKeyCache {
-  readonly #max: number
-  readonly #ttl: number
-  readonly #now: () => number
+  readonly #cache: TtlCache<Entry>
   readonly #onLookup: ((hit: boolean) => void) | undefined
-  readonly #entries = new Map<string, Entry>()
-  readonly #loading = new Map<string, Promise<void>>()
 
   constructor(opts: DataKeyCacheOptions = {}) {
-    this.#max = opts.maxEntries ?? 1024
-    this.#ttl = opts.ttlMs ?? 5 * 60_000
-    this.#now = opts.now ?? Date.now
+    this.#cache = new TtlCache<Entry>({
+      maxEntries: opts.maxEntries ?? 1024,
+      ttlMs: opts.ttlMs ?? 5 * 60_000,
+      now: opts.now,
+      dispose: (entry) => entry.plaintext.fill(0),
+    })
     this.#onLookup = opts.onLookup
   }
 
@@ -49,33 +48,18 @@ export class DataKeyCache {
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#cache.size
   }
 
   /** A copy of the cached key, or undefined (expired entries are zeroed and dropped). */
   get(id: string): DecryptOutput | undefined {
-    const entry = this.#entries.get(id)
-    if (!entry) return undefined
-    if (entry.expires <= this.#now()) {
-      this.delete(id)
-      return undefined
-    }
-    // Refresh recency: Map iteration order is insertion order, so re-insert at the end.
-    this.#entries.delete(id)
-    this.#entries.set(id, entry)
-    return { plaintext: Buffer.from(entry.plaintext), keyArn: entry.keyArn }
+    const entry = this.#cache.get(id)
+    return entry && { plaintext: Buffer.from(entry.plaintext), keyArn: entry.keyArn }
   }
 
   /** Stores a copy of `value` (the caller keeps and may zero its own). */
   set(id: string, value: DecryptOutput): void {
-    if (this.#max <= 0) return
-    this.delete(id)
-    this.#entries.set(id, {
-      plaintext: Buffer.from(value.plaintext),
-      keyArn: value.keyArn,
-      expires: this.#now() + this.#ttl,
-    })
-    this.#sweep()
+    this.#cache.set(id, { plaintext: Buffer.from(value.plaintext), keyArn: value.keyArn })
   }
 
   /**
@@ -86,42 +70,24 @@ export class DataKeyCache {
     const hit = this.get(id)
     this.#onLookup?.(hit !== undefined)
     if (hit) return hit
-    if (this.#max <= 0) return load()
-    let pending = this.#loading.get(id)
-    if (!pending) {
-      pending = load().then((out) => {
-        this.set(id, out)
-        out.plaintext.fill(0) // the cache holds its own copy now
-      })
-      this.#loading.set(id, pending)
-      pending.then(
-        () => this.#loading.delete(id),
-        () => this.#loading.delete(id),
-      )
-    }
-    await pending
-    // Every waiter takes its own copy from the cache; if it was evicted already (tiny bound), load again.
+    if (!this.#cache.enabled) return load()
+    await this.#cache.load(id, async () => {
+      const out = await load()
+      const own = { plaintext: Buffer.from(out.plaintext), keyArn: out.keyArn }
+      out.plaintext.fill(0) // the cache holds its own copy now
+      return own
+    })
+    // Every waiter takes its own copy in this turn; if it was evicted already (tiny bound), load again.
     return this.get(id) ?? load()
   }
 
   /** Zeroes and removes one entry. */
   delete(id: string): void {
-    const entry = this.#entries.get(id)
-    if (!entry) return
-    entry.plaintext.fill(0)
-    this.#entries.delete(id)
+    this.#cache.delete(id)
   }
 
   /** Zeroes and removes every entry. */
   clear(): void {
-    for (const entry of this.#entries.values()) entry.plaintext.fill(0)
-    this.#entries.clear()
-  }
-
-  /** Drops expired entries, then the least recently used beyond the bound. */
-  #sweep(): void {
-    const now = this.#now()
-    for (const [id, entry] of this.#entries) if (entry.expires <= now) this.delete(id)
-    while (this.#entries.size > this.#max) this.delete(this.#entries.keys().next().value as string)
+    this.#cache.clear()
   }
 }

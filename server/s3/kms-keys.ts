@@ -5,6 +5,7 @@
  */
 import type { KmsCaller } from '../../kms/types.js'
 import type { KmsKeyRecord } from '../../crypto/types.js'
+import { TtlCache } from '../../lib/ttl-cache.js'
 
 /** What S3 needs from a KMS (the embedded one or any AWS KMS JSON API endpoint). */
 export interface DataKeySource {
@@ -32,16 +33,21 @@ interface CachedBucketKey {
   plaintext: Buffer
   ciphertextBlob: Buffer
   keyArn: string
-  expires: number
-  /** False once the plaintext has been zeroed (replaced or evicted): take a fresh one. */
+  /** False once the plaintext has been zeroed (replaced, expired or evicted): take a fresh one. */
   live: boolean
 }
 
 /** Data keys for new objects, with the bucket-key cache. */
 export class ObjectDataKeys {
-  private readonly bucketKeys = new Map<string, CachedBucketKey>()
-  /** Bucket keys being fetched: concurrent PUTs on a cold (or expired) bucket key share one KMS call. */
-  private readonly loading = new Map<string, Promise<CachedBucketKey>>()
+  /** Bucket keys in the project's one cache (lib/ttl-cache.ts); concurrent PUTs on a cold key share one KMS call. */
+  private readonly bucketKeys = new TtlCache<CachedBucketKey>({
+    maxEntries: MAX_BUCKET_KEYS,
+    ttlMs: BUCKET_KEY_TTL_MS,
+    dispose: (entry) => {
+      entry.live = false
+      entry.plaintext.fill(0)
+    },
+  })
 
   /** `onBucketKey` is told of every bucket-key lookup: hit (live cached key) or miss (metrics). */
   constructor(
@@ -82,7 +88,7 @@ export class ObjectDataKeys {
     for (;;) {
       const cached = await this.bucketKeyFor(cacheKey, req)
       // Copied in the same turn it is checked: a zeroed (evicted meanwhile) entry is never handed out.
-      if (cached.live) {
+      if (cached?.live) {
         return {
           dataKey: Buffer.from(cached.plaintext),
           record: { keyArn: cached.keyArn, ciphertextBlob: cached.ciphertextBlob.toString('base64'), ...base },
@@ -92,39 +98,18 @@ export class ObjectDataKeys {
   }
 
   /** The live bucket key of `cacheKey`, else one GenerateDataKey shared by every caller waiting for it. */
-  private bucketKeyFor(
+  private async bucketKeyFor(
     cacheKey: string,
     req: { keyId: string; context: Record<string, string>; caller?: KmsCaller },
-  ): Promise<CachedBucketKey> {
+  ): Promise<CachedBucketKey | undefined> {
     const hit = this.bucketKeys.get(cacheKey)
-    const live = hit !== undefined && hit.live && hit.expires > Date.now()
-    this.onBucketKey?.(live)
-    if (live) return Promise.resolve(hit)
-    let pending = this.loading.get(cacheKey)
-    if (!pending) {
-      pending = (async () => {
-        const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context, caller: req.caller })
-        const now = Date.now()
-        const old = this.bucketKeys.get(cacheKey)
-        if (old) this.zero(old)
-        const entry: CachedBucketKey = {
-          plaintext: dk.plaintext,
-          ciphertextBlob: dk.ciphertextBlob,
-          keyArn: dk.keyArn,
-          expires: now + BUCKET_KEY_TTL_MS,
-          live: true,
-        }
-        this.bucketKeys.set(cacheKey, entry)
-        this.evict(now)
-        return entry
-      })()
-      const settled = () => {
-        this.loading.delete(cacheKey)
-      }
-      pending.then(settled, settled)
-      this.loading.set(cacheKey, pending)
-    }
-    return pending
+    this.onBucketKey?.(hit?.live === true)
+    if (hit?.live) return hit
+    await this.bucketKeys.load(cacheKey, async () => {
+      const dk = await this.kms.generateDataKey({ keyId: req.keyId, context: req.context, caller: req.caller })
+      return { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: dk.keyArn, live: true }
+    })
+    return this.bucketKeys.get(cacheKey)
   }
 
   /** The data key of a stored object: KMS Decrypt with the stored blob and context. */
@@ -136,19 +121,5 @@ export class ObjectDataKeys {
       caller,
     })
     return Buffer.from(res.plaintext)
-  }
-
-  private evict(now: number): void {
-    for (const [k, v] of this.bucketKeys) {
-      if (v.expires <= now || this.bucketKeys.size > MAX_BUCKET_KEYS) {
-        this.zero(v)
-        this.bucketKeys.delete(k)
-      }
-    }
-  }
-
-  private zero(entry: CachedBucketKey): void {
-    entry.live = false
-    entry.plaintext.fill(0)
   }
 }
