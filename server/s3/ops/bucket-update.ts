@@ -38,8 +38,11 @@ export async function updateBucket(
   change: (current: BucketRecord) => BucketRecord | undefined,
 ): Promise<BucketRecord> {
   return turns.with(name, 'exclusive', async () => {
+    // Each attempt reads the record afresh, in its turn: not the one the pipeline read for the request
+    // before it waited (handler.ts), which a change made meanwhile has replaced.
+    const fresh: S3Request = { ...req, bucket: undefined }
     for (let attempt = 1; ; attempt++) {
-      const current = await loadBucket(svc, req, name)
+      const current = await loadBucket(svc, fresh, name)
       const next = change(current)
       if (next === undefined) return current
       try {
