@@ -161,7 +161,7 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
     expect(errorLines()).toEqual([])
   })
 
-  it('501 NotImplemented is logged at info, with no stack', async () => {
+  it('501 NotImplemented is logged at warn, with no stack', async () => {
     // If-None-Match on a write supports only `*`: another value is NotImplemented.
     const res = await signedSend(server.port, {
       method: 'PUT',
@@ -171,7 +171,7 @@ describe('hostile identifiers answer the S3 error, never 500, and refusals are n
     expect(res.status).toBe(501)
     const logged = await requestLog(server, res.headers['x-amz-request-id'])
     expect(logged).toHaveLength(1)
-    expect(logged[0]).toMatchObject({ level: 'info', code: 'NotImplemented', op: 'CopyObject' })
+    expect(logged[0]).toMatchObject({ level: 'warn', code: 'NotImplemented', op: 'CopyObject' })
     expect(JSON.stringify(logged[0])).not.toMatch(/stack|at .*\.ts:\d+/)
     expect(errorLines()).toEqual([])
   })
