@@ -7,33 +7,27 @@
  */
 import {
   CreateBucketCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { createHash, randomBytes, randomInt } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
-import { killStartedServers, serverArgs, spawnServer, type ChildServer } from '../support/child-server.js'
+import { killChild, killStartedServers, serverArgs, spawnServer, type ChildServer } from '../support/child-server.js'
 import { makeClient } from '../support/server.js'
+import { listedVersions, md5Hex, writeVersionsUntilKilled } from '../support/versions.js'
 
 const BUCKET = 'crash-lifecycle'
 const SEEDED = 40
 const SIZES = [0, 1, 65_536, 65_537, 200_000]
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex')
 const startChild = (dataDir: string, extra: string[] = []) =>
   spawnServer(process.execPath, serverArgs(dataDir, ['--log-level', 'silent', ...extra]))
-async function killChild(child: ChildServer): Promise<void> {
-  if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
-  await child.exited
-}
 const clientFor = (endpoint: string): S3Client =>
   makeClient(endpoint, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } })
 
@@ -87,53 +81,25 @@ describe('crash: SIGKILL during lifecycle sweeps', () => {
     for (let i = 0; i < 400 && (await lifecycleActions(child.endpoint)) === 0; i++) await sleep(100)
     expect(await lifecycleActions(child.endpoint)).toBeGreaterThan(0)
 
-    const acked = new Map<string, { key: string; md5?: string; marker?: boolean }>()
-    let done = 0
-    const killAfter = randomInt(40, 120)
-    let killed = false
-    const worker = async () => {
-      for (let i = 0; i < 300 && !killed; i++) {
-        // Keys under k/ no rule covers; keys under x/ the sweeper races with.
-        const key = randomInt(2) === 0 ? `k/${randomInt(6)}` : `x/${randomInt(SEEDED)}`
-        try {
-          if (randomInt(6) === 0) {
-            const r = await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }))
-            acked.set(r.VersionId!, { key, marker: true })
-          } else {
-            const body = randomBytes(SIZES[randomInt(SIZES.length)])
-            const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }))
-            acked.set(r.VersionId!, { key, md5: md5(body) })
-          }
-        } catch {
-          if (!killed) throw new Error('a request failed before the kill')
-          return
-        }
-        if (++done === killAfter) {
-          killed = true
-          await killChild(child!)
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: 8 }, worker))
+    const { acked, killed } = await writeVersionsUntilKilled({
+      s3,
+      bucket: BUCKET,
+      workers: 8,
+      rounds: 300,
+      killAfter: randomInt(40, 120),
+      deleteOneIn: 6,
+      sizes: SIZES,
+      // Keys under k/ no rule covers; keys under x/ the sweeper races with.
+      keyOf: () => (randomInt(2) === 0 ? `k/${randomInt(6)}` : `x/${randomInt(SEEDED)}`),
+      kill: () => killChild(child!),
+    })
     expect(killed).toBe(true)
     s3.destroy()
 
     // Real days: nothing written seconds ago is due any more, so what is there now stays.
     child = await startChild(dataDir)
     s3 = clientFor(child.endpoint)
-    const listed: Array<{ key: string; id: string; marker: boolean; etag?: string }> = []
-    let KeyMarker: string | undefined
-    let VersionIdMarker: string | undefined
-    for (let page = 0; page < 200; page++) {
-      const r = await s3.send(
-        new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker, VersionIdMarker, MaxKeys: 50 }),
-      )
-      for (const v of r.Versions ?? []) listed.push({ key: v.Key!, id: v.VersionId!, marker: false, etag: v.ETag })
-      for (const m of r.DeleteMarkers ?? []) listed.push({ key: m.Key!, id: m.VersionId!, marker: true })
-      if (!r.IsTruncated) break
-      KeyMarker = r.NextKeyMarker
-      VersionIdMarker = r.NextVersionIdMarker
-    }
+    const listed = await listedVersions(s3, BUCKET)
     const byId = new Map(listed.map((l) => [l.id, l]))
     let checked = 0
     for (const [id, a] of acked) {
@@ -143,14 +109,14 @@ describe('crash: SIGKILL during lifecycle sweeps', () => {
       expect(l!.marker).toBe(!!a.marker)
       if (a.marker) continue
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: a.key, VersionId: id }))
-      expect(md5(await got.Body!.transformToByteArray()), `${a.key}@${id}`).toBe(a.md5)
+      expect(md5Hex(await got.Body!.transformToByteArray()), `${a.key}@${id}`).toBe(a.md5)
       checked++
     }
     expect(checked).toBeGreaterThan(0)
     // Whatever the sweeper and the kill left under x/ (and the cut-short writes) is whole.
     for (const l of listed.filter((x) => !x.marker)) {
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: l.key, VersionId: l.id }))
-      expect(`"${md5(await got.Body!.transformToByteArray())}"`, `${l.key}@${l.id}`).toBe(l.etag)
+      expect(`"${md5Hex(await got.Body!.transformToByteArray())}"`, `${l.key}@${l.id}`).toBe(l.etag)
     }
     s3.destroy()
     child.proc.kill('SIGTERM')

@@ -20,34 +20,17 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
-  type ListObjectVersionsCommandOutput,
   type ObjectIdentifier,
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRawError, expectSdkError, expectSdkHeadError } from '../support/expect-s3.js'
 import { signedSend } from '../support/raw-s3.js'
+import { versionPages } from '../support/versions.js'
 import { CHECKSUM_MODES, makeClient, startTestServer, type TestServer } from '../support/server.js'
 
 const text = async (r: { Body?: unknown }) =>
   Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('utf8')
-
-/** Every page of ListObjectVersions, following NextKeyMarker / NextVersionIdMarker (bounded). */
-async function* versionPages(
-  s3: S3Client,
-  input: { Bucket: string; Delimiter?: string; MaxKeys: number },
-): AsyncGenerator<ListObjectVersionsCommandOutput> {
-  let KeyMarker: string | undefined
-  let VersionIdMarker: string | undefined
-  for (let page = 0; page < 1000; page++) {
-    const r = await s3.send(new ListObjectVersionsCommand({ ...input, KeyMarker, VersionIdMarker }))
-    yield r
-    if (!r.IsTruncated) return
-    KeyMarker = r.NextKeyMarker
-    VersionIdMarker = r.NextVersionIdMarker
-  }
-  throw new Error('ListObjectVersions did not end')
-}
 
 describe.each(CHECKSUM_MODES)('versioning (requestChecksumCalculation %s)', (checksumMode) => {
   let srv: TestServer

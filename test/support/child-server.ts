@@ -21,6 +21,12 @@ export interface ChildServer {
 
 const started = new Set<ChildProcess>()
 
+/** SIGKILL; resolves once the child has been reaped (so LevelDB's lock is free again). */
+export async function killChild(child: ChildServer): Promise<void> {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
+  await child.exited
+}
+
 /**
  * Spawns `command args` in its own process group and waits (up to 60 s) for the server's
  * `strongroom listening on http://…` line on stdout.
