@@ -1,35 +1,22 @@
-/**
- * @module `npm run bench`: strongroom (SSE-S3) against a bare node:http file server with the same
- * durability, both as child processes on 127.0.0.1 with temp data dirs, in the same run.
- * See bench/README.md for what is measured and how to read the output.
- *
- *   npm run bench                      full run (~2 minutes)
- *   npm run bench -- --quick           short run (~30 s): numbers are noisier
- *   npm run bench -- --only put-4k,get-64m@2,range
- *   npm run bench -- --seconds 4 --verify sha256 --json /tmp/bench.json
- *   npm run bench -- --target store --only put-4k --store-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
- */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { BenchClient, BenchError } from './client.js'
 import { MEMORY_BOUND_MIB, QUICK, ROUNDS, SECONDS, VERIFY, WARMUP_SECONDS, opt, usageError } from './options.js'
 import { procCpu, procStatus, RssSampler } from './proc.js'
+import { cleanup, startServer, tempDirs, type Server, type TargetName } from './servers.js'
 import { COLS, fmt, pad, padR, row } from './table.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
-const ROOT = path.resolve(import.meta.dirname, '..')
 const BUCKET = 'bench'
 
 // ---------------------------------------------------------------------------------------------
 // Cases
 
 type Op = 'put' | 'get' | 'range'
-type TargetName = 'baseline' | 'store'
 
 interface SizeClass {
   label: string
@@ -166,144 +153,6 @@ function rangeStart(i: number, objectSize: number, length: number): number {
   x = Math.imul(x, 0x85ebca77)
   x ^= x >>> 13
   return (x >>> 0) % (objectSize - length + 1)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child servers
-
-interface Server {
-  name: TargetName
-  /** What the process is: the bare baseline, or a strongroom server. */
-  kind: 'bare' | 'store'
-  /** Column label: `baseline`, `store`, or `ref` (a store from --ref-store). */
-  label: string
-  url: string
-  pid: number
-  child: ChildProcess
-  dataDir: string
-  stop(): Promise<void>
-}
-
-const children = new Set<ChildProcess>()
-const tempDirs = new Set<string>()
-
-async function startServer(name: TargetName, dataDir: string, nodeArgs: string[]): Promise<Server> {
-  const guard = path.join(ROOT, 'bench', 'child-guard.mjs')
-  const refRoot = name === 'baseline' && opt['ref-store'] ? path.resolve(opt['ref-store']) : undefined
-  const kind = name === 'store' || refRoot ? 'store' : 'bare'
-  const label = refRoot ? 'ref' : name
-  const storeMain = path.join(refRoot ?? ROOT, 'server', 'main.ts')
-  const args =
-    kind === 'store'
-      ? [
-          ...nodeArgs,
-          '--import',
-          'tsx',
-          '--import',
-          guard,
-          storeMain,
-          'server',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--data-dir',
-          dataDir,
-          '--log-level',
-          'silent',
-        ]
-      : [
-          ...nodeArgs,
-          '--import',
-          'tsx',
-          '--import',
-          guard,
-          path.join(ROOT, 'bench', 'baseline-server.ts'),
-          '--port',
-          '0',
-          '--data-dir',
-          dataDir,
-        ]
-  // Spawned as node itself (not through the tsx CLI, which would add a wrapper process), so the
-  // pid is the server's own for /proc sampling, and node flags like --cpu-prof apply to it.
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr = (stderr + d).slice(-8000)
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(
-      () => reject(new BenchError(`${name} server did not start within 60 s\n${stderr}`)),
-      60_000,
-    )
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new BenchError(`${name} server exited (${code ?? signal}) before listening\n${stderr}`))
-    })
-  })
-  let stopping = false
-  child.once('exit', (code, signal) => {
-    if (!stopping && !signalled && cleaning === undefined)
-      process.stderr.write(`bench: ${name} server exited unexpectedly (${code ?? signal})\n${stderr}\n`)
-  })
-  return {
-    name,
-    kind,
-    label,
-    url,
-    pid: child.pid!,
-    child,
-    dataDir,
-    async stop() {
-      stopping = true
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      // A --cpu-prof child writes its profile on exit: give it time before SIGKILL.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
-}
-
-let cleaning: Promise<void> | undefined
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM')
-    const deadline = Date.now() + 5000
-    while (children.size > 0 && Date.now() < deadline) await sleep(50)
-    for (const c of children) c.kill('SIGKILL')
-    if (!opt.keep) for (const d of tempDirs) await rm(d, { recursive: true, force: true }).catch(() => {})
-  })()
-  return cleaning
-}
-
-// `on`, not `once`: a Ctrl-C reaches this process twice (from the terminal and relayed by the tsx
-// CLI), and a signal without a listener would end it before the cleanup is done.
-let signalled = false
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (signalled) return
-    signalled = true
-    process.stderr.write(`\nbench: ${sig}, stopping servers and removing temp data\n`)
-    cleanup().finally(() => process.exit(130))
-  })
 }
 
 // ---------------------------------------------------------------------------------------------
